@@ -1,0 +1,330 @@
+//! Kafscope JSON API v1: the types the server answers with and the WASM front end reads.
+//!
+//! Plain serde structs, no I/O, compiled for the server and for `wasm32`. Field names are the
+//! contract in DESIGN.md §3: fields may be added, never renamed. `None` serialises as `null`
+//! and means *unknown*; it is never replaced by 0.
+
+use serde::{Deserialize, Serialize};
+
+/// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}
+
+/// The error envelope: `{"error": {"code": "not_found", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Machine-readable: `not_found`, `bad_request`, `unsupported`, `unavailable`, `internal`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Overall state of a cluster as the console last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterStatus {
+    /// Reachable, every broker up, every partition led and fully replicated.
+    Ok,
+    /// Reachable, but a broker is down, a partition is offline or under-replicated,
+    /// or no controller is known.
+    Degraded,
+    /// The last poll could not reach the cluster; the data shown is the last good data.
+    Unreachable,
+    /// Not polled yet since the console started.
+    Unknown,
+}
+
+/// One stage of a poll that failed while the rest succeeded (e.g. `describe_groups`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageError {
+    pub stage: String,
+    pub message: String,
+}
+
+/// The most recent poll of a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastPoll {
+    /// When the poll finished (RFC 3339 UTC); `null` before the first poll.
+    pub at: Option<String>,
+    pub duration_ms: Option<u64>,
+    /// Why the poll failed as a whole (cluster unreachable); `null` when it succeeded.
+    pub error: Option<String>,
+    /// Stages that failed while the poll as a whole succeeded.
+    pub stage_errors: Vec<StageError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterSummary {
+    pub name: String,
+    pub status: ClusterStatus,
+    pub bootstrap_servers: String,
+    pub brokers: usize,
+    pub brokers_down: usize,
+    pub controller_id: Option<i32>,
+    pub topics: usize,
+    pub partitions: usize,
+    pub under_replicated_partitions: usize,
+    pub offline_partitions: usize,
+    pub consumer_groups: usize,
+    /// Sum of every defined consumer lag in the cluster.
+    pub total_lag: Option<i64>,
+    pub last_poll: LastPoll,
+    /// When the data shown was read (RFC 3339); older than `last_poll.at` when unreachable.
+    pub data_at: Option<String>,
+    /// Seconds since `data_at`, computed when the answer is made.
+    pub data_age_seconds: Option<u64>,
+    pub poll_interval_ms: u64,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerStatus {
+    Up,
+    /// Seen earlier, or named as a replica, but absent from the current metadata.
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Broker {
+    pub id: i32,
+    /// `null` for a broker known only as a replica id and never seen in metadata.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub rack: Option<String>,
+    pub is_controller: bool,
+    pub status: BrokerStatus,
+    /// Partitions this broker leads.
+    pub leader_partitions: usize,
+    /// Partition replicas hosted on this broker.
+    pub replicas: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicSummary {
+    pub name: String,
+    pub internal: bool,
+    pub partitions: usize,
+    pub replication_factor: usize,
+    pub under_replicated_partitions: usize,
+    pub offline_partitions: usize,
+    /// Sum over partitions of `high_watermark − log_start_offset`; `null` when unknown.
+    pub messages: Option<i64>,
+    /// Bytes on disk; `null` until a source for it (metrics or DescribeLogDirs) is configured.
+    pub size_bytes: Option<u64>,
+    /// Consumer groups with committed offsets on this topic.
+    pub consumer_groups: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    /// `null` when the partition has no leader (offline).
+    pub leader: Option<i32>,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub log_start_offset: Option<i64>,
+    pub high_watermark: Option<i64>,
+    pub under_replicated: bool,
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigEntry {
+    pub name: String,
+    /// `null` when sensitive: secrets never leave the server.
+    pub value: Option<String>,
+    pub source: String,
+    pub is_default: bool,
+    pub is_sensitive: bool,
+    pub read_only: bool,
+}
+
+/// A consumer group reading a topic, as listed on the topic page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicGroupLag {
+    pub group_id: String,
+    /// Sum of defined lags on this topic's partitions; `null` when none is defined.
+    pub lag: Option<i64>,
+    pub partitions_without_commit: usize,
+    pub status: LagStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicDetail {
+    pub name: String,
+    pub internal: bool,
+    pub partitions: Vec<PartitionInfo>,
+    pub configs: Vec<ConfigEntry>,
+    /// Why configs are missing or incomplete (broker refused DescribeConfigs, not read yet).
+    pub configs_error: Option<String>,
+    pub consumer_groups: Vec<TopicGroupLag>,
+    pub data_at: Option<String>,
+}
+
+/// Consumer status of a partition or a group (DESIGN.md §2). A group's status is its worst
+/// partition's. Variants are ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LagStatus {
+    /// Nothing produced, nothing owed.
+    Idle,
+    Ok,
+    /// No committed offset: lag is unknown, not zero.
+    NoCommit,
+    /// Committing, but lag growing.
+    Slow,
+    /// Committed offset went backwards.
+    Rewind,
+    /// Committed offset flat while the group has no live owner for the partition.
+    Stopped,
+    /// Committed offset flat, lag > 0, partition owned by a live member.
+    Stalled,
+    /// Committed offset below the log start: records were deleted unread.
+    DataLoss,
+}
+
+impl LagStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LagStatus::Idle => "idle",
+            LagStatus::Ok => "ok",
+            LagStatus::NoCommit => "no_commit",
+            LagStatus::Slow => "slow",
+            LagStatus::Rewind => "rewind",
+            LagStatus::Stopped => "stopped",
+            LagStatus::Stalled => "stalled",
+            LagStatus::DataLoss => "data_loss",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub group_id: String,
+    /// Group state as the broker reports it (`Stable`, `Empty`, …); `null` when unknown.
+    pub state: Option<String>,
+    /// Member count; `null` when the broker would not describe the group.
+    pub members: Option<usize>,
+    /// Number of topics the group has committed offsets on or is assigned.
+    pub topics: usize,
+    pub topic_names: Vec<String>,
+    /// Sum of defined lags; `null` when no partition has a commit.
+    pub lag: Option<i64>,
+    pub partitions_without_commit: usize,
+    /// Lag in seconds; `null` until it can be computed from history.
+    pub lag_seconds: Option<f64>,
+    pub status: LagStatus,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub topic: String,
+    pub partitions: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+    pub group_instance_id: Option<String>,
+    pub assignments: Vec<Assignment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OffsetRow {
+    pub topic: String,
+    pub partition: i32,
+    /// Next offset the group will consume; `null` when the group has not committed here.
+    pub committed_offset: Option<i64>,
+    pub log_start_offset: Option<i64>,
+    pub high_watermark: Option<i64>,
+    /// `max(0, high_watermark − committed_offset)`; `null` without a commit.
+    pub lag: Option<i64>,
+    /// Records deleted before the group read them (`log_start − committed`), when positive.
+    pub lost: Option<i64>,
+    /// Records waiting in the partition (`high_watermark − log_start`), shown beside a
+    /// missing commit.
+    pub backlog: Option<i64>,
+    pub lag_seconds: Option<f64>,
+    pub status: LagStatus,
+    /// The member that owns the partition, when the broker says.
+    pub member_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub group_id: String,
+    pub state: Option<String>,
+    pub protocol: Option<String>,
+    /// `null` when the broker would not describe the group (see `describe_error`).
+    pub members: Option<Vec<Member>>,
+    pub describe_error: Option<String>,
+    pub offsets_error: Option<String>,
+    pub lag: Option<i64>,
+    pub partitions_without_commit: usize,
+    pub status: LagStatus,
+    pub offsets: Vec<OffsetRow>,
+    pub data_at: Option<String>,
+}
+
+/// `/readyz` and `/healthz` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub clusters_polled: usize,
+    pub clusters: usize,
+}
+
+/// Server-sent event on `/api/v1/events`: a cluster published a new snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotEvent {
+    pub cluster: String,
+    pub version: u64,
+    pub status: ClusterStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_status_orders_by_severity_and_serialises_snake_case() {
+        assert!(LagStatus::DataLoss > LagStatus::Stalled);
+        assert!(LagStatus::NoCommit > LagStatus::Ok);
+        assert!(LagStatus::Ok > LagStatus::Idle);
+        let json = serde_json::to_string(&LagStatus::DataLoss).unwrap();
+        assert_eq!(json, "\"data_loss\"");
+        assert_eq!(LagStatus::NoCommit.as_str(), "no_commit");
+    }
+
+    #[test]
+    fn unknown_values_serialise_as_null_not_zero() {
+        let row = OffsetRow {
+            topic: "t".into(),
+            partition: 0,
+            committed_offset: None,
+            log_start_offset: Some(0),
+            high_watermark: Some(10),
+            lag: None,
+            lost: None,
+            backlog: Some(10),
+            lag_seconds: None,
+            status: LagStatus::NoCommit,
+            member_id: None,
+        };
+        let v: serde_json::Value = serde_json::to_value(&row).unwrap();
+        assert!(v["lag"].is_null());
+        assert!(v["committed_offset"].is_null());
+        assert_eq!(v["backlog"], 10);
+    }
+}

@@ -1,0 +1,125 @@
+//! The one API client of the UI: the base path, JSON fetches with the server's error
+//! envelope turned into a message, and `use_api`, a load that refreshes when the server
+//! publishes a new snapshot (server-sent events) or when its URL changes.
+
+use std::sync::OnceLock;
+
+use kafscope_api::ErrorBody;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+static BASE: OnceLock<String> = OnceLock::new();
+
+/// The base path the server is mounted under ("" at the root), from `index.html`.
+pub fn base() -> &'static str {
+    BASE.get_or_init(|| {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("meta[name=kafscope-base]").ok().flatten())
+            .and_then(|m| m.get_attribute("content"))
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_string()
+    })
+}
+
+/// A UI path under the base path.
+pub fn href(path: &str) -> String {
+    format!("{}{}", base(), path)
+}
+
+/// Percent-encode one path segment or query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// GET `{base}/api/v1{path}` as JSON.
+pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
+    let url = format!("{}/api/v1{}", base(), path);
+    let resp = gloo_net::http::Request::get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the Kafscope server: {e}"))?;
+    if resp.ok() {
+        resp.json::<T>()
+            .await
+            .map_err(|e| format!("unexpected answer from the server: {e}"))
+    } else {
+        let status = resp.status();
+        match resp.json::<ErrorBody>().await {
+            Ok(b) => Err(b.error.message),
+            Err(_) => Err(format!("the server answered HTTP {status}")),
+        }
+    }
+}
+
+/// State of a load.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load<T> {
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+/// Bumped on every `snapshot` server-sent event; loads re-run when it changes.
+#[derive(Clone, Copy)]
+pub struct Refresh(pub RwSignal<u64>);
+
+/// Open the event stream once for the whole app.
+pub fn start_live_updates() -> Refresh {
+    let tick = RwSignal::new(0u64);
+    if let Ok(es) = web_sys::EventSource::new(&format!("{}/api/v1/events", base())) {
+        let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+            tick.update(|t| *t += 1);
+        });
+        let _ = es.add_event_listener_with_callback("snapshot", cb.as_ref().unchecked_ref());
+        // Both live as long as the page: the stream reconnects by itself.
+        cb.forget();
+        std::mem::forget(es);
+    }
+    Refresh(tick)
+}
+
+/// Load `path()` now, again whenever it changes, and on every new snapshot. While a refresh
+/// runs the previous data stays on screen; answers that arrive out of order are dropped.
+pub fn use_api<T>(path: impl Fn() -> String + Send + Sync + 'static) -> ReadSignal<Load<T>>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let (data, set_data) = signal(Load::<T>::Loading);
+    let tick = use_context::<Refresh>().map(|r| r.0);
+    let seq = StoredValue::new(0u64);
+    let last = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        let p = path();
+        if let Some(t) = tick {
+            t.track();
+        }
+        if last.try_get_value().as_deref() != Some(p.as_str()) {
+            last.try_set_value(p.clone());
+            set_data.try_set(Load::Loading);
+        }
+        let id = seq.try_get_value().unwrap_or(0) + 1;
+        seq.try_set_value(id);
+        spawn_local(async move {
+            let r = get_json::<T>(&p).await;
+            if seq.try_get_value() == Some(id) {
+                set_data.try_set(match r {
+                    Ok(v) => Load::Ready(v),
+                    Err(e) => Load::Failed(e),
+                });
+            }
+        });
+    });
+    data
+}

@@ -1,0 +1,56 @@
+//! Number, age and time formatting for humans. Unknown is a dash, never 0.
+
+/// `1234567` → `1,234,567`.
+pub fn num(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+pub fn opt_num(n: Option<i64>) -> String {
+    n.map(num).unwrap_or_else(|| "—".to_string())
+}
+
+pub fn count(n: usize) -> String {
+    num(n as i64)
+}
+
+/// `75` → `1 min 15 s`.
+pub fn age(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        3600..=86_399 => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
+        _ => format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3600),
+    }
+}
+
+/// RFC 3339 → `2026-11-21 14:02:07 UTC`.
+pub fn time(rfc3339: &str) -> String {
+    let s = rfc3339.replace('T', " ");
+    let s = s.split('.').next().unwrap_or(&s).trim_end_matches('Z').to_string();
+    format!("{s} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats() {
+        assert_eq!(super::num(0), "0");
+        assert_eq!(super::num(4210), "4,210");
+        assert_eq!(super::num(-1234567), "-1,234,567");
+        assert_eq!(super::opt_num(None), "—");
+        assert_eq!(super::age(75), "1 min 15 s");
+        assert_eq!(super::time("2026-11-21T14:02:07.123Z"), "2026-11-21 14:02:07 UTC");
+    }
+}

@@ -1,0 +1,43 @@
+//! Kafscope's web UI: a Leptos client-side app compiled to WASM. Every view has its own URL;
+//! data comes from the JSON API and refreshes on the server's snapshot events.
+
+mod api;
+mod components;
+mod format;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::api::{base, href, start_live_updates};
+
+#[component]
+fn App() -> impl IntoView {
+    provide_context(start_live_updates());
+    view! {
+        <Router base=base()>
+            <nav class="top" aria-label="Main">
+                <a class="brand" href=href("/")>"Kafscope"</a>
+            </nav>
+            <main>
+                <Routes fallback=|| view! { <p class="state error" data-testid="not-found">"This page does not exist."</p> }>
+                    <Route path=path!("/") view=pages::overview::Overview/>
+                    <Route path=path!("/clusters/:cluster/brokers") view=pages::brokers::Brokers/>
+                    <Route path=path!("/clusters/:cluster/topics") view=pages::topics::Topics/>
+                    <Route path=path!("/clusters/:cluster/topics/:topic") view=pages::topic::Topic/>
+                    <Route path=path!("/clusters/:cluster/consumer-groups") view=pages::groups::Groups/>
+                    <Route path=path!("/clusters/:cluster/consumer-groups/:group") view=pages::group::Group/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Entry point called by the generated JS.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

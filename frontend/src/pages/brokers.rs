@@ -1,0 +1,53 @@
+//! `/clusters/:cluster/brokers`: brokers with their state and load.
+
+use kafscope_api::{Broker, BrokerStatus, Page};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{enc, use_api};
+use crate::components::{show, ClusterHeader, Empty};
+use crate::format;
+
+#[component]
+pub fn Brokers() -> impl IntoView {
+    let params = use_params_map();
+    let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
+    let brokers = use_api::<Page<Broker>>(move || {
+        format!("/clusters/{}/brokers?limit=1000", enc(&cluster.get()))
+    });
+    view! {
+        <ClusterHeader cluster active="brokers"/>
+        {show(brokers, |page: Page<Broker>| {
+            if page.items.is_empty() {
+                return view! { <Empty message="The cluster reported no brokers.".to_string()/> }.into_any();
+            }
+            let rows = page.items.into_iter().map(|b| {
+                let (class, text) = match b.status {
+                    BrokerStatus::Up => ("badge ok", "up"),
+                    BrokerStatus::Down => ("badge crit", "down"),
+                };
+                view! {
+                    <tr data-testid=format!("broker-row-{}", b.id)>
+                        <td class="num">{b.id}</td>
+                        <td>{b.host.clone().unwrap_or_else(|| "unknown".into())}</td>
+                        <td class="num">{b.port.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</td>
+                        <td>{b.rack.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td>{if b.is_controller { "controller" } else { "" }}</td>
+                        <td><span class=class data-testid="broker-status">{text}</span></td>
+                        <td class="num">{format::count(b.leader_partitions)}</td>
+                        <td class="num">{format::count(b.replicas)}</td>
+                    </tr>
+                }
+            }).collect_view();
+            view! {
+                <table class="grid" data-testid="brokers-table">
+                    <thead><tr>
+                        <th class="num">"ID"</th><th>"Host"</th><th class="num">"Port"</th><th>"Rack"</th>
+                        <th>"Role"</th><th>"Status"</th><th class="num">"Leader of"</th><th class="num">"Replicas"</th>
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}

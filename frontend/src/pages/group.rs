@@ -1,0 +1,102 @@
+//! `/clusters/:cluster/consumer-groups/:group`: members and per-partition offsets and lag.
+
+use kafscope_api::GroupDetail;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{enc, href, use_api};
+use crate::components::{show, ClusterHeader, LagBadge};
+use crate::format;
+
+#[component]
+pub fn Group() -> impl IntoView {
+    let params = use_params_map();
+    let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
+    let group = Signal::derive(move || params.read().get("group").unwrap_or_default());
+    let detail = use_api::<GroupDetail>(move || {
+        format!("/clusters/{}/consumer-groups/{}", enc(&cluster.get()), enc(&group.get()))
+    });
+    view! {
+        <ClusterHeader cluster active="consumer-groups"/>
+        <h2 data-testid="group-name">{move || group.get()}</h2>
+        {show(detail, move |g: GroupDetail| body(cluster.get_untracked(), g))}
+    }
+}
+
+fn body(cluster: String, g: GroupDetail) -> impl IntoView {
+    let members = match (&g.members, &g.describe_error) {
+        (Some(ms), _) if ms.is_empty() => view! { <p class="state empty" data-testid="no-members">"No active members: nothing is consuming for this group now."</p> }.into_any(),
+        (Some(ms), _) => {
+            let rows = ms.iter().map(|m| {
+                let assigned = m.assignments.iter()
+                    .map(|a| format!("{} [{}]", a.topic, a.partitions.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")))
+                    .collect::<Vec<_>>().join("; ");
+                view! {
+                    <tr>
+                        <td><code>{m.member_id.clone()}</code></td>
+                        <td>{m.client_id.clone()}</td>
+                        <td>{m.host.clone()}</td>
+                        <td>{assigned}</td>
+                    </tr>
+                }
+            }).collect_view();
+            view! {
+                <table class="grid" data-testid="members-table">
+                    <thead><tr><th>"Member"</th><th>"Client"</th><th>"Host"</th><th>"Assigned"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }.into_any()
+        }
+        (None, err) => {
+            let why = err.clone().unwrap_or_else(|| "The broker did not describe this group.".into());
+            view! { <p class="state unavailable" data-testid="members-unavailable">"Members unavailable. "{why}</p> }.into_any()
+        }
+    };
+    let rows = g.offsets.iter().map(|o| {
+        let topic_link = href(&format!("/clusters/{}/topics/{}", enc(&cluster), enc(&o.topic)));
+        let lag_cell = match (o.lag, o.backlog, o.lost) {
+            (_, _, Some(lost)) => format!("{} ({} lost)", format::opt_num(o.lag), format::num(lost)),
+            (None, Some(b), None) if o.committed_offset.is_none() => format!("— ({} waiting)", format::num(b)),
+            (lag, _, None) => format::opt_num(lag),
+        };
+        view! {
+            <tr data-testid=format!("offset-row-{}-{}", o.topic, o.partition)>
+                <td><a href=topic_link>{o.topic.clone()}</a></td>
+                <td class="num">{o.partition}</td>
+                <td class="num" data-testid="committed">{format::opt_num(o.committed_offset)}</td>
+                <td class="num" data-testid="log-start">{format::opt_num(o.log_start_offset)}</td>
+                <td class="num" data-testid="high-watermark">{format::opt_num(o.high_watermark)}</td>
+                <td class="num" data-testid="lag">{lag_cell}</td>
+                <td><LagBadge status=o.status/></td>
+                <td class="sub">{o.member_id.clone().unwrap_or_else(|| "—".into())}</td>
+            </tr>
+        }
+    }).collect_view();
+    let offsets = if g.offsets.is_empty() {
+        let why = g.offsets_error.clone().unwrap_or_else(|| "This group has no committed offsets and no assignments.".into());
+        view! { <p class="state empty" data-testid="no-offsets">{why}</p> }.into_any()
+    } else {
+        view! {
+            <table class="grid" data-testid="offsets-table">
+                <thead><tr>
+                    <th>"Topic"</th><th class="num">"Partition"</th><th class="num">"Committed"</th>
+                    <th class="num">"Log start"</th><th class="num">"End offset"</th><th class="num">"Lag"</th>
+                    <th>"Status"</th><th>"Owner"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }.into_any()
+    };
+    view! {
+        <div class="facts">
+            <span>"State: "<strong data-testid="group-state">{g.state.clone().unwrap_or_else(|| "unknown".into())}</strong></span>
+            <span>"Total lag: "<strong data-testid="group-total-lag">{format::opt_num(g.lag)}</strong></span>
+            {(g.partitions_without_commit > 0).then(|| view! { <span>{format!("{} partitions without a commit", g.partitions_without_commit)}</span> })}
+            <LagBadge status=g.status/>
+        </div>
+        <h3>"Members"</h3>
+        {members}
+        <h3>"Offsets and lag"</h3>
+        {offsets}
+    }
+}

@@ -1,0 +1,61 @@
+//! `/clusters/:cluster/consumer-groups`: groups with state, members, lag and status.
+
+use kafscope_api::{GroupSummary, Page};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{enc, href, use_api};
+use crate::components::{show, use_list_state, ClusterHeader, Empty, LagBadge, Pager, SearchBox, SortHeader};
+use crate::format;
+
+#[component]
+pub fn Groups() -> impl IntoView {
+    let params = use_params_map();
+    let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
+    let state = use_list_state("group_id", "asc");
+    let path = Signal::derive(move || href(&format!("/clusters/{}/consumer-groups", enc(&cluster.get()))));
+    let groups = use_api::<Page<GroupSummary>>(move || {
+        format!("/clusters/{}/consumer-groups{}", enc(&cluster.get()), state.get().api_query())
+    });
+    view! {
+        <ClusterHeader cluster active="consumer-groups"/>
+        <div class="toolbar"><SearchBox placeholder="Filter consumer groups" state path/></div>
+        {show(groups, move |page: Page<GroupSummary>| {
+            if page.total == 0 {
+                let q = state.get_untracked().q;
+                let msg = if q.is_empty() { "This cluster has no consumer groups.".to_string() } else { format!("No consumer group matches '{q}'.") };
+                return view! { <Empty message=msg/> }.into_any();
+            }
+            let c = cluster.get_untracked();
+            let rows = page.items.into_iter().map(|g| {
+                let link = href(&format!("/clusters/{}/consumer-groups/{}", enc(&c), enc(&g.group_id)));
+                view! {
+                    <tr data-testid=format!("group-row-{}", g.group_id)>
+                        <td><a href=link>{g.group_id.clone()}</a></td>
+                        <td>{g.state.clone().unwrap_or_else(|| "unknown".into())}</td>
+                        <td class="num">{g.members.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</td>
+                        <td class="sub">{g.topic_names.join(", ")}</td>
+                        <td class="num" data-testid="group-lag">{format::opt_num(g.lag)}</td>
+                        <td class="num">{format::count(g.partitions_without_commit)}</td>
+                        <td><LagBadge status=g.status/></td>
+                    </tr>
+                }
+            }).collect_view();
+            view! {
+                <table class="grid" data-testid="groups-table">
+                    <thead><tr>
+                        <SortHeader label="Group" field="group_id" state path/>
+                        <SortHeader label="State" field="state" state path/>
+                        <SortHeader label="Members" field="members" state path numeric=true/>
+                        <th>"Topics"</th>
+                        <SortHeader label="Lag" field="lag" state path numeric=true/>
+                        <th class="num">"No commit"</th>
+                        <SortHeader label="Status" field="status" state path numeric=true/>
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                <Pager total=page.total state path/>
+            }.into_any()
+        })}
+    }
+}

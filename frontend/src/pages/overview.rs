@@ -1,0 +1,71 @@
+//! `/`: every configured cluster with its status and counts.
+
+use kafscope_api::{ClusterSummary, Page};
+use leptos::prelude::*;
+
+use crate::api::{enc, href, use_api};
+use crate::components::{show, ClusterBadge, Empty};
+use crate::format;
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let clusters = use_api::<Page<ClusterSummary>>(|| "/clusters?limit=1000".to_string());
+    view! {
+        <section>
+            <h1>"Clusters"</h1>
+            {show(clusters, |page: Page<ClusterSummary>| {
+                if page.items.is_empty() {
+                    return view! { <Empty message="No clusters are configured.".to_string()/> }.into_any();
+                }
+                let rows = page.items.into_iter().map(row).collect_view();
+                view! {
+                    <table class="grid" data-testid="clusters-table">
+                        <thead><tr>
+                            <th>"Cluster"</th><th>"Status"</th><th class="num">"Brokers"</th>
+                            <th class="num">"Topics"</th><th class="num">"Partitions"</th>
+                            <th class="num">"Under-replicated"</th><th class="num">"Offline"</th>
+                            <th class="num">"Consumer groups"</th><th class="num">"Total lag"</th>
+                            <th>"Last poll"</th>
+                        </tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }.into_any()
+            })}
+        </section>
+    }
+}
+
+fn row(c: ClusterSummary) -> impl IntoView {
+    let name = c.name.clone();
+    let topics = href(&format!("/clusters/{}/topics", enc(&name)));
+    let brokers_link = href(&format!("/clusters/{}/brokers", enc(&name)));
+    let groups_link = href(&format!("/clusters/{}/consumer-groups", enc(&name)));
+    let brokers = if c.brokers_down > 0 {
+        format!("{} ({} down)", c.brokers, c.brokers_down)
+    } else {
+        c.brokers.to_string()
+    };
+    let poll = match (&c.last_poll.at, &c.last_poll.error) {
+        (None, _) => "not yet".to_string(),
+        (Some(_), Some(e)) => format!("failed: {e}"),
+        (Some(_), None) => format!(
+            "{} ago, took {} ms",
+            format::age(c.data_age_seconds.unwrap_or(0)),
+            c.last_poll.duration_ms.unwrap_or(0)
+        ),
+    };
+    view! {
+        <tr data-testid=format!("cluster-row-{name}")>
+            <td><a href=topics.clone()>{name.clone()}</a><div class="sub">{c.bootstrap_servers.clone()}</div></td>
+            <td><ClusterBadge status=c.status/></td>
+            <td class="num"><a href=brokers_link data-testid="brokers-count">{brokers}</a></td>
+            <td class="num"><a href=topics data-testid="topics-count">{format::count(c.topics)}</a></td>
+            <td class="num">{format::count(c.partitions)}</td>
+            <td class="num" class:alert=c.under_replicated_partitions > 0>{format::count(c.under_replicated_partitions)}</td>
+            <td class="num" class:alert=c.offline_partitions > 0>{format::count(c.offline_partitions)}</td>
+            <td class="num"><a href=groups_link data-testid="groups-count">{format::count(c.consumer_groups)}</a></td>
+            <td class="num">{format::opt_num(c.total_lag)}</td>
+            <td class="sub" data-testid="last-poll">{poll}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's second command: install what the tests need (skipping what is there) and run
+# every test: Rust unit and integration tests against a real tansu broker, then Playwright
+# in Debian's Chromium against the real server.
+source "$(dirname "$0")/lib.sh"
+ensure_debs build-essential pkg-config libssl-dev python3 chromium nodejs npm
+ensure_tansu
+ensure_rust_targets
+
+say "Rust tests (unit + integration against tansu)"
+cargo test --manifest-path "$ROOT/Cargo.toml" --workspace --exclude kafscope-frontend
+say "front-end unit tests"
+cargo test --manifest-path "$ROOT/Cargo.toml" -p kafscope-frontend --lib
+
+"$ROOT/scripts/build-web.sh" debug
+cargo build --manifest-path "$ROOT/Cargo.toml" -p kafscope --bins
+
+say "browser tests (Playwright, Debian Chromium)"
+cd "$ROOT/playwright"
+if [ ! -d node_modules/@playwright/test ]; then
+  npm ci --no-audit --no-fund
+fi
+KAFSCOPE_BIN="$TARGET_DIR/debug/kafscope" \
+KAFSCOPE_TRAFFIC_BIN="$TARGET_DIR/debug/kafscope-demo-traffic" \
+  npx playwright test

@@ -1,0 +1,339 @@
+//! One collector per cluster. Every poll interval it reads the cluster in batched requests,
+//! builds a [`ClusterSnapshot`], publishes it on a `watch` channel and writes one cycle of
+//! lag history to the store. Read views only ever look at the published snapshot.
+//!
+//! Order within a cycle: metadata, groups, committed offsets, *then* end offsets (so a live
+//! consumer's lag is never negative), then group descriptions (last: some brokers drop the
+//! connection on DescribeGroups, which must not cost the other stages), then topic configs
+//! when due. A failing stage is reported and retried with backoff; it never kills the loop.
+
+pub mod snapshot;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafscope_api::{SnapshotEvent, StageError};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::ClusterConfig;
+use crate::kafka::{ClusterClient, OffsetSpec};
+use crate::store::{LagSample, OffsetSample, Store};
+pub use snapshot::{ClusterSnapshot, GroupState, PollData, TopicState};
+
+/// Group ids per DescribeConsumerGroups request.
+const DESCRIBE_CHUNK: usize = 100;
+
+/// Wall clock in unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Exponential backoff for a stage that keeps failing: skip it until `until`.
+#[derive(Debug, Default, Clone)]
+struct StageBackoff {
+    failures: u32,
+    until: Option<Instant>,
+    last_error: Option<String>,
+}
+
+impl StageBackoff {
+    fn due(&self, now: Instant) -> bool {
+        self.until.is_none_or(|u| now >= u)
+    }
+    fn failed(&mut self, now: Instant, base: Duration, error: String) {
+        self.failures = self.failures.saturating_add(1);
+        let factor = 1u32 << self.failures.min(8);
+        // Jitter from the clock's sub-second noise: enough to spread several clusters.
+        let jitter = Duration::from_millis(now_ms().rem_euclid(250) as u64);
+        let wait = (base * factor).min(Duration::from_secs(300)) + jitter;
+        self.until = Some(now + wait);
+        self.last_error = Some(error);
+    }
+    fn succeeded(&mut self) {
+        *self = StageBackoff::default();
+    }
+}
+
+enum Command {
+    PollNow(oneshot::Sender<()>),
+    Stop,
+}
+
+/// The state a collector keeps between cycles.
+pub struct Collector {
+    cfg: ClusterConfig,
+    client: ClusterClient,
+    store: Store,
+    tx: watch::Sender<Arc<ClusterSnapshot>>,
+    events: broadcast::Sender<SnapshotEvent>,
+    describe_backoff: StageBackoff,
+    configs_due: Option<Instant>,
+    configs_known: usize,
+}
+
+/// A running collector: ask it to poll now, or stop it.
+pub struct CollectorHandle {
+    cmd: mpsc::Sender<Command>,
+    task: JoinHandle<()>,
+}
+
+impl Collector {
+    pub fn new(
+        cfg: ClusterConfig,
+        client: ClusterClient,
+        store: Store,
+        tx: watch::Sender<Arc<ClusterSnapshot>>,
+        events: broadcast::Sender<SnapshotEvent>,
+    ) -> Collector {
+        Collector {
+            cfg,
+            client,
+            store,
+            tx,
+            events,
+            describe_backoff: StageBackoff::default(),
+            configs_due: None,
+            configs_known: 0,
+        }
+    }
+
+    /// Spawn the loop: one cycle at once, then one every poll interval.
+    pub fn start(mut self) -> CollectorHandle {
+        let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(8);
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(self.cfg.poll_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => { self.poll_once().await; }
+                    cmd = cmd_rx.recv() => match cmd {
+                        Some(Command::PollNow(done)) => {
+                            self.poll_once().await;
+                            let _ = done.send(());
+                        }
+                        Some(Command::Stop) | None => break,
+                    },
+                }
+            }
+            tracing::info!(cluster = %self.cfg.name, "collector stopped");
+        });
+        CollectorHandle { cmd: cmd_tx, task }
+    }
+
+    /// Run one cycle: read, publish, record. Never fails: errors end up in the snapshot.
+    pub async fn poll_once(&mut self) {
+        let started = Instant::now();
+        let prev = self.tx.borrow().clone();
+        let result = self.read_cluster().await;
+        let at = now_ms();
+        let took = started.elapsed().as_millis() as u64;
+        let next = match result {
+            Ok(data) => snapshot::build(&prev, data, at, took),
+            Err(e) => {
+                tracing::warn!(cluster = %self.cfg.name, error = %e, "poll failed");
+                snapshot::unreachable(&prev, e, at, took)
+            }
+        };
+        let next = Arc::new(next);
+        self.tx.send_replace(next.clone());
+        let _ = self.events.send(SnapshotEvent {
+            cluster: next.name.clone(),
+            version: next.version,
+            status: next.status,
+        });
+        if next.last_poll_error.is_none() {
+            self.record(&next, at).await;
+        }
+    }
+
+    async fn read_cluster(&mut self) -> Result<PollData, String> {
+        let mut data = PollData {
+            metadata: self.client.metadata().await.map_err(|e| e.to_string())?,
+            ..Default::default()
+        };
+        let partitions: Vec<(String, i32)> = data
+            .metadata
+            .topics
+            .iter()
+            .flat_map(|t| t.partitions.iter().map(move |p| (t.name.clone(), p.id)))
+            .collect();
+
+        match self.client.list_groups().await {
+            Ok((groups, errors)) => {
+                data.groups = groups;
+                for e in errors {
+                    data.stage_errors.push(stage("list_groups", e));
+                }
+            }
+            Err(e) => data.stage_errors.push(stage("list_groups", e.to_string())),
+        }
+        data.groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();
+
+        // Committed offsets before end offsets: lag is never negative for a live consumer.
+        match self.client.group_offsets(ids.clone()).await {
+            Ok(list) => {
+                for (g, r) in list {
+                    data.offsets.insert(g, r.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => data.stage_errors.push(stage("group_offsets", e.to_string())),
+        }
+
+        for (spec, target, name) in [
+            (OffsetSpec::Earliest, &mut data.log_start, "log_start_offsets"),
+            (OffsetSpec::Latest, &mut data.high_watermark, "end_offsets"),
+        ] {
+            match self.client.list_offsets(partitions.clone(), spec).await {
+                Ok(entries) => {
+                    let mut failed = 0usize;
+                    let mut example = None;
+                    for e in entries {
+                        match e.error {
+                            None if e.offset >= 0 => {
+                                target.insert((e.topic, e.partition), e.offset);
+                            }
+                            err => {
+                                failed += 1;
+                                example = example.or(err.map(|m| format!("{}[{}]: {m}", e.topic, e.partition)));
+                            }
+                        }
+                    }
+                    if failed > 0 {
+                        data.stage_errors.push(stage(
+                            name,
+                            format!("{failed} partitions failed, e.g. {}", example.unwrap_or_default()),
+                        ));
+                    }
+                }
+                Err(e) => data.stage_errors.push(stage(name, e.to_string())),
+            }
+        }
+
+        let now = Instant::now();
+        if !ids.is_empty() {
+            if self.describe_backoff.due(now) {
+                match self.client.describe_groups(ids, DESCRIBE_CHUNK).await {
+                    Ok(descs) => {
+                        self.describe_backoff.succeeded();
+                        for d in descs {
+                            data.descriptions.insert(d.group_id.clone(), d);
+                        }
+                    }
+                    Err(e) => {
+                        let msg = if e.unsupported {
+                            format!("the broker refused {}: {}", e.api, e.message)
+                        } else {
+                            e.to_string()
+                        };
+                        self.describe_backoff
+                            .failed(now, self.cfg.poll_interval, msg.clone());
+                    }
+                }
+            }
+            if let Some(err) = &self.describe_backoff.last_error {
+                let msg = format!("group state and members unavailable: {err}");
+                data.describe_error = Some(msg.clone());
+                data.stage_errors.push(stage("describe_groups", msg));
+            }
+        }
+
+        let topic_names: Vec<String> = data.metadata.topics.iter().map(|t| t.name.clone()).collect();
+        let configs_due = self.configs_due.is_none_or(|d| now >= d)
+            || topic_names.len() != self.configs_known;
+        if configs_due {
+            match self.client.topic_configs(&topic_names).await {
+                Ok(c) => {
+                    data.configs = Some(c);
+                    self.configs_known = topic_names.len();
+                    self.configs_due = Some(now + self.cfg.config_refresh_interval);
+                }
+                Err(e) => {
+                    data.stage_errors.push(stage("topic_configs", e.to_string()));
+                    // Retry on the next cycle but one.
+                    self.configs_due = Some(now + self.cfg.poll_interval * 2);
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    /// Write this cycle's history. A store failure is logged; the snapshot is already served.
+    async fn record(&self, snap: &ClusterSnapshot, at: i64) {
+        let mut offsets = Vec::with_capacity(snap.partition_count());
+        for t in snap.topics.values() {
+            for p in &t.partitions {
+                if let Some(h) = p.high_watermark {
+                    offsets.push(OffsetSample {
+                        topic: t.summary.name.clone(),
+                        partition: p.partition,
+                        log_start: p.log_start_offset,
+                        end_offset: h,
+                    });
+                }
+            }
+        }
+        let mut lags = Vec::new();
+        for g in snap.groups.values() {
+            for o in &g.detail.offsets {
+                lags.push(LagSample {
+                    group_id: g.summary.group_id.clone(),
+                    topic: o.topic.clone(),
+                    partition: o.partition,
+                    committed: o.committed_offset,
+                    lag: o.lag,
+                });
+            }
+        }
+        if let Err(e) = self.store.write_cycle(&snap.name, at, &offsets, &lags).await {
+            tracing::error!(cluster = %snap.name, error = %e, "writing lag history failed");
+        }
+    }
+}
+
+fn stage(name: &str, message: impl Into<String>) -> StageError {
+    StageError {
+        stage: name.to_string(),
+        message: message.into(),
+    }
+}
+
+impl CollectorHandle {
+    /// Run one cycle now and wait for it to finish.
+    pub async fn poll_now(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.cmd.send(Command::PollNow(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Stop the loop and wait for it (at most 10 s, then it is aborted).
+    pub async fn stop(self) {
+        let _ = self.cmd.send(Command::Stop).await;
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+}
+
+/// The receivers of every cluster's snapshot, by name, in configuration order.
+pub type Snapshots = Vec<(String, watch::Receiver<Arc<ClusterSnapshot>>)>;
+
+/// Build a fresh empty snapshot channel for a cluster.
+pub fn channel(cfg: &ClusterConfig) -> (watch::Sender<Arc<ClusterSnapshot>>, watch::Receiver<Arc<ClusterSnapshot>>) {
+    watch::channel(Arc::new(ClusterSnapshot::empty(
+        &cfg.name,
+        &cfg.bootstrap_servers,
+        cfg.poll_interval,
+        cfg.read_only,
+    )))
+}
+

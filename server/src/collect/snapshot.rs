@@ -1,0 +1,664 @@
+//! The in-memory picture of one cluster that every read view is served from, and the pure
+//! function that builds it from what one poll read. No I/O here: `build` is unit-tested.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use kafscope_api as api;
+use kafscope_api::{BrokerStatus, ClusterStatus, StageError};
+#[cfg(test)]
+use kafscope_api::LagStatus;
+
+use crate::kafka::{ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry};
+use crate::lag::{partition_lag, LagTotals, PartitionLag, PartitionOffsets};
+
+/// Everything the console knows about one cluster after its last poll.
+#[derive(Debug, Clone)]
+pub struct ClusterSnapshot {
+    pub name: String,
+    pub bootstrap_servers: String,
+    pub poll_interval: Duration,
+    pub read_only: bool,
+    /// Increases with every published snapshot.
+    pub version: u64,
+    pub status: ClusterStatus,
+    /// Whether at least one poll finished (successfully or not).
+    pub polled: bool,
+    pub last_poll_at_ms: Option<i64>,
+    pub last_poll_duration_ms: Option<u64>,
+    pub last_poll_error: Option<String>,
+    pub stage_errors: Vec<StageError>,
+    /// When the data below was read (older than the last poll while unreachable).
+    pub data_at_ms: Option<i64>,
+    pub controller_id: Option<i32>,
+    pub brokers: Vec<api::Broker>,
+    pub topics: BTreeMap<String, TopicState>,
+    pub groups: BTreeMap<String, GroupState>,
+    /// Lags that came out negative and were clamped to 0 since the console started.
+    pub clamped_lags: u64,
+}
+
+impl ClusterSnapshot {
+    /// The snapshot before the first poll: no data, status `unknown`.
+    pub fn empty(name: &str, bootstrap_servers: &str, poll_interval: Duration, read_only: bool) -> Self {
+        ClusterSnapshot {
+            name: name.to_string(),
+            bootstrap_servers: bootstrap_servers.to_string(),
+            poll_interval,
+            read_only,
+            version: 0,
+            status: ClusterStatus::Unknown,
+            polled: false,
+            last_poll_at_ms: None,
+            last_poll_duration_ms: None,
+            last_poll_error: None,
+            stage_errors: Vec::new(),
+            data_at_ms: None,
+            controller_id: None,
+            brokers: Vec::new(),
+            topics: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            clamped_lags: 0,
+        }
+    }
+
+    pub fn partition_count(&self) -> usize {
+        self.topics.values().map(|t| t.partitions.len()).sum()
+    }
+
+    pub fn brokers_down(&self) -> usize {
+        self.brokers
+            .iter()
+            .filter(|b| b.status == BrokerStatus::Down)
+            .count()
+    }
+
+    /// Sum of every defined group lag.
+    pub fn total_lag(&self) -> Option<i64> {
+        self.groups
+            .values()
+            .filter_map(|g| g.summary.lag)
+            .fold(None, |acc, l| Some(acc.unwrap_or(0).saturating_add(l)))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TopicState {
+    pub summary: api::TopicSummary,
+    pub partitions: Vec<api::PartitionInfo>,
+    /// `None` until configs were read once.
+    pub configs: Option<Vec<api::ConfigEntry>>,
+    pub configs_error: Option<String>,
+    pub groups: Vec<api::TopicGroupLag>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupState {
+    pub summary: api::GroupSummary,
+    pub detail: api::GroupDetail,
+}
+
+/// What one successful poll read from Kafka.
+#[derive(Debug, Default)]
+pub struct PollData {
+    pub metadata: ClusterMetadata,
+    pub log_start: HashMap<(String, i32), i64>,
+    pub high_watermark: HashMap<(String, i32), i64>,
+    pub groups: Vec<GroupListing>,
+    /// Descriptions by group id; missing when DescribeConsumerGroups failed or was skipped.
+    pub descriptions: HashMap<String, GroupDescription>,
+    pub describe_error: Option<String>,
+    pub offsets: HashMap<String, Result<GroupOffsets, String>>,
+    /// New topic configs, when they were read this cycle.
+    pub configs: Option<BTreeMap<String, Result<Vec<TopicConfigEntry>, String>>>,
+    pub stage_errors: Vec<StageError>,
+}
+
+/// Build the snapshot from a successful poll. `prev` supplies what this poll did not read
+/// (configs between refreshes, brokers seen before that are now gone).
+pub fn build(prev: &ClusterSnapshot, data: PollData, now_ms: i64, duration_ms: u64) -> ClusterSnapshot {
+    let md = &data.metadata;
+    let live: BTreeSet<i32> = md.brokers.iter().map(|b| b.id).collect();
+
+    // Topics and partitions.
+    let mut topics: BTreeMap<String, TopicState> = BTreeMap::new();
+    let mut leaders: HashMap<i32, usize> = HashMap::new();
+    let mut replica_counts: HashMap<i32, usize> = HashMap::new();
+    for t in &md.topics {
+        let mut parts: Vec<api::PartitionInfo> = t
+            .partitions
+            .iter()
+            .map(|p| {
+                let key = (t.name.clone(), p.id);
+                let offline = p.leader.is_none_or(|l| !live.contains(&l));
+                if let Some(l) = p.leader {
+                    *leaders.entry(l).or_default() += 1;
+                }
+                for r in &p.replicas {
+                    *replica_counts.entry(*r).or_default() += 1;
+                }
+                api::PartitionInfo {
+                    partition: p.id,
+                    leader: p.leader,
+                    replicas: p.replicas.clone(),
+                    isr: p.isr.clone(),
+                    log_start_offset: data.log_start.get(&key).copied(),
+                    high_watermark: data.high_watermark.get(&key).copied(),
+                    under_replicated: p.isr.len() < p.replicas.len(),
+                    offline,
+                }
+            })
+            .collect();
+        parts.sort_by_key(|p| p.partition);
+        let messages = parts
+            .iter()
+            .map(|p| match (p.high_watermark, p.log_start_offset) {
+                (Some(h), Some(l)) => Some((h - l).max(0)),
+                _ => None,
+            })
+            .sum::<Option<i64>>();
+        let (configs, configs_error) = topic_configs(prev, &data, &t.name);
+        let summary = api::TopicSummary {
+            name: t.name.clone(),
+            internal: t.name.starts_with("__"),
+            partitions: parts.len(),
+            replication_factor: parts.iter().map(|p| p.replicas.len()).max().unwrap_or(0),
+            under_replicated_partitions: parts.iter().filter(|p| p.under_replicated).count(),
+            offline_partitions: parts.iter().filter(|p| p.offline).count(),
+            messages: if parts.is_empty() { Some(0) } else { messages },
+            size_bytes: None,
+            consumer_groups: 0,
+        };
+        topics.insert(
+            t.name.clone(),
+            TopicState {
+                summary,
+                partitions: parts,
+                configs,
+                configs_error: configs_error.or_else(|| t.error.clone()),
+                groups: Vec::new(),
+            },
+        );
+    }
+
+    // Brokers: live ones, plus any seen before or named as a replica, marked down.
+    let mut brokers: BTreeMap<i32, api::Broker> = BTreeMap::new();
+    for b in &md.brokers {
+        brokers.insert(
+            b.id,
+            api::Broker {
+                id: b.id,
+                host: Some(b.host.clone()),
+                port: Some(b.port),
+                rack: b.rack.clone(),
+                is_controller: md.controller_id == Some(b.id),
+                status: BrokerStatus::Up,
+                leader_partitions: 0,
+                replicas: 0,
+            },
+        );
+    }
+    for b in &prev.brokers {
+        brokers.entry(b.id).or_insert_with(|| api::Broker {
+            status: BrokerStatus::Down,
+            is_controller: false,
+            ..b.clone()
+        });
+    }
+    for id in replica_counts.keys() {
+        brokers.entry(*id).or_insert_with(|| api::Broker {
+            id: *id,
+            host: None,
+            port: None,
+            rack: None,
+            is_controller: false,
+            status: BrokerStatus::Down,
+            leader_partitions: 0,
+            replicas: 0,
+        });
+    }
+    for b in brokers.values_mut() {
+        b.leader_partitions = leaders.get(&b.id).copied().unwrap_or(0);
+        b.replicas = replica_counts.get(&b.id).copied().unwrap_or(0);
+    }
+
+    // Consumer groups.
+    let mut clamped = 0u64;
+    let mut groups: BTreeMap<String, GroupState> = BTreeMap::new();
+    let mut topic_groups: BTreeMap<String, Vec<api::TopicGroupLag>> = BTreeMap::new();
+    for listing in &data.groups {
+        let gid = &listing.group_id;
+        let desc = data.descriptions.get(gid).filter(|d| d.error.is_none());
+        let describe_error = match data.descriptions.get(gid) {
+            Some(d) => d.error.clone(),
+            None => data.describe_error.clone(),
+        };
+        let (committed, offsets_error): (HashMap<(String, i32), Option<i64>>, Option<String>) =
+            match data.offsets.get(gid) {
+                Some(Ok(list)) => (
+                    list.iter()
+                        .map(|(t, p, c)| ((t.clone(), *p), *c))
+                        .collect(),
+                    None,
+                ),
+                Some(Err(e)) => (HashMap::new(), Some(e.clone())),
+                None => (HashMap::new(), Some("offsets were not read".into())),
+            };
+        // Owners by partition, from the description's assignments.
+        let mut owner: HashMap<(String, i32), String> = HashMap::new();
+        let mut group_topics: BTreeSet<String> = BTreeSet::new();
+        if let Some(d) = desc {
+            for m in &d.members {
+                for (t, p) in &m.assignment {
+                    owner.insert((t.clone(), *p), m.member_id.clone());
+                    group_topics.insert(t.clone());
+                }
+            }
+        }
+        for ((t, _), c) in &committed {
+            if c.is_some() {
+                group_topics.insert(t.clone());
+            }
+        }
+        // Every partition of every topic the group reads: uncommitted ones show as null.
+        let mut rows: Vec<(api::OffsetRow, PartitionLag)> = Vec::new();
+        for t in &group_topics {
+            let partition_ids: Vec<i32> = match topics.get(t) {
+                Some(ts) => ts.partitions.iter().map(|p| p.partition).collect(),
+                None => {
+                    // A topic the group committed on that no longer exists in metadata.
+                    let mut ids: Vec<i32> = committed
+                        .keys()
+                        .filter(|(tt, _)| tt == t)
+                        .map(|(_, p)| *p)
+                        .collect();
+                    ids.sort();
+                    ids
+                }
+            };
+            for p in partition_ids {
+                let key = (t.clone(), p);
+                let c = committed.get(&key).copied().flatten();
+                let l = data.log_start.get(&key).copied();
+                let h = data.high_watermark.get(&key).copied();
+                let pl = partition_lag(PartitionOffsets {
+                    committed: c,
+                    log_start: l,
+                    high_watermark: h,
+                });
+                if pl.clamped {
+                    clamped += 1;
+                }
+                rows.push((
+                    api::OffsetRow {
+                        topic: t.clone(),
+                        partition: p,
+                        committed_offset: c,
+                        log_start_offset: l,
+                        high_watermark: h,
+                        lag: pl.lag,
+                        lost: pl.lost,
+                        backlog: pl.backlog,
+                        lag_seconds: None,
+                        status: pl.status,
+                        member_id: owner.get(&key).cloned(),
+                    },
+                    pl,
+                ));
+            }
+        }
+        let totals = LagTotals::of(rows.iter().map(|(_, pl)| pl));
+        for t in &group_topics {
+            let on_topic: Vec<&PartitionLag> =
+                rows.iter().filter(|(r, _)| &r.topic == t).map(|(_, pl)| pl).collect();
+            let tt = LagTotals::of(on_topic);
+            topic_groups.entry(t.clone()).or_default().push(api::TopicGroupLag {
+                group_id: gid.clone(),
+                lag: tt.lag,
+                partitions_without_commit: tt.without_commit,
+                status: tt.status,
+            });
+        }
+        let state = desc
+            .map(|d| d.state.clone())
+            .or_else(|| known_state(&listing.state));
+        let members: Option<Vec<api::Member>> = desc.map(|d| {
+            d.members
+                .iter()
+                .map(|m| {
+                    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+                    for (t, p) in &m.assignment {
+                        by_topic.entry(t.as_str()).or_default().push(*p);
+                    }
+                    api::Member {
+                        member_id: m.member_id.clone(),
+                        client_id: m.client_id.clone(),
+                        host: m.host.clone(),
+                        group_instance_id: m.group_instance_id.clone(),
+                        assignments: by_topic
+                            .into_iter()
+                            .map(|(t, mut ps)| {
+                                ps.sort();
+                                api::Assignment {
+                                    topic: t.to_string(),
+                                    partitions: ps,
+                                }
+                            })
+                            .collect(),
+                    }
+                })
+                .collect()
+        });
+        let summary = api::GroupSummary {
+            group_id: gid.clone(),
+            state: state.clone(),
+            members: members.as_ref().map(|m| m.len()),
+            topics: group_topics.len(),
+            topic_names: group_topics.iter().cloned().collect(),
+            lag: totals.lag,
+            partitions_without_commit: totals.without_commit,
+            lag_seconds: None,
+            status: totals.status,
+            deleted: false,
+        };
+        let detail = api::GroupDetail {
+            group_id: gid.clone(),
+            state,
+            protocol: desc.map(|d| d.assignor.clone()).filter(|a| !a.is_empty()),
+            members,
+            describe_error,
+            offsets_error,
+            lag: totals.lag,
+            partitions_without_commit: totals.without_commit,
+            status: totals.status,
+            offsets: rows.into_iter().map(|(r, _)| r).collect(),
+            data_at: None,
+        };
+        groups.insert(gid.clone(), GroupState { summary, detail });
+    }
+    for (t, mut list) in topic_groups {
+        if let Some(ts) = topics.get_mut(&t) {
+            list.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+            ts.summary.consumer_groups = list.len();
+            ts.groups = list;
+        }
+    }
+
+    let brokers: Vec<api::Broker> = brokers.into_values().collect();
+    let urp: usize = topics.values().map(|t| t.summary.under_replicated_partitions).sum();
+    let offline: usize = topics.values().map(|t| t.summary.offline_partitions).sum();
+    let down = brokers.iter().filter(|b| b.status == BrokerStatus::Down).count();
+    let status = if urp > 0 || offline > 0 || down > 0 {
+        ClusterStatus::Degraded
+    } else {
+        ClusterStatus::Ok
+    };
+    ClusterSnapshot {
+        name: prev.name.clone(),
+        bootstrap_servers: prev.bootstrap_servers.clone(),
+        poll_interval: prev.poll_interval,
+        read_only: prev.read_only,
+        version: prev.version + 1,
+        status,
+        polled: true,
+        last_poll_at_ms: Some(now_ms),
+        last_poll_duration_ms: Some(duration_ms),
+        last_poll_error: None,
+        stage_errors: data.stage_errors,
+        data_at_ms: Some(now_ms),
+        controller_id: md.controller_id,
+        brokers,
+        topics,
+        groups,
+        clamped_lags: prev.clamped_lags + clamped,
+    }
+}
+
+/// The snapshot after a poll that could not reach the cluster: last good data kept, marked
+/// unreachable with the reason.
+pub fn unreachable(prev: &ClusterSnapshot, error: String, now_ms: i64, duration_ms: u64) -> ClusterSnapshot {
+    ClusterSnapshot {
+        version: prev.version + 1,
+        status: ClusterStatus::Unreachable,
+        polled: true,
+        last_poll_at_ms: Some(now_ms),
+        last_poll_duration_ms: Some(duration_ms),
+        last_poll_error: Some(error),
+        stage_errors: Vec::new(),
+        ..prev.clone()
+    }
+}
+
+/// ListGroups states a broker reports without knowing ("Unknown") are not states.
+fn known_state(s: &str) -> Option<String> {
+    match s {
+        "" | "Unknown" => None,
+        other => Some(other.to_string()),
+    }
+}
+
+fn topic_configs(
+    prev: &ClusterSnapshot,
+    data: &PollData,
+    topic: &str,
+) -> (Option<Vec<api::ConfigEntry>>, Option<String>) {
+    match data.configs.as_ref().and_then(|c| c.get(topic)) {
+        Some(Ok(entries)) => {
+            let mut list: Vec<api::ConfigEntry> = entries
+                .iter()
+                .map(|e| api::ConfigEntry {
+                    name: e.name.clone(),
+                    value: e.value.clone(),
+                    source: e.source.to_string(),
+                    is_default: e.is_default,
+                    is_sensitive: e.is_sensitive,
+                    read_only: e.read_only,
+                })
+                .collect();
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            (Some(list), None)
+        }
+        Some(Err(e)) => (None, Some(format!("DescribeConfigs failed: {e}"))),
+        None => match prev.topics.get(topic) {
+            Some(p) => (p.configs.clone(), p.configs_error.clone()),
+            None => (None, Some("configs not read yet".into())),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::ffi::{MemberDescription, Node};
+    use crate::kafka::{PartitionMetadata, TopicMetadata};
+
+    fn node(id: i32) -> Node {
+        Node {
+            id,
+            host: format!("b{id}"),
+            port: 9092,
+            rack: None,
+        }
+    }
+
+    fn sample() -> PollData {
+        let mut d = PollData {
+            metadata: ClusterMetadata {
+                brokers: vec![node(1), node(2)],
+                controller_id: Some(1),
+                topics: vec![
+                    TopicMetadata {
+                        name: "orders".into(),
+                        error: None,
+                        partitions: vec![
+                            PartitionMetadata {
+                                id: 0,
+                                leader: Some(1),
+                                replicas: vec![1, 2],
+                                isr: vec![1, 2],
+                            },
+                            PartitionMetadata {
+                                id: 1,
+                                leader: Some(2),
+                                replicas: vec![2, 1],
+                                isr: vec![2],
+                            },
+                            PartitionMetadata {
+                                id: 2,
+                                leader: None,
+                                replicas: vec![1, 3],
+                                isr: vec![],
+                            },
+                        ],
+                    },
+                    TopicMetadata {
+                        name: "__consumer_offsets".into(),
+                        error: None,
+                        partitions: vec![],
+                    },
+                ],
+            },
+            groups: vec![GroupListing {
+                group_id: "billing".into(),
+                is_simple: false,
+                state: "Unknown".into(),
+            }],
+            ..Default::default()
+        };
+        for (p, l, h) in [(0, 0, 10), (1, 5, 20), (2, 0, 30)] {
+            d.log_start.insert(("orders".into(), p), l);
+            d.high_watermark.insert(("orders".into(), p), h);
+        }
+        d.offsets.insert(
+            "billing".into(),
+            Ok(vec![("orders".into(), 0, Some(7)), ("orders".into(), 1, Some(20))]),
+        );
+        d
+    }
+
+    fn empty() -> ClusterSnapshot {
+        ClusterSnapshot::empty("c", "b1:9092", Duration::from_secs(1), false)
+    }
+
+    #[test]
+    fn builds_topics_with_replication_state_and_messages() {
+        let s = build(&empty(), sample(), 1_000, 5);
+        let t = &s.topics["orders"];
+        assert_eq!(t.summary.partitions, 3);
+        assert_eq!(t.summary.replication_factor, 2);
+        assert_eq!(t.summary.under_replicated_partitions, 2);
+        assert_eq!(t.summary.offline_partitions, 1);
+        assert_eq!(t.summary.messages, Some(10 + 15 + 30));
+        assert!(s.topics["__consumer_offsets"].summary.internal);
+        assert_eq!(s.status, ClusterStatus::Degraded);
+        assert_eq!(s.version, 1);
+    }
+
+    #[test]
+    fn brokers_named_only_as_replicas_are_down() {
+        let s = build(&empty(), sample(), 1_000, 5);
+        let b3 = s.brokers.iter().find(|b| b.id == 3).unwrap();
+        assert_eq!(b3.status, BrokerStatus::Down);
+        let b1 = s.brokers.iter().find(|b| b.id == 1).unwrap();
+        assert!(b1.is_controller);
+        assert_eq!(b1.leader_partitions, 1);
+        assert_eq!(b1.replicas, 3);
+    }
+
+    #[test]
+    fn broker_seen_before_and_gone_now_is_down() {
+        let first = build(&empty(), sample(), 1_000, 5);
+        let mut d = sample();
+        d.metadata.brokers.retain(|b| b.id != 2);
+        let second = build(&first, d, 2_000, 5);
+        let b2 = second.brokers.iter().find(|b| b.id == 2).unwrap();
+        assert_eq!(b2.status, BrokerStatus::Down);
+        assert_eq!(b2.host.as_deref(), Some("b2"));
+        // Its partition 1 is now led by a dead broker: offline.
+        assert!(second.topics["orders"].partitions[1].offline);
+    }
+
+    #[test]
+    fn group_lag_covers_every_partition_and_leaves_uncommitted_null() {
+        let s = build(&empty(), sample(), 1_000, 5);
+        let g = &s.groups["billing"];
+        assert_eq!(g.detail.offsets.len(), 3);
+        let p2 = &g.detail.offsets[2];
+        assert_eq!(p2.committed_offset, None);
+        assert_eq!(p2.lag, None);
+        assert_eq!(p2.status, LagStatus::NoCommit);
+        assert_eq!(p2.backlog, Some(30));
+        assert_eq!(g.summary.lag, Some(3));
+        assert_eq!(g.summary.partitions_without_commit, 1);
+        assert_eq!(g.summary.state, None, "'Unknown' from ListGroups is not a state");
+        assert_eq!(g.summary.members, None);
+        let tg = &s.topics["orders"].groups;
+        assert_eq!(tg.len(), 1);
+        assert_eq!(tg[0].lag, Some(3));
+        assert_eq!(s.topics["orders"].summary.consumer_groups, 1);
+        assert_eq!(s.total_lag(), Some(3));
+    }
+
+    #[test]
+    fn described_group_has_members_and_owners() {
+        let mut d = sample();
+        d.descriptions.insert(
+            "billing".into(),
+            GroupDescription {
+                group_id: "billing".into(),
+                state: "Stable".into(),
+                assignor: "range".into(),
+                members: vec![MemberDescription {
+                    member_id: "m-1".into(),
+                    client_id: "c-1".into(),
+                    host: "/10.0.0.1".into(),
+                    group_instance_id: None,
+                    assignment: vec![("orders".into(), 1), ("orders".into(), 0)],
+                }],
+                error: None,
+            },
+        );
+        let s = build(&empty(), d, 1_000, 5);
+        let g = &s.groups["billing"];
+        assert_eq!(g.summary.state.as_deref(), Some("Stable"));
+        assert_eq!(g.summary.members, Some(1));
+        let m = &g.detail.members.as_ref().unwrap()[0];
+        assert_eq!(m.assignments[0].partitions, vec![0, 1]);
+        assert_eq!(g.detail.offsets[0].member_id.as_deref(), Some("m-1"));
+        assert_eq!(g.detail.offsets[2].member_id, None);
+    }
+
+    #[test]
+    fn unreachable_keeps_last_data_and_says_why() {
+        let good = build(&empty(), sample(), 1_000, 5);
+        let bad = unreachable(&good, "Metadata: broker transport failure".into(), 5_000, 2_000);
+        assert_eq!(bad.status, ClusterStatus::Unreachable);
+        assert_eq!(bad.data_at_ms, Some(1_000));
+        assert_eq!(bad.last_poll_at_ms, Some(5_000));
+        assert_eq!(bad.topics.len(), 2);
+        assert_eq!(bad.version, 2);
+    }
+
+    #[test]
+    fn configs_are_kept_between_refreshes() {
+        let mut d = sample();
+        let mut cfgs = BTreeMap::new();
+        cfgs.insert(
+            "orders".to_string(),
+            Ok(vec![TopicConfigEntry {
+                name: "retention.ms".into(),
+                value: Some("1000".into()),
+                source: "dynamic_topic",
+                is_default: false,
+                is_sensitive: false,
+                read_only: false,
+            }]),
+        );
+        d.configs = Some(cfgs);
+        let first = build(&empty(), d, 1_000, 5);
+        assert_eq!(first.topics["orders"].configs.as_ref().unwrap().len(), 1);
+        let second = build(&first, sample(), 2_000, 5);
+        assert_eq!(second.topics["orders"].configs.as_ref().unwrap()[0].name, "retention.ms");
+        assert!(second.topics["__consumer_offsets"].configs_error.is_some());
+    }
+}

@@ -1,0 +1,654 @@
+//! Configuration: a TOML file, `KAFSCOPE_*` environment variables over it, and flags over both
+//! (DESIGN.md §4). Everything is validated at start; a bad value fails with the file, the key
+//! and the reason, never a panic trace.
+//!
+//! Environment keys are the TOML path in upper case joined by `__`, with array indexes as
+//! numbers: `KAFSCOPE_SERVER__LISTEN`, `KAFSCOPE_STORE__URL`,
+//! `KAFSCOPE_CLUSTERS__0__POLL_INTERVAL`. Inside a cluster's `client` table (librdkafka
+//! properties) `_` stands for `.`: `KAFSCOPE_CLUSTERS__0__CLIENT__SASL_PASSWORD` sets
+//! `sasl.password`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// Command-line flags. Each one overrides the file and the environment.
+#[derive(Debug, Parser, Default)]
+#[command(name = "kafscope", version, about = "Kafka monitoring console")]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// URL prefix the console is served under, e.g. /kafka.
+    #[arg(long)]
+    pub base_path: Option<String>,
+    /// Store URL, e.g. sqlite://kafscope.db (created if missing).
+    #[arg(long)]
+    pub store_url: Option<String>,
+    /// Quick start: watch one cluster at these bootstrap servers (no file needed).
+    #[arg(long)]
+    pub bootstrap_servers: Option<String>,
+    /// Name of the quick-start cluster.
+    #[arg(long, default_value = "local")]
+    pub cluster_name: String,
+    /// Poll interval of the quick-start cluster, e.g. 10s.
+    #[arg(long)]
+    pub poll_interval: Option<String>,
+    /// Directory holding the built web UI (default: `web/` next to the executable).
+    #[arg(long)]
+    pub web_dir: Option<PathBuf>,
+}
+
+/// A configuration error: where it is, and why, on one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: {key}: {reason}")]
+pub struct ConfigError {
+    pub origin: String,
+    pub key: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(origin: &str, key: impl Into<String>, reason: impl Into<String>) -> Self {
+        ConfigError {
+            origin: origin.to_string(),
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub clusters: Vec<ClusterConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Always starts with `/` and never ends with one, except the root which is `/`.
+    pub base_path: String,
+    pub web_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub url: String,
+}
+
+#[derive(Clone)]
+pub struct ClusterConfig {
+    pub name: String,
+    pub bootstrap_servers: String,
+    pub poll_interval: Duration,
+    /// Upper bound on each Kafka request of a poll.
+    pub request_timeout: Duration,
+    /// How often topic configs are re-read (they change rarely and are large).
+    pub config_refresh_interval: Duration,
+    /// Refuse every mutating operation on this cluster.
+    pub read_only: bool,
+    /// librdkafka properties, passed as they are (security.protocol, sasl.*, ssl.*).
+    pub client: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for ClusterConfig {
+    // Secrets in `client` never reach a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let client: BTreeMap<&str, &str> = self
+            .client
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_key(k) { "<redacted>" } else { v };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("ClusterConfig")
+            .field("name", &self.name)
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("poll_interval", &self.poll_interval)
+            .field("request_timeout", &self.request_timeout)
+            .field("read_only", &self.read_only)
+            .field("client", &client)
+            .finish()
+    }
+}
+
+/// Whether a librdkafka property or broker config holds a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "secret", "token", "jaas", "private", "credential"]
+        .iter()
+        .any(|w| k.contains(w))
+        || k.ends_with(".key")
+        || k.ends_with("key.pem")
+}
+
+// ---- the file's shape -------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    server: FileServer,
+    #[serde(default)]
+    store: FileStore,
+    #[serde(default)]
+    clusters: Vec<FileCluster>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileServer {
+    listen: Option<String>,
+    base_path: Option<String>,
+    web_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileStore {
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCluster {
+    name: String,
+    bootstrap_servers: String,
+    poll_interval: Option<String>,
+    request_timeout: Option<String>,
+    config_refresh_interval: Option<String>,
+    read_only: Option<toml::Value>,
+    #[serde(default)]
+    client: BTreeMap<String, toml::Value>,
+}
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_STORE: &str = "sqlite://kafscope.db";
+const DEFAULT_POLL: Duration = Duration::from_secs(10);
+
+impl Config {
+    /// Build the configuration from flags, the environment and the file the flags name.
+    pub fn load(cli: &Cli, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let (origin, mut doc) = match &cli.config {
+            Some(path) => (path.display().to_string(), read_file(path)?),
+            None => (
+                "configuration".to_string(),
+                toml::Value::Table(Default::default()),
+            ),
+        };
+        apply_env(&mut doc, env, &origin)?;
+        let file: FileConfig = FileConfig::deserialize(doc.clone()).map_err(|e| {
+            ConfigError::new(&origin, "(file)", e.message().trim_end().to_string())
+        })?;
+        Self::from_file(file, cli, &origin)
+    }
+
+    fn from_file(file: FileConfig, cli: &Cli, origin: &str) -> Result<Config, ConfigError> {
+        let listen_s = cli
+            .listen
+            .clone()
+            .or(file.server.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen: SocketAddr = listen_s.parse().map_err(|_| {
+            ConfigError::new(
+                origin,
+                "server.listen",
+                format!("'{listen_s}' is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+        let base_path = normalise_base_path(
+            cli.base_path.as_deref().or(file.server.base_path.as_deref()),
+            origin,
+        )?;
+        let url = cli
+            .store_url
+            .clone()
+            .or(file.store.url)
+            .unwrap_or_else(|| DEFAULT_STORE.to_string());
+        if !url.starts_with("sqlite:") {
+            return Err(ConfigError::new(
+                origin,
+                "store.url",
+                format!("'{url}' is not supported: use sqlite://PATH"),
+            ));
+        }
+
+        let mut clusters = Vec::new();
+        for (i, c) in file.clusters.into_iter().enumerate() {
+            clusters.push(cluster_from_file(c, i, origin)?);
+        }
+        if let Some(bs) = &cli.bootstrap_servers {
+            let poll = match &cli.poll_interval {
+                Some(p) => parse_duration(p, origin, "--poll-interval")?,
+                None => DEFAULT_POLL,
+            };
+            clusters.push(ClusterConfig {
+                name: cli.cluster_name.clone(),
+                bootstrap_servers: bs.clone(),
+                poll_interval: poll,
+                request_timeout: default_request_timeout(poll),
+                config_refresh_interval: Duration::from_secs(300),
+                read_only: false,
+                client: BTreeMap::new(),
+            });
+        } else if let Some(p) = &cli.poll_interval {
+            let poll = parse_duration(p, origin, "--poll-interval")?;
+            for c in &mut clusters {
+                c.poll_interval = poll;
+            }
+        }
+        if clusters.is_empty() {
+            return Err(ConfigError::new(
+                origin,
+                "clusters",
+                "no cluster configured: pass --bootstrap-servers HOST:PORT or add a [[clusters]] table",
+            ));
+        }
+        for (i, c) in clusters.iter().enumerate() {
+            validate_cluster(c, i, origin)?;
+            if clusters[..i].iter().any(|o| o.name == c.name) {
+                return Err(ConfigError::new(
+                    origin,
+                    format!("clusters[{i}].name"),
+                    format!("cluster name '{}' is used twice", c.name),
+                ));
+            }
+        }
+        Ok(Config {
+            server: ServerConfig {
+                listen,
+                base_path,
+                web_dir: cli.web_dir.clone().or(file.server.web_dir),
+            },
+            store: StoreConfig { url },
+            clusters,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<toml::Value, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(&origin, "(file)", format!("cannot read: {e}")))?;
+    text.parse::<toml::Table>()
+        .map(toml::Value::Table)
+        .map_err(|e| ConfigError::new(&origin, "(syntax)", one_line(&e.to_string())))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn default_request_timeout(poll: Duration) -> Duration {
+    poll.clamp(Duration::from_secs(1), Duration::from_secs(10))
+}
+
+fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterConfig, ConfigError> {
+    let key = |k: &str| format!("clusters[{i}].{k}");
+    let poll = match &c.poll_interval {
+        Some(s) => parse_duration(s, origin, &key("poll_interval"))?,
+        None => DEFAULT_POLL,
+    };
+    let request_timeout = match &c.request_timeout {
+        Some(s) => parse_duration(s, origin, &key("request_timeout"))?,
+        None => default_request_timeout(poll),
+    };
+    let config_refresh_interval = match &c.config_refresh_interval {
+        Some(s) => parse_duration(s, origin, &key("config_refresh_interval"))?,
+        None => Duration::from_secs(300),
+    };
+    let read_only = match &c.read_only {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(toml::Value::String(s)) if s == "true" || s == "false" => s == "true",
+        Some(other) => {
+            return Err(ConfigError::new(
+                origin,
+                key("read_only"),
+                format!("expected true or false, got {other}"),
+            ))
+        }
+    };
+    let mut client = BTreeMap::new();
+    for (k, v) in c.client {
+        let s = match v {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            _ => {
+                return Err(ConfigError::new(
+                    origin,
+                    key(&format!("client.\"{k}\"")),
+                    "librdkafka properties are strings, numbers or booleans",
+                ))
+            }
+        };
+        client.insert(k, s);
+    }
+    Ok(ClusterConfig {
+        name: c.name,
+        bootstrap_servers: c.bootstrap_servers,
+        poll_interval: poll,
+        request_timeout,
+        config_refresh_interval,
+        read_only,
+        client,
+    })
+}
+
+fn validate_cluster(c: &ClusterConfig, i: usize, origin: &str) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("clusters[{i}].{k}");
+    let name_ok = !c.name.is_empty()
+        && c.name.len() <= 64
+        && c
+            .name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+    if !name_ok {
+        return Err(ConfigError::new(
+            origin,
+            key("name"),
+            format!(
+                "'{}' is not a valid cluster name: use 1-64 letters, digits, '-', '_' or '.'",
+                c.name
+            ),
+        ));
+    }
+    if c.bootstrap_servers.trim().is_empty() {
+        return Err(ConfigError::new(origin, key("bootstrap_servers"), "is empty"));
+    }
+    for server in c.bootstrap_servers.split(',') {
+        let s = server.trim();
+        let hostport = s.rsplit_once("://").map_or(s, |(_, rest)| rest);
+        let ok = hostport
+            .rsplit_once(':')
+            .map(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+            .unwrap_or(false);
+        if !ok {
+            return Err(ConfigError::new(
+                origin,
+                key("bootstrap_servers"),
+                format!("'{s}' is not HOST:PORT"),
+            ));
+        }
+    }
+    if c.poll_interval < Duration::from_millis(100) {
+        return Err(ConfigError::new(
+            origin,
+            key("poll_interval"),
+            "must be at least 100ms",
+        ));
+    }
+    if c.client.contains_key("bootstrap.servers") {
+        return Err(ConfigError::new(
+            origin,
+            key("client.\"bootstrap.servers\""),
+            "set bootstrap_servers on the cluster instead",
+        ));
+    }
+    Ok(())
+}
+
+fn normalise_base_path(raw: Option<&str>, origin: &str) -> Result<String, ConfigError> {
+    let raw = raw.unwrap_or("/").trim();
+    if !raw.starts_with('/') {
+        return Err(ConfigError::new(
+            origin,
+            "server.base_path",
+            format!("'{raw}' must start with '/'"),
+        ));
+    }
+    let ok = raw
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+    if !ok || raw.contains("//") {
+        return Err(ConfigError::new(
+            origin,
+            "server.base_path",
+            format!("'{raw}' may hold only letters, digits, '/', '-', '_' and '.'"),
+        ));
+    }
+    let trimmed = raw.trim_end_matches('/');
+    Ok(if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
+    })
+}
+
+/// Parse `10s`, `500ms`, `2m` (humantime syntax) with a clear error.
+pub fn parse_duration(s: &str, origin: &str, key: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(s.trim()).map_err(|e| {
+        ConfigError::new(
+            origin,
+            key,
+            format!("'{s}' is not a duration like 10s or 500ms ({e})"),
+        )
+    })
+}
+
+/// Apply `KAFSCOPE_A__B__0__C=value` overrides onto the TOML document.
+fn apply_env(
+    doc: &mut toml::Value,
+    env: &[(String, String)],
+    origin: &str,
+) -> Result<(), ConfigError> {
+    let mut vars: Vec<&(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with("KAFSCOPE_") && k.contains("__"))
+        .collect();
+    vars.sort();
+    for (k, v) in vars {
+        let path: Vec<String> = k["KAFSCOPE_".len()..]
+            .split("__")
+            .map(|p| p.to_ascii_lowercase())
+            .collect();
+        set_path(doc, &path, v, k).map_err(|reason| ConfigError::new(origin, k.clone(), reason))?;
+    }
+    Ok(())
+}
+
+fn set_path(doc: &mut toml::Value, path: &[String], value: &str, var: &str) -> Result<(), String> {
+    let mut cur = doc;
+    let mut in_client = false;
+    for (i, seg) in path.iter().enumerate() {
+        let last = i + 1 == path.len();
+        let seg = if in_client {
+            seg.replace('_', ".")
+        } else {
+            seg.clone()
+        };
+        if let Ok(idx) = seg.parse::<usize>() {
+            let arr = match cur {
+                toml::Value::Array(a) => a,
+                _ => return Err(format!("{var}: '{seg}' indexes something that is not a list")),
+            };
+            while arr.len() <= idx {
+                arr.push(toml::Value::Table(Default::default()));
+            }
+            if last {
+                return Err(format!("{var}: a list item cannot be set to a plain value"));
+            }
+            cur = &mut arr[idx];
+            continue;
+        }
+        let table = match cur {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("{var}: '{seg}' is inside a value that is not a table")),
+        };
+        if last {
+            table.insert(seg, toml::Value::String(value.to_string()));
+            return Ok(());
+        }
+        let next_is_index = path[i + 1].parse::<usize>().is_ok();
+        let entry = table.entry(seg.clone()).or_insert_with(|| {
+            if next_is_index {
+                toml::Value::Array(vec![])
+            } else {
+                toml::Value::Table(Default::default())
+            }
+        });
+        in_client = seg == "client";
+        cur = entry;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli() -> Cli {
+        Cli {
+            cluster_name: "local".into(),
+            ..Default::default()
+        }
+    }
+
+    fn load_str(toml_text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kafscope.toml");
+        std::fs::write(&path, toml_text).unwrap();
+        let mut c = cli();
+        c.config = Some(path);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(&c, &env)
+    }
+
+    #[test]
+    fn quick_start_needs_no_file() {
+        let mut c = cli();
+        c.bootstrap_servers = Some("127.0.0.1:9092".into());
+        let cfg = Config::load(&c, &[]).unwrap();
+        assert_eq!(cfg.clusters.len(), 1);
+        assert_eq!(cfg.clusters[0].name, "local");
+        assert_eq!(cfg.clusters[0].poll_interval, Duration::from_secs(10));
+        assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.server.base_path, "/");
+    }
+
+    #[test]
+    fn no_cluster_is_a_clear_error() {
+        let err = Config::load(&cli(), &[]).unwrap_err().to_string();
+        assert!(err.contains("no cluster configured"), "{err}");
+    }
+
+    #[test]
+    fn full_file_with_several_clusters_and_client_properties() {
+        let cfg = load_str(
+            r#"
+            [server]
+            listen = "0.0.0.0:9000"
+            base_path = "/kafka/"
+            [store]
+            url = "sqlite://x.db"
+            [[clusters]]
+            name = "prod"
+            bootstrap_servers = "b1:9092,b2:9092"
+            poll_interval = "30s"
+            read_only = true
+            [clusters.client]
+            "security.protocol" = "SASL_SSL"
+            "sasl.password" = "hunter2"
+            "socket.timeout.ms" = 5000
+            [[clusters]]
+            name = "dev"
+            bootstrap_servers = "localhost:9092"
+            "#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(cfg.server.base_path, "/kafka");
+        assert_eq!(cfg.clusters.len(), 2);
+        let prod = &cfg.clusters[0];
+        assert!(prod.read_only);
+        assert_eq!(prod.poll_interval, Duration::from_secs(30));
+        assert_eq!(prod.client["socket.timeout.ms"], "5000");
+        let dbg = format!("{prod:?}");
+        assert!(!dbg.contains("hunter2"), "secret leaked into Debug: {dbg}");
+        assert!(dbg.contains("<redacted>"));
+    }
+
+    #[test]
+    fn env_overrides_file_and_maps_client_underscores_to_dots() {
+        let cfg = load_str(
+            r#"
+            [[clusters]]
+            name = "prod"
+            bootstrap_servers = "b1:9092"
+            "#,
+            &[
+                ("KAFSCOPE_SERVER__LISTEN", "127.0.0.1:7000"),
+                ("KAFSCOPE_CLUSTERS__0__POLL_INTERVAL", "2s"),
+                ("KAFSCOPE_CLUSTERS__0__CLIENT__SASL_USERNAME", "me"),
+                ("KAFSCOPE_CLUSTERS__0__READ_ONLY", "true"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(cfg.server.listen.port(), 7000);
+        assert_eq!(cfg.clusters[0].poll_interval, Duration::from_secs(2));
+        assert_eq!(cfg.clusters[0].client["sasl.username"], "me");
+        assert!(cfg.clusters[0].read_only);
+    }
+
+    #[test]
+    fn bad_values_name_file_key_and_reason() {
+        let err = load_str(
+            "[[clusters]]\nname = \"a\"\nbootstrap_servers = \"h:1\"\npoll_interval = \"ten\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.origin.ends_with("kafscope.toml"));
+        assert_eq!(err.key, "clusters[0].poll_interval");
+        assert!(err.reason.contains("'ten'"), "{err}");
+
+        let err = load_str(
+            "[[clusters]]\nname = \"a\"\nbootstrap_servers = \"nohost\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "clusters[0].bootstrap_servers");
+
+        let err = load_str("[server]\nlisten = \"nope\"\n", &[]).unwrap_err();
+        assert_eq!(err.key, "server.listen");
+
+        let err = load_str("[server]\nlisen = \"x\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+
+        let err = load_str("[[clusters]\n", &[]).unwrap_err();
+        assert_eq!(err.key, "(syntax)");
+        assert!(!err.to_string().contains('\n'));
+
+        let err = load_str(
+            "[[clusters]]\nname = \"a\"\nbootstrap_servers = \"h:1\"\n[[clusters]]\nname = \"a\"\nbootstrap_servers = \"h:2\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("used twice"));
+    }
+
+    #[test]
+    fn secret_keys_are_recognised() {
+        assert!(is_secret_key("sasl.password"));
+        assert!(is_secret_key("ssl.key.password"));
+        assert!(is_secret_key("sasl.oauthbearer.client.secret"));
+        assert!(is_secret_key("ssl.key.pem"));
+        assert!(!is_secret_key("security.protocol"));
+        assert!(!is_secret_key("cleanup.policy"));
+    }
+}

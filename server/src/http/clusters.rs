@@ -1,0 +1,112 @@
+//! Clusters and brokers, read from the snapshots.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use kafscope_api::{Broker, ClusterSummary, LastPoll, Page};
+
+use super::error::ApiError;
+use super::list::{num, ListQuery, Listable, SortKey};
+use super::state::{rfc3339, AppState};
+use crate::collect::{now_ms, ClusterSnapshot};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clusters", get(list_clusters))
+        .route("/clusters/{cluster}", get(get_cluster))
+        .route("/clusters/{cluster}/brokers", get(list_brokers))
+}
+
+/// The API view of a snapshot's cluster-level facts.
+pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
+    let now = now_ms();
+    ClusterSummary {
+        name: s.name.clone(),
+        status: s.status,
+        bootstrap_servers: s.bootstrap_servers.clone(),
+        brokers: s.brokers.len(),
+        brokers_down: s.brokers_down(),
+        controller_id: s.controller_id,
+        topics: s.topics.len(),
+        partitions: s.partition_count(),
+        under_replicated_partitions: s
+            .topics
+            .values()
+            .map(|t| t.summary.under_replicated_partitions)
+            .sum(),
+        offline_partitions: s.topics.values().map(|t| t.summary.offline_partitions).sum(),
+        consumer_groups: s.groups.len(),
+        total_lag: s.total_lag(),
+        last_poll: LastPoll {
+            at: s.last_poll_at_ms.map(rfc3339),
+            duration_ms: s.last_poll_duration_ms,
+            error: s.last_poll_error.clone(),
+            stage_errors: s.stage_errors.clone(),
+        },
+        data_at: s.data_at_ms.map(rfc3339),
+        data_age_seconds: s.data_at_ms.map(|d| ((now - d).max(0) / 1000) as u64),
+        poll_interval_ms: s.poll_interval.as_millis() as u64,
+        read_only: s.read_only,
+    }
+}
+
+impl Listable for ClusterSummary {
+    const SORT_FIELDS: &'static [&'static str] = &["name", "status", "topics", "consumer_groups"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "status" => SortKey::Text(format!("{:?}", self.status)),
+            "topics" => num(Some(self.topics as f64)),
+            "consumer_groups" => num(Some(self.consumer_groups as f64)),
+            _ => SortKey::Text(self.name.clone()),
+        }
+    }
+    fn search_text(&self) -> &str {
+        &self.name
+    }
+}
+
+async fn list_clusters(
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<ClusterSummary>>, ApiError> {
+    let Query(q) = q?;
+    let all: Vec<ClusterSummary> = st.snapshots().iter().map(|s| summary(s)).collect();
+    Ok(Json(q.apply(all.into_iter())?))
+}
+
+async fn get_cluster(
+    State(st): State<AppState>,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<Json<ClusterSummary>, ApiError> {
+    let Path(cluster) = p?;
+    let snap = st.cluster(&cluster)?;
+    Ok(Json(summary(&snap)))
+}
+
+impl Listable for Broker {
+    const SORT_FIELDS: &'static [&'static str] = &["id", "host", "status", "leader_partitions", "replicas"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "host" => SortKey::Text(self.host.clone().unwrap_or_default()),
+            "status" => SortKey::Text(format!("{:?}", self.status)),
+            "leader_partitions" => num(Some(self.leader_partitions as f64)),
+            "replicas" => num(Some(self.replicas as f64)),
+            _ => num(Some(self.id as f64)),
+        }
+    }
+    fn search_text(&self) -> &str {
+        self.host.as_deref().unwrap_or("")
+    }
+}
+
+async fn list_brokers(
+    State(st): State<AppState>,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<Broker>>, ApiError> {
+    let Path(cluster) = p?;
+    let Query(q) = q?;
+    let snap = st.cluster_with_data(&cluster)?;
+    Ok(Json(q.apply(snap.brokers.iter().cloned())?))
+}

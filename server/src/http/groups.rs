@@ -1,0 +1,63 @@
+//! Consumer groups: list and detail, read from the snapshot.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use kafscope_api::{GroupDetail, GroupSummary, Page};
+
+use super::error::ApiError;
+use super::list::{num, ListQuery, Listable, SortKey};
+use super::state::{rfc3339, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clusters/{cluster}/consumer-groups", get(list_groups))
+        .route("/clusters/{cluster}/consumer-groups/{group}", get(get_group))
+}
+
+impl Listable for GroupSummary {
+    const SORT_FIELDS: &'static [&'static str] =
+        &["group_id", "lag", "status", "members", "topics", "state"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "lag" => num(self.lag.map(|l| l as f64)),
+            // Severity order, not alphabetical.
+            "status" => num(Some(self.status as u8 as f64)),
+            "members" => num(self.members.map(|m| m as f64)),
+            "topics" => num(Some(self.topics as f64)),
+            "state" => SortKey::Text(self.state.clone().unwrap_or_default()),
+            _ => SortKey::Text(self.group_id.clone()),
+        }
+    }
+    fn search_text(&self) -> &str {
+        &self.group_id
+    }
+}
+
+async fn list_groups(
+    State(st): State<AppState>,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<GroupSummary>>, ApiError> {
+    let Path(cluster) = p?;
+    let Query(q) = q?;
+    let snap = st.cluster_with_data(&cluster)?;
+    Ok(Json(q.apply(snap.groups.values().map(|g| g.summary.clone()))?))
+}
+
+async fn get_group(
+    State(st): State<AppState>,
+    p: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<GroupDetail>, ApiError> {
+    let Path((cluster, group)) = p?;
+    let snap = st.cluster_with_data(&cluster)?;
+    let g = snap.groups.get(&group).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "consumer group '{group}' does not exist in cluster '{cluster}'"
+        ))
+    })?;
+    let mut detail = g.detail.clone();
+    detail.data_at = snap.data_at_ms.map(rfc3339);
+    Ok(Json(detail))
+}

@@ -1,0 +1,74 @@
+//! Topics: list and detail, read from the snapshot.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use kafscope_api::{Page, TopicDetail, TopicSummary};
+
+use super::error::ApiError;
+use super::list::{num, ListQuery, Listable, SortKey};
+use super::state::{rfc3339, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clusters/{cluster}/topics", get(list_topics))
+        .route("/clusters/{cluster}/topics/{topic}", get(get_topic))
+}
+
+impl Listable for TopicSummary {
+    const SORT_FIELDS: &'static [&'static str] = &[
+        "name",
+        "partitions",
+        "replication_factor",
+        "under_replicated_partitions",
+        "offline_partitions",
+        "messages",
+        "consumer_groups",
+    ];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "partitions" => num(Some(self.partitions as f64)),
+            "replication_factor" => num(Some(self.replication_factor as f64)),
+            "under_replicated_partitions" => num(Some(self.under_replicated_partitions as f64)),
+            "offline_partitions" => num(Some(self.offline_partitions as f64)),
+            "messages" => num(self.messages.map(|m| m as f64)),
+            "consumer_groups" => num(Some(self.consumer_groups as f64)),
+            _ => SortKey::Text(self.name.clone()),
+        }
+    }
+    fn search_text(&self) -> &str {
+        &self.name
+    }
+}
+
+async fn list_topics(
+    State(st): State<AppState>,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<TopicSummary>>, ApiError> {
+    let Path(cluster) = p?;
+    let Query(q) = q?;
+    let snap = st.cluster_with_data(&cluster)?;
+    Ok(Json(q.apply(snap.topics.values().map(|t| t.summary.clone()))?))
+}
+
+async fn get_topic(
+    State(st): State<AppState>,
+    p: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<TopicDetail>, ApiError> {
+    let Path((cluster, topic)) = p?;
+    let snap = st.cluster_with_data(&cluster)?;
+    let t = snap.topics.get(&topic).ok_or_else(|| {
+        ApiError::NotFound(format!("topic '{topic}' does not exist in cluster '{cluster}'"))
+    })?;
+    Ok(Json(TopicDetail {
+        name: t.summary.name.clone(),
+        internal: t.summary.internal,
+        partitions: t.partitions.clone(),
+        configs: t.configs.clone().unwrap_or_default(),
+        configs_error: t.configs_error.clone(),
+        consumer_groups: t.groups.clone(),
+        data_at: snap.data_at_ms.map(rfc3339),
+    }))
+}

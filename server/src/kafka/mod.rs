@@ -1,0 +1,314 @@
+//! Kafka access: one long-lived librdkafka client per cluster, and the calls the collector
+//! makes with it. Every blocking librdkafka call runs on `spawn_blocking` under a name, so
+//! nothing blocks the async runtime and errors say which Kafka API failed.
+
+pub mod ffi;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::KafkaError;
+use rdkafka::ClientConfig;
+
+use crate::config::ClusterConfig;
+pub use ffi::{CallError, GroupDescription, GroupListing, GroupOffsets, OffsetSpec, PartitionEntry};
+
+/// A failure of one Kafka call, named after the Kafka API.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{api}: {message}")]
+pub struct KafkaCallError {
+    pub api: &'static str,
+    pub message: String,
+    /// The broker does not implement what the call needs.
+    pub unsupported: bool,
+}
+
+impl From<CallError> for KafkaCallError {
+    fn from(e: CallError) -> Self {
+        KafkaCallError {
+            api: e.api,
+            unsupported: e.is_unsupported(),
+            message: e.message,
+        }
+    }
+}
+
+impl KafkaCallError {
+    fn from_kafka(api: &'static str, e: &KafkaError) -> Self {
+        let unsupported = matches!(
+            e.rdkafka_error_code(),
+            Some(rdkafka::types::RDKafkaErrorCode::UnsupportedVersion)
+                | Some(rdkafka::types::RDKafkaErrorCode::UnsupportedFeature)
+        );
+        KafkaCallError {
+            api,
+            message: e.to_string(),
+            unsupported,
+        }
+    }
+}
+
+/// Broker, topic and partition layout from one Metadata request.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterMetadata {
+    pub brokers: Vec<ffi::Node>,
+    pub controller_id: Option<i32>,
+    pub topics: Vec<TopicMetadata>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TopicMetadata {
+    pub name: String,
+    pub error: Option<String>,
+    pub partitions: Vec<PartitionMetadata>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PartitionMetadata {
+    pub id: i32,
+    /// `None` when the partition has no leader.
+    pub leader: Option<i32>,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+}
+
+/// One config entry of a topic, as DescribeConfigs returned it. Sensitive values are dropped
+/// here, so they never reach the snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicConfigEntry {
+    pub name: String,
+    pub value: Option<String>,
+    pub source: &'static str,
+    pub is_default: bool,
+    pub is_sensitive: bool,
+    pub read_only: bool,
+}
+
+/// The console's connection to one cluster.
+#[derive(Clone)]
+pub struct ClusterClient {
+    admin: Arc<AdminClient<DefaultClientContext>>,
+    timeout: Duration,
+}
+
+/// The librdkafka configuration for a cluster: the user's properties, then ours.
+pub fn client_config(cfg: &ClusterConfig) -> ClientConfig {
+    let mut cc = ClientConfig::new();
+    for (k, v) in &cfg.client {
+        cc.set(k, v);
+    }
+    cc.set("bootstrap.servers", &cfg.bootstrap_servers);
+    if !cfg.client.contains_key("client.id") {
+        cc.set("client.id", "kafscope");
+    }
+    // Quiet the broker-down log storm; the collector reports reachability itself.
+    if !cfg.client.contains_key("log_level") {
+        cc.set("log_level", "3");
+    }
+    cc
+}
+
+async fn run_blocking<T, F>(api: &'static str, f: F) -> Result<T, KafkaCallError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, KafkaCallError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| {
+            Err(KafkaCallError {
+                api,
+                message: format!("worker failed: {e}"),
+                unsupported: false,
+            })
+        })
+}
+
+impl ClusterClient {
+    /// Create the client. librdkafka connects lazily, so this fails only for a bad
+    /// configuration (an unknown property, a bad value), never for an unreachable cluster.
+    pub fn connect(cfg: &ClusterConfig) -> Result<ClusterClient, KafkaError> {
+        let admin: AdminClient<DefaultClientContext> = client_config(cfg).create()?;
+        Ok(ClusterClient {
+            admin: Arc::new(admin),
+            timeout: cfg.request_timeout,
+        })
+    }
+
+    fn raw(&self) -> ffi::RawClient {
+        ffi::RawClient::new(self.admin.inner().native_ptr())
+    }
+
+    /// Metadata for all topics, plus brokers with racks and the controller from
+    /// DescribeCluster where the broker supports it.
+    pub async fn metadata(&self) -> Result<ClusterMetadata, KafkaCallError> {
+        let this = self.clone();
+        run_blocking("Metadata", move || {
+            let md = this
+                .admin
+                .inner()
+                .fetch_metadata(None, this.timeout)
+                .map_err(|e| KafkaCallError::from_kafka("Metadata", &e))?;
+            let mut brokers: Vec<ffi::Node> = md
+                .brokers()
+                .iter()
+                .map(|b| ffi::Node {
+                    id: b.id(),
+                    host: b.host().to_string(),
+                    port: u16::try_from(b.port()).unwrap_or(0),
+                    rack: None,
+                })
+                .collect();
+            let topics = md
+                .topics()
+                .iter()
+                .map(|t| TopicMetadata {
+                    name: t.name().to_string(),
+                    error: t.error().map(|e| format!("{e:?}")),
+                    partitions: t
+                        .partitions()
+                        .iter()
+                        .map(|p| PartitionMetadata {
+                            id: p.id(),
+                            leader: (p.leader() >= 0).then_some(p.leader()),
+                            replicas: p.replicas().to_vec(),
+                            isr: p.isr().to_vec(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            let raw = this.raw();
+            let mut controller_id = ffi::controller_id(raw, Duration::ZERO);
+            // Racks and a fresh controller id come from DescribeCluster when supported.
+            if let Ok(desc) = ffi::describe_cluster(raw, this.timeout) {
+                for node in desc.nodes {
+                    if let Some(b) = brokers.iter_mut().find(|b| b.id == node.id) {
+                        b.rack = node.rack;
+                    }
+                }
+                controller_id = desc.controller.or(controller_id);
+            }
+            Ok(ClusterMetadata {
+                brokers,
+                controller_id,
+                topics,
+            })
+        })
+        .await
+    }
+
+    /// Log-start or end offsets of many partitions, batched per leader.
+    pub async fn list_offsets(
+        &self,
+        partitions: Vec<(String, i32)>,
+        spec: OffsetSpec,
+    ) -> Result<Vec<PartitionEntry>, KafkaCallError> {
+        let this = self.clone();
+        run_blocking("ListOffsets", move || {
+            Ok(ffi::list_offsets(this.raw(), &partitions, spec, this.timeout)?)
+        })
+        .await
+    }
+
+    /// All consumer groups, plus per-broker errors.
+    pub async fn list_groups(&self) -> Result<(Vec<GroupListing>, Vec<String>), KafkaCallError> {
+        let this = self.clone();
+        run_blocking("ListConsumerGroups", move || {
+            Ok(ffi::list_groups(this.raw(), this.timeout)?)
+        })
+        .await
+    }
+
+    /// Describe groups in chunks of `chunk`.
+    pub async fn describe_groups(
+        &self,
+        ids: Vec<String>,
+        chunk: usize,
+    ) -> Result<Vec<GroupDescription>, KafkaCallError> {
+        let this = self.clone();
+        run_blocking("DescribeConsumerGroups", move || {
+            let mut out = Vec::with_capacity(ids.len());
+            for c in ids.chunks(chunk.max(1)) {
+                out.extend(ffi::describe_groups(this.raw(), c, this.timeout)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Committed offsets of many groups, one request per group, many in flight.
+    pub async fn group_offsets(
+        &self,
+        ids: Vec<String>,
+    ) -> Result<Vec<(String, Result<GroupOffsets, KafkaCallError>)>, KafkaCallError> {
+        let this = self.clone();
+        run_blocking("ListConsumerGroupOffsets", move || {
+            Ok(ffi::group_offsets(this.raw(), &ids, 64, this.timeout)
+                .into_iter()
+                .map(|(g, r)| (g, r.map_err(KafkaCallError::from)))
+                .collect())
+        })
+        .await
+    }
+
+    /// Configs of many topics in one DescribeConfigs call. Sensitive values are removed.
+    pub async fn topic_configs(
+        &self,
+        topics: &[String],
+    ) -> Result<BTreeMap<String, Result<Vec<TopicConfigEntry>, String>>, KafkaCallError> {
+        const API: &str = "DescribeConfigs";
+        if topics.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let specs: Vec<ResourceSpecifier<'_>> =
+            topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+        let opts = AdminOptions::new().request_timeout(Some(self.timeout));
+        let fut = self.admin.describe_configs(&specs, &opts);
+        let results = tokio::time::timeout(self.timeout + Duration::from_secs(1), fut)
+            .await
+            .map_err(|_| KafkaCallError {
+                api: API,
+                message: "timed out".into(),
+                unsupported: false,
+            })?
+            .map_err(|e| KafkaCallError::from_kafka(API, &e))?;
+        let mut out = BTreeMap::new();
+        for (topic, r) in topics.iter().zip(results) {
+            let entry = match r {
+                Ok(res) => Ok(res
+                    .entries
+                    .into_iter()
+                    .map(|e| TopicConfigEntry {
+                        value: if e.is_sensitive || crate::config::is_secret_key(&e.name) {
+                            None
+                        } else {
+                            e.value
+                        },
+                        is_sensitive: e.is_sensitive || crate::config::is_secret_key(&e.name),
+                        source: config_source_name(&e.source),
+                        is_default: e.is_default,
+                        read_only: e.is_read_only,
+                        name: e.name,
+                    })
+                    .collect()),
+                Err(code) => Err(format!("{code:?}")),
+            };
+            out.insert(topic.clone(), entry);
+        }
+        Ok(out)
+    }
+}
+
+fn config_source_name(s: &ConfigSource) -> &'static str {
+    match s {
+        ConfigSource::Unknown => "unknown",
+        ConfigSource::DynamicTopic => "dynamic_topic",
+        ConfigSource::DynamicBroker => "dynamic_broker",
+        ConfigSource::DynamicDefaultBroker => "dynamic_default_broker",
+        ConfigSource::StaticBroker => "static_broker",
+        ConfigSource::Default => "default",
+    }
+}

@@ -1,0 +1,108 @@
+//! Kafscope: a Kafka monitoring console. `main` parses the configuration and calls
+//! [`launch`]; tests build an [`App`] themselves, bind `127.0.0.1:0` and drive collectors
+//! with [`App::poll_now`] instead of sleeping.
+
+pub mod collect;
+pub mod config;
+pub mod http;
+pub mod kafka;
+pub mod lag;
+pub mod store;
+pub mod traffic;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+use crate::collect::{Collector, CollectorHandle};
+use crate::config::Config;
+use crate::http::{AppState, WebAssets};
+use crate::kafka::ClusterClient;
+use crate::store::Store;
+
+/// A running console: store open, one collector per cluster.
+pub struct App {
+    pub state: AppState,
+    collectors: Vec<CollectorHandle>,
+    base_path: String,
+    web: Option<WebAssets>,
+}
+
+impl App {
+    /// Open the store, create the Kafka clients and start the collectors.
+    pub async fn start(config: &Config) -> anyhow::Result<App> {
+        let store = Store::open(&config.store.url)
+            .await
+            .with_context(|| format!("opening store {}", config.store.url))?;
+        let (events, _) = broadcast::channel(256);
+        let mut clusters = Vec::new();
+        let mut collectors = Vec::new();
+        for c in &config.clusters {
+            let client = ClusterClient::connect(c)
+                .with_context(|| format!("cluster '{}': bad client configuration", c.name))?;
+            let (tx, rx) = collect::channel(c);
+            clusters.push((c.name.clone(), rx));
+            let collector = Collector::new(c.clone(), client, store.clone(), tx, events.clone());
+            collectors.push(collector.start());
+        }
+        let web = match http::assets::find_web_dir(config.server.web_dir.as_deref()) {
+            Some(dir) => match WebAssets::load(&dir, &config.server.base_path) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "web UI not loaded");
+                    None
+                }
+            },
+            None => {
+                tracing::warn!("web UI not found next to the executable; serving the API only");
+                None
+            }
+        };
+        Ok(App {
+            state: AppState {
+                clusters: Arc::new(clusters),
+                store,
+                events,
+            },
+            collectors,
+            base_path: config.server.base_path.clone(),
+            web,
+        })
+    }
+
+    /// The HTTP application.
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone(), &self.base_path, self.web.clone())
+    }
+
+    /// Run one poll of every cluster now and wait for them.
+    pub async fn poll_now(&self) {
+        futures::future::join_all(self.collectors.iter().map(|c| c.poll_now())).await;
+    }
+
+    /// Stop the collectors and close the store.
+    pub async fn stop(self) {
+        futures::future::join_all(self.collectors.into_iter().map(|c| c.stop())).await;
+        self.state.store.close().await;
+    }
+}
+
+/// Serve until `shutdown` resolves, then stop cleanly.
+pub async fn launch(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = App::start(&config).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, base_path = %config.server.base_path, clusters = config.clusters.len(), "kafscope listening");
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+    app.stop().await;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Real Kafka traffic for the demo and the tests: create topics, produce keyed records to a
+//! chosen partition, commit a group's offsets. Ordinary librdkafka clients, nothing mocked.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+fn base(bootstrap: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap).set("log_level", "3");
+    c
+}
+
+/// Create topics (replication factor 1); topics that exist already are fine.
+pub async fn create_topics(bootstrap: &str, topics: &[(&str, i32)]) -> Result<(), String> {
+    let admin: AdminClient<DefaultClientContext> =
+        base(bootstrap).create().map_err(|e| format!("admin client: {e}"))?;
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|(n, p)| NewTopic::new(n, *p, TopicReplication::Fixed(1)))
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin
+        .create_topics(&new, &opts)
+        .await
+        .map_err(|e| format!("CreateTopics: {e}"))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => return Err(format!("CreateTopics {name}: {code:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// A producer tuned for small test and demo batches.
+pub fn producer(bootstrap: &str) -> Result<BaseProducer, String> {
+    base(bootstrap)
+        .set("linger.ms", "5")
+        .create()
+        .map_err(|e| format!("producer: {e}"))
+}
+
+/// Queue one record for a partition, waiting while the local queue is full.
+pub fn send(
+    p: &BaseProducer,
+    topic: &str,
+    partition: i32,
+    key: &str,
+    value: &[u8],
+) -> Result<(), String> {
+    loop {
+        let rec = BaseRecord::to(topic).partition(partition).key(key).payload(value);
+        match p.send(rec) {
+            Ok(()) => return Ok(()),
+            Err((e, _)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull) => {
+                p.poll(Duration::from_millis(50));
+            }
+            Err((e, _)) => return Err(format!("produce to {topic}[{partition}]: {e}")),
+        }
+    }
+}
+
+/// Produce `count` JSON records to one partition and wait until the broker has them all.
+pub fn produce_n(bootstrap: &str, topic: &str, partition: i32, count: usize) -> Result<(), String> {
+    let p = producer(bootstrap)?;
+    for i in 0..count {
+        let v = format!("{{\"n\":{i},\"partition\":{partition}}}");
+        send(&p, topic, partition, &format!("{topic}-{partition}-{i}"), v.as_bytes())?;
+    }
+    p.flush(Duration::from_secs(15)).map_err(|e| format!("flush: {e}"))
+}
+
+/// Commit offsets for a group without joining it (a simple consumer's commit).
+pub fn commit(bootstrap: &str, group: &str, offsets: &[(&str, i32, i64)]) -> Result<(), String> {
+    let c: BaseConsumer = base(bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(|e| format!("consumer: {e}"))?;
+    let mut tpl = TopicPartitionList::new();
+    for (t, p, o) in offsets {
+        tpl.add_partition_offset(t, *p, Offset::Offset(*o))
+            .map_err(|e| e.to_string())?;
+    }
+    c.commit(&tpl, CommitMode::Sync)
+        .map_err(|e| format!("commit for {group}: {e}"))
+}
+
+/// A consumer with a group id that reads assigned partitions and commits what it read.
+pub struct Reader {
+    consumer: BaseConsumer,
+}
+
+impl Reader {
+    pub fn new(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Result<Reader, String> {
+        let consumer: BaseConsumer = base(bootstrap)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .map_err(|e| format!("consumer {group}: {e}"))?;
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition(topic, p);
+        }
+        consumer.assign(&tpl).map_err(|e| e.to_string())?;
+        Ok(Reader { consumer })
+    }
+
+    /// Read up to `max` records within `budget`, then commit; returns how many were read.
+    pub fn read_and_commit(&self, max: usize, budget: Duration) -> usize {
+        let until = std::time::Instant::now() + budget;
+        let mut n = 0;
+        while n < max && std::time::Instant::now() < until {
+            if let Some(Ok(_)) = self.consumer.poll(Duration::from_millis(100)) {
+                n += 1;
+            }
+        }
+        if n > 0 {
+            if let Err(e) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+                tracing::warn!(error = %e, "demo commit failed");
+            }
+        }
+        n
+    }
+}
