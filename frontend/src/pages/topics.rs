@@ -35,8 +35,8 @@ pub fn Topics() -> impl IntoView {
                         <td><a href=link>{t.name.clone()}</a>{t.internal.then(|| view! { " " <span class="badge muted">"internal"</span> })}</td>
                         <td class="num">{format::count(t.partitions)}</td>
                         <td class="num">{format::count(t.replication_factor)}</td>
-                        <td class="num" class:alert=t.under_replicated_partitions > 0>{format::count(t.under_replicated_partitions)}</td>
-                        <td class="num" class:alert=t.offline_partitions > 0>{format::count(t.offline_partitions)}</td>
+                        <td class="num" class:alert={t.under_replicated_partitions > 0}>{format::count(t.under_replicated_partitions)}</td>
+                        <td class="num" class:alert={t.offline_partitions > 0}>{format::count(t.offline_partitions)}</td>
                         <td class="num" data-testid="messages">{format::opt_num(t.messages)}</td>
                         <td class="num">{format::count(t.consumer_groups)}</td>
                     </tr>
