@@ -26,7 +26,10 @@ ensure_wasm_bindgen() {
     return
   fi
   say "installing wasm-bindgen-cli $want (matches Cargo.lock)"
-  cargo install wasm-bindgen-cli --version "$want" --locked
+  # --locked first for reproducibility; its lock file can name a crate version the registry
+  # no longer serves (seen: webpki-roots 1.0.11), then resolve afresh.
+  cargo install wasm-bindgen-cli --version "$want" --locked ||
+    cargo install wasm-bindgen-cli --version "$want"
 }
 
 ensure_tansu() {

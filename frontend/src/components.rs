@@ -69,12 +69,13 @@ pub fn Empty(message: String) -> impl IntoView {
 }
 
 /// Render a load: loading, error, or the view made from the data.
-pub fn show<T: Clone + 'static, V: IntoView + 'static>(
+pub fn show<T, V>(
     load: ReadSignal<Load<T>>,
     ready: impl Fn(T) -> V + Send + Sync + 'static,
 ) -> impl IntoView
 where
-    T: Send + Sync,
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
 {
     move || match load.get() {
         Load::Loading => view! { <Loading/> }.into_any(),
@@ -109,7 +110,10 @@ impl ListState {
         s
     }
     fn ui_query(&self) -> String {
-        let mut parts = vec![format!("sort={}", enc(&self.sort)), format!("order={}", enc(&self.order))];
+        let mut parts = vec![
+            format!("sort={}", enc(&self.sort)),
+            format!("order={}", enc(&self.order)),
+        ];
         if !self.q.is_empty() {
             parts.push(format!("q={}", enc(&self.q)));
         }
@@ -164,7 +168,11 @@ pub fn SortHeader(
     let on_click = move |_| {
         let mut s = state.get_untracked();
         if s.sort == field {
-            s.order = if s.order == "asc" { "desc".into() } else { "asc".into() };
+            s.order = if s.order == "asc" {
+                "desc".into()
+            } else {
+                "asc".into()
+            };
         } else {
             s.sort = field.to_string();
             s.order = if numeric { "desc".into() } else { "asc".into() };
@@ -182,7 +190,11 @@ pub fn SortHeader(
     let arrow = move || {
         let s = state.get();
         if s.sort == field {
-            if s.order == "asc" { " ▲" } else { " ▼" }
+            if s.order == "asc" {
+                " ▲"
+            } else {
+                " ▼"
+            }
         } else {
             ""
         }
@@ -190,7 +202,11 @@ pub fn SortHeader(
     let aria = move || {
         let s = state.get();
         if s.sort == field {
-            if s.order == "asc" { "ascending" } else { "descending" }
+            if s.order == "asc" {
+                "ascending"
+            } else {
+                "descending"
+            }
         } else {
             "none"
         }
@@ -207,7 +223,11 @@ pub fn SortHeader(
 pub fn Pager(total: usize, state: Memo<ListState>, path: Signal<String>) -> impl IntoView {
     let s = state.get_untracked();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let first = if total == 0 { 0 } else { s.page * PAGE_SIZE + 1 };
+    let first = if total == 0 {
+        0
+    } else {
+        s.page * PAGE_SIZE + 1
+    };
     let last = ((s.page + 1) * PAGE_SIZE).min(total);
     let go = move |delta: isize| {
         let mut st = state.get_untracked();
@@ -227,7 +247,11 @@ pub fn Pager(total: usize, state: Memo<ListState>, path: Signal<String>) -> impl
 
 /// A search box bound to the list state's `q`.
 #[component]
-pub fn SearchBox(placeholder: &'static str, state: Memo<ListState>, path: Signal<String>) -> impl IntoView {
+pub fn SearchBox(
+    placeholder: &'static str,
+    state: Memo<ListState>,
+    path: Signal<String>,
+) -> impl IntoView {
     let on_input = move |ev| {
         let mut s = state.get_untracked();
         s.q = event_target_value(&ev);

@@ -5,7 +5,7 @@ pub fn num(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -25,6 +25,15 @@ pub fn count(n: usize) -> String {
     num(n as i64)
 }
 
+/// `1 partition`, `3 partitions`.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", count(n))
+    }
+}
+
 /// `75` → `1 min 15 s`.
 pub fn age(secs: u64) -> String {
     match secs {
@@ -38,7 +47,12 @@ pub fn age(secs: u64) -> String {
 /// RFC 3339 → `2026-11-21 14:02:07 UTC`.
 pub fn time(rfc3339: &str) -> String {
     let s = rfc3339.replace('T', " ");
-    let s = s.split('.').next().unwrap_or(&s).trim_end_matches('Z').to_string();
+    let s = s
+        .split('.')
+        .next()
+        .unwrap_or(&s)
+        .trim_end_matches('Z')
+        .to_string();
     format!("{s} UTC")
 }
 
@@ -51,6 +65,11 @@ mod tests {
         assert_eq!(super::num(-1234567), "-1,234,567");
         assert_eq!(super::opt_num(None), "—");
         assert_eq!(super::age(75), "1 min 15 s");
-        assert_eq!(super::time("2026-11-21T14:02:07.123Z"), "2026-11-21 14:02:07 UTC");
+        assert_eq!(super::plural(1, "partition"), "1 partition");
+        assert_eq!(super::plural(1200, "partition"), "1,200 partitions");
+        assert_eq!(
+            super::time("2026-11-21T14:02:07.123Z"),
+            "2026-11-21 14:02:07 UTC"
+        );
     }
 }

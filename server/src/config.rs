@@ -126,9 +126,16 @@ impl fmt::Debug for ClusterConfig {
 /// Whether a librdkafka property or broker config holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["password", "secret", "token", "jaas", "private", "credential"]
-        .iter()
-        .any(|w| k.contains(w))
+    [
+        "password",
+        "secret",
+        "token",
+        "jaas",
+        "private",
+        "credential",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
         || k.ends_with(".key")
         || k.ends_with("key.pem")
 }
@@ -188,9 +195,8 @@ impl Config {
             ),
         };
         apply_env(&mut doc, env, &origin)?;
-        let file: FileConfig = FileConfig::deserialize(doc.clone()).map_err(|e| {
-            ConfigError::new(&origin, "(file)", e.message().trim_end().to_string())
-        })?;
+        let file: FileConfig = FileConfig::deserialize(doc.clone())
+            .map_err(|e| ConfigError::new(&origin, "(file)", e.message().trim_end().to_string()))?;
         Self::from_file(file, cli, &origin)
     }
 
@@ -208,7 +214,9 @@ impl Config {
             )
         })?;
         let base_path = normalise_base_path(
-            cli.base_path.as_deref().or(file.server.base_path.as_deref()),
+            cli.base_path
+                .as_deref()
+                .or(file.server.base_path.as_deref()),
             origin,
         )?;
         let url = cli
@@ -352,8 +360,7 @@ fn validate_cluster(c: &ClusterConfig, i: usize, origin: &str) -> Result<(), Con
     let key = |k: &str| format!("clusters[{i}].{k}");
     let name_ok = !c.name.is_empty()
         && c.name.len() <= 64
-        && c
-            .name
+        && c.name
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
     if !name_ok {
@@ -367,7 +374,11 @@ fn validate_cluster(c: &ClusterConfig, i: usize, origin: &str) -> Result<(), Con
         ));
     }
     if c.bootstrap_servers.trim().is_empty() {
-        return Err(ConfigError::new(origin, key("bootstrap_servers"), "is empty"));
+        return Err(ConfigError::new(
+            origin,
+            key("bootstrap_servers"),
+            "is empty",
+        ));
     }
     for server in c.bootstrap_servers.split(',') {
         let s = server.trim();
@@ -473,7 +484,11 @@ fn set_path(doc: &mut toml::Value, path: &[String], value: &str, var: &str) -> R
         if let Ok(idx) = seg.parse::<usize>() {
             let arr = match cur {
                 toml::Value::Array(a) => a,
-                _ => return Err(format!("{var}: '{seg}' indexes something that is not a list")),
+                _ => {
+                    return Err(format!(
+                        "{var}: '{seg}' indexes something that is not a list"
+                    ))
+                }
             };
             while arr.len() <= idx {
                 arr.push(toml::Value::Table(Default::default()));
@@ -486,7 +501,11 @@ fn set_path(doc: &mut toml::Value, path: &[String], value: &str, var: &str) -> R
         }
         let table = match cur {
             toml::Value::Table(t) => t,
-            _ => return Err(format!("{var}: '{seg}' is inside a value that is not a table")),
+            _ => {
+                return Err(format!(
+                    "{var}: '{seg}' is inside a value that is not a table"
+                ))
+            }
         };
         if last {
             table.insert(seg, toml::Value::String(value.to_string()));

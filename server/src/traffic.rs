@@ -18,8 +18,9 @@ fn base(bootstrap: &str) -> ClientConfig {
 
 /// Create topics (replication factor 1); topics that exist already are fine.
 pub async fn create_topics(bootstrap: &str, topics: &[(&str, i32)]) -> Result<(), String> {
-    let admin: AdminClient<DefaultClientContext> =
-        base(bootstrap).create().map_err(|e| format!("admin client: {e}"))?;
+    let admin: AdminClient<DefaultClientContext> = base(bootstrap)
+        .create()
+        .map_err(|e| format!("admin client: {e}"))?;
     let new: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|(n, p)| NewTopic::new(n, *p, TopicReplication::Fixed(1)))
@@ -55,7 +56,10 @@ pub fn send(
     value: &[u8],
 ) -> Result<(), String> {
     loop {
-        let rec = BaseRecord::to(topic).partition(partition).key(key).payload(value);
+        let rec = BaseRecord::to(topic)
+            .partition(partition)
+            .key(key)
+            .payload(value);
         match p.send(rec) {
             Ok(()) => return Ok(()),
             Err((e, _)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull) => {
@@ -71,9 +75,16 @@ pub fn produce_n(bootstrap: &str, topic: &str, partition: i32, count: usize) -> 
     let p = producer(bootstrap)?;
     for i in 0..count {
         let v = format!("{{\"n\":{i},\"partition\":{partition}}}");
-        send(&p, topic, partition, &format!("{topic}-{partition}-{i}"), v.as_bytes())?;
+        send(
+            &p,
+            topic,
+            partition,
+            &format!("{topic}-{partition}-{i}"),
+            v.as_bytes(),
+        )?;
     }
-    p.flush(Duration::from_secs(15)).map_err(|e| format!("flush: {e}"))
+    p.flush(Duration::from_secs(15))
+        .map_err(|e| format!("flush: {e}"))
 }
 
 /// Commit offsets for a group without joining it (a simple consumer's commit).
@@ -98,7 +109,12 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Result<Reader, String> {
+    pub fn new(
+        bootstrap: &str,
+        group: &str,
+        topic: &str,
+        partitions: i32,
+    ) -> Result<Reader, String> {
         let consumer: BaseConsumer = base(bootstrap)
             .set("group.id", group)
             .set("enable.auto.commit", "false")

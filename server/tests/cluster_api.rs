@@ -9,7 +9,9 @@ use kafscope::traffic;
 use serde_json::Value;
 
 async fn seed(bs: &str) {
-    traffic::create_topics(bs, &[("orders", 3), ("quiet", 1)]).await.unwrap();
+    traffic::create_topics(bs, &[("orders", 3), ("quiet", 1)])
+        .await
+        .unwrap();
     let bs2 = bs.to_string();
     tokio::task::spawn_blocking(move || {
         for (p, n) in [(0, 10), (1, 20), (2, 30)] {
@@ -22,7 +24,11 @@ async fn seed(bs: &str) {
 }
 
 fn by_partition(rows: &Value, field: &str) -> Vec<Value> {
-    rows.as_array().unwrap().iter().map(|r| r[field].clone()).collect()
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[field].clone())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,8 +48,14 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
     assert_eq!(by_partition(offsets, "partition"), [0, 1, 2]);
     assert_eq!(by_partition(offsets, "high_watermark"), [10, 20, 30]);
     assert_eq!(by_partition(offsets, "log_start_offset"), [0, 0, 0]);
-    assert_eq!(by_partition(offsets, "committed_offset"), [Value::from(5), Value::from(20), Value::Null]);
-    assert_eq!(by_partition(offsets, "lag"), [Value::from(5), Value::from(0), Value::Null]);
+    assert_eq!(
+        by_partition(offsets, "committed_offset"),
+        [Value::from(5), Value::from(20), Value::Null]
+    );
+    assert_eq!(
+        by_partition(offsets, "lag"),
+        [Value::from(5), Value::from(0), Value::Null]
+    );
     assert_eq!(by_partition(offsets, "status"), ["ok", "ok", "no_commit"]);
     assert_eq!(offsets[2]["backlog"], 30);
     assert_eq!(group["lag"], 5);
@@ -51,8 +63,14 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
 
     let (status, topic) = t.get("/api/v1/clusters/test/topics/orders").await;
     assert_eq!(status, 200);
-    assert_eq!(by_partition(&topic["partitions"], "high_watermark"), [10, 20, 30]);
-    assert_eq!(by_partition(&topic["partitions"], "leader"), [111, 111, 111]);
+    assert_eq!(
+        by_partition(&topic["partitions"], "high_watermark"),
+        [10, 20, 30]
+    );
+    assert_eq!(
+        by_partition(&topic["partitions"], "leader"),
+        [111, 111, 111]
+    );
     assert_eq!(topic["consumer_groups"][0]["group_id"], "billing");
     assert_eq!(topic["consumer_groups"][0]["lag"], 5);
 
@@ -63,7 +81,12 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
     assert_eq!(topics["items"][0]["replication_factor"], 1);
 
     let (_, groups) = t.get("/api/v1/clusters/test/consumer-groups").await;
-    let billing = groups["items"].as_array().unwrap().iter().find(|g| g["group_id"] == "billing").unwrap();
+    let billing = groups["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group_id"] == "billing")
+        .unwrap();
     assert_eq!(billing["lag"], 5);
     assert_eq!(billing["topics"], 1);
 
@@ -92,37 +115,93 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
         .await
         .unwrap();
     assert!(!samples.is_empty());
-    assert!(samples.iter().all(|(_, c, l)| *c == Some(5) && *l == Some(5)));
+    assert!(samples
+        .iter()
+        .all(|(_, c, l)| *c == Some(5) && *l == Some(5)));
 
     // New records show up within a poll.
     let bs = tansu.bootstrap();
     tokio::task::spawn_blocking(move || traffic::produce_n(&bs, "orders", 0, 7).unwrap())
         .await
         .unwrap();
-    t.poll_until("/api/v1/clusters/test/consumer-groups/billing", Duration::from_secs(20), |v| {
-        v["offsets"][0]["high_watermark"] == 17 && v["offsets"][0]["lag"] == 12
-    })
+    t.poll_until(
+        "/api/v1/clusters/test/consumer-groups/billing",
+        Duration::from_secs(20),
+        |v| v["offsets"][0]["high_watermark"] == 17 && v["offsets"][0]["lag"] == 12,
+    )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_use_the_envelope_with_the_right_status() {
     let tansu = Tansu::start();
-    traffic::create_topics(&tansu.bootstrap(), &[("t1", 1)]).await.unwrap();
+    traffic::create_topics(&tansu.bootstrap(), &[("t1", 1)])
+        .await
+        .unwrap();
     let t = TestApp::start(&tansu.bootstrap(), "1s").await;
-    t.poll_until("/api/v1/clusters/test/topics", Duration::from_secs(20), |v| v["total"].as_u64() >= Some(1)).await;
+    t.poll_until(
+        "/api/v1/clusters/test/topics",
+        Duration::from_secs(20),
+        |v| v["total"].as_u64() >= Some(1),
+    )
+    .await;
 
     let cases = [
         ("/api/v1/clusters/nope", 404, "not_found", "cluster 'nope'"),
-        ("/api/v1/clusters/nope/topics", 404, "not_found", "cluster 'nope'"),
-        ("/api/v1/clusters/test/topics/missing", 404, "not_found", "topic 'missing' does not exist in cluster 'test'"),
-        ("/api/v1/clusters/test/consumer-groups/ghost", 404, "not_found", "consumer group 'ghost'"),
-        ("/api/v1/clusters/test/topics?limit=0", 400, "bad_request", "limit"),
-        ("/api/v1/clusters/test/topics?limit=abc", 400, "bad_request", "limit"),
-        ("/api/v1/clusters/test/topics?sort=colour", 400, "bad_request", "cannot sort by 'colour'"),
-        ("/api/v1/clusters/test/topics?order=sideways", 400, "bad_request", "order"),
-        ("/api/v1/clusters/test/topics?bogus=1", 400, "bad_request", "bogus"),
-        ("/api/v1/no-such-endpoint", 404, "not_found", "no such API endpoint"),
+        (
+            "/api/v1/clusters/nope/topics",
+            404,
+            "not_found",
+            "cluster 'nope'",
+        ),
+        (
+            "/api/v1/clusters/test/topics/missing",
+            404,
+            "not_found",
+            "topic 'missing' does not exist in cluster 'test'",
+        ),
+        (
+            "/api/v1/clusters/test/consumer-groups/ghost",
+            404,
+            "not_found",
+            "consumer group 'ghost'",
+        ),
+        (
+            "/api/v1/clusters/test/topics?limit=0",
+            400,
+            "bad_request",
+            "limit",
+        ),
+        (
+            "/api/v1/clusters/test/topics?limit=abc",
+            400,
+            "bad_request",
+            "limit",
+        ),
+        (
+            "/api/v1/clusters/test/topics?sort=colour",
+            400,
+            "bad_request",
+            "cannot sort by 'colour'",
+        ),
+        (
+            "/api/v1/clusters/test/topics?order=sideways",
+            400,
+            "bad_request",
+            "order",
+        ),
+        (
+            "/api/v1/clusters/test/topics?bogus=1",
+            400,
+            "bad_request",
+            "bogus",
+        ),
+        (
+            "/api/v1/no-such-endpoint",
+            404,
+            "not_found",
+            "no such API endpoint",
+        ),
     ];
     for (path, status, code, needle) in cases {
         let (s, body) = t.get(path).await;
@@ -140,7 +219,9 @@ async fn errors_use_the_envelope_with_the_right_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_outage_turns_unreachable_and_recovers() {
     let mut tansu = Tansu::start();
-    traffic::create_topics(&tansu.bootstrap(), &[("survivor", 2)]).await.unwrap();
+    traffic::create_topics(&tansu.bootstrap(), &[("survivor", 2)])
+        .await
+        .unwrap();
     let t = TestApp::start(&tansu.bootstrap(), "1s").await;
     t.poll_until("/api/v1/clusters/test", Duration::from_secs(20), |v| {
         v["status"] == "ok" && v["topics"].as_u64() >= Some(1)
@@ -153,11 +234,19 @@ async fn broker_outage_turns_unreachable_and_recovers() {
     loop {
         let (_, v) = t.get("/api/v1/clusters/test").await;
         if v["status"] == "unreachable" {
-            assert!(v["last_poll"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+            assert!(
+                v["last_poll"]["error"]
+                    .as_str()
+                    .is_some_and(|e| !e.is_empty()),
+                "{v}"
+            );
             assert!(v["data_age_seconds"].is_u64());
             break;
         }
-        assert!(killed.elapsed() < Duration::from_secs(3), "not unreachable within two intervals: {v}");
+        assert!(
+            killed.elapsed() < Duration::from_secs(3),
+            "not unreachable within two intervals: {v}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Still serving: liveness and the last good data.
@@ -168,5 +257,8 @@ async fn broker_outage_turns_unreachable_and_recovers() {
     assert_eq!(topic["partitions"].as_array().unwrap().len(), 2);
 
     tansu.restart();
-    t.poll_until("/api/v1/clusters/test", Duration::from_secs(30), |v| v["status"] == "ok").await;
+    t.poll_until("/api/v1/clusters/test", Duration::from_secs(30), |v| {
+        v["status"] == "ok"
+    })
+    .await;
 }

@@ -14,7 +14,11 @@ pub fn Group() -> impl IntoView {
     let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
     let group = Signal::derive(move || params.read().get("group").unwrap_or_default());
     let detail = use_api::<GroupDetail>(move || {
-        format!("/clusters/{}/consumer-groups/{}", enc(&cluster.get()), enc(&group.get()))
+        format!(
+            "/clusters/{}/consumer-groups/{}",
+            enc(&cluster.get()),
+            enc(&group.get())
+        )
     });
     view! {
         <ClusterHeader cluster active="consumer-groups"/>
@@ -48,8 +52,12 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
             }.into_any()
         }
         (None, err) => {
-            let why = err.clone().unwrap_or_else(|| "The broker did not describe this group.".into());
-            view! { <p class="state unavailable" data-testid="members-unavailable">"Members unavailable. "{why}</p> }.into_any()
+            let why = err.clone().unwrap_or_else(|| "the broker did not describe this group".into());
+            view! {
+                <p class="state unavailable" data-testid="members-unavailable">
+                    "Group state and members unavailable: "{why}". Lag below comes from committed and end offsets and is not affected."
+                </p>
+            }.into_any()
         }
     };
     let rows = g.offsets.iter().map(|o| {
@@ -73,7 +81,10 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
         }
     }).collect_view();
     let offsets = if g.offsets.is_empty() {
-        let why = g.offsets_error.clone().unwrap_or_else(|| "This group has no committed offsets and no assignments.".into());
+        let why = g
+            .offsets_error
+            .clone()
+            .unwrap_or_else(|| "This group has no committed offsets and no assignments.".into());
         view! { <p class="state empty" data-testid="no-offsets">{why}</p> }.into_any()
     } else {
         view! {
@@ -91,7 +102,7 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
         <div class="facts">
             <span>"State: "<strong data-testid="group-state">{g.state.clone().unwrap_or_else(|| "unknown".into())}</strong></span>
             <span>"Total lag: "<strong data-testid="group-total-lag">{format::opt_num(g.lag)}</strong></span>
-            {(g.partitions_without_commit > 0).then(|| view! { <span>{format!("{} partitions without a commit", g.partitions_without_commit)}</span> })}
+            {(g.partitions_without_commit > 0).then(|| view! { <span>{format::plural(g.partitions_without_commit, "partition")}" without a commit"</span> })}
             <LagBadge status=g.status/>
         </div>
         <h3>"Members"</h3>

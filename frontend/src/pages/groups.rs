@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{enc, href, use_api};
-use crate::components::{show, use_list_state, ClusterHeader, Empty, LagBadge, Pager, SearchBox, SortHeader};
+use crate::components::{
+    show, use_list_state, ClusterHeader, Empty, LagBadge, Pager, SearchBox, SortHeader,
+};
 use crate::format;
 
 #[component]
@@ -13,9 +15,18 @@ pub fn Groups() -> impl IntoView {
     let params = use_params_map();
     let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
     let state = use_list_state("group_id", "asc");
-    let path = Signal::derive(move || href(&format!("/clusters/{}/consumer-groups", enc(&cluster.get()))));
+    let path = Signal::derive(move || {
+        href(&format!(
+            "/clusters/{}/consumer-groups",
+            enc(&cluster.get())
+        ))
+    });
     let groups = use_api::<Page<GroupSummary>>(move || {
-        format!("/clusters/{}/consumer-groups{}", enc(&cluster.get()), state.get().api_query())
+        format!(
+            "/clusters/{}/consumer-groups{}",
+            enc(&cluster.get()),
+            state.get().api_query()
+        )
     });
     view! {
         <ClusterHeader cluster active="consumer-groups"/>

@@ -14,7 +14,11 @@ pub fn Topic() -> impl IntoView {
     let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
     let topic = Signal::derive(move || params.read().get("topic").unwrap_or_default());
     let detail = use_api::<TopicDetail>(move || {
-        format!("/clusters/{}/topics/{}", enc(&cluster.get()), enc(&topic.get()))
+        format!(
+            "/clusters/{}/topics/{}",
+            enc(&cluster.get()),
+            enc(&topic.get())
+        )
     });
     view! {
         <ClusterHeader cluster active="topics"/>
@@ -45,17 +49,25 @@ fn body(cluster: String, t: TopicDetail) -> impl IntoView {
     let groups = if t.consumer_groups.is_empty() {
         view! { <p class="state empty" data-testid="no-groups">"No consumer group has committed offsets on this topic."</p> }.into_any()
     } else {
-        let rows = t.consumer_groups.iter().map(|g| {
-            let link = href(&format!("/clusters/{}/consumer-groups/{}", enc(&cluster), enc(&g.group_id)));
-            view! {
-                <tr data-testid=format!("topic-group-{}", g.group_id)>
-                    <td><a href=link>{g.group_id.clone()}</a></td>
-                    <td class="num" data-testid="group-lag">{format::opt_num(g.lag)}</td>
-                    <td class="num">{format::count(g.partitions_without_commit)}</td>
-                    <td><LagBadge status=g.status/></td>
-                </tr>
-            }
-        }).collect_view();
+        let rows = t
+            .consumer_groups
+            .iter()
+            .map(|g| {
+                let link = href(&format!(
+                    "/clusters/{}/consumer-groups/{}",
+                    enc(&cluster),
+                    enc(&g.group_id)
+                ));
+                view! {
+                    <tr data-testid=format!("topic-group-{}", g.group_id)>
+                        <td><a href=link>{g.group_id.clone()}</a></td>
+                        <td class="num" data-testid="group-lag">{format::opt_num(g.lag)}</td>
+                        <td class="num">{format::count(g.partitions_without_commit)}</td>
+                        <td><LagBadge status=g.status/></td>
+                    </tr>
+                }
+            })
+            .collect_view();
         view! {
             <table class="grid" data-testid="topic-groups-table">
                 <thead><tr><th>"Group"</th><th class="num">"Lag"</th><th class="num">"Partitions without commit"</th><th>"Status"</th></tr></thead>
@@ -64,7 +76,9 @@ fn body(cluster: String, t: TopicDetail) -> impl IntoView {
         }.into_any()
     };
     let configs = if t.configs.is_empty() {
-        let why = t.configs_error.clone().unwrap_or_else(|| "The broker reported no explicitly set configuration for this topic.".into());
+        let why = t.configs_error.clone().unwrap_or_else(|| {
+            "The broker reported no explicitly set configuration for this topic.".into()
+        });
         view! { <p class="state empty" data-testid="no-configs">{why}</p> }.into_any()
     } else {
         let rows = t.configs.iter().map(|c| view! {
@@ -80,11 +94,12 @@ fn body(cluster: String, t: TopicDetail) -> impl IntoView {
                 <thead><tr><th>"Name"</th><th>"Value"</th><th>"Source"</th><th>""</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
     view! {
         <div class="facts">
-            <span>{format!("{} partitions", t.partitions.len())}</span>
+            <span>{format::plural(t.partitions.len(), "partition")}</span>
             {t.internal.then(|| view! { <span class="badge muted">"internal"</span> })}
             {t.data_at.clone().map(|d| view! { <span class="sub">"read "{format::time(&d)}</span> })}
         </div>

@@ -16,7 +16,11 @@ pub fn Topics() -> impl IntoView {
     let state = use_list_state("name", "asc");
     let path = Signal::derive(move || href(&format!("/clusters/{}/topics", enc(&cluster.get()))));
     let topics = use_api::<Page<TopicSummary>>(move || {
-        format!("/clusters/{}/topics{}", enc(&cluster.get()), state.get().api_query())
+        format!(
+            "/clusters/{}/topics{}",
+            enc(&cluster.get()),
+            state.get().api_query()
+        )
     });
     view! {
         <ClusterHeader cluster active="topics"/>

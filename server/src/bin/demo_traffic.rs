@@ -57,7 +57,11 @@ async fn seed(bs: &str) -> Result<(), String> {
     for (partition, count) in [(0, 10), (1, 20), (2, 30)] {
         produce_n(bs, "e2e-orders", partition, count)?;
     }
-    commit(bs, "e2e-readers", &[("e2e-orders", 0, 5), ("e2e-orders", 1, 20)])?;
+    commit(
+        bs,
+        "e2e-readers",
+        &[("e2e-orders", 0, 5), ("e2e-orders", 1, 20)],
+    )?;
     println!("seeded e2e-orders (10/20/30 records) and group e2e-readers (5, 20, none)");
     Ok(())
 }
@@ -65,14 +69,23 @@ async fn seed(bs: &str) -> Result<(), String> {
 async fn run(bs: &str, rate: usize) -> Result<(), String> {
     create_topics(
         bs,
-        &[("orders", 3), ("payments", 2), ("audit-log", 1), ("inventory", 2)],
+        &[
+            ("orders", 3),
+            ("payments", 2),
+            ("audit-log", 1),
+            ("inventory", 2),
+        ],
     )
     .await?;
     // Some history everywhere, including a topic nobody produces to afterwards.
     produce_n(bs, "audit-log", 0, 20)?;
     produce_n(bs, "inventory", 0, 10)?;
     produce_n(bs, "inventory", 1, 10)?;
-    commit(bs, "analytics-stopped", &[("inventory", 0, 4), ("inventory", 1, 2)])?;
+    commit(
+        bs,
+        "analytics-stopped",
+        &[("inventory", 0, 4), ("inventory", 1, 2)],
+    )?;
     commit(bs, "audit-archiver", &[("audit-log", 0, 20)])?;
 
     let p = producer(bs)?;
@@ -85,11 +98,29 @@ async fn run(bs: &str, rate: usize) -> Result<(), String> {
         for _ in 0..rate {
             seq += 1;
             let order = format!("{{\"order_id\":{seq},\"amount\":{}}}", seq % 97);
-            send(&p, "orders", (seq % 3) as i32, &format!("order-{seq}"), order.as_bytes())?;
+            send(
+                &p,
+                "orders",
+                (seq % 3) as i32,
+                &format!("order-{seq}"),
+                order.as_bytes(),
+            )?;
             let pay = format!("{{\"payment_id\":{seq}}}");
-            send(&p, "payments", (seq % 2) as i32, &format!("pay-{seq}"), pay.as_bytes())?;
-            if seq % 50 == 0 {
-                send(&p, "inventory", (seq % 2) as i32, &format!("sku-{seq}"), b"{\"qty\":1}")?;
+            send(
+                &p,
+                "payments",
+                (seq % 2) as i32,
+                &format!("pay-{seq}"),
+                pay.as_bytes(),
+            )?;
+            if seq.is_multiple_of(50) {
+                send(
+                    &p,
+                    "inventory",
+                    (seq % 2) as i32,
+                    &format!("sku-{seq}"),
+                    b"{\"qty\":1}",
+                )?;
             }
         }
         p.poll(Duration::ZERO);

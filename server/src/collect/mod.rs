@@ -181,11 +181,17 @@ impl Collector {
                     data.offsets.insert(g, r.map_err(|e| e.to_string()));
                 }
             }
-            Err(e) => data.stage_errors.push(stage("group_offsets", e.to_string())),
+            Err(e) => data
+                .stage_errors
+                .push(stage("group_offsets", e.to_string())),
         }
 
         for (spec, target, name) in [
-            (OffsetSpec::Earliest, &mut data.log_start, "log_start_offsets"),
+            (
+                OffsetSpec::Earliest,
+                &mut data.log_start,
+                "log_start_offsets",
+            ),
             (OffsetSpec::Latest, &mut data.high_watermark, "end_offsets"),
         ] {
             match self.client.list_offsets(partitions.clone(), spec).await {
@@ -199,14 +205,18 @@ impl Collector {
                             }
                             err => {
                                 failed += 1;
-                                example = example.or(err.map(|m| format!("{}[{}]: {m}", e.topic, e.partition)));
+                                example = example
+                                    .or(err.map(|m| format!("{}[{}]: {m}", e.topic, e.partition)));
                             }
                         }
                     }
                     if failed > 0 {
                         data.stage_errors.push(stage(
                             name,
-                            format!("{failed} partitions failed, e.g. {}", example.unwrap_or_default()),
+                            format!(
+                                "{failed} partitions failed, e.g. {}",
+                                example.unwrap_or_default()
+                            ),
                         ));
                     }
                 }
@@ -219,9 +229,32 @@ impl Collector {
             if self.describe_backoff.due(now) {
                 match self.client.describe_groups(ids, DESCRIBE_CHUNK).await {
                     Ok(descs) => {
-                        self.describe_backoff.succeeded();
-                        for d in descs {
-                            data.descriptions.insert(d.group_id.clone(), d);
+                        let failed: Vec<&str> =
+                            descs.iter().filter_map(|d| d.error.as_deref()).collect();
+                        if !descs.is_empty() && failed.len() == descs.len() {
+                            // Every group failed the same way: the broker cannot describe
+                            // groups at all (tansu's sqlite storage drops the connection).
+                            let msg = format!(
+                                "the broker answered no DescribeGroups request ({} groups; {})",
+                                descs.len(),
+                                failed[0]
+                            );
+                            self.describe_backoff
+                                .failed(now, self.cfg.poll_interval, msg);
+                        } else {
+                            self.describe_backoff.succeeded();
+                            if let Some(first) = failed.first() {
+                                data.stage_errors.push(stage(
+                                    "describe_groups",
+                                    format!(
+                                        "{} groups could not be described, e.g. {first}",
+                                        failed.len()
+                                    ),
+                                ));
+                            }
+                            for d in descs {
+                                data.descriptions.insert(d.group_id.clone(), d);
+                            }
                         }
                     }
                     Err(e) => {
@@ -236,15 +269,22 @@ impl Collector {
                 }
             }
             if let Some(err) = &self.describe_backoff.last_error {
-                let msg = format!("group state and members unavailable: {err}");
-                data.describe_error = Some(msg.clone());
-                data.stage_errors.push(stage("describe_groups", msg));
+                data.describe_error = Some(err.clone());
+                data.stage_errors.push(stage(
+                    "describe_groups",
+                    format!("group state and members unavailable: {err}"),
+                ));
             }
         }
 
-        let topic_names: Vec<String> = data.metadata.topics.iter().map(|t| t.name.clone()).collect();
-        let configs_due = self.configs_due.is_none_or(|d| now >= d)
-            || topic_names.len() != self.configs_known;
+        let topic_names: Vec<String> = data
+            .metadata
+            .topics
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        let configs_due =
+            self.configs_due.is_none_or(|d| now >= d) || topic_names.len() != self.configs_known;
         if configs_due {
             match self.client.topic_configs(&topic_names).await {
                 Ok(c) => {
@@ -253,7 +293,8 @@ impl Collector {
                     self.configs_due = Some(now + self.cfg.config_refresh_interval);
                 }
                 Err(e) => {
-                    data.stage_errors.push(stage("topic_configs", e.to_string()));
+                    data.stage_errors
+                        .push(stage("topic_configs", e.to_string()));
                     // Retry on the next cycle but one.
                     self.configs_due = Some(now + self.cfg.poll_interval * 2);
                 }
@@ -289,7 +330,11 @@ impl Collector {
                 });
             }
         }
-        if let Err(e) = self.store.write_cycle(&snap.name, at, &offsets, &lags).await {
+        if let Err(e) = self
+            .store
+            .write_cycle(&snap.name, at, &offsets, &lags)
+            .await
+        {
             tracing::error!(cluster = %snap.name, error = %e, "writing lag history failed");
         }
     }
@@ -328,7 +373,12 @@ impl CollectorHandle {
 pub type Snapshots = Vec<(String, watch::Receiver<Arc<ClusterSnapshot>>)>;
 
 /// Build a fresh empty snapshot channel for a cluster.
-pub fn channel(cfg: &ClusterConfig) -> (watch::Sender<Arc<ClusterSnapshot>>, watch::Receiver<Arc<ClusterSnapshot>>) {
+pub fn channel(
+    cfg: &ClusterConfig,
+) -> (
+    watch::Sender<Arc<ClusterSnapshot>>,
+    watch::Receiver<Arc<ClusterSnapshot>>,
+) {
     watch::channel(Arc::new(ClusterSnapshot::empty(
         &cfg.name,
         &cfg.bootstrap_servers,
@@ -336,4 +386,3 @@ pub fn channel(cfg: &ClusterConfig) -> (watch::Sender<Arc<ClusterSnapshot>>, wat
         cfg.read_only,
     )))
 }
-

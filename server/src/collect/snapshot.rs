@@ -5,12 +5,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use kafscope_api as api;
-use kafscope_api::{BrokerStatus, ClusterStatus, StageError};
 #[cfg(test)]
 use kafscope_api::LagStatus;
+use kafscope_api::{BrokerStatus, ClusterStatus, StageError};
 
-use crate::kafka::{ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry};
+use crate::kafka::{
+    ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry,
+};
 use crate::lag::{partition_lag, LagTotals, PartitionLag, PartitionOffsets};
+
+/// Committed offsets of one group by (topic, partition); `None` where there is no commit.
+type Committed = HashMap<(String, i32), Option<i64>>;
 
 /// Everything the console knows about one cluster after its last poll.
 #[derive(Debug, Clone)]
@@ -40,7 +45,12 @@ pub struct ClusterSnapshot {
 
 impl ClusterSnapshot {
     /// The snapshot before the first poll: no data, status `unknown`.
-    pub fn empty(name: &str, bootstrap_servers: &str, poll_interval: Duration, read_only: bool) -> Self {
+    pub fn empty(
+        name: &str,
+        bootstrap_servers: &str,
+        poll_interval: Duration,
+        read_only: bool,
+    ) -> Self {
         ClusterSnapshot {
             name: name.to_string(),
             bootstrap_servers: bootstrap_servers.to_string(),
@@ -116,7 +126,12 @@ pub struct PollData {
 
 /// Build the snapshot from a successful poll. `prev` supplies what this poll did not read
 /// (configs between refreshes, brokers seen before that are now gone).
-pub fn build(prev: &ClusterSnapshot, data: PollData, now_ms: i64, duration_ms: u64) -> ClusterSnapshot {
+pub fn build(
+    prev: &ClusterSnapshot,
+    data: PollData,
+    now_ms: i64,
+    duration_ms: u64,
+) -> ClusterSnapshot {
     let md = &data.metadata;
     let live: BTreeSet<i32> = md.brokers.iter().map(|b| b.id).collect();
 
@@ -233,17 +248,14 @@ pub fn build(prev: &ClusterSnapshot, data: PollData, now_ms: i64, duration_ms: u
             Some(d) => d.error.clone(),
             None => data.describe_error.clone(),
         };
-        let (committed, offsets_error): (HashMap<(String, i32), Option<i64>>, Option<String>) =
-            match data.offsets.get(gid) {
-                Some(Ok(list)) => (
-                    list.iter()
-                        .map(|(t, p, c)| ((t.clone(), *p), *c))
-                        .collect(),
-                    None,
-                ),
-                Some(Err(e)) => (HashMap::new(), Some(e.clone())),
-                None => (HashMap::new(), Some("offsets were not read".into())),
-            };
+        let (committed, offsets_error): (Committed, Option<String>) = match data.offsets.get(gid) {
+            Some(Ok(list)) => (
+                list.iter().map(|(t, p, c)| ((t.clone(), *p), *c)).collect(),
+                None,
+            ),
+            Some(Err(e)) => (HashMap::new(), Some(e.clone())),
+            None => (HashMap::new(), Some("offsets were not read".into())),
+        };
         // Owners by partition, from the description's assignments.
         let mut owner: HashMap<(String, i32), String> = HashMap::new();
         let mut group_topics: BTreeSet<String> = BTreeSet::new();
@@ -309,15 +321,21 @@ pub fn build(prev: &ClusterSnapshot, data: PollData, now_ms: i64, duration_ms: u
         }
         let totals = LagTotals::of(rows.iter().map(|(_, pl)| pl));
         for t in &group_topics {
-            let on_topic: Vec<&PartitionLag> =
-                rows.iter().filter(|(r, _)| &r.topic == t).map(|(_, pl)| pl).collect();
+            let on_topic: Vec<&PartitionLag> = rows
+                .iter()
+                .filter(|(r, _)| &r.topic == t)
+                .map(|(_, pl)| pl)
+                .collect();
             let tt = LagTotals::of(on_topic);
-            topic_groups.entry(t.clone()).or_default().push(api::TopicGroupLag {
-                group_id: gid.clone(),
-                lag: tt.lag,
-                partitions_without_commit: tt.without_commit,
-                status: tt.status,
-            });
+            topic_groups
+                .entry(t.clone())
+                .or_default()
+                .push(api::TopicGroupLag {
+                    group_id: gid.clone(),
+                    lag: tt.lag,
+                    partitions_without_commit: tt.without_commit,
+                    status: tt.status,
+                });
         }
         let state = desc
             .map(|d| d.state.clone())
@@ -385,9 +403,15 @@ pub fn build(prev: &ClusterSnapshot, data: PollData, now_ms: i64, duration_ms: u
     }
 
     let brokers: Vec<api::Broker> = brokers.into_values().collect();
-    let urp: usize = topics.values().map(|t| t.summary.under_replicated_partitions).sum();
+    let urp: usize = topics
+        .values()
+        .map(|t| t.summary.under_replicated_partitions)
+        .sum();
     let offline: usize = topics.values().map(|t| t.summary.offline_partitions).sum();
-    let down = brokers.iter().filter(|b| b.status == BrokerStatus::Down).count();
+    let down = brokers
+        .iter()
+        .filter(|b| b.status == BrokerStatus::Down)
+        .count();
     let status = if urp > 0 || offline > 0 || down > 0 {
         ClusterStatus::Degraded
     } else {
@@ -416,7 +440,12 @@ pub fn build(prev: &ClusterSnapshot, data: PollData, now_ms: i64, duration_ms: u
 
 /// The snapshot after a poll that could not reach the cluster: last good data kept, marked
 /// unreachable with the reason.
-pub fn unreachable(prev: &ClusterSnapshot, error: String, now_ms: i64, duration_ms: u64) -> ClusterSnapshot {
+pub fn unreachable(
+    prev: &ClusterSnapshot,
+    error: String,
+    now_ms: i64,
+    duration_ms: u64,
+) -> ClusterSnapshot {
     ClusterSnapshot {
         version: prev.version + 1,
         status: ClusterStatus::Unreachable,
@@ -531,7 +560,10 @@ mod tests {
         }
         d.offsets.insert(
             "billing".into(),
-            Ok(vec![("orders".into(), 0, Some(7)), ("orders".into(), 1, Some(20))]),
+            Ok(vec![
+                ("orders".into(), 0, Some(7)),
+                ("orders".into(), 1, Some(20)),
+            ]),
         );
         d
     }
@@ -590,7 +622,10 @@ mod tests {
         assert_eq!(p2.backlog, Some(30));
         assert_eq!(g.summary.lag, Some(3));
         assert_eq!(g.summary.partitions_without_commit, 1);
-        assert_eq!(g.summary.state, None, "'Unknown' from ListGroups is not a state");
+        assert_eq!(
+            g.summary.state, None,
+            "'Unknown' from ListGroups is not a state"
+        );
         assert_eq!(g.summary.members, None);
         let tg = &s.topics["orders"].groups;
         assert_eq!(tg.len(), 1);
@@ -631,7 +666,12 @@ mod tests {
     #[test]
     fn unreachable_keeps_last_data_and_says_why() {
         let good = build(&empty(), sample(), 1_000, 5);
-        let bad = unreachable(&good, "Metadata: broker transport failure".into(), 5_000, 2_000);
+        let bad = unreachable(
+            &good,
+            "Metadata: broker transport failure".into(),
+            5_000,
+            2_000,
+        );
         assert_eq!(bad.status, ClusterStatus::Unreachable);
         assert_eq!(bad.data_at_ms, Some(1_000));
         assert_eq!(bad.last_poll_at_ms, Some(5_000));
@@ -658,7 +698,10 @@ mod tests {
         let first = build(&empty(), d, 1_000, 5);
         assert_eq!(first.topics["orders"].configs.as_ref().unwrap().len(), 1);
         let second = build(&first, sample(), 2_000, 5);
-        assert_eq!(second.topics["orders"].configs.as_ref().unwrap()[0].name, "retention.ms");
+        assert_eq!(
+            second.topics["orders"].configs.as_ref().unwrap()[0].name,
+            "retention.ms"
+        );
         assert!(second.topics["__consumer_offsets"].configs_error.is_some());
     }
 }

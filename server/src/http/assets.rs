@@ -89,7 +89,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: Option<WebAssets>) -> Route
 
 /// `index.html` carries the base path: never cache it across deployments.
 fn no_store(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
     r
 }

@@ -35,7 +35,11 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             .values()
             .map(|t| t.summary.under_replicated_partitions)
             .sum(),
-        offline_partitions: s.topics.values().map(|t| t.summary.offline_partitions).sum(),
+        offline_partitions: s
+            .topics
+            .values()
+            .map(|t| t.summary.offline_partitions)
+            .sum(),
         consumer_groups: s.groups.len(),
         total_lag: s.total_lag(),
         last_poll: LastPoll {
@@ -85,7 +89,8 @@ async fn get_cluster(
 }
 
 impl Listable for Broker {
-    const SORT_FIELDS: &'static [&'static str] = &["id", "host", "status", "leader_partitions", "replicas"];
+    const SORT_FIELDS: &'static [&'static str] =
+        &["id", "host", "status", "leader_partitions", "replicas"];
     fn sort_key(&self, field: &str) -> SortKey {
         match field {
             "host" => SortKey::Text(self.host.clone().unwrap_or_default()),

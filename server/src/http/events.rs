@@ -22,7 +22,11 @@ async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Eve
     let stream = BroadcastStream::new(st.events.subscribe()).filter_map(|msg| async move {
         // A slow reader that missed events just gets the next one.
         let ev = msg.ok()?;
-        Event::default().event("snapshot").json_data(&ev).ok().map(Ok)
+        Event::default()
+            .event("snapshot")
+            .json_data(&ev)
+            .ok()
+            .map(Ok)
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

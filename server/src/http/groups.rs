@@ -13,7 +13,10 @@ use super::state::{rfc3339, AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clusters/{cluster}/consumer-groups", get(list_groups))
-        .route("/clusters/{cluster}/consumer-groups/{group}", get(get_group))
+        .route(
+            "/clusters/{cluster}/consumer-groups/{group}",
+            get(get_group),
+        )
 }
 
 impl Listable for GroupSummary {
@@ -43,7 +46,9 @@ async fn list_groups(
     let Path(cluster) = p?;
     let Query(q) = q?;
     let snap = st.cluster_with_data(&cluster)?;
-    Ok(Json(q.apply(snap.groups.values().map(|g| g.summary.clone()))?))
+    Ok(Json(
+        q.apply(snap.groups.values().map(|g| g.summary.clone()))?,
+    ))
 }
 
 async fn get_group(

@@ -56,7 +56,10 @@ pub fn num<T: Into<f64>>(v: Option<T>) -> SortKey {
 
 impl ListQuery {
     /// Filter, sort and page `items`.
-    pub fn apply<T: Listable + Clone>(&self, items: impl Iterator<Item = T>) -> Result<Page<T>, ApiError> {
+    pub fn apply<T: Listable + Clone>(
+        &self,
+        items: impl Iterator<Item = T>,
+    ) -> Result<Page<T>, ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
             return Err(ApiError::BadRequest(format!(
@@ -79,7 +82,11 @@ impl ListQuery {
                 )))
             }
         };
-        let needle = self.q.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
+        let needle = self
+            .q
+            .as_deref()
+            .map(str::to_lowercase)
+            .filter(|q| !q.is_empty());
         let mut matched: Vec<T> = items
             .filter(|i| {
                 needle
@@ -173,12 +180,27 @@ mod tests {
     #[test]
     fn bad_parameters_are_rejected() {
         for q in [
-            ListQuery { limit: Some(0), ..Default::default() },
-            ListQuery { limit: Some(5000), ..Default::default() },
-            ListQuery { sort: Some("size".into()), ..Default::default() },
-            ListQuery { order: Some("up".into()), ..Default::default() },
+            ListQuery {
+                limit: Some(0),
+                ..Default::default()
+            },
+            ListQuery {
+                limit: Some(5000),
+                ..Default::default()
+            },
+            ListQuery {
+                sort: Some("size".into()),
+                ..Default::default()
+            },
+            ListQuery {
+                order: Some("up".into()),
+                ..Default::default()
+            },
         ] {
-            assert!(matches!(q.apply(items().into_iter()), Err(ApiError::BadRequest(_))));
+            assert!(matches!(
+                q.apply(items().into_iter()),
+                Err(ApiError::BadRequest(_))
+            ));
         }
     }
 }

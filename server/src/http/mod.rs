@@ -22,7 +22,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use assets::WebAssets;
 pub use error::ApiError;
@@ -65,13 +65,19 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         app
     } else {
         let target = format!("{base_path}/");
-        Router::new()
-            .nest(base_path, app)
-            .route("/", get(move || async move { Redirect::temporary(&target) }))
+        Router::new().nest(base_path, app).route(
+            "/",
+            get(move || async move { Redirect::temporary(&target) }),
+        )
     };
     app.layer(
         ServiceBuilder::new()
-            .layer(TraceLayer::new_for_http())
+            // 5xx answers are logged where they arise (internal errors, panics); a 503 from
+            // /readyz while starting is expected and not worth an error line.
+            .layer(
+                TraceLayer::new_for_http()
+                    .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+            )
             .layer(CatchPanicLayer::custom(panic_to_json))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,

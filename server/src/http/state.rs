@@ -43,7 +43,10 @@ impl AppState {
     }
 
     pub fn snapshots(&self) -> Vec<Arc<ClusterSnapshot>> {
-        self.clusters.iter().map(|(_, rx)| rx.borrow().clone()).collect()
+        self.clusters
+            .iter()
+            .map(|(_, rx)| rx.borrow().clone())
+            .collect()
     }
 }
 
@@ -60,6 +63,9 @@ mod tests {
     #[test]
     fn formats_rfc3339_utc() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(
+            super::rfc3339(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
     }
 }

@@ -50,7 +50,9 @@ async fn list_topics(
     let Path(cluster) = p?;
     let Query(q) = q?;
     let snap = st.cluster_with_data(&cluster)?;
-    Ok(Json(q.apply(snap.topics.values().map(|t| t.summary.clone()))?))
+    Ok(Json(
+        q.apply(snap.topics.values().map(|t| t.summary.clone()))?,
+    ))
 }
 
 async fn get_topic(
@@ -60,7 +62,9 @@ async fn get_topic(
     let Path((cluster, topic)) = p?;
     let snap = st.cluster_with_data(&cluster)?;
     let t = snap.topics.get(&topic).ok_or_else(|| {
-        ApiError::NotFound(format!("topic '{topic}' does not exist in cluster '{cluster}'"))
+        ApiError::NotFound(format!(
+            "topic '{topic}' does not exist in cluster '{cluster}'"
+        ))
     })?;
     Ok(Json(TopicDetail {
         name: t.summary.name.clone(),

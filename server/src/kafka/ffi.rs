@@ -153,7 +153,8 @@ impl PartitionList {
     }
     fn add(&mut self, topic: &CStr, partition: i32, offset: i64) {
         // SAFETY: self.0 is a live list; librdkafka copies the topic name.
-        let tp = unsafe { rd::rd_kafka_topic_partition_list_add(self.0, topic.as_ptr(), partition) };
+        let tp =
+            unsafe { rd::rd_kafka_topic_partition_list_add(self.0, topic.as_ptr(), partition) };
         // SAFETY: `tp` points into the list just grown.
         unsafe { (*tp).offset = offset };
     }
@@ -263,8 +264,13 @@ pub fn list_offsets(
         let name = match names.last() {
             Some((t, c)) if t == topic => c.clone(),
             _ => {
-                let c = CString::new(topic.as_str())
-                    .map_err(|_| CallError::new(API, RDKafkaRespErr::RD_KAFKA_RESP_ERR__INVALID_ARG, "topic name holds a NUL byte"))?;
+                let c = CString::new(topic.as_str()).map_err(|_| {
+                    CallError::new(
+                        API,
+                        RDKafkaRespErr::RD_KAFKA_RESP_ERR__INVALID_ARG,
+                        "topic name holds a NUL byte",
+                    )
+                })?;
                 names.push((topic.clone(), c.clone()));
                 c
             }
@@ -415,13 +421,7 @@ pub fn describe_groups(
     let deadline = Instant::now() + timeout + Duration::from_millis(500);
     // SAFETY: `ptrs` and `owned` outlive the call; librdkafka copies the names.
     unsafe {
-        rd::rd_kafka_DescribeConsumerGroups(
-            rk.0,
-            ptrs.as_mut_ptr(),
-            ptrs.len(),
-            opts.0,
-            queue.0,
-        )
+        rd::rd_kafka_DescribeConsumerGroups(rk.0, ptrs.as_mut_ptr(), ptrs.len(), opts.0, queue.0)
     };
     let ev = next_event(
         &queue,
@@ -437,13 +437,12 @@ pub fn describe_groups(
     for i in 0..cnt {
         let d = unsafe { *descs.add(i) };
         let group_id = cstr_to_string(unsafe { rd::rd_kafka_ConsumerGroupDescription_group_id(d) });
-        let error = error_parts(unsafe { rd::rd_kafka_ConsumerGroupDescription_error(d) })
-            .map(|(_, m)| m);
+        let error =
+            error_parts(unsafe { rd::rd_kafka_ConsumerGroupDescription_error(d) }).map(|(_, m)| m);
         let state_code = unsafe { rd::rd_kafka_ConsumerGroupDescription_state(d) };
         let state = cstr_to_string(unsafe { rd::rd_kafka_consumer_group_state_name(state_code) });
-        let assignor = cstr_to_string(unsafe {
-            rd::rd_kafka_ConsumerGroupDescription_partition_assignor(d)
-        });
+        let assignor =
+            cstr_to_string(unsafe { rd::rd_kafka_ConsumerGroupDescription_partition_assignor(d) });
         let n = unsafe { rd::rd_kafka_ConsumerGroupDescription_member_count(d) };
         let mut members = Vec::with_capacity(n);
         for m in 0..n {
@@ -455,13 +454,17 @@ pub fn describe_groups(
             let assignment = if assignment_ptr.is_null() {
                 Vec::new()
             } else {
-                read_partition_list(unsafe { rd::rd_kafka_MemberAssignment_partitions(assignment_ptr) })
-                    .into_iter()
-                    .map(|e| (e.topic, e.partition))
-                    .collect()
+                read_partition_list(unsafe {
+                    rd::rd_kafka_MemberAssignment_partitions(assignment_ptr)
+                })
+                .into_iter()
+                .map(|e| (e.topic, e.partition))
+                .collect()
             };
             members.push(MemberDescription {
-                member_id: cstr_to_string(unsafe { rd::rd_kafka_MemberDescription_consumer_id(md) }),
+                member_id: cstr_to_string(unsafe {
+                    rd::rd_kafka_MemberDescription_consumer_id(md)
+                }),
                 client_id: cstr_to_string(unsafe { rd::rd_kafka_MemberDescription_client_id(md) }),
                 host: cstr_to_string(unsafe { rd::rd_kafka_MemberDescription_host(md) }),
                 group_instance_id: opt_string(unsafe {
@@ -565,19 +568,20 @@ pub fn group_offsets(
             for i in 0..cnt {
                 let gr = unsafe { *groups.add(i) };
                 let name = cstr_to_string(unsafe { rd::rd_kafka_group_result_name(gr) });
-                let result = match error_parts(unsafe { rd::rd_kafka_group_result_error(gr) }) {
-                    Some((code, msg)) => Err(CallError::new(API, code, msg)),
-                    None => Ok(read_partition_list(unsafe {
-                        rd::rd_kafka_group_result_partitions(gr)
-                    })
-                    .into_iter()
-                    .filter(|e| e.error.is_none())
-                    .map(|e| {
-                        let committed = (e.offset >= 0).then_some(e.offset);
-                        (e.topic, e.partition, committed)
-                    })
-                    .collect()),
-                };
+                let result =
+                    match error_parts(unsafe { rd::rd_kafka_group_result_error(gr) }) {
+                        Some((code, msg)) => Err(CallError::new(API, code, msg)),
+                        None => Ok(read_partition_list(unsafe {
+                            rd::rd_kafka_group_result_partitions(gr)
+                        })
+                        .into_iter()
+                        .filter(|e| e.error.is_none())
+                        .map(|e| {
+                            let committed = (e.offset >= 0).then_some(e.offset);
+                            (e.topic, e.partition, committed)
+                        })
+                        .collect()),
+                    };
                 answered.push(name.clone());
                 out.push((name, result));
             }
@@ -649,7 +653,12 @@ pub fn describe_cluster(rk: RawClient, timeout: Duration) -> Result<ClusterDescr
     let deadline = Instant::now() + timeout + Duration::from_millis(500);
     // SAFETY: arguments are live.
     unsafe { rd::rd_kafka_DescribeCluster(rk.0, opts.0, queue.0) };
-    let ev = next_event(&queue, deadline, rd::RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT, API)?;
+    let ev = next_event(
+        &queue,
+        deadline,
+        rd::RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT,
+        API,
+    )?;
     // SAFETY: event type checked; everything is copied before `ev` drops.
     let res = unsafe { rd::rd_kafka_event_DescribeCluster_result(ev.0) };
     let mut cnt = 0usize;
@@ -658,7 +667,9 @@ pub fn describe_cluster(rk: RawClient, timeout: Duration) -> Result<ClusterDescr
         .map(|i| read_node(unsafe { *nodes_ptr.add(i) }))
         .collect();
     let ctrl = unsafe { rd::rd_kafka_DescribeCluster_result_controller(res) };
-    let controller = (!ctrl.is_null()).then(|| read_node(ctrl).id).filter(|id| *id >= 0);
+    let controller = (!ctrl.is_null())
+        .then(|| read_node(ctrl).id)
+        .filter(|id| *id >= 0);
     let cluster_id = opt_string(unsafe { rd::rd_kafka_DescribeCluster_result_cluster_id(res) });
     Ok(ClusterDescription {
         nodes,

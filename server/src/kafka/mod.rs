@@ -14,7 +14,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::ClientConfig;
 
 use crate::config::ClusterConfig;
-pub use ffi::{CallError, GroupDescription, GroupListing, GroupOffsets, OffsetSpec, PartitionEntry};
+pub use ffi::{
+    CallError, GroupDescription, GroupListing, GroupOffsets, OffsetSpec, PartitionEntry,
+};
 
 /// A failure of one Kafka call, named after the Kafka API.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -116,15 +118,13 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, KafkaCallError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| {
-            Err(KafkaCallError {
-                api,
-                message: format!("worker failed: {e}"),
-                unsupported: false,
-            })
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(KafkaCallError {
+            api,
+            message: format!("worker failed: {e}"),
+            unsupported: false,
         })
+    })
 }
 
 impl ClusterClient {
@@ -147,11 +147,24 @@ impl ClusterClient {
     pub async fn metadata(&self) -> Result<ClusterMetadata, KafkaCallError> {
         let this = self.clone();
         run_blocking("Metadata", move || {
-            let md = this
-                .admin
-                .inner()
-                .fetch_metadata(None, this.timeout)
-                .map_err(|e| KafkaCallError::from_kafka("Metadata", &e))?;
+            // A dropped connection fails a Metadata request at once; retry within the
+            // request timeout so one reconnect does not mark the cluster unreachable.
+            let deadline = std::time::Instant::now() + this.timeout;
+            let md = loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match this
+                    .admin
+                    .inner()
+                    .fetch_metadata(None, left.max(Duration::from_millis(100)))
+                {
+                    Ok(md) => break md,
+                    Err(e) if left > Duration::from_millis(200) => {
+                        tracing::debug!(error = %e, "metadata attempt failed; retrying");
+                        std::thread::sleep(Duration::from_millis(150));
+                    }
+                    Err(e) => return Err(KafkaCallError::from_kafka("Metadata", &e)),
+                }
+            };
             let mut brokers: Vec<ffi::Node> = md
                 .brokers()
                 .iter()
@@ -208,7 +221,12 @@ impl ClusterClient {
     ) -> Result<Vec<PartitionEntry>, KafkaCallError> {
         let this = self.clone();
         run_blocking("ListOffsets", move || {
-            Ok(ffi::list_offsets(this.raw(), &partitions, spec, this.timeout)?)
+            Ok(ffi::list_offsets(
+                this.raw(),
+                &partitions,
+                spec,
+                this.timeout,
+            )?)
         })
         .await
     }

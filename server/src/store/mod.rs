@@ -146,7 +146,10 @@ impl Store {
             .await?;
         }
         for l in lags {
-            let key = (cluster_id, (l.group_id.clone(), l.topic.clone(), l.partition));
+            let key = (
+                cluster_id,
+                (l.group_id.clone(), l.topic.clone(), l.partition),
+            );
             let sid = match cache.groups.get(&key) {
                 Some(id) => *id,
                 None => {
@@ -256,13 +259,22 @@ mod tests {
                 lag: l,
             }]
         };
-        store.write_cycle("c", 1_000, &offs, &lag(Some(4), Some(6))).await.unwrap();
-        store.write_cycle("c", 2_000, &offs, &lag(None, None)).await.unwrap();
+        store
+            .write_cycle("c", 1_000, &offs, &lag(Some(4), Some(6)))
+            .await
+            .unwrap();
+        store
+            .write_cycle("c", 2_000, &offs, &lag(None, None))
+            .await
+            .unwrap();
         store.close().await;
 
         // Reopen: history survives, migrations are idempotent.
         let store = Store::open(&url).await.unwrap();
-        let rows = store.lag_samples("c", "g", "t", 0, 0, 10_000).await.unwrap();
+        let rows = store
+            .lag_samples("c", "g", "t", 0, 0, 10_000)
+            .await
+            .unwrap();
         assert_eq!(rows, vec![(1_000, Some(4), Some(6)), (2_000, None, None)]);
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM offset_samples")
             .fetch_one(store.pool())

@@ -70,7 +70,13 @@ impl Tansu {
             .unwrap();
         let child = Command::new(tansu_bin())
             .current_dir(self.dir.path())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "sqlite://tansu.db"])
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
@@ -79,7 +85,12 @@ impl Tansu {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not open port {}: {}", self.port, self.log());
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not open port {}: {}",
+                self.port,
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -129,7 +140,10 @@ impl TestApp {
             bootstrap_servers: Some(bootstrap.to_string()),
             cluster_name: "test".into(),
             poll_interval: Some(poll.to_string()),
-            store_url: Some(format!("sqlite://{}", dir.path().join("kafscope.db").display())),
+            store_url: Some(format!(
+                "sqlite://{}",
+                dir.path().join("kafscope.db").display()
+            )),
             listen: Some("127.0.0.1:0".into()),
             web_dir: Some(dir.path().join("no-web")),
             ..Default::default()
@@ -168,7 +182,12 @@ impl TestApp {
     }
 
     /// GET until `ok` holds, polling the collector between tries (at most `limit`).
-    pub async fn poll_until(&self, path: &str, limit: Duration, ok: impl Fn(&Value) -> bool) -> Value {
+    pub async fn poll_until(
+        &self,
+        path: &str,
+        limit: Duration,
+        ok: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + limit;
         loop {
             self.app.poll_now().await;
@@ -176,7 +195,10 @@ impl TestApp {
             if ok(&v) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "condition not met on {path} in {limit:?}: {v:#}");
+            assert!(
+                Instant::now() < deadline,
+                "condition not met on {path} in {limit:?}: {v:#}"
+            );
         }
     }
 }
