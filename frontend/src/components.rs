@@ -162,7 +162,12 @@ pub fn SortHeader(
     field: &'static str,
     state: Memo<ListState>,
     path: Signal<String>,
-    #[prop(optional)] numeric: bool,
+    /// Right-aligned, and sorted largest first on the first click.
+    #[prop(optional)]
+    numeric: bool,
+    /// Sorted descending on the first click (e.g. severity), without right alignment.
+    #[prop(optional)]
+    desc_first: bool,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let on_click = move |_| {
@@ -175,7 +180,7 @@ pub fn SortHeader(
             };
         } else {
             s.sort = field.to_string();
-            s.order = if numeric { "desc".into() } else { "asc".into() };
+            s.order = if numeric || desc_first { "desc".into() } else { "asc".into() };
         }
         s.page = 0;
         navigate(

@@ -61,7 +61,7 @@ pub fn Groups() -> impl IntoView {
                         <th>"Topics"</th>
                         <SortHeader label="Lag" field="lag" state path numeric=true/>
                         <th class="num">"No commit"</th>
-                        <SortHeader label="Status" field="status" state path numeric=true/>
+                        <SortHeader label="Status" field="status" state path desc_first=true/>
                     </tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
