@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod fmt;
+
 /// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
@@ -154,6 +156,8 @@ pub struct TopicGroupLag {
     /// Sum of defined lags on this topic's partitions; `null` when none is defined.
     pub lag: Option<i64>,
     pub partitions_without_commit: usize,
+    /// Worst lag in seconds over the topic's partitions.
+    pub lag_seconds: Option<f64>,
     pub status: LagStatus,
 }
 
@@ -219,10 +223,29 @@ pub struct GroupSummary {
     /// Sum of defined lags; `null` when no partition has a commit.
     pub lag: Option<i64>,
     pub partitions_without_commit: usize,
-    /// Lag in seconds; `null` until it can be computed from history.
+    /// Worst lag in seconds over the group's partitions; `null` until it can be computed.
     pub lag_seconds: Option<f64>,
+    /// How `lag_seconds` was obtained: `interpolated`, `lower_bound` or `caught_up`.
+    pub lag_seconds_method: Option<String>,
     pub status: LagStatus,
+    /// One line saying why the group has its status.
+    pub status_reason: String,
+    #[serde(flatten)]
+    pub rates: Rates,
     pub deleted: bool,
+}
+
+/// Rates over the status window, and when the group catches up at those rates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    /// Messages per second written to the partitions the group reads.
+    pub produce_rate: Option<f64>,
+    /// Messages per second the group commits past.
+    pub consume_rate: Option<f64>,
+    /// Seconds until lag reaches 0 at the current rates; `null` when unknown or never.
+    pub catch_up_seconds: Option<f64>,
+    /// Producers are at least as fast as the consumer while it owes messages.
+    pub falling_behind: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,7 +279,11 @@ pub struct OffsetRow {
     /// missing commit.
     pub backlog: Option<i64>,
     pub lag_seconds: Option<f64>,
+    pub lag_seconds_method: Option<String>,
     pub status: LagStatus,
+    pub status_reason: String,
+    pub produce_rate: Option<f64>,
+    pub consume_rate: Option<f64>,
     /// The member that owns the partition, when the broker says.
     pub member_id: Option<String>,
 }
@@ -272,7 +299,14 @@ pub struct GroupDetail {
     pub offsets_error: Option<String>,
     pub lag: Option<i64>,
     pub partitions_without_commit: usize,
+    pub lag_seconds: Option<f64>,
+    pub lag_seconds_method: Option<String>,
     pub status: LagStatus,
+    pub status_reason: String,
+    #[serde(flatten)]
+    pub rates: Rates,
+    /// The window statuses and rates are judged over, in seconds.
+    pub status_window_seconds: u64,
     pub offsets: Vec<OffsetRow>,
     pub data_at: Option<String>,
 }
@@ -319,7 +353,11 @@ mod tests {
             lost: None,
             backlog: Some(10),
             lag_seconds: None,
+            lag_seconds_method: None,
             status: LagStatus::NoCommit,
+            status_reason: String::new(),
+            produce_rate: None,
+            consume_rate: None,
             member_id: None,
         };
         let v: serde_json::Value = serde_json::to_value(&row).unwrap();

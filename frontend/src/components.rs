@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::{enc, href, use_api, Load};
-use crate::format;
+use kafscope_api::fmt as format;
 
 pub fn cluster_status_text(s: ClusterStatus) -> &'static str {
     match s {
@@ -43,14 +43,15 @@ pub fn lag_status_title(s: LagStatus) -> &'static str {
 }
 
 #[component]
-pub fn LagBadge(status: LagStatus) -> impl IntoView {
+pub fn LagBadge(status: LagStatus, #[prop(optional, into)] reason: Option<String>) -> impl IntoView {
     let class = match status {
         LagStatus::Ok | LagStatus::Idle => "badge ok",
         LagStatus::NoCommit => "badge muted",
         LagStatus::Slow | LagStatus::Rewind => "badge warn",
         LagStatus::Stopped | LagStatus::Stalled | LagStatus::DataLoss => "badge crit",
     };
-    view! { <span class=class title=lag_status_title(status) data-testid="lag-status">{status.as_str()}</span> }
+    let title = reason.unwrap_or_else(|| lag_status_title(status).to_string());
+    view! { <span class=class title=title data-testid="lag-status">{status.as_str()}</span> }
 }
 
 #[component]

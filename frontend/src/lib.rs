@@ -3,7 +3,6 @@
 
 mod api;
 mod components;
-mod format;
 mod pages;
 
 use leptos::prelude::*;

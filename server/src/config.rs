@@ -42,6 +42,9 @@ pub struct Cli {
     /// Poll interval of the quick-start cluster, e.g. 10s.
     #[arg(long)]
     pub poll_interval: Option<String>,
+    /// Window over which consumer status is judged, e.g. 10m (all clusters).
+    #[arg(long)]
+    pub status_window: Option<String>,
     /// Directory holding the built web UI (default: `web/` next to the executable).
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
@@ -95,6 +98,8 @@ pub struct ClusterConfig {
     pub request_timeout: Duration,
     /// How often topic configs are re-read (they change rarely and are large).
     pub config_refresh_interval: Duration,
+    /// Window over which consumer status and rates are judged.
+    pub status_window: Duration,
     /// Refuse every mutating operation on this cluster.
     pub read_only: bool,
     /// librdkafka properties, passed as they are (security.protocol, sasl.*, ssl.*).
@@ -117,6 +122,7 @@ impl fmt::Debug for ClusterConfig {
             .field("bootstrap_servers", &self.bootstrap_servers)
             .field("poll_interval", &self.poll_interval)
             .field("request_timeout", &self.request_timeout)
+            .field("status_window", &self.status_window)
             .field("read_only", &self.read_only)
             .field("client", &client)
             .finish()
@@ -175,6 +181,7 @@ struct FileCluster {
     poll_interval: Option<String>,
     request_timeout: Option<String>,
     config_refresh_interval: Option<String>,
+    status_window: Option<String>,
     read_only: Option<toml::Value>,
     #[serde(default)]
     client: BTreeMap<String, toml::Value>,
@@ -183,6 +190,7 @@ struct FileCluster {
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_STORE: &str = "sqlite://kafscope.db";
 const DEFAULT_POLL: Duration = Duration::from_secs(10);
+const DEFAULT_STATUS_WINDOW: Duration = Duration::from_secs(600);
 
 impl Config {
     /// Build the configuration from flags, the environment and the file the flags name.
@@ -247,6 +255,7 @@ impl Config {
                 poll_interval: poll,
                 request_timeout: default_request_timeout(poll),
                 config_refresh_interval: Duration::from_secs(300),
+                status_window: DEFAULT_STATUS_WINDOW,
                 read_only: false,
                 client: BTreeMap::new(),
             });
@@ -254,6 +263,12 @@ impl Config {
             let poll = parse_duration(p, origin, "--poll-interval")?;
             for c in &mut clusters {
                 c.poll_interval = poll;
+            }
+        }
+        if let Some(w) = &cli.status_window {
+            let w = parse_duration(w, origin, "--status-window")?;
+            for c in &mut clusters {
+                c.status_window = w;
             }
         }
         if clusters.is_empty() {
@@ -316,6 +331,10 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         Some(s) => parse_duration(s, origin, &key("config_refresh_interval"))?,
         None => Duration::from_secs(300),
     };
+    let status_window = match &c.status_window {
+        Some(s) => parse_duration(s, origin, &key("status_window"))?,
+        None => DEFAULT_STATUS_WINDOW,
+    };
     let read_only = match &c.read_only {
         None => false,
         Some(toml::Value::Boolean(b)) => *b,
@@ -351,6 +370,7 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         poll_interval: poll,
         request_timeout,
         config_refresh_interval,
+        status_window,
         read_only,
         client,
     })
@@ -400,6 +420,13 @@ fn validate_cluster(c: &ClusterConfig, i: usize, origin: &str) -> Result<(), Con
             origin,
             key("poll_interval"),
             "must be at least 100ms",
+        ));
+    }
+    if c.status_window < c.poll_interval * 2 {
+        return Err(ConfigError::new(
+            origin,
+            key("status_window"),
+            "must be at least two poll intervals",
         ));
     }
     if c.client.contains_key("bootstrap.servers") {

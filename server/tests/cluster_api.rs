@@ -119,6 +119,39 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
         .iter()
         .all(|(_, c, l)| *c == Some(5) && *l == Some(5)));
 
+    // /metrics parses as Prometheus text and says what the API says.
+    let text = t
+        .http
+        .get(format!("http://{}/metrics", t.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let value = |metric: &str, labels: &[(&str, &str)]| -> Option<f64> {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+    };
+    let g = [("cluster", "test"), ("consumergroup", "billing"), ("topic", "orders")];
+    for (p, lag) in [("0", Some(5.0)), ("1", Some(0.0)), ("2", None)] {
+        let labels = [g[0], g[1], g[2], ("partition", p)];
+        assert_eq!(value("kafka_consumergroup_lag", &labels), lag, "partition {p}");
+    }
+    assert_eq!(value("kafka_consumergroup_current_offset", &[g[1], ("partition", "1")]), Some(20.0));
+    assert_eq!(value("kafka_topic_partition_current_offset", &[("topic", "orders"), ("partition", "2")]), Some(30.0));
+    assert_eq!(value("kafka_topic_partition_oldest_offset", &[("topic", "orders"), ("partition", "2")]), Some(0.0));
+    assert_eq!(value("kafka_consumergroup_lag_sum", &g), Some(5.0));
+    assert_eq!(value("kafscope_cluster_up", &[("cluster", "test")]), Some(1.0));
+    assert!(value("kafka_consumergroup_lag_seconds", &[g[1], ("partition", "0")]).is_some());
+
     // New records show up within a poll.
     let bs = tansu.bootstrap();
     tokio::task::spawn_blocking(move || traffic::produce_n(&bs, "orders", 0, 7).unwrap())

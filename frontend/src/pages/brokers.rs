@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{enc, use_api};
 use crate::components::{show, ClusterHeader, Empty};
-use crate::format;
+use kafscope_api::fmt as format;
 
 #[component]
 pub fn Brokers() -> impl IntoView {

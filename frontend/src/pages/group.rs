@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{enc, href, use_api};
 use crate::components::{show, ClusterHeader, LagBadge};
-use crate::format;
+use kafscope_api::fmt as format;
 
 #[component]
 pub fn Group() -> impl IntoView {
@@ -24,6 +24,15 @@ pub fn Group() -> impl IntoView {
         <ClusterHeader cluster active="consumer-groups"/>
         <h2 data-testid="group-name">{move || group.get()}</h2>
         {show(detail, move |g: GroupDetail| body(cluster.get_untracked(), g))}
+    }
+}
+
+fn catch_up(g: &GroupDetail) -> String {
+    match (g.rates.falling_behind, g.rates.catch_up_seconds) {
+        (true, _) => "Falling behind: producers are faster".to_string(),
+        (false, Some(s)) if s <= 0.0 => "Caught up".to_string(),
+        (false, Some(s)) => format!("Catches up in {}", format::age(s.round() as u64)),
+        (false, None) => "Catch-up time unknown yet".to_string(),
     }
 }
 
@@ -75,7 +84,10 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
                 <td class="num" data-testid="log-start">{format::opt_num(o.log_start_offset)}</td>
                 <td class="num" data-testid="high-watermark">{format::opt_num(o.high_watermark)}</td>
                 <td class="num" data-testid="lag">{lag_cell}</td>
-                <td><LagBadge status=o.status/></td>
+                <td class="num" data-testid="lag-time" title=o.lag_seconds_method.clone().unwrap_or_default()>{format::lag_time(o.lag_seconds, o.lag_seconds_method.as_deref())}</td>
+                <td class="num">{format::per_sec(o.produce_rate)}</td>
+                <td class="num">{format::per_sec(o.consume_rate)}</td>
+                <td><LagBadge status=o.status reason=o.status_reason.clone()/><div class="sub reason">{o.status_reason.clone()}</div></td>
                 <td class="sub">{o.member_id.clone().unwrap_or_else(|| "—".into())}</td>
             </tr>
         }
@@ -92,6 +104,7 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
                 <thead><tr>
                     <th>"Topic"</th><th class="num">"Partition"</th><th class="num">"Committed"</th>
                     <th class="num">"Log start"</th><th class="num">"End offset"</th><th class="num">"Lag"</th>
+                    <th class="num">"Lag (time)"</th><th class="num">"Produced"</th><th class="num">"Consumed"</th>
                     <th>"Status"</th><th>"Owner"</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
@@ -103,8 +116,15 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
             <span>"State: "<strong data-testid="group-state">{g.state.clone().unwrap_or_else(|| "unknown".into())}</strong></span>
             <span>"Total lag: "<strong data-testid="group-total-lag">{format::opt_num(g.lag)}</strong></span>
             {(g.partitions_without_commit > 0).then(|| view! { <span>{format::plural(g.partitions_without_commit, "partition")}" without a commit"</span> })}
-            <LagBadge status=g.status/>
+            <span>"Lag (time): "<strong data-testid="group-lag-time">{format::lag_time(g.lag_seconds, g.lag_seconds_method.as_deref())}</strong></span>
+            <span>"Produced "{format::per_sec(g.rates.produce_rate)}", consumed "{format::per_sec(g.rates.consume_rate)}</span>
+            <span data-testid="catch-up">{catch_up(&g)}</span>
         </div>
+        <p class="status-line" data-testid="group-status">
+            <LagBadge status=g.status reason=g.status_reason.clone()/>" "
+            <span data-testid="group-status-reason">{g.status_reason.clone()}</span>
+            <span class="sub">{format!(" (judged over {})", format::span_ms(g.status_window_seconds as i64 * 1000))}</span>
+        </p>
         <h3>"Members"</h3>
         {members}
         <h3>"Offsets and lag"</h3>

@@ -8,7 +8,7 @@ use crate::api::{enc, href, use_api};
 use crate::components::{
     show, use_list_state, ClusterHeader, Empty, LagBadge, Pager, SearchBox, SortHeader,
 };
-use crate::format;
+use kafscope_api::fmt as format;
 
 #[component]
 pub fn Groups() -> impl IntoView {
@@ -47,8 +47,9 @@ pub fn Groups() -> impl IntoView {
                         <td class="num">{g.members.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</td>
                         <td class="sub">{g.topic_names.join(", ")}</td>
                         <td class="num" data-testid="group-lag">{format::opt_num(g.lag)}</td>
+                        <td class="num" data-testid="group-lag-time">{format::lag_time(g.lag_seconds, g.lag_seconds_method.as_deref())}</td>
                         <td class="num">{format::count(g.partitions_without_commit)}</td>
-                        <td><LagBadge status=g.status/></td>
+                        <td><LagBadge status=g.status reason=g.status_reason.clone()/></td>
                     </tr>
                 }
             }).collect_view();
@@ -60,6 +61,7 @@ pub fn Groups() -> impl IntoView {
                         <SortHeader label="Members" field="members" state path numeric=true/>
                         <th>"Topics"</th>
                         <SortHeader label="Lag" field="lag" state path numeric=true/>
+                        <SortHeader label="Lag (time)" field="lag_seconds" state path numeric=true/>
                         <th class="num">"No commit"</th>
                         <SortHeader label="Status" field="status" state path desc_first=true/>
                     </tr></thead>

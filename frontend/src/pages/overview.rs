@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::{enc, href, use_api};
 use crate::components::{show, ClusterBadge, Empty};
-use crate::format;
+use kafscope_api::fmt as format;
 
 #[component]
 pub fn Overview() -> impl IntoView {

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{enc, href, use_api};
 use crate::components::{show, ClusterHeader, LagBadge};
-use crate::format;
+use kafscope_api::fmt as format;
 
 #[component]
 pub fn Topic() -> impl IntoView {
@@ -62,6 +62,7 @@ fn body(cluster: String, t: TopicDetail) -> impl IntoView {
                     <tr data-testid=format!("topic-group-{}", g.group_id)>
                         <td><a href=link>{g.group_id.clone()}</a></td>
                         <td class="num" data-testid="group-lag">{format::opt_num(g.lag)}</td>
+                    <td class="num">{format::lag_time(g.lag_seconds, None)}</td>
                         <td class="num">{format::count(g.partitions_without_commit)}</td>
                         <td><LagBadge status=g.status/></td>
                     </tr>
@@ -70,7 +71,7 @@ fn body(cluster: String, t: TopicDetail) -> impl IntoView {
             .collect_view();
         view! {
             <table class="grid" data-testid="topic-groups-table">
-                <thead><tr><th>"Group"</th><th class="num">"Lag"</th><th class="num">"Partitions without commit"</th><th>"Status"</th></tr></thead>
+                <thead><tr><th>"Group"</th><th class="num">"Lag"</th><th class="num">"Lag (time)"</th><th class="num">"Partitions without commit"</th><th>"Status"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         }.into_any()

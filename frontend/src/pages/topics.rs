@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{enc, href, use_api};
 use crate::components::{show, use_list_state, ClusterHeader, Empty, Pager, SearchBox, SortHeader};
-use crate::format;
+use kafscope_api::fmt as format;
 
 #[component]
 pub fn Topics() -> impl IntoView {

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use crate::config::ClusterConfig;
 use crate::kafka::{ClusterClient, OffsetSpec};
 use crate::store::{LagSample, OffsetSample, Store};
-pub use snapshot::{ClusterSnapshot, GroupState, PollData, TopicState};
+pub use snapshot::{ClusterSnapshot, GroupState, PollData, TopicState, Trails};
 
 /// Group ids per DescribeConsumerGroups request.
 const DESCRIBE_CHUNK: usize = 100;
@@ -71,6 +71,7 @@ pub struct Collector {
     tx: watch::Sender<Arc<ClusterSnapshot>>,
     events: broadcast::Sender<SnapshotEvent>,
     describe_backoff: StageBackoff,
+    trails: Trails,
     configs_due: Option<Instant>,
     configs_known: usize,
 }
@@ -90,6 +91,7 @@ impl Collector {
         events: broadcast::Sender<SnapshotEvent>,
     ) -> Collector {
         Collector {
+            trails: Trails::new(cfg.status_window),
             cfg,
             client,
             store,
@@ -132,7 +134,7 @@ impl Collector {
         let at = now_ms();
         let took = started.elapsed().as_millis() as u64;
         let next = match result {
-            Ok(data) => snapshot::build(&prev, data, at, took),
+            Ok(data) => snapshot::build(&prev, data, &mut self.trails, at, took),
             Err(e) => {
                 tracing::warn!(cluster = %self.cfg.name, error = %e, "poll failed");
                 snapshot::unreachable(&prev, e, at, took)

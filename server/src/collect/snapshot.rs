@@ -12,10 +12,31 @@ use kafscope_api::{BrokerStatus, ClusterStatus, StageError};
 use crate::kafka::{
     ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry,
 };
+use crate::lag::status::{judge, Owner, StatusInput};
+use crate::lag::trail::{catch_up, rate, time_lag, CatchUp, Trail};
 use crate::lag::{partition_lag, LagTotals, PartitionLag, PartitionOffsets};
 
 /// Committed offsets of one group by (topic, partition); `None` where there is no commit.
 type Committed = HashMap<(String, i32), Option<i64>>;
+
+/// Short histories the collector keeps between cycles: end offsets per partition (for lag in
+/// seconds and produce rates) and committed offsets per group-partition (for status and
+/// consume rates). Bounded per series; series not seen in a cycle are dropped.
+#[derive(Debug, Default)]
+pub struct Trails {
+    pub window_ms: i64,
+    pub ends: HashMap<(String, i32), Trail>,
+    pub commits: HashMap<(String, String, i32), Trail>,
+}
+
+impl Trails {
+    pub fn new(window: Duration) -> Trails {
+        Trails {
+            window_ms: window.as_millis() as i64,
+            ..Default::default()
+        }
+    }
+}
 
 /// Everything the console knows about one cluster after its last poll.
 #[derive(Debug, Clone)]
@@ -41,6 +62,10 @@ pub struct ClusterSnapshot {
     pub groups: BTreeMap<String, GroupState>,
     /// Lags that came out negative and were clamped to 0 since the console started.
     pub clamped_lags: u64,
+    /// Failed poll stages since the console started, by stage (`metadata` for unreachable).
+    pub stage_error_counts: BTreeMap<String, u64>,
+    /// When the last successful poll finished.
+    pub last_success_ms: Option<i64>,
 }
 
 impl ClusterSnapshot {
@@ -69,6 +94,8 @@ impl ClusterSnapshot {
             topics: BTreeMap::new(),
             groups: BTreeMap::new(),
             clamped_lags: 0,
+            stage_error_counts: BTreeMap::new(),
+            last_success_ms: None,
         }
     }
 
@@ -129,10 +156,19 @@ pub struct PollData {
 pub fn build(
     prev: &ClusterSnapshot,
     data: PollData,
+    trails: &mut Trails,
     now_ms: i64,
     duration_ms: u64,
 ) -> ClusterSnapshot {
     let md = &data.metadata;
+    let window_ms = trails.window_ms;
+    let keep_after = now_ms - window_ms - window_ms / 10;
+    // Record this cycle's end offsets; forget partitions that are gone.
+    for (key, h) in &data.high_watermark {
+        trails.ends.entry(key.clone()).or_default().push(now_ms, *h, keep_after);
+    }
+    trails.ends.retain(|k, _| data.high_watermark.contains_key(k));
+    let mut seen_commits: std::collections::HashSet<(String, String, i32)> = Default::default();
     let live: BTreeSet<i32> = md.brokers.iter().map(|b| b.id).collect();
 
     // Topics and partitions.
@@ -293,7 +329,7 @@ pub fn build(
                 let c = committed.get(&key).copied().flatten();
                 let l = data.log_start.get(&key).copied();
                 let h = data.high_watermark.get(&key).copied();
-                let pl = partition_lag(PartitionOffsets {
+                let mut pl = partition_lag(PartitionOffsets {
                     committed: c,
                     log_start: l,
                     high_watermark: h,
@@ -301,6 +337,38 @@ pub fn build(
                 if pl.clamped {
                     clamped += 1;
                 }
+                let ckey = (gid.clone(), t.clone(), p);
+                if let Some(c) = c {
+                    trails.commits.entry(ckey.clone()).or_default().push(now_ms, c, keep_after);
+                    seen_commits.insert(ckey.clone());
+                }
+                let empty = Trail::default();
+                let ctrail = trails.commits.get(&ckey).unwrap_or(&empty);
+                let etrail = trails.ends.get(&key).unwrap_or(&empty);
+                let member = owner.get(&key).cloned();
+                let who = match (&member, desc) {
+                    (Some(m), _) => Owner::Member(m.clone()),
+                    (None, Some(_)) => Owner::Nobody,
+                    (None, None) => Owner::Unknown,
+                };
+                let verdict = judge(&StatusInput {
+                    now_ms,
+                    window_ms,
+                    committed: c,
+                    log_start: l,
+                    end: h,
+                    committed_trail: ctrail.points(),
+                    end_trail: etrail.points(),
+                    owner: &who,
+                });
+                pl.status = verdict.status;
+                let tl = match (c, h) {
+                    (Some(c), Some(h)) => time_lag(etrail.points(), c.max(l.unwrap_or(c)), h, now_ms),
+                    _ => None,
+                };
+                let since = now_ms - window_ms;
+                let produce_rate = rate(etrail.since(since), 1);
+                let consume_rate = c.and_then(|_| rate(ctrail.since(since), 1));
                 rows.push((
                     api::OffsetRow {
                         topic: t.clone(),
@@ -311,15 +379,22 @@ pub fn build(
                         lag: pl.lag,
                         lost: pl.lost,
                         backlog: pl.backlog,
-                        lag_seconds: None,
-                        status: pl.status,
-                        member_id: owner.get(&key).cloned(),
+                        lag_seconds: tl.map(|(s, _)| round1(s)),
+                        lag_seconds_method: tl.map(|(_, m)| m.as_str().to_string()),
+                        status: verdict.status,
+                        status_reason: verdict.reason,
+                        produce_rate: produce_rate.map(round1),
+                        consume_rate: consume_rate.map(round1),
+                        member_id: member,
                     },
                     pl,
                 ));
             }
         }
         let totals = LagTotals::of(rows.iter().map(|(_, pl)| pl));
+        let worst_time = worst_time_lag(rows.iter().map(|(r, _)| r));
+        let rates = group_rates(rows.iter().map(|(r, _)| r), totals.lag);
+        let reason = group_reason(rows.iter().map(|(r, _)| r), totals.status, totals.lag);
         for t in &group_topics {
             let on_topic: Vec<&PartitionLag> = rows
                 .iter()
@@ -327,6 +402,7 @@ pub fn build(
                 .map(|(_, pl)| pl)
                 .collect();
             let tt = LagTotals::of(on_topic);
+            let topic_time = worst_time_lag(rows.iter().map(|(r, _)| r).filter(|r| &r.topic == t));
             topic_groups
                 .entry(t.clone())
                 .or_default()
@@ -334,6 +410,7 @@ pub fn build(
                     group_id: gid.clone(),
                     lag: tt.lag,
                     partitions_without_commit: tt.without_commit,
+                    lag_seconds: topic_time.map(|(s, _)| s),
                     status: tt.status,
                 });
         }
@@ -375,8 +452,11 @@ pub fn build(
             topic_names: group_topics.iter().cloned().collect(),
             lag: totals.lag,
             partitions_without_commit: totals.without_commit,
-            lag_seconds: None,
+            lag_seconds: worst_time.as_ref().map(|(s, _)| *s),
+            lag_seconds_method: worst_time.as_ref().map(|(_, m)| m.clone()),
             status: totals.status,
+            status_reason: reason.clone(),
+            rates: rates.clone(),
             deleted: false,
         };
         let detail = api::GroupDetail {
@@ -388,12 +468,18 @@ pub fn build(
             offsets_error,
             lag: totals.lag,
             partitions_without_commit: totals.without_commit,
+            lag_seconds: worst_time.as_ref().map(|(s, _)| *s),
+            lag_seconds_method: worst_time.as_ref().map(|(_, m)| m.clone()),
             status: totals.status,
+            status_reason: reason,
+            rates,
+            status_window_seconds: (window_ms / 1000) as u64,
             offsets: rows.into_iter().map(|(r, _)| r).collect(),
             data_at: None,
         };
         groups.insert(gid.clone(), GroupState { summary, detail });
     }
+    trails.commits.retain(|k, _| seen_commits.contains(k));
     for (t, mut list) in topic_groups {
         if let Some(ts) = topics.get_mut(&t) {
             list.sort_by(|a, b| a.group_id.cmp(&b.group_id));
@@ -428,6 +514,8 @@ pub fn build(
         last_poll_at_ms: Some(now_ms),
         last_poll_duration_ms: Some(duration_ms),
         last_poll_error: None,
+        stage_error_counts: count_errors(&prev.stage_error_counts, data.stage_errors.iter().map(|e| e.stage.as_str())),
+        last_success_ms: Some(now_ms),
         stage_errors: data.stage_errors,
         data_at_ms: Some(now_ms),
         controller_id: md.controller_id,
@@ -435,6 +523,81 @@ pub fn build(
         topics,
         groups,
         clamped_lags: prev.clamped_lags + clamped,
+    }
+}
+
+fn count_errors<'a>(prev: &BTreeMap<String, u64>, stages: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
+    let mut counts = prev.clone();
+    for s in stages {
+        *counts.entry(s.to_string()).or_default() += 1;
+    }
+    counts
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// The worst (largest) lag in seconds among rows, with how it was obtained.
+fn worst_time_lag<'a>(rows: impl Iterator<Item = &'a api::OffsetRow>) -> Option<(f64, String)> {
+    rows.filter_map(|r| Some((r.lag_seconds?, r.lag_seconds_method.clone()?)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// Group rates: sums over partitions where known, and the catch-up estimate.
+fn group_rates<'a>(rows: impl Iterator<Item = &'a api::OffsetRow>, lag: Option<i64>) -> api::Rates {
+    let mut produce: Option<f64> = None;
+    let mut consume: Option<f64> = None;
+    for r in rows {
+        if let Some(p) = r.produce_rate {
+            produce = Some(produce.unwrap_or(0.0) + p);
+        }
+        if let Some(c) = r.consume_rate {
+            consume = Some(consume.unwrap_or(0.0) + c);
+        }
+    }
+    let (catch_up_seconds, falling_behind) = match catch_up(lag.unwrap_or(0), produce, consume) {
+        CatchUp::In(s) => (Some(round1(s)), false),
+        CatchUp::FallingBehind => (None, true),
+        CatchUp::Done => (Some(0.0), false),
+        CatchUp::Unknown => (None, false),
+    };
+    api::Rates {
+        produce_rate: produce.map(round1),
+        consume_rate: consume.map(round1),
+        catch_up_seconds,
+        falling_behind,
+    }
+}
+
+/// One line for the group: the worst partition's reason, or a summary when all is well.
+fn group_reason<'a>(
+    rows: impl Iterator<Item = &'a api::OffsetRow>,
+    status: kafscope_api::LagStatus,
+    lag: Option<i64>,
+) -> String {
+    use kafscope_api::fmt::{num, plural};
+    let rows: Vec<&api::OffsetRow> = rows.collect();
+    if rows.is_empty() {
+        return "no committed offsets and no assignments".to_string();
+    }
+    let same: Vec<&&api::OffsetRow> = rows.iter().filter(|r| r.status == status).collect();
+    match status {
+        kafscope_api::LagStatus::Ok | kafscope_api::LagStatus::Idle => format!(
+            "{} {}; total lag {}",
+            plural(rows.len(), "partition"),
+            if status == kafscope_api::LagStatus::Idle { "idle" } else { "consuming" },
+            lag.map(num).unwrap_or_else(|| "unknown".into())
+        ),
+        _ => {
+            let first = same[0];
+            let more = if same.len() > 1 {
+                format!(" (and {} more)", plural(same.len() - 1, "partition"))
+            } else {
+                String::new()
+            };
+            format!("{}[{}]: {}{more}", first.topic, first.partition, first.status_reason)
+        }
     }
 }
 
@@ -454,6 +617,7 @@ pub fn unreachable(
         last_poll_duration_ms: Some(duration_ms),
         last_poll_error: Some(error),
         stage_errors: Vec::new(),
+        stage_error_counts: count_errors(&prev.stage_error_counts, ["metadata"].into_iter()),
         ..prev.clone()
     }
 }
@@ -568,13 +732,17 @@ mod tests {
         d
     }
 
+    fn tr() -> Trails {
+        Trails::new(Duration::from_secs(600))
+    }
+
     fn empty() -> ClusterSnapshot {
         ClusterSnapshot::empty("c", "b1:9092", Duration::from_secs(1), false)
     }
 
     #[test]
     fn builds_topics_with_replication_state_and_messages() {
-        let s = build(&empty(), sample(), 1_000, 5);
+        let s = build(&empty(), sample(), &mut tr(), 1_000, 5);
         let t = &s.topics["orders"];
         assert_eq!(t.summary.partitions, 3);
         assert_eq!(t.summary.replication_factor, 2);
@@ -588,7 +756,7 @@ mod tests {
 
     #[test]
     fn brokers_named_only_as_replicas_are_down() {
-        let s = build(&empty(), sample(), 1_000, 5);
+        let s = build(&empty(), sample(), &mut tr(), 1_000, 5);
         let b3 = s.brokers.iter().find(|b| b.id == 3).unwrap();
         assert_eq!(b3.status, BrokerStatus::Down);
         let b1 = s.brokers.iter().find(|b| b.id == 1).unwrap();
@@ -599,10 +767,10 @@ mod tests {
 
     #[test]
     fn broker_seen_before_and_gone_now_is_down() {
-        let first = build(&empty(), sample(), 1_000, 5);
+        let first = build(&empty(), sample(), &mut tr(), 1_000, 5);
         let mut d = sample();
         d.metadata.brokers.retain(|b| b.id != 2);
-        let second = build(&first, d, 2_000, 5);
+        let second = build(&first, d, &mut tr(), 2_000, 5);
         let b2 = second.brokers.iter().find(|b| b.id == 2).unwrap();
         assert_eq!(b2.status, BrokerStatus::Down);
         assert_eq!(b2.host.as_deref(), Some("b2"));
@@ -612,7 +780,7 @@ mod tests {
 
     #[test]
     fn group_lag_covers_every_partition_and_leaves_uncommitted_null() {
-        let s = build(&empty(), sample(), 1_000, 5);
+        let s = build(&empty(), sample(), &mut tr(), 1_000, 5);
         let g = &s.groups["billing"];
         assert_eq!(g.detail.offsets.len(), 3);
         let p2 = &g.detail.offsets[2];
@@ -653,7 +821,7 @@ mod tests {
                 error: None,
             },
         );
-        let s = build(&empty(), d, 1_000, 5);
+        let s = build(&empty(), d, &mut tr(), 1_000, 5);
         let g = &s.groups["billing"];
         assert_eq!(g.summary.state.as_deref(), Some("Stable"));
         assert_eq!(g.summary.members, Some(1));
@@ -665,7 +833,7 @@ mod tests {
 
     #[test]
     fn unreachable_keeps_last_data_and_says_why() {
-        let good = build(&empty(), sample(), 1_000, 5);
+        let good = build(&empty(), sample(), &mut tr(), 1_000, 5);
         let bad = unreachable(
             &good,
             "Metadata: broker transport failure".into(),
@@ -695,13 +863,41 @@ mod tests {
             }]),
         );
         d.configs = Some(cfgs);
-        let first = build(&empty(), d, 1_000, 5);
+        let first = build(&empty(), d, &mut tr(), 1_000, 5);
         assert_eq!(first.topics["orders"].configs.as_ref().unwrap().len(), 1);
-        let second = build(&first, sample(), 2_000, 5);
+        let second = build(&first, sample(), &mut tr(), 2_000, 5);
         assert_eq!(
             second.topics["orders"].configs.as_ref().unwrap()[0].name,
             "retention.ms"
         );
         assert!(second.topics["__consumer_offsets"].configs_error.is_some());
+    }
+
+    #[test]
+    fn statuses_and_time_lag_come_from_the_history_of_cycles() {
+        let mut trails = tr();
+        let mut snap = empty();
+        // Twelve cycles a minute apart: partition 0 keeps growing while billing's commit
+        // stays at 7; the group is not described, so ownership is unknown.
+        for m in 0..=12i64 {
+            let mut d = sample();
+            d.high_watermark.insert(("orders".into(), 0), 10 + 60 * m);
+            snap = build(&snap, d, &mut trails, m * 60_000, 5);
+        }
+        let g = &snap.groups["billing"];
+        let p0 = &g.detail.offsets[0];
+        assert_eq!(p0.status, LagStatus::Stopped, "{}", p0.status_reason);
+        assert!(p0.status_reason.contains("has not moved for 10 min"), "{}", p0.status_reason);
+        assert_eq!(g.summary.status, LagStatus::Stopped);
+        assert!(g.summary.status_reason.starts_with("orders[0]:"), "{}", g.summary.status_reason);
+        // Offset 7 was written before the oldest kept sample: a lower bound, not a guess.
+        assert_eq!(p0.lag_seconds_method.as_deref(), Some("lower_bound"));
+        assert_eq!(p0.lag_seconds, Some(720.0));
+        assert_eq!(p0.produce_rate, Some(1.0));
+        assert_eq!(p0.consume_rate, Some(0.0));
+        assert!(g.summary.rates.falling_behind);
+        // Partition 1 is caught up and nothing new arrived: idle.
+        assert_eq!(g.detail.offsets[1].status, LagStatus::Idle);
+        assert_eq!(g.detail.offsets[1].lag_seconds_method.as_deref(), Some("caught_up"));
     }
 }

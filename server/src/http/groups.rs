@@ -21,10 +21,11 @@ pub fn router() -> Router<AppState> {
 
 impl Listable for GroupSummary {
     const SORT_FIELDS: &'static [&'static str] =
-        &["group_id", "lag", "status", "members", "topics", "state"];
+        &["group_id", "lag", "lag_seconds", "status", "members", "topics", "state"];
     fn sort_key(&self, field: &str) -> SortKey {
         match field {
             "lag" => num(self.lag.map(|l| l as f64)),
+            "lag_seconds" => num(self.lag_seconds),
             // Severity order, not alphabetical.
             "status" => num(Some(self.status as u8 as f64)),
             "members" => num(self.members.map(|m| m as f64)),

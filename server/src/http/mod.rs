@@ -8,6 +8,7 @@ mod events;
 mod groups;
 mod health;
 pub mod list;
+pub mod metrics;
 pub mod state;
 mod topics;
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
     let app: Router<AppState> = Router::new()
         .nest("/api/v1", api)
         .merge(health::router())
+        .merge(metrics::router())
         .merge(assets::router(web));
     let app = if base_path == "/" {
         app

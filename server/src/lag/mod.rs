@@ -5,6 +5,9 @@
 //! * `C < L` → records deleted unread: `lost = L − C`, status `data_loss`;
 //! * otherwise `lag = max(0, H − C)`; a negative raw lag is clamped and reported as a clamp.
 
+pub mod status;
+pub mod trail;
+
 use kafscope_api::LagStatus;
 
 /// Offsets of one group on one partition, as read in one poll.

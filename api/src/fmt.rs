@@ -1,4 +1,5 @@
-//! Number, age and time formatting for humans. Unknown is a dash, never 0.
+//! Formatting for people, shared by the UI and the server's explanations: numbers with
+//! thousands separators, spans, times. Unknown is a dash, never 0.
 
 /// `1234567` → `1,234,567`.
 pub fn num(n: i64) -> String {
@@ -34,6 +35,31 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
+/// `720000` ms → `12 min`: a rounded span for sentences.
+pub fn span_ms(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    match s {
+        0..=89 => format!("{s} s"),
+        90..=5399 => format!("{} min", (s + 30) / 60),
+        _ => format!("{:.1} h", s as f64 / 3600.0),
+    }
+}
+
+/// Lag in seconds for display: `≥ 12 min 0 s` for a lower bound, `0 s` when caught up,
+/// a dash when unknown.
+pub fn lag_time(secs: Option<f64>, method: Option<&str>) -> String {
+    match (secs, method) {
+        (None, _) => "—".to_string(),
+        (Some(s), Some("lower_bound")) => format!("≥ {}", age(s.round() as u64)),
+        (Some(s), _) => age(s.round() as u64),
+    }
+}
+
+/// Rate for display: `3.2/s`.
+pub fn per_sec(r: Option<f64>) -> String {
+    r.map(|r| format!("{r:.1}/s")).unwrap_or_else(|| "—".to_string())
+}
+
 /// `75` → `1 min 15 s`.
 pub fn age(secs: u64) -> String {
     match secs {
@@ -65,6 +91,12 @@ mod tests {
         assert_eq!(super::num(-1234567), "-1,234,567");
         assert_eq!(super::opt_num(None), "—");
         assert_eq!(super::age(75), "1 min 15 s");
+        assert_eq!(super::span_ms(720_000), "12 min");
+        assert_eq!(super::lag_time(Some(720.0), Some("lower_bound")), "≥ 12 min 0 s");
+        assert_eq!(super::lag_time(Some(0.0), Some("caught_up")), "0 s");
+        assert_eq!(super::lag_time(None, None), "—");
+        assert_eq!(super::per_sec(Some(3.25)), "3.2/s");
+        assert_eq!(super::span_ms(45_000), "45 s");
         assert_eq!(super::plural(1, "partition"), "1 partition");
         assert_eq!(super::plural(1200, "partition"), "1,200 partitions");
         assert_eq!(

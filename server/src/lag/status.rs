@@ -1,0 +1,274 @@
+//! Consumer status of one group-partition over a time window (DESIGN.md §2), with a
+//! one-line explanation a person can act on. Pure: samples in, verdict out.
+
+use kafscope_api::fmt::{num as n, span_ms as span};
+use kafscope_api::LagStatus;
+
+/// Who owns the partition in the group right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    Member(String),
+    /// The group was described and no live member has the partition.
+    Nobody,
+    /// The broker did not describe the group.
+    Unknown,
+}
+
+/// Everything the rules look at for one group-partition.
+#[derive(Debug, Clone)]
+pub struct StatusInput<'a> {
+    pub now_ms: i64,
+    pub window_ms: i64,
+    pub committed: Option<i64>,
+    pub log_start: Option<i64>,
+    pub end: Option<i64>,
+    /// Committed offsets seen in the window, oldest first (including the current one).
+    pub committed_trail: &'a [(i64, i64)],
+    /// End offsets seen in the window, oldest first (including the current one).
+    pub end_trail: &'a [(i64, i64)],
+    pub owner: &'a Owner,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub status: LagStatus,
+    pub reason: String,
+}
+
+fn owner_text(owner: &Owner) -> String {
+    match owner {
+        Owner::Member(m) => format!("while the partition is owned by {m}"),
+        Owner::Nobody => "and no member of the group owns the partition".to_string(),
+        Owner::Unknown => "and the broker does not say whether any member owns it".to_string(),
+    }
+}
+
+/// Judge one group-partition.
+pub fn judge(i: &StatusInput<'_>) -> Verdict {
+    let v = |status, reason: String| Verdict { status, reason };
+    let Some(c) = i.committed else {
+        let waiting = match (i.end, i.log_start) {
+            (Some(h), Some(l)) => format!("; {} messages wait in the partition", n((h - l).max(0))),
+            _ => String::new(),
+        };
+        return v(
+            LagStatus::NoCommit,
+            format!("the group has never committed an offset here, so its lag is unknown{waiting}"),
+        );
+    };
+    if let Some(l) = i.log_start {
+        if c < l {
+            return v(
+                LagStatus::DataLoss,
+                format!(
+                    "committed offset {} is below the log start {}: {} messages were deleted before the group read them",
+                    n(c),
+                    n(l),
+                    n(l - c)
+                ),
+            );
+        }
+    }
+    let since = i.now_ms - i.window_ms;
+    let in_window: Vec<(i64, i64)> = i
+        .committed_trail
+        .iter()
+        .copied()
+        .filter(|(t, _)| *t >= since)
+        .collect();
+    if let Some(w) = in_window.windows(2).rev().find(|w| w[1].1 < w[0].1) {
+        return v(
+            LagStatus::Rewind,
+            format!(
+                "committed offset went back from {} to {} {} ago (offsets reset or replay)",
+                n(w[0].1),
+                n(w[1].1),
+                span(i.now_ms - w[1].0)
+            ),
+        );
+    }
+    let Some(h) = i.end else {
+        return v(LagStatus::Ok, "end offset unknown this cycle".to_string());
+    };
+    let lag = (h - c).max(0);
+    // The window is judged only once the history covers most of it.
+    let first = in_window.first().copied();
+    let covered_ms = first.map(|(t, _)| i.now_ms - t).unwrap_or(0);
+    let covered = covered_ms * 10 >= i.window_ms * 9;
+    let ends_in_window: Vec<(i64, i64)> =
+        i.end_trail.iter().copied().filter(|(t, _)| *t >= since).collect();
+    let produced = match (ends_in_window.first(), ends_in_window.last()) {
+        (Some(a), Some(b)) => b.1 - a.1,
+        _ => 0,
+    };
+    if lag == 0 {
+        if covered && produced == 0 {
+            return v(
+                LagStatus::Idle,
+                format!("nothing produced for {} and nothing owed", span(covered_ms)),
+            );
+        }
+        return v(LagStatus::Ok, "caught up".to_string());
+    }
+    if !covered {
+        return v(
+            LagStatus::Ok,
+            format!(
+                "{} messages behind; watching ({} of the {} window seen so far)",
+                n(lag),
+                span(covered_ms),
+                span(i.window_ms)
+            ),
+        );
+    }
+    let (t0, c0) = first.unwrap_or((i.now_ms, c));
+    if c0 == c {
+        let status = if matches!(i.owner, Owner::Member(_)) {
+            LagStatus::Stalled
+        } else {
+            LagStatus::Stopped
+        };
+        return v(
+            status,
+            format!(
+                "committed offset has not moved for {} {} and {} messages wait",
+                span(i.now_ms - t0),
+                owner_text(i.owner),
+                n(lag)
+            ),
+        );
+    }
+    // Committing: slow when lag grew over the window, mostly step by step.
+    let lag_at = |t: i64, committed: i64| -> Option<i64> {
+        // End offset at or just before t.
+        let k = ends_in_window.partition_point(|(et, _)| *et <= t);
+        (k > 0).then(|| (ends_in_window[k - 1].1 - committed).max(0))
+    };
+    let lags: Vec<i64> = in_window.iter().filter_map(|(t, cc)| lag_at(*t, *cc)).collect();
+    let lag_start = lags.first().copied().unwrap_or(lag);
+    let rising_steps = lags.windows(2).filter(|w| w[1] > w[0]).count();
+    let steps = lags.len().saturating_sub(1).max(1);
+    if lag > lag_start && rising_steps * 2 >= steps {
+        let mins = (i.now_ms - t0) as f64 / 1000.0;
+        let consumed = (c - c0) as f64 / mins.max(1.0);
+        let arrived = produced as f64 / mins.max(1.0);
+        return v(
+            LagStatus::Slow,
+            format!(
+                "consuming {consumed:.1} msg/s while {arrived:.1} msg/s arrive: lag grew from {} to {} in {}",
+                n(lag_start),
+                n(lag),
+                span(i.now_ms - t0)
+            ),
+        );
+    }
+    v(LagStatus::Ok, format!("consuming; {} messages behind", n(lag)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+    const WINDOW: i64 = 10 * MIN;
+
+    /// Samples every minute over `minutes`, from `f(minute) -> (committed, end)`.
+    fn trails(minutes: i64, f: impl Fn(i64) -> (i64, i64)) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+        let mut c = Vec::new();
+        let mut e = Vec::new();
+        for m in 0..=minutes {
+            let (cc, ee) = f(m);
+            c.push((m * MIN, cc));
+            e.push((m * MIN, ee));
+        }
+        (c, e)
+    }
+
+    fn judge_at(minutes: i64, owner: Owner, f: impl Fn(i64) -> (i64, i64)) -> Verdict {
+        let (c, e) = trails(minutes, &f);
+        let (cn, en) = f(minutes);
+        judge(&StatusInput {
+            now_ms: minutes * MIN,
+            window_ms: WINDOW,
+            committed: Some(cn),
+            log_start: Some(0),
+            end: Some(en),
+            committed_trail: &c,
+            end_trail: &e,
+            owner: &owner,
+        })
+    }
+
+    #[test]
+    fn nothing_produced_nothing_owed_is_idle_not_an_alarm() {
+        let v = judge_at(15, Owner::Nobody, |_| (500, 500));
+        assert_eq!(v.status, LagStatus::Idle, "{}", v.reason);
+        assert!(v.reason.contains("nothing produced"));
+    }
+
+    #[test]
+    fn flat_commit_with_lag_and_an_owner_is_stalled() {
+        let v = judge_at(15, Owner::Member("consumer-3".into()), |m| (1_000, 1_000 + 300 * m));
+        assert_eq!(v.status, LagStatus::Stalled, "{}", v.reason);
+        assert!(v.reason.contains("consumer-3"), "{}", v.reason);
+        assert!(v.reason.contains("4,500 messages wait"), "{}", v.reason);
+        assert!(v.reason.contains("has not moved for 10 min"), "{}", v.reason);
+    }
+
+    #[test]
+    fn flat_commit_with_lag_and_no_owner_is_stopped() {
+        let v = judge_at(15, Owner::Nobody, |_| (1_000, 1_200));
+        assert_eq!(v.status, LagStatus::Stopped, "{}", v.reason);
+        let v = judge_at(15, Owner::Unknown, |_| (1_000, 1_200));
+        assert_eq!(v.status, LagStatus::Stopped);
+        assert!(v.reason.contains("does not say"), "{}", v.reason);
+    }
+
+    #[test]
+    fn committing_but_falling_further_behind_is_slow() {
+        // 100 msg/min produced, 60 msg/min consumed.
+        let v = judge_at(15, Owner::Unknown, |m| (60 * m, 100 * m + 10));
+        assert_eq!(v.status, LagStatus::Slow, "{}", v.reason);
+        assert!(v.reason.contains("lag grew"), "{}", v.reason);
+    }
+
+    #[test]
+    fn keeping_up_is_ok() {
+        let v = judge_at(15, Owner::Unknown, |m| (100 * m, 100 * m + 5));
+        assert_eq!(v.status, LagStatus::Ok, "{}", v.reason);
+    }
+
+    #[test]
+    fn going_back_is_rewind() {
+        let v = judge_at(15, Owner::Unknown, |m| (if m < 12 { 100 * m } else { 50 }, 2_000));
+        assert_eq!(v.status, LagStatus::Rewind, "{}", v.reason);
+    }
+
+    #[test]
+    fn too_little_history_is_not_judged_yet() {
+        let v = judge_at(3, Owner::Nobody, |_| (1_000, 1_200));
+        assert_eq!(v.status, LagStatus::Ok, "{}", v.reason);
+        assert!(v.reason.contains("watching"), "{}", v.reason);
+    }
+
+    #[test]
+    fn below_log_start_is_data_loss_and_no_commit_is_named() {
+        let owner = Owner::Unknown;
+        let base = StatusInput {
+            now_ms: 0,
+            window_ms: WINDOW,
+            committed: Some(10),
+            log_start: Some(40),
+            end: Some(90),
+            committed_trail: &[],
+            end_trail: &[],
+            owner: &owner,
+        };
+        let v = judge(&base);
+        assert_eq!(v.status, LagStatus::DataLoss);
+        assert!(v.reason.contains("30 messages were deleted"), "{}", v.reason);
+        let v = judge(&StatusInput { committed: None, ..base });
+        assert_eq!(v.status, LagStatus::NoCommit);
+        assert!(v.reason.contains("50 messages wait"), "{}", v.reason);
+    }
+}

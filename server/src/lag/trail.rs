@@ -1,0 +1,202 @@
+//! Short in-memory histories kept by the collector between cycles, and the pure math on them:
+//! lag in seconds (interpolating a committed offset into the end-offset history), rates and
+//! the catch-up ETA.
+//!
+//! A trail keeps every point inside the recent window (status needs them) and thins older
+//! points by halving, so a trail covers a long span in bounded memory.
+
+/// `(time in unix ms, value)` pairs, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trail {
+    points: Vec<(i64, i64)>,
+}
+
+/// Points kept per trail at most.
+pub const TRAIL_CAPACITY: usize = 96;
+
+impl Trail {
+    pub fn points(&self) -> &[(i64, i64)] {
+        &self.points
+    }
+
+    /// Append a point; a point not newer than the last is ignored. Past capacity, every other
+    /// point older than `keep_after_ms` is dropped.
+    pub fn push(&mut self, at_ms: i64, value: i64, keep_after_ms: i64) {
+        if self.points.last().is_some_and(|(t, _)| *t >= at_ms) {
+            return;
+        }
+        self.points.push((at_ms, value));
+        if self.points.len() > TRAIL_CAPACITY {
+            let split = self
+                .points
+                .iter()
+                .position(|(t, _)| *t >= keep_after_ms)
+                .unwrap_or(self.points.len());
+            if split >= 2 {
+                // Keep the oldest point (it bounds the span) and every other one after it.
+                let old: Vec<(i64, i64)> = self.points[..split]
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % 2 == 0)
+                    .map(|(_, p)| *p)
+                    .collect();
+                let mut kept = old;
+                kept.extend_from_slice(&self.points[split..]);
+                self.points = kept;
+            } else {
+                // Everything is recent: drop the oldest to stay bounded.
+                self.points.remove(0);
+            }
+        }
+    }
+
+    /// Points at or after `since_ms`.
+    pub fn since(&self, since_ms: i64) -> &[(i64, i64)] {
+        let i = self.points.partition_point(|(t, _)| *t < since_ms);
+        &self.points[i..]
+    }
+}
+
+/// How a time lag was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLagMethod {
+    /// Nothing is owed: the committed offset is at the end of the partition.
+    CaughtUp,
+    /// The committed offset lies inside the end-offset history: interpolated.
+    Interpolated,
+    /// The committed offset is older than the oldest end-offset sample: the true lag is at
+    /// least this much. Never extrapolated.
+    LowerBound,
+}
+
+impl TimeLagMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeLagMethod::CaughtUp => "caught_up",
+            TimeLagMethod::Interpolated => "interpolated",
+            TimeLagMethod::LowerBound => "lower_bound",
+        }
+    }
+}
+
+/// Lag in seconds of a consumer at `committed` on a partition whose end offset history is
+/// `ends` and whose end offset is now `end_now`. `None` when there is no history at all.
+pub fn time_lag(ends: &[(i64, i64)], committed: i64, end_now: i64, now_ms: i64) -> Option<(f64, TimeLagMethod)> {
+    if committed >= end_now {
+        return Some((0.0, TimeLagMethod::CaughtUp));
+    }
+    let first = ends.first()?;
+    // The record at offset C was written when the end offset went from ≤ C to > C.
+    let i = ends.partition_point(|(_, e)| *e <= committed);
+    if i == 0 {
+        let secs = (now_ms - first.0).max(0) as f64 / 1000.0;
+        return Some((secs, TimeLagMethod::LowerBound));
+    }
+    let produced_at = if i < ends.len() {
+        let (t0, e0) = ends[i - 1];
+        let (t1, e1) = ends[i];
+        let frac = (committed + 1 - e0) as f64 / (e1 - e0).max(1) as f64;
+        t0 as f64 + frac.clamp(0.0, 1.0) * (t1 - t0) as f64
+    } else {
+        // Written after the last sample but before now.
+        let (t0, e0) = ends[ends.len() - 1];
+        let frac = (committed + 1 - e0) as f64 / (end_now - e0).max(1) as f64;
+        t0 as f64 + frac.clamp(0.0, 1.0) * (now_ms - t0) as f64
+    };
+    Some((((now_ms as f64 - produced_at) / 1000.0).max(0.0), TimeLagMethod::Interpolated))
+}
+
+/// Change per second between the first and last point, when they span at least `min_ms`.
+pub fn rate(points: &[(i64, i64)], min_ms: i64) -> Option<f64> {
+    let (t0, v0) = *points.first()?;
+    let (t1, v1) = *points.last()?;
+    let dt = t1 - t0;
+    (dt >= min_ms && dt > 0).then(|| (v1 - v0) as f64 * 1000.0 / dt as f64)
+}
+
+/// When a consumer catches up at the current rates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CatchUp {
+    /// Nothing owed.
+    Done,
+    /// Seconds until caught up.
+    In(f64),
+    /// Producers are at least as fast as the consumer: lag will not shrink.
+    FallingBehind,
+    /// Not enough history to say.
+    Unknown,
+}
+
+pub fn catch_up(lag: i64, produce_rate: Option<f64>, consume_rate: Option<f64>) -> CatchUp {
+    if lag <= 0 {
+        return CatchUp::Done;
+    }
+    match (produce_rate, consume_rate) {
+        (Some(p), Some(c)) if c > p => CatchUp::In(lag as f64 / (c - p)),
+        (Some(_), Some(_)) => CatchUp::FallingBehind,
+        _ => CatchUp::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trail_stays_bounded_and_keeps_recent_points_and_the_oldest() {
+        let mut t = Trail::default();
+        for i in 0..1_000 {
+            t.push(i * 1_000, i, 950_000);
+        }
+        assert!(t.points().len() <= TRAIL_CAPACITY);
+        assert_eq!(t.points()[0], (0, 0), "the oldest point bounds the span");
+        // Every point of the recent window is kept.
+        assert_eq!(t.since(950_000).len(), 50);
+        // Out-of-order points are ignored.
+        t.push(5, 5, 0);
+        assert_eq!(t.points().last().unwrap().0, 999_000);
+    }
+
+    #[test]
+    fn caught_up_is_zero() {
+        assert_eq!(time_lag(&[], 10, 10, 5_000), Some((0.0, TimeLagMethod::CaughtUp)));
+    }
+
+    #[test]
+    fn interpolates_inside_the_history() {
+        // End offset 100 at t=0 s, 200 at t=10 s: offset 150 was written at about 5 s.
+        let ends = [(0, 100), (10_000, 200)];
+        let (secs, how) = time_lag(&ends, 149, 300, 60_000).unwrap();
+        assert_eq!(how, TimeLagMethod::Interpolated);
+        assert!((secs - 55.0).abs() < 0.01, "{secs}");
+    }
+
+    #[test]
+    fn older_than_history_is_a_lower_bound_never_extrapolated() {
+        let ends = [(10_000, 100), (20_000, 200)];
+        let (secs, how) = time_lag(&ends, 50, 200, 30_000).unwrap();
+        assert_eq!(how, TimeLagMethod::LowerBound);
+        assert_eq!(secs, 20.0);
+        assert_eq!(time_lag(&[], 50, 200, 30_000), None);
+    }
+
+    #[test]
+    fn written_after_the_last_sample() {
+        let ends = [(0, 100)];
+        let (secs, how) = time_lag(&ends, 100, 110, 10_000).unwrap();
+        assert_eq!(how, TimeLagMethod::Interpolated);
+        // Offset 100 is the first of 10 written between t=0 and t=10 s.
+        assert!((secs - 9.0).abs() < 0.01, "{secs}");
+    }
+
+    #[test]
+    fn rates_and_catch_up() {
+        let pts = [(0, 0), (10_000, 50)];
+        assert_eq!(rate(&pts, 5_000), Some(5.0));
+        assert_eq!(rate(&pts, 20_000), None);
+        assert_eq!(catch_up(0, None, None), CatchUp::Done);
+        assert_eq!(catch_up(100, Some(5.0), Some(10.0)), CatchUp::In(20.0));
+        assert_eq!(catch_up(100, Some(5.0), Some(5.0)), CatchUp::FallingBehind);
+        assert_eq!(catch_up(100, None, Some(5.0)), CatchUp::Unknown);
+    }
+}
