@@ -43,6 +43,13 @@ fn owner_text(owner: &Owner) -> String {
     }
 }
 
+/// The points from the last one at or before `since` (the anchor that proves the window is
+/// covered) onwards; all points when none is that old.
+fn from_anchor(points: &[(i64, i64)], since: i64) -> Vec<(i64, i64)> {
+    let after = points.partition_point(|(t, _)| *t <= since);
+    points[after.saturating_sub(1)..].to_vec()
+}
+
 /// Judge one group-partition.
 pub fn judge(i: &StatusInput<'_>) -> Verdict {
     let v = |status, reason: String| Verdict { status, reason };
@@ -70,12 +77,7 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
         }
     }
     let since = i.now_ms - i.window_ms;
-    let in_window: Vec<(i64, i64)> = i
-        .committed_trail
-        .iter()
-        .copied()
-        .filter(|(t, _)| *t >= since)
-        .collect();
+    let in_window = from_anchor(i.committed_trail, since);
     if let Some(w) = in_window.windows(2).rev().find(|w| w[1].1 < w[0].1) {
         return v(
             LagStatus::Rewind,
@@ -91,12 +93,11 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
         return v(LagStatus::Ok, "end offset unknown this cycle".to_string());
     };
     let lag = (h - c).max(0);
-    // The window is judged only once the history covers most of it.
+    // The window is judged only once the history reaches back to its start.
     let first = in_window.first().copied();
     let covered_ms = first.map(|(t, _)| i.now_ms - t).unwrap_or(0);
-    let covered = covered_ms * 10 >= i.window_ms * 9;
-    let ends_in_window: Vec<(i64, i64)> =
-        i.end_trail.iter().copied().filter(|(t, _)| *t >= since).collect();
+    let covered = first.is_some_and(|(t, _)| t <= since);
+    let ends_in_window = from_anchor(i.end_trail, since);
     let produced = match (ends_in_window.first(), ends_in_window.last()) {
         (Some(a), Some(b)) => b.1 - a.1,
         _ => 0,
