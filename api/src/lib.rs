@@ -311,6 +311,38 @@ pub struct GroupDetail {
     pub data_at: Option<String>,
 }
 
+/// `GET …/consumer-groups/{group}/history`: lag over time, bucketed by `step_seconds`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LagHistory {
+    pub group_id: String,
+    pub from: String,
+    pub to: String,
+    pub step_seconds: u64,
+    /// One series for the group total (or the selected topic/partition), or one per
+    /// topic-partition with `by=partition`.
+    pub series: Vec<LagSeries>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LagSeries {
+    pub topic: Option<String>,
+    pub partition: Option<i32>,
+    pub points: Vec<LagPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LagPoint {
+    /// Start of the bucket.
+    pub at: String,
+    /// Largest lag (messages) sampled in the bucket; `null` when no sample had a commit.
+    pub lag: Option<i64>,
+    pub lag_avg: Option<f64>,
+    /// Largest lag in seconds sampled in the bucket.
+    pub lag_seconds: Option<f64>,
+    /// Some sample's time lag in the bucket was only a lower bound.
+    pub lag_seconds_lower_bound: bool,
+}
+
 /// `/readyz` and `/healthz` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {

@@ -119,6 +119,20 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
         .iter()
         .all(|(_, c, l)| *c == Some(5) && *l == Some(5)));
 
+    // The history API answers from the same samples, as the group total and per partition.
+    let (s, h) = t.get("/api/v1/clusters/test/consumer-groups/billing/history?range=10m&step=1s").await;
+    assert_eq!(s, 200, "{h}");
+    let pts = h["series"][0]["points"].as_array().unwrap();
+    assert!(!pts.is_empty(), "{h}");
+    assert!(pts.iter().all(|p| p["lag"] == 5), "{h}");
+    let (_, h) = t.get("/api/v1/clusters/test/consumer-groups/billing/history?range=10m&step=1s&by=partition").await;
+    let parts: Vec<(Value, Value)> = h["series"].as_array().unwrap().iter().map(|s| (s["partition"].clone(), s["points"][0]["lag"].clone())).collect();
+    assert_eq!(parts, vec![(0.into(), 5.into()), (1.into(), 0.into()), (2.into(), Value::Null)]);
+    let (s, _) = t.get("/api/v1/clusters/test/consumer-groups/ghost/history").await;
+    assert_eq!(s, 404);
+    let (s, _) = t.get("/api/v1/clusters/test/consumer-groups/billing/history?range=1h&step=1s").await;
+    assert_eq!(s, 400);
+
     // /metrics parses as Prometheus text and says what the API says.
     let text = t
         .http

@@ -329,6 +329,8 @@ impl Collector {
                     partition: o.partition,
                     committed: o.committed_offset,
                     lag: o.lag,
+                    lag_ms: o.lag_seconds.map(|s| (s * 1000.0).round() as i64),
+                    lag_ms_lower_bound: o.lag_seconds_method.as_deref() == Some("lower_bound"),
                 });
             }
         }

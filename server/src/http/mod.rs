@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod groups;
 mod health;
+mod history;
 pub mod list;
 pub mod metrics;
 pub mod state;
@@ -51,6 +52,7 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         .merge(clusters::router())
         .merge(topics::router())
         .merge(groups::router())
+        .merge(history::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
