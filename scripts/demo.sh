@@ -3,6 +3,7 @@
 # with live traffic, and start Kafscope on http://127.0.0.1:${KAFSCOPE_PORT:-8080}.
 source "$(dirname "$0")/lib.sh"
 ensure_debs build-essential pkg-config libssl-dev python3
+ensure_node
 ensure_tansu
 "$ROOT/scripts/build-web.sh" release
 say "building kafscope (release)"

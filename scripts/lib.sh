@@ -54,6 +54,11 @@ ensure_debs() {
   fi
 }
 
+# Node.js and npm: whatever is on PATH, else Debian's.
+ensure_node() {
+  command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || ensure_debs nodejs npm
+}
+
 # A free TCP port on loopback.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

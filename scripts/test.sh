@@ -3,7 +3,8 @@
 # every test: Rust unit and integration tests against a real tansu broker, then Playwright
 # in Debian's Chromium against the real server.
 source "$(dirname "$0")/lib.sh"
-ensure_debs build-essential pkg-config libssl-dev python3 chromium nodejs npm
+ensure_debs build-essential pkg-config libssl-dev python3 chromium
+ensure_node
 ensure_tansu
 ensure_rust_targets
 

@@ -2,6 +2,7 @@
 //! data comes from the JSON API and refreshes on the server's snapshot events.
 
 mod api;
+mod chart;
 mod components;
 mod pages;
 

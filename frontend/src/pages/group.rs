@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{enc, href, use_api};
+use crate::chart::LagChart;
 use crate::components::{show, ClusterHeader, LagBadge};
 use kafscope_api::fmt as format;
 
@@ -24,6 +25,8 @@ pub fn Group() -> impl IntoView {
         <ClusterHeader cluster active="consumer-groups"/>
         <h2 data-testid="group-name">{move || group.get()}</h2>
         {show(detail, move |g: GroupDetail| body(cluster.get_untracked(), g))}
+        <h3>"Lag history"</h3>
+        <LagChart cluster group/>
     }
 }
 

@@ -1,0 +1,47 @@
+// Glue between the WASM app and uPlot (a maintained charting library, vendored from npm by
+// scripts/build-web.sh). The app passes a JSON spec; this draws or redraws the chart in `el`.
+// Spec: {unit: "messages"|"seconds", x: [unix seconds], series: [{label, values: [number|null]}]}
+(function () {
+  const palette = ["#2457c5", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
+
+  function fmtValue(unit, v) {
+    if (v == null) return "—";
+    if (unit === "seconds") {
+      if (v < 90) return `${Math.round(v)} s`;
+      if (v < 5400) return `${Math.round(v / 60)} min`;
+      return `${(v / 3600).toFixed(1)} h`;
+    }
+    return Math.round(v).toLocaleString("en-US");
+  }
+
+  window.kafscopeChart = function (el, specJson) {
+    const spec = JSON.parse(specJson);
+    if (el._kafscopeChart) {
+      el._kafscopeChart.destroy();
+      el._kafscopeChart = null;
+    }
+    el.textContent = "";
+    const data = [spec.x, ...spec.series.map((s) => s.values)];
+    const opts = {
+      width: Math.max(320, el.clientWidth || 800),
+      height: 260,
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+      axes: [{}, { size: 70, values: (u, vals) => vals.map((v) => fmtValue(spec.unit, v)) }],
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+      series: [
+        { label: "time", value: (u, v) => (v == null ? "—" : new Date(v * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC") },
+        ...spec.series.map((s, i) => ({
+          label: s.label,
+          stroke: palette[i % palette.length],
+          width: 2,
+          spanGaps: false,
+          points: { show: spec.x.length < 60 },
+          value: (u, v) => fmtValue(spec.unit, v),
+        })),
+      ],
+    };
+    el._kafscopeChart = new uPlot(opts, data, el);
+    return true;
+  };
+})();

@@ -1,0 +1,128 @@
+//! The lag chart of a consumer group: history from the API drawn by uPlot (through
+//! `assets/chart.js`), with range, unit and split in the URL so a chart can be linked.
+
+use kafscope_api::{LagHistory, LagSeries};
+use leptos::html::Div;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use wasm_bindgen::prelude::*;
+
+use crate::api::{enc, use_api, Load};
+use crate::components::{ErrorBox, Loading};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = window, js_name = kafscopeChart)]
+    fn kafscope_chart(el: &web_sys::HtmlElement, spec: &str) -> Result<JsValue, JsValue>;
+}
+
+pub const RANGES: [&str; 5] = ["15m", "1h", "6h", "24h", "7d"];
+
+/// Build the JSON spec chart.js draws: one x axis (unix seconds) shared by every series.
+pub fn chart_spec(h: &LagHistory, seconds: bool) -> String {
+    let mut xs: Vec<f64> = h
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| js_sys::Date::parse(&p.at) / 1000.0))
+        .collect();
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs.dedup();
+    let series: Vec<serde_json::Value> = h
+        .series
+        .iter()
+        .map(|s| {
+            let mut values: Vec<Option<f64>> = vec![None; xs.len()];
+            for p in &s.points {
+                let x = js_sys::Date::parse(&p.at) / 1000.0;
+                if let Ok(i) = xs.binary_search_by(|v| v.total_cmp(&x)) {
+                    values[i] = if seconds { p.lag_seconds } else { p.lag.map(|v| v as f64) };
+                }
+            }
+            serde_json::json!({ "label": label(s), "values": values })
+        })
+        .collect();
+    serde_json::json!({
+        "unit": if seconds { "seconds" } else { "messages" },
+        "x": xs,
+        "series": series,
+    })
+    .to_string()
+}
+
+fn label(s: &LagSeries) -> String {
+    match (&s.topic, s.partition) {
+        (Some(t), Some(p)) => format!("{t}[{p}]"),
+        (Some(t), None) => t.clone(),
+        _ => "group total".to_string(),
+    }
+}
+
+#[component]
+pub fn LagChart(cluster: Signal<String>, group: Signal<String>) -> impl IntoView {
+    let query = use_query_map();
+    let range = Memo::new(move |_| query.read().get("range").filter(|r| RANGES.contains(&r.as_str())).unwrap_or_else(|| "1h".into()));
+    let seconds = Memo::new(move |_| query.read().get("unit").as_deref() == Some("seconds"));
+    let by_partition = Memo::new(move |_| query.read().get("by").as_deref() == Some("partition"));
+    let history = use_api::<LagHistory>(move || {
+        format!(
+            "/clusters/{}/consumer-groups/{}/history?range={}{}",
+            enc(&cluster.get()),
+            enc(&group.get()),
+            range.get(),
+            if by_partition.get() { "&by=partition" } else { "" }
+        )
+    });
+    let el = NodeRef::<Div>::new();
+    let chart_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let (Some(div), Load::Ready(h)) = (el.get(), history.get()) else { return };
+        if h.series.iter().all(|s| s.points.is_empty()) {
+            div.set_text_content(Some("No samples in this range yet."));
+            return;
+        }
+        if let Err(e) = kafscope_chart(&div, &chart_spec(&h, seconds.get())) {
+            chart_error.set(Some(format!("the chart could not be drawn: {e:?}")));
+        }
+    });
+    let set = move |key: &'static str, value: String| {
+        let q = query.get_untracked();
+        let mut parts: Vec<String> = Vec::new();
+        for k in ["range", "unit", "by"] {
+            let v = if k == key { Some(value.clone()) } else { q.get(k) };
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", enc(&v)));
+            }
+        }
+        let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+        use_navigate()(&format!("{path}?{}", parts.join("&")), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+    };
+    let range_buttons = RANGES
+        .iter()
+        .map(|r| {
+            let r = *r;
+            view! {
+                <button class:active=move || range.get() == r aria-pressed=move || (range.get() == r).to_string()
+                    on:click=move |_| set("range", r.to_string()) data-testid=format!("range-{r}")>{r}</button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="chart-controls" role="group" aria-label="Chart range and unit">
+            {range_buttons}
+            <span class="sep"></span>
+            <button class:active=move || !seconds.get() aria-pressed=move || (!seconds.get()).to_string() on:click=move |_| set("unit", String::new())>"Messages"</button>
+            <button class:active=move || seconds.get() aria-pressed=move || seconds.get().to_string() on:click=move |_| set("unit", "seconds".into()) data-testid="unit-seconds">"Seconds"</button>
+            <span class="sep"></span>
+            <button class:active=move || !by_partition.get() aria-pressed=move || (!by_partition.get()).to_string() on:click=move |_| set("by", String::new())>"Total"</button>
+            <button class:active=move || by_partition.get() aria-pressed=move || by_partition.get().to_string() on:click=move |_| set("by", "partition".into()) data-testid="by-partition">"Per partition"</button>
+        </div>
+        {move || match history.get() {
+            Load::Loading => view! { <Loading/> }.into_any(),
+            Load::Failed(e) => view! { <ErrorBox message=e/> }.into_any(),
+            Load::Ready(_) => ().into_any(),
+        }}
+        {move || chart_error.get().map(|e| view! { <ErrorBox message=e/> })}
+        <div class="chart" node_ref=el data-testid="lag-chart"></div>
+    }
+}
