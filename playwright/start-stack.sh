@@ -20,7 +20,7 @@ tansu_pid=$!
 wait_port "$kport" 60
 "$traffic" --mode seed --bootstrap-servers "127.0.0.1:$kport"
 echo "$kport" > "$here/.broker-port"
-"$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s \
+"$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s --status-window 5s \
   --listen "127.0.0.1:$port" --store-url "sqlite://$work/kafscope.db" &
 kafscope_pid=$!
 wait "$kafscope_pid"

@@ -85,3 +85,28 @@ test("unknown things get a clear message, not a blank page", async ({ page }) =>
   await page.goto("/no/such/page");
   await expect(page.getByTestId("not-found")).toBeVisible();
 });
+
+test("a group that stopped committing is called stopped, with the reason", async ({ page }) => {
+  await page.goto("/clusters/e2e/consumer-groups/e2e-readers");
+  // The stack judges status over a 5 s window; e2e-readers never commits again.
+  await expect(page.getByTestId("group-status").getByTestId("lag-status")).toHaveText("stopped", { timeout: 30_000 });
+  await expect(page.getByTestId("group-status-reason")).toContainText("has not moved");
+  await expect(page.getByTestId("group-status-reason")).toContainText("messages wait");
+  const p1 = page.getByTestId("offset-row-e2e-orders-1");
+  await expect(p1.getByTestId("lag-status")).toHaveText("idle");
+});
+
+test("the lag chart draws history and splits by partition", async ({ page }) => {
+  await page.goto("/clusters/e2e/consumer-groups/e2e-readers?range=15m");
+  const chart = page.getByTestId("lag-chart");
+  await expect(chart.locator("canvas")).toBeVisible();
+  await expect(chart).toContainText("group total");
+  await page.getByTestId("by-partition").click();
+  await expect(page).toHaveURL(/by=partition/);
+  await expect(chart).toContainText("e2e-orders[0]");
+  await expect(chart).toContainText("e2e-orders[2]");
+  await page.getByTestId("unit-seconds").click();
+  await expect(page).toHaveURL(/unit=seconds/);
+  await expect(chart.locator("canvas")).toBeVisible();
+  await expectAccessible(page);
+});
