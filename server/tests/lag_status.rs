@@ -78,4 +78,13 @@ async fn stopped_slow_and_idle_are_told_apart() {
     // The list sorts by severity.
     let (_, list) = t.get("/api/v1/clusters/test/consumer-groups?sort=status&order=desc").await;
     assert_eq!(list["items"][0]["group_id"], "stopper", "{list:#}");
+
+    // History survives a restart: the first poll after it already knows the window, and
+    // the history API still has the samples from before.
+    let t = t.restart().await;
+    t.app.poll_now().await;
+    let (_, stopper) = t.get("/api/v1/clusters/test/consumer-groups/stopper").await;
+    assert_eq!(stopper["status"], "stopped", "{stopper:#}");
+    let (_, h) = t.get("/api/v1/clusters/test/consumer-groups/laggard/history?range=5m&step=1s").await;
+    assert!(h["series"][0]["points"].as_array().unwrap().len() >= 10, "{h:#}");
 }

@@ -72,6 +72,8 @@ pub struct Collector {
     events: broadcast::Sender<SnapshotEvent>,
     describe_backoff: StageBackoff,
     trails: Trails,
+    /// Whether the trails were seeded from the store (done once, before the first poll).
+    seeded: bool,
     configs_due: Option<Instant>,
     configs_known: usize,
 }
@@ -92,6 +94,7 @@ impl Collector {
     ) -> Collector {
         Collector {
             trails: Trails::new(cfg.status_window),
+            seeded: false,
             cfg,
             client,
             store,
@@ -126,8 +129,35 @@ impl Collector {
         CollectorHandle { cmd: cmd_tx, task }
     }
 
+    /// Load the last two windows of history from the store, so statuses and time lags are
+    /// right straight after a restart instead of "watching" again.
+    async fn seed_trails(&mut self) {
+        self.seeded = true;
+        let since = now_ms() - 2 * self.trails.window_ms;
+        let keep_after = since;
+        match self.store.recent_end_offsets(&self.cfg.name, since).await {
+            Ok(rows) => {
+                for (t, p, at, end) in rows {
+                    self.trails.ends.entry((t, p)).or_default().push(at, end, keep_after);
+                }
+            }
+            Err(e) => tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot seed end offsets"),
+        }
+        match self.store.recent_commits(&self.cfg.name, since).await {
+            Ok(rows) => {
+                for (g, t, p, at, c) in rows {
+                    self.trails.commits.entry((g, t, p)).or_default().push(at, c, keep_after);
+                }
+            }
+            Err(e) => tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot seed commits"),
+        }
+    }
+
     /// Run one cycle: read, publish, record. Never fails: errors end up in the snapshot.
     pub async fn poll_once(&mut self) {
+        if !self.seeded {
+            self.seed_trails().await;
+        }
         let started = Instant::now();
         let prev = self.tx.borrow().clone();
         let result = self.read_cluster().await;

@@ -344,6 +344,52 @@ impl Store {
         Ok(out)
     }
 
+    /// End offsets of every partition of a cluster since `since_ms`, oldest first per
+    /// partition: `(topic, partition, at_ms, end_offset)`. Seeds the collector after a restart.
+    pub async fn recent_end_offsets(
+        &self,
+        cluster: &str,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i32, i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.topic, p.partition, s.at_ms, s.end_offset FROM offset_samples s
+             JOIN partition_series p ON p.id = s.series_id
+             JOIN clusters c ON c.id = p.cluster_id
+             WHERE c.name = ? AND s.at_ms >= ?
+             ORDER BY s.series_id, s.at_ms",
+        )
+        .bind(cluster)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+    }
+
+    /// Committed offsets of every group-partition of a cluster since `since_ms`, oldest
+    /// first per series: `(group, topic, partition, at_ms, committed)`.
+    #[allow(clippy::type_complexity)]
+    pub async fn recent_commits(
+        &self,
+        cluster: &str,
+        since_ms: i64,
+    ) -> Result<Vec<(String, String, i32, i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.group_id, g.topic, g.partition, s.at_ms, s.committed FROM lag_samples s
+             JOIN group_series g ON g.id = s.series_id
+             JOIN clusters c ON c.id = g.cluster_id
+             WHERE c.name = ? AND s.at_ms >= ? AND s.committed IS NOT NULL
+             ORDER BY s.series_id, s.at_ms",
+        )
+        .bind(cluster)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect())
+    }
+
     /// Close the pool, flushing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -399,6 +445,14 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(n, 2);
+
+        // A restarted collector can seed its trails from here.
+        let ends = store.recent_end_offsets("c", 0).await.unwrap();
+        assert_eq!(ends, vec![("t".to_string(), 0, 1_000, 10), ("t".to_string(), 0, 2_000, 10)]);
+        let commits = store.recent_commits("c", 1_500).await.unwrap();
+        assert!(commits.is_empty(), "the 2 s sample had no commit");
+        let commits = store.recent_commits("c", 0).await.unwrap();
+        assert_eq!(commits, vec![("g".to_string(), "t".to_string(), 0, 1_000, 4)]);
 
         // History buckets: both samples fall in one 10 s bucket; the null one adds nothing.
         let h = store

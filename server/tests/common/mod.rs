@@ -129,6 +129,7 @@ pub struct TestApp {
     pub app: App,
     pub addr: SocketAddr,
     pub http: reqwest::Client,
+    config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -152,6 +153,13 @@ impl TestApp {
         Self::with_config(config, dir).await
     }
 
+    /// Stop the console and start it again on the same store file (a new HTTP port).
+    pub async fn restart(self) -> TestApp {
+        let TestApp { app, config, _dir, .. } = self;
+        app.stop().await;
+        Self::with_config(config, _dir).await
+    }
+
     pub async fn with_config(config: Config, dir: tempfile::TempDir) -> TestApp {
         let app = App::start(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -164,6 +172,7 @@ impl TestApp {
             app,
             addr,
             http: reqwest::Client::new(),
+            config,
             _dir: dir,
         }
     }
