@@ -232,7 +232,12 @@ pub struct GroupSummary {
     pub status_reason: String,
     #[serde(flatten)]
     pub rates: Rates,
+    /// Some partition is on a compacted topic: offset lag there is an upper bound.
+    pub lag_is_upper_bound: bool,
+    /// The group no longer exists on the broker; its last state and its history are kept.
     pub deleted: bool,
+    /// When the group was last seen, for a deleted group.
+    pub deleted_at: Option<String>,
 }
 
 /// Rates over the status window, and when the group catches up at those rates.
@@ -284,6 +289,9 @@ pub struct OffsetRow {
     pub status_reason: String,
     pub produce_rate: Option<f64>,
     pub consume_rate: Option<f64>,
+    /// The topic is compacted: records below the end offset may be gone, so offset lag is an
+    /// upper bound.
+    pub lag_is_upper_bound: bool,
     /// The member that owns the partition, when the broker says.
     pub member_id: Option<String>,
 }
@@ -390,6 +398,7 @@ mod tests {
             status_reason: String::new(),
             produce_rate: None,
             consume_rate: None,
+            lag_is_upper_bound: false,
             member_id: None,
         };
         let v: serde_json::Value = serde_json::to_value(&row).unwrap();

@@ -77,6 +77,7 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
         let lag_cell = match (o.lag, o.backlog, o.lost) {
             (_, _, Some(lost)) => format!("{} ({} lost)", format::opt_num(o.lag), format::num(lost)),
             (None, Some(b), None) if o.committed_offset.is_none() => format!("— ({} waiting)", format::num(b)),
+            (lag, _, None) if o.lag_is_upper_bound => format!("≤ {} (compacted)", format::opt_num(lag)),
             (lag, _, None) => format::opt_num(lag),
         };
         view! {

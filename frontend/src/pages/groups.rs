@@ -42,11 +42,14 @@ pub fn Groups() -> impl IntoView {
                 let link = href(&format!("/clusters/{}/consumer-groups/{}", enc(&c), enc(&g.group_id)));
                 view! {
                     <tr data-testid=format!("group-row-{}", g.group_id)>
-                        <td><a href=link>{g.group_id.clone()}</a></td>
+                        <td>
+                            <a href=link>{g.group_id.clone()}</a>
+                            {g.deleted.then(|| view! { " " <span class="badge muted" data-testid="deleted" title=g.deleted_at.clone().unwrap_or_default()>"deleted"</span> })}
+                        </td>
                         <td>{g.state.clone().unwrap_or_else(|| "unknown".into())}</td>
                         <td class="num">{g.members.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</td>
                         <td class="sub">{g.topic_names.join(", ")}</td>
-                        <td class="num" data-testid="group-lag">{format::opt_num(g.lag)}</td>
+                        <td class="num" data-testid="group-lag" title=if g.lag_is_upper_bound { "upper bound: a compacted topic" } else { "" }>{format::opt_num(g.lag)}{g.lag_is_upper_bound.then_some(" ≤")}</td>
                         <td class="num" data-testid="group-lag-time">{format::lag_time(g.lag_seconds, g.lag_seconds_method.as_deref())}</td>
                         <td class="num">{format::count(g.partitions_without_commit)}</td>
                         <td><LagBadge status=g.status reason=g.status_reason.clone()/></td>

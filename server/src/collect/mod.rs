@@ -201,7 +201,22 @@ impl Collector {
                     data.stage_errors.push(stage("list_groups", e));
                 }
             }
-            Err(e) => data.stage_errors.push(stage("list_groups", e.to_string())),
+            Err(e) => {
+                data.stage_errors.push(stage("list_groups", e.to_string()));
+                // Keep watching the groups we knew; none is taken for deleted.
+                let prev = self.tx.borrow().clone();
+                data.groups_from_previous = true;
+                data.groups = prev
+                    .groups
+                    .values()
+                    .filter(|g| !g.summary.deleted)
+                    .map(|g| crate::kafka::GroupListing {
+                        group_id: g.summary.group_id.clone(),
+                        is_simple: false,
+                        state: g.summary.state.clone().unwrap_or_default(),
+                    })
+                    .collect();
+            }
         }
         data.groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
         let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();

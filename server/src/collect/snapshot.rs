@@ -110,10 +110,14 @@ impl ClusterSnapshot {
             .count()
     }
 
-    /// Sum of every defined group lag.
+    /// Groups that exist on the broker now (not the ones kept as deleted).
+    pub fn live_groups(&self) -> impl Iterator<Item = &GroupState> {
+        self.groups.values().filter(|g| !g.summary.deleted)
+    }
+
+    /// Sum of every defined lag of live groups.
     pub fn total_lag(&self) -> Option<i64> {
-        self.groups
-            .values()
+        self.live_groups()
             .filter_map(|g| g.summary.lag)
             .fold(None, |acc, l| Some(acc.unwrap_or(0).saturating_add(l)))
     }
@@ -133,7 +137,12 @@ pub struct TopicState {
 pub struct GroupState {
     pub summary: api::GroupSummary,
     pub detail: api::GroupDetail,
+    /// When the group disappeared from the broker's list.
+    pub deleted_at_ms: Option<i64>,
 }
+
+/// Deleted groups kept in memory at most (the oldest go first; their history stays stored).
+const MAX_DELETED_GROUPS: usize = 1000;
 
 /// What one successful poll read from Kafka.
 #[derive(Debug, Default)]
@@ -142,6 +151,9 @@ pub struct PollData {
     pub log_start: HashMap<(String, i32), i64>,
     pub high_watermark: HashMap<(String, i32), i64>,
     pub groups: Vec<GroupListing>,
+    /// The group list could not be read this cycle: `groups` is the previous list, and no
+    /// group is taken for deleted.
+    pub groups_from_previous: bool,
     /// Descriptions by group id; missing when DescribeConsumerGroups failed or was skipped.
     pub descriptions: HashMap<String, GroupDescription>,
     pub describe_error: Option<String>,
@@ -274,6 +286,15 @@ pub fn build(
     }
 
     // Consumer groups.
+    let compacted: BTreeSet<String> = topics
+        .iter()
+        .filter(|(_, t)| {
+            t.configs.as_ref().is_some_and(|c| {
+                c.iter().any(|e| e.name == "cleanup.policy" && e.value.as_deref().is_some_and(|v| v.contains("compact")))
+            })
+        })
+        .map(|(n, _)| n.clone())
+        .collect();
     let mut clamped = 0u64;
     let mut groups: BTreeMap<String, GroupState> = BTreeMap::new();
     let mut topic_groups: BTreeMap<String, Vec<api::TopicGroupLag>> = BTreeMap::new();
@@ -385,6 +406,7 @@ pub fn build(
                         status_reason: verdict.reason,
                         produce_rate: produce_rate.map(round1),
                         consume_rate: consume_rate.map(round1),
+                        lag_is_upper_bound: compacted.contains(t),
                         member_id: member,
                     },
                     pl,
@@ -457,7 +479,9 @@ pub fn build(
             status: totals.status,
             status_reason: reason.clone(),
             rates: rates.clone(),
+            lag_is_upper_bound: group_topics.iter().any(|t| compacted.contains(t)),
             deleted: false,
+            deleted_at: None,
         };
         let detail = api::GroupDetail {
             group_id: gid.clone(),
@@ -477,7 +501,42 @@ pub fn build(
             offsets: rows.into_iter().map(|(r, _)| r).collect(),
             data_at: None,
         };
-        groups.insert(gid.clone(), GroupState { summary, detail });
+        groups.insert(
+            gid.clone(),
+            GroupState {
+                summary,
+                detail,
+                deleted_at_ms: None,
+            },
+        );
+    }
+    // Groups that left the broker's list: kept, marked deleted, with their last numbers.
+    if !data.groups_from_previous {
+        let mut gone: Vec<GroupState> = prev
+            .groups
+            .iter()
+            .filter(|(id, _)| !groups.contains_key(*id))
+            .map(|(_, g)| {
+                let at = g.deleted_at_ms.unwrap_or(now_ms);
+                let mut g = g.clone();
+                if g.deleted_at_ms.is_none() {
+                    g.summary.status_reason = format!(
+                        "the group no longer exists on the broker; last seen: {}",
+                        g.summary.status_reason
+                    );
+                    g.detail.status_reason = g.summary.status_reason.clone();
+                }
+                g.deleted_at_ms = Some(at);
+                g.summary.deleted = true;
+                g.summary.deleted_at = Some(crate::http::state::rfc3339(at));
+                g
+            })
+            .collect();
+        gone.sort_by_key(|g| std::cmp::Reverse(g.deleted_at_ms));
+        gone.truncate(MAX_DELETED_GROUPS);
+        for g in gone {
+            groups.insert(g.summary.group_id.clone(), g);
+        }
     }
     trails.commits.retain(|k, _| seen_commits.contains(k));
     for (t, mut list) in topic_groups {
@@ -899,5 +958,52 @@ mod tests {
         // Partition 1 is caught up and nothing new arrived: idle.
         assert_eq!(g.detail.offsets[1].status, LagStatus::Idle);
         assert_eq!(g.detail.offsets[1].lag_seconds_method.as_deref(), Some("caught_up"));
+    }
+
+    #[test]
+    fn a_group_that_disappears_is_kept_as_deleted_unless_the_list_failed() {
+        let mut trails = tr();
+        let first = build(&empty(), sample(), &mut trails, 1_000, 5);
+        let mut d = sample();
+        d.groups.clear();
+        d.groups_from_previous = true;
+        let kept = build(&first, d, &mut trails, 2_000, 5);
+        assert!(kept.groups.is_empty(), "a failed list is not a deletion: the collector refills it");
+        let mut d = sample();
+        d.groups.clear();
+        let gone = build(&first, d, &mut trails, 3_000, 5);
+        let g = &gone.groups["billing"];
+        assert!(g.summary.deleted);
+        assert_eq!(g.deleted_at_ms, Some(3_000));
+        assert!(g.summary.status_reason.starts_with("the group no longer exists"), "{}", g.summary.status_reason);
+        assert_eq!(g.summary.lag, Some(3), "last numbers are kept");
+        assert_eq!(gone.live_groups().count(), 0);
+        assert_eq!(gone.total_lag(), None);
+        // Still deleted a cycle later, with the same time.
+        let mut d = sample();
+        d.groups.clear();
+        let later = build(&gone, d, &mut trails, 4_000, 5);
+        assert_eq!(later.groups["billing"].deleted_at_ms, Some(3_000));
+    }
+
+    #[test]
+    fn lag_on_a_compacted_topic_is_an_upper_bound() {
+        let mut d = sample();
+        let mut cfgs = BTreeMap::new();
+        cfgs.insert(
+            "orders".to_string(),
+            Ok(vec![TopicConfigEntry {
+                name: "cleanup.policy".into(),
+                value: Some("compact,delete".into()),
+                source: "dynamic_topic",
+                is_default: false,
+                is_sensitive: false,
+                read_only: false,
+            }]),
+        );
+        d.configs = Some(cfgs);
+        let s = build(&empty(), d, &mut tr(), 1_000, 5);
+        assert!(s.groups["billing"].summary.lag_is_upper_bound);
+        assert!(s.groups["billing"].detail.offsets[0].lag_is_upper_bound);
     }
 }

@@ -40,7 +40,7 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             .values()
             .map(|t| t.summary.offline_partitions)
             .sum(),
-        consumer_groups: s.groups.len(),
+        consumer_groups: s.live_groups().count(),
         total_lag: s.total_lag(),
         last_poll: LastPoll {
             at: s.last_poll_at_ms.map(rfc3339),

@@ -136,7 +136,7 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
     for (name, help, pick) in per_partition {
         f.head(name, "gauge", help);
         for s in snaps {
-            for g in s.groups.values() {
+            for g in s.live_groups() {
                 for o in &g.detail.offsets {
                     if let Some(v) = pick(o) {
                         let part = o.partition.to_string();
@@ -166,7 +166,7 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
     }
     f.head("kafscope_consumergroup_status", "gauge", "1 for the group's current status.");
     for s in snaps {
-        for g in s.groups.values() {
+        for g in s.live_groups() {
             f.sample(
                 "kafscope_consumergroup_status",
                 &[("cluster", &s.name), ("consumergroup", &g.summary.group_id), ("status", g.summary.status.as_str())],
