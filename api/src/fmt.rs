@@ -57,7 +57,8 @@ pub fn lag_time(secs: Option<f64>, method: Option<&str>) -> String {
 
 /// Rate for display: `3.2/s`.
 pub fn per_sec(r: Option<f64>) -> String {
-    r.map(|r| format!("{r:.1}/s")).unwrap_or_else(|| "—".to_string())
+    r.map(|r| format!("{r:.1}/s"))
+        .unwrap_or_else(|| "—".to_string())
 }
 
 /// `75` → `1 min 15 s`.
@@ -92,7 +93,10 @@ mod tests {
         assert_eq!(super::opt_num(None), "—");
         assert_eq!(super::age(75), "1 min 15 s");
         assert_eq!(super::span_ms(720_000), "12 min");
-        assert_eq!(super::lag_time(Some(720.0), Some("lower_bound")), "≥ 12 min 0 s");
+        assert_eq!(
+            super::lag_time(Some(720.0), Some("lower_bound")),
+            "≥ 12 min 0 s"
+        );
         assert_eq!(super::lag_time(Some(0.0), Some("caught_up")), "0 s");
         assert_eq!(super::lag_time(None, None), "—");
         assert_eq!(super::per_sec(Some(3.25)), "3.2/s");

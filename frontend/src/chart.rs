@@ -36,7 +36,11 @@ pub fn chart_spec(h: &LagHistory, seconds: bool) -> String {
             for p in &s.points {
                 let x = js_sys::Date::parse(&p.at) / 1000.0;
                 if let Ok(i) = xs.binary_search_by(|v| v.total_cmp(&x)) {
-                    values[i] = if seconds { p.lag_seconds } else { p.lag.map(|v| v as f64) };
+                    values[i] = if seconds {
+                        p.lag_seconds
+                    } else {
+                        p.lag.map(|v| v as f64)
+                    };
                 }
             }
             serde_json::json!({ "label": label(s), "values": values })
@@ -61,7 +65,13 @@ fn label(s: &LagSeries) -> String {
 #[component]
 pub fn LagChart(cluster: Signal<String>, group: Signal<String>) -> impl IntoView {
     let query = use_query_map();
-    let range = Memo::new(move |_| query.read().get("range").filter(|r| RANGES.contains(&r.as_str())).unwrap_or_else(|| "1h".into()));
+    let range = Memo::new(move |_| {
+        query
+            .read()
+            .get("range")
+            .filter(|r| RANGES.contains(&r.as_str()))
+            .unwrap_or_else(|| "1h".into())
+    });
     let seconds = Memo::new(move |_| query.read().get("unit").as_deref() == Some("seconds"));
     let by_partition = Memo::new(move |_| query.read().get("by").as_deref() == Some("partition"));
     let history = use_api::<LagHistory>(move || {
@@ -70,13 +80,19 @@ pub fn LagChart(cluster: Signal<String>, group: Signal<String>) -> impl IntoView
             enc(&cluster.get()),
             enc(&group.get()),
             range.get(),
-            if by_partition.get() { "&by=partition" } else { "" }
+            if by_partition.get() {
+                "&by=partition"
+            } else {
+                ""
+            }
         )
     });
     let el = NodeRef::<Div>::new();
     let chart_error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        let (Some(div), Load::Ready(h)) = (el.get(), history.get()) else { return };
+        let (Some(div), Load::Ready(h)) = (el.get(), history.get()) else {
+            return;
+        };
         if h.series.iter().all(|s| s.points.is_empty()) {
             div.set_text_content(Some("No samples in this range yet."));
             return;
@@ -89,13 +105,26 @@ pub fn LagChart(cluster: Signal<String>, group: Signal<String>) -> impl IntoView
         let q = query.get_untracked();
         let mut parts: Vec<String> = Vec::new();
         for k in ["range", "unit", "by"] {
-            let v = if k == key { Some(value.clone()) } else { q.get(k) };
+            let v = if k == key {
+                Some(value.clone())
+            } else {
+                q.get(k)
+            };
             if let Some(v) = v.filter(|v| !v.is_empty()) {
                 parts.push(format!("{k}={}", enc(&v)));
             }
         }
-        let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
-        use_navigate()(&format!("{path}?{}", parts.join("&")), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        let path = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+        use_navigate()(
+            &format!("{path}?{}", parts.join("&")),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
     let range_buttons = RANGES
         .iter()

@@ -43,7 +43,10 @@ pub fn lag_status_title(s: LagStatus) -> &'static str {
 }
 
 #[component]
-pub fn LagBadge(status: LagStatus, #[prop(optional, into)] reason: Option<String>) -> impl IntoView {
+pub fn LagBadge(
+    status: LagStatus,
+    #[prop(optional, into)] reason: Option<String>,
+) -> impl IntoView {
     let class = match status {
         LagStatus::Ok | LagStatus::Idle => "badge ok",
         LagStatus::NoCommit => "badge muted",
@@ -181,7 +184,11 @@ pub fn SortHeader(
             };
         } else {
             s.sort = field.to_string();
-            s.order = if numeric || desc_first { "desc".into() } else { "asc".into() };
+            s.order = if numeric || desc_first {
+                "desc".into()
+            } else {
+                "asc".into()
+            };
         }
         s.page = 0;
         navigate(

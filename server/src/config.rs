@@ -87,6 +87,8 @@ pub struct ServerConfig {
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub url: String,
+    /// How long raw samples, 1-minute and 1-hour rollups are kept.
+    pub retention: crate::store::Retention,
 }
 
 #[derive(Clone)]
@@ -171,6 +173,9 @@ struct FileServer {
 #[serde(deny_unknown_fields)]
 struct FileStore {
     url: Option<String>,
+    raw_retention: Option<String>,
+    minute_retention: Option<String>,
+    hour_retention: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,8 +235,9 @@ impl Config {
         let url = cli
             .store_url
             .clone()
-            .or(file.store.url)
+            .or(file.store.url.clone())
             .unwrap_or_else(|| DEFAULT_STORE.to_string());
+        let retention = retention(&file.store, origin)?;
         if !url.starts_with("sqlite:") {
             return Err(ConfigError::new(
                 origin,
@@ -294,10 +300,31 @@ impl Config {
                 base_path,
                 web_dir: cli.web_dir.clone().or(file.server.web_dir),
             },
-            store: StoreConfig { url },
+            store: StoreConfig { url, retention },
             clusters,
         })
     }
+}
+
+fn retention(f: &FileStore, origin: &str) -> Result<crate::store::Retention, ConfigError> {
+    let d = crate::store::Retention::default();
+    let get = |v: &Option<String>, key: &str, default: Duration| match v {
+        Some(s) => parse_duration(s, origin, key),
+        None => Ok(default),
+    };
+    let r = crate::store::Retention {
+        raw: get(&f.raw_retention, "store.raw_retention", d.raw)?,
+        minute: get(&f.minute_retention, "store.minute_retention", d.minute)?,
+        hour: get(&f.hour_retention, "store.hour_retention", d.hour)?,
+    };
+    if r.raw < Duration::from_secs(3600) || r.raw > r.minute || r.minute > r.hour {
+        return Err(ConfigError::new(
+            origin,
+            "store",
+            "retention must satisfy 1h <= raw_retention <= minute_retention <= hour_retention",
+        ));
+    }
+    Ok(r)
 }
 
 fn read_file(path: &Path) -> Result<toml::Value, ConfigError> {

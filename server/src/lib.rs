@@ -27,6 +27,7 @@ use crate::store::Store;
 pub struct App {
     pub state: AppState,
     collectors: Vec<CollectorHandle>,
+    maintenance: tokio::task::JoinHandle<()>,
     base_path: String,
     web: Option<WebAssets>,
 }
@@ -48,6 +49,7 @@ impl App {
             let collector = Collector::new(c.clone(), client, store.clone(), tx, events.clone());
             collectors.push(collector.start());
         }
+        let maintenance = tokio::spawn(maintain_store(store.clone(), config.store.retention));
         let web = match http::assets::find_web_dir(config.server.web_dir.as_deref()) {
             Some(dir) => match WebAssets::load(&dir, &config.server.base_path) {
                 Ok(w) => Some(w),
@@ -68,6 +70,7 @@ impl App {
                 events,
             },
             collectors,
+            maintenance,
             base_path: config.server.base_path.clone(),
             web,
         })
@@ -85,8 +88,29 @@ impl App {
 
     /// Stop the collectors and close the store.
     pub async fn stop(self) {
+        self.maintenance.abort();
         futures::future::join_all(self.collectors.into_iter().map(|c| c.stop())).await;
         self.state.store.close().await;
+    }
+}
+
+/// Roll up and expire history once a minute, in bounded steps (a step's transaction is
+/// short, so collectors writing their cycles are never held up for long).
+async fn maintain_store(store: Store, retention: store::Retention) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        loop {
+            match store.maintain(collect::now_ms(), retention).await {
+                Ok(r) if r.more => tokio::task::yield_now().await,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "history maintenance failed");
+                    break;
+                }
+            }
+        }
     }
 }
 

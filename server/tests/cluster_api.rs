@@ -120,17 +120,37 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
         .all(|(_, c, l)| *c == Some(5) && *l == Some(5)));
 
     // The history API answers from the same samples, as the group total and per partition.
-    let (s, h) = t.get("/api/v1/clusters/test/consumer-groups/billing/history?range=10m&step=1s").await;
+    let (s, h) = t
+        .get("/api/v1/clusters/test/consumer-groups/billing/history?range=10m&step=1s")
+        .await;
     assert_eq!(s, 200, "{h}");
     let pts = h["series"][0]["points"].as_array().unwrap();
     assert!(!pts.is_empty(), "{h}");
     assert!(pts.iter().all(|p| p["lag"] == 5), "{h}");
-    let (_, h) = t.get("/api/v1/clusters/test/consumer-groups/billing/history?range=10m&step=1s&by=partition").await;
-    let parts: Vec<(Value, Value)> = h["series"].as_array().unwrap().iter().map(|s| (s["partition"].clone(), s["points"][0]["lag"].clone())).collect();
-    assert_eq!(parts, vec![(0.into(), 5.into()), (1.into(), 0.into()), (2.into(), Value::Null)]);
-    let (s, _) = t.get("/api/v1/clusters/test/consumer-groups/ghost/history").await;
+    let (_, h) = t
+        .get("/api/v1/clusters/test/consumer-groups/billing/history?range=10m&step=1s&by=partition")
+        .await;
+    let parts: Vec<(Value, Value)> = h["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["partition"].clone(), s["points"][0]["lag"].clone()))
+        .collect();
+    assert_eq!(
+        parts,
+        vec![
+            (0.into(), 5.into()),
+            (1.into(), 0.into()),
+            (2.into(), Value::Null)
+        ]
+    );
+    let (s, _) = t
+        .get("/api/v1/clusters/test/consumer-groups/ghost/history")
+        .await;
     assert_eq!(s, 404);
-    let (s, _) = t.get("/api/v1/clusters/test/consumer-groups/billing/history?range=1h&step=1s").await;
+    let (s, _) = t
+        .get("/api/v1/clusters/test/consumer-groups/billing/history?range=1h&step=1s")
+        .await;
     assert_eq!(s, 400);
 
     // /metrics parses as Prometheus text and says what the API says.
@@ -150,21 +170,56 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
             .iter()
             .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
             .map(|s| match s.value {
-                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Untyped(v) => v,
                 _ => f64::NAN,
             })
     };
-    let g = [("cluster", "test"), ("consumergroup", "billing"), ("topic", "orders")];
+    let g = [
+        ("cluster", "test"),
+        ("consumergroup", "billing"),
+        ("topic", "orders"),
+    ];
     for (p, lag) in [("0", Some(5.0)), ("1", Some(0.0)), ("2", None)] {
         let labels = [g[0], g[1], g[2], ("partition", p)];
-        assert_eq!(value("kafka_consumergroup_lag", &labels), lag, "partition {p}");
+        assert_eq!(
+            value("kafka_consumergroup_lag", &labels),
+            lag,
+            "partition {p}"
+        );
     }
-    assert_eq!(value("kafka_consumergroup_current_offset", &[g[1], ("partition", "1")]), Some(20.0));
-    assert_eq!(value("kafka_topic_partition_current_offset", &[("topic", "orders"), ("partition", "2")]), Some(30.0));
-    assert_eq!(value("kafka_topic_partition_oldest_offset", &[("topic", "orders"), ("partition", "2")]), Some(0.0));
+    assert_eq!(
+        value(
+            "kafka_consumergroup_current_offset",
+            &[g[1], ("partition", "1")]
+        ),
+        Some(20.0)
+    );
+    assert_eq!(
+        value(
+            "kafka_topic_partition_current_offset",
+            &[("topic", "orders"), ("partition", "2")]
+        ),
+        Some(30.0)
+    );
+    assert_eq!(
+        value(
+            "kafka_topic_partition_oldest_offset",
+            &[("topic", "orders"), ("partition", "2")]
+        ),
+        Some(0.0)
+    );
     assert_eq!(value("kafka_consumergroup_lag_sum", &g), Some(5.0));
-    assert_eq!(value("kafscope_cluster_up", &[("cluster", "test")]), Some(1.0));
-    assert!(value("kafka_consumergroup_lag_seconds", &[g[1], ("partition", "0")]).is_some());
+    assert_eq!(
+        value("kafscope_cluster_up", &[("cluster", "test")]),
+        Some(1.0)
+    );
+    assert!(value(
+        "kafka_consumergroup_lag_seconds",
+        &[g[1], ("partition", "0")]
+    )
+    .is_some());
 
     // New records show up within a poll.
     let bs = tansu.bootstrap();

@@ -13,7 +13,9 @@ use kafscope::traffic;
 async fn stopped_slow_and_idle_are_told_apart() {
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
-    traffic::create_topics(&bs, &[("s-topic", 1), ("l-topic", 1), ("i-topic", 1)]).await.unwrap();
+    traffic::create_topics(&bs, &[("s-topic", 1), ("l-topic", 1), ("i-topic", 1)])
+        .await
+        .unwrap();
     {
         let bs = bs.clone();
         tokio::task::spawn_blocking(move || {
@@ -76,7 +78,9 @@ async fn stopped_slow_and_idle_are_told_apart() {
     assert_eq!(idler["lag_seconds"], 0.0);
 
     // The list sorts by severity.
-    let (_, list) = t.get("/api/v1/clusters/test/consumer-groups?sort=status&order=desc").await;
+    let (_, list) = t
+        .get("/api/v1/clusters/test/consumer-groups?sort=status&order=desc")
+        .await;
     assert_eq!(list["items"][0]["group_id"], "stopper", "{list:#}");
 
     // History survives a restart: the first poll after it already knows the window, and
@@ -85,6 +89,11 @@ async fn stopped_slow_and_idle_are_told_apart() {
     t.app.poll_now().await;
     let (_, stopper) = t.get("/api/v1/clusters/test/consumer-groups/stopper").await;
     assert_eq!(stopper["status"], "stopped", "{stopper:#}");
-    let (_, h) = t.get("/api/v1/clusters/test/consumer-groups/laggard/history?range=5m&step=1s").await;
-    assert!(h["series"][0]["points"].as_array().unwrap().len() >= 10, "{h:#}");
+    let (_, h) = t
+        .get("/api/v1/clusters/test/consumer-groups/laggard/history?range=5m&step=1s")
+        .await;
+    assert!(
+        h["series"][0]["points"].as_array().unwrap().len() >= 10,
+        "{h:#}"
+    );
 }

@@ -138,15 +138,25 @@ impl Collector {
         match self.store.recent_end_offsets(&self.cfg.name, since).await {
             Ok(rows) => {
                 for (t, p, at, end) in rows {
-                    self.trails.ends.entry((t, p)).or_default().push(at, end, keep_after);
+                    self.trails
+                        .ends
+                        .entry((t, p))
+                        .or_default()
+                        .push(at, end, keep_after);
                 }
             }
-            Err(e) => tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot seed end offsets"),
+            Err(e) => {
+                tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot seed end offsets")
+            }
         }
         match self.store.recent_commits(&self.cfg.name, since).await {
             Ok(rows) => {
                 for (g, t, p, at, c) in rows {
-                    self.trails.commits.entry((g, t, p)).or_default().push(at, c, keep_after);
+                    self.trails
+                        .commits
+                        .entry((g, t, p))
+                        .or_default()
+                        .push(at, c, keep_after);
                 }
             }
             Err(e) => tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot seed commits"),

@@ -177,9 +177,15 @@ pub fn build(
     let keep_after = now_ms - window_ms - window_ms / 10;
     // Record this cycle's end offsets; forget partitions that are gone.
     for (key, h) in &data.high_watermark {
-        trails.ends.entry(key.clone()).or_default().push(now_ms, *h, keep_after);
+        trails
+            .ends
+            .entry(key.clone())
+            .or_default()
+            .push(now_ms, *h, keep_after);
     }
-    trails.ends.retain(|k, _| data.high_watermark.contains_key(k));
+    trails
+        .ends
+        .retain(|k, _| data.high_watermark.contains_key(k));
     let mut seen_commits: std::collections::HashSet<(String, String, i32)> = Default::default();
     let live: BTreeSet<i32> = md.brokers.iter().map(|b| b.id).collect();
 
@@ -290,7 +296,10 @@ pub fn build(
         .iter()
         .filter(|(_, t)| {
             t.configs.as_ref().is_some_and(|c| {
-                c.iter().any(|e| e.name == "cleanup.policy" && e.value.as_deref().is_some_and(|v| v.contains("compact")))
+                c.iter().any(|e| {
+                    e.name == "cleanup.policy"
+                        && e.value.as_deref().is_some_and(|v| v.contains("compact"))
+                })
             })
         })
         .map(|(n, _)| n.clone())
@@ -360,7 +369,11 @@ pub fn build(
                 }
                 let ckey = (gid.clone(), t.clone(), p);
                 if let Some(c) = c {
-                    trails.commits.entry(ckey.clone()).or_default().push(now_ms, c, keep_after);
+                    trails
+                        .commits
+                        .entry(ckey.clone())
+                        .or_default()
+                        .push(now_ms, c, keep_after);
                     seen_commits.insert(ckey.clone());
                 }
                 let empty = Trail::default();
@@ -384,7 +397,9 @@ pub fn build(
                 });
                 pl.status = verdict.status;
                 let tl = match (c, h) {
-                    (Some(c), Some(h)) => time_lag(etrail.points(), c.max(l.unwrap_or(c)), h, now_ms),
+                    (Some(c), Some(h)) => {
+                        time_lag(etrail.points(), c.max(l.unwrap_or(c)), h, now_ms)
+                    }
                     _ => None,
                 };
                 let since = now_ms - window_ms;
@@ -573,7 +588,10 @@ pub fn build(
         last_poll_at_ms: Some(now_ms),
         last_poll_duration_ms: Some(duration_ms),
         last_poll_error: None,
-        stage_error_counts: count_errors(&prev.stage_error_counts, data.stage_errors.iter().map(|e| e.stage.as_str())),
+        stage_error_counts: count_errors(
+            &prev.stage_error_counts,
+            data.stage_errors.iter().map(|e| e.stage.as_str()),
+        ),
         last_success_ms: Some(now_ms),
         stage_errors: data.stage_errors,
         data_at_ms: Some(now_ms),
@@ -585,7 +603,10 @@ pub fn build(
     }
 }
 
-fn count_errors<'a>(prev: &BTreeMap<String, u64>, stages: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
+fn count_errors<'a>(
+    prev: &BTreeMap<String, u64>,
+    stages: impl Iterator<Item = &'a str>,
+) -> BTreeMap<String, u64> {
     let mut counts = prev.clone();
     for s in stages {
         *counts.entry(s.to_string()).or_default() += 1;
@@ -645,7 +666,11 @@ fn group_reason<'a>(
         kafscope_api::LagStatus::Ok | kafscope_api::LagStatus::Idle => format!(
             "{} {}; total lag {}",
             plural(rows.len(), "partition"),
-            if status == kafscope_api::LagStatus::Idle { "idle" } else { "consuming" },
+            if status == kafscope_api::LagStatus::Idle {
+                "idle"
+            } else {
+                "consuming"
+            },
             lag.map(num).unwrap_or_else(|| "unknown".into())
         ),
         _ => {
@@ -655,7 +680,10 @@ fn group_reason<'a>(
             } else {
                 String::new()
             };
-            format!("{}[{}]: {}{more}", first.topic, first.partition, first.status_reason)
+            format!(
+                "{}[{}]: {}{more}",
+                first.topic, first.partition, first.status_reason
+            )
         }
     }
 }
@@ -946,9 +974,17 @@ mod tests {
         let g = &snap.groups["billing"];
         let p0 = &g.detail.offsets[0];
         assert_eq!(p0.status, LagStatus::Stopped, "{}", p0.status_reason);
-        assert!(p0.status_reason.contains("has not moved for 10 min"), "{}", p0.status_reason);
+        assert!(
+            p0.status_reason.contains("has not moved for 10 min"),
+            "{}",
+            p0.status_reason
+        );
         assert_eq!(g.summary.status, LagStatus::Stopped);
-        assert!(g.summary.status_reason.starts_with("orders[0]:"), "{}", g.summary.status_reason);
+        assert!(
+            g.summary.status_reason.starts_with("orders[0]:"),
+            "{}",
+            g.summary.status_reason
+        );
         // Offset 7 was written before the oldest kept sample: a lower bound, not a guess.
         assert_eq!(p0.lag_seconds_method.as_deref(), Some("lower_bound"));
         assert_eq!(p0.lag_seconds, Some(720.0));
@@ -957,7 +993,10 @@ mod tests {
         assert!(g.summary.rates.falling_behind);
         // Partition 1 is caught up and nothing new arrived: idle.
         assert_eq!(g.detail.offsets[1].status, LagStatus::Idle);
-        assert_eq!(g.detail.offsets[1].lag_seconds_method.as_deref(), Some("caught_up"));
+        assert_eq!(
+            g.detail.offsets[1].lag_seconds_method.as_deref(),
+            Some("caught_up")
+        );
     }
 
     #[test]
@@ -968,14 +1007,23 @@ mod tests {
         d.groups.clear();
         d.groups_from_previous = true;
         let kept = build(&first, d, &mut trails, 2_000, 5);
-        assert!(kept.groups.is_empty(), "a failed list is not a deletion: the collector refills it");
+        assert!(
+            kept.groups.is_empty(),
+            "a failed list is not a deletion: the collector refills it"
+        );
         let mut d = sample();
         d.groups.clear();
         let gone = build(&first, d, &mut trails, 3_000, 5);
         let g = &gone.groups["billing"];
         assert!(g.summary.deleted);
         assert_eq!(g.deleted_at_ms, Some(3_000));
-        assert!(g.summary.status_reason.starts_with("the group no longer exists"), "{}", g.summary.status_reason);
+        assert!(
+            g.summary
+                .status_reason
+                .starts_with("the group no longer exists"),
+            "{}",
+            g.summary.status_reason
+        );
         assert_eq!(g.summary.lag, Some(3), "last numbers are kept");
         assert_eq!(gone.live_groups().count(), 0);
         assert_eq!(gone.total_lag(), None);

@@ -20,8 +20,15 @@ pub fn router() -> Router<AppState> {
 }
 
 impl Listable for GroupSummary {
-    const SORT_FIELDS: &'static [&'static str] =
-        &["group_id", "lag", "lag_seconds", "status", "members", "topics", "state"];
+    const SORT_FIELDS: &'static [&'static str] = &[
+        "group_id",
+        "lag",
+        "lag_seconds",
+        "status",
+        "members",
+        "topics",
+        "state",
+    ];
     fn sort_key(&self, field: &str) -> SortKey {
         match field {
             "lag" => num(self.lag.map(|l| l as f64)),

@@ -44,13 +44,21 @@ pub struct HistoryParams {
 fn parse_time(name: &str, v: &str) -> Result<i64, ApiError> {
     OffsetDateTime::parse(v, &Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| ApiError::BadRequest(format!("{name} must be an RFC 3339 time like 2026-11-21T14:00:00Z, got '{v}'")))
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "{name} must be an RFC 3339 time like 2026-11-21T14:00:00Z, got '{v}'"
+            ))
+        })
 }
 
 fn parse_span(name: &str, v: &str) -> Result<i64, ApiError> {
     humantime::parse_duration(v)
         .map(|d| d.as_millis() as i64)
-        .map_err(|_| ApiError::BadRequest(format!("{name} must be a duration like 15m, 1h or 7d, got '{v}'")))
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "{name} must be a duration like 15m, 1h or 7d, got '{v}'"
+            ))
+        })
 }
 
 /// Turn the parameters into a store query, with a 400 for anything out of bounds.
@@ -60,7 +68,11 @@ pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
         None => now,
     };
     let from = match (&p.from, &p.range) {
-        (Some(_), Some(_)) => return Err(ApiError::BadRequest("give either range or from, not both".into())),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "give either range or from, not both".into(),
+            ))
+        }
         (Some(f), None) => parse_time("from", f)?,
         (None, Some(r)) => to - parse_span("range", r)?,
         (None, None) => to - 3_600_000,
@@ -69,7 +81,9 @@ pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
         return Err(ApiError::BadRequest("from must be before to".into()));
     }
     if to - from > MAX_RANGE_MS {
-        return Err(ApiError::BadRequest("the range may span at most 90 days".into()));
+        return Err(ApiError::BadRequest(
+            "the range may span at most 90 days".into(),
+        ));
     }
     let step = match &p.step {
         Some(s) => parse_span("step", s)?,
@@ -86,7 +100,11 @@ pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
     let by_partition = match p.by.as_deref() {
         None | Some("group") => false,
         Some("partition") => true,
-        Some(other) => return Err(ApiError::BadRequest(format!("by must be group or partition, got '{other}'"))),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "by must be group or partition, got '{other}'"
+            )))
+        }
     };
     Ok(HistoryQuery {
         topic: p.topic.clone(),
@@ -120,7 +138,10 @@ async fn history(
     let series = series
         .into_iter()
         .map(|(key, points)| LagSeries {
-            topic: key.as_ref().map(|(t, _)| t.clone()).or_else(|| hq.topic.clone()),
+            topic: key
+                .as_ref()
+                .map(|(t, _)| t.clone())
+                .or_else(|| hq.topic.clone()),
             partition: key.as_ref().map(|(_, p)| *p).or(hq.partition),
             points: points
                 .into_iter()
@@ -180,7 +201,10 @@ mod tests {
                 p.to = Some("2026-01-01T00:00:00Z".into());
             }),
         ] {
-            assert!(matches!(plan(&p, 10_000_000_000), Err(ApiError::BadRequest(_))), "{p:?}");
+            assert!(
+                matches!(plan(&p, 10_000_000_000), Err(ApiError::BadRequest(_))),
+                "{p:?}"
+            );
         }
     }
 }

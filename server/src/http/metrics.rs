@@ -21,14 +21,19 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let snaps = st.snapshots();
     let body = render(&snaps.iter().map(|s| s.as_ref()).collect::<Vec<_>>());
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
 }
 
 /// Escape a label value per the text exposition format.
 fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 struct Family<'a> {
@@ -41,7 +46,10 @@ impl Family<'_> {
         let _ = writeln!(self.out, "# TYPE {name} {kind}");
     }
     fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
-        let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", esc(v))).collect();
+        let l: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", esc(v)))
+            .collect();
         let _ = writeln!(self.out, "{name}{{{}}} {value}", l.join(","));
     }
 }
@@ -51,49 +59,98 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let mut f = Family { out: &mut out };
 
-    f.head("kafscope_cluster_up", "gauge", "1 when the last poll reached the cluster.");
+    f.head(
+        "kafscope_cluster_up",
+        "gauge",
+        "1 when the last poll reached the cluster.",
+    );
     for s in snaps {
         let up = u8::from(s.polled && s.last_poll_error.is_none());
         f.sample("kafscope_cluster_up", &[("cluster", &s.name)], up);
     }
-    f.head("kafscope_poll_duration_seconds", "gauge", "Duration of the last poll.");
+    f.head(
+        "kafscope_poll_duration_seconds",
+        "gauge",
+        "Duration of the last poll.",
+    );
     for s in snaps {
         if let Some(d) = s.last_poll_duration_ms {
-            f.sample("kafscope_poll_duration_seconds", &[("cluster", &s.name)], d as f64 / 1000.0);
+            f.sample(
+                "kafscope_poll_duration_seconds",
+                &[("cluster", &s.name)],
+                d as f64 / 1000.0,
+            );
         }
     }
-    f.head("kafscope_last_success_timestamp_seconds", "gauge", "Unix time of the last successful poll.");
+    f.head(
+        "kafscope_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time of the last successful poll.",
+    );
     for s in snaps {
         if let Some(t) = s.last_success_ms {
-            f.sample("kafscope_last_success_timestamp_seconds", &[("cluster", &s.name)], t as f64 / 1000.0);
+            f.sample(
+                "kafscope_last_success_timestamp_seconds",
+                &[("cluster", &s.name)],
+                t as f64 / 1000.0,
+            );
         }
     }
-    f.head("kafscope_poll_errors_total", "counter", "Failed poll stages since start, by stage.");
+    f.head(
+        "kafscope_poll_errors_total",
+        "counter",
+        "Failed poll stages since start, by stage.",
+    );
     for s in snaps {
         for (stage, n) in &s.stage_error_counts {
-            f.sample("kafscope_poll_errors_total", &[("cluster", &s.name), ("stage", stage)], n);
+            f.sample(
+                "kafscope_poll_errors_total",
+                &[("cluster", &s.name), ("stage", stage)],
+                n,
+            );
         }
     }
-    f.head("kafscope_lag_clamped_total", "counter", "Negative lags clamped to 0 since start.");
+    f.head(
+        "kafscope_lag_clamped_total",
+        "counter",
+        "Negative lags clamped to 0 since start.",
+    );
     for s in snaps {
-        f.sample("kafscope_lag_clamped_total", &[("cluster", &s.name)], s.clamped_lags);
+        f.sample(
+            "kafscope_lag_clamped_total",
+            &[("cluster", &s.name)],
+            s.clamped_lags,
+        );
     }
 
-    f.head("kafka_brokers", "gauge", "Number of brokers in the cluster.");
+    f.head(
+        "kafka_brokers",
+        "gauge",
+        "Number of brokers in the cluster.",
+    );
     for s in snaps.iter().filter(|s| s.data_at_ms.is_some()) {
         f.sample("kafka_brokers", &[("cluster", &s.name)], s.brokers.len());
     }
-    f.head("kafka_topic_partitions", "gauge", "Number of partitions of a topic.");
+    f.head(
+        "kafka_topic_partitions",
+        "gauge",
+        "Number of partitions of a topic.",
+    );
     for s in snaps {
         for t in s.topics.values() {
-            f.sample("kafka_topic_partitions", &[("cluster", &s.name), ("topic", &t.summary.name)], t.partitions.len());
+            f.sample(
+                "kafka_topic_partitions",
+                &[("cluster", &s.name), ("topic", &t.summary.name)],
+                t.partitions.len(),
+            );
         }
     }
     for (name, help, pick) in [
         (
             "kafka_topic_partition_current_offset",
             "End offset (high watermark) of a partition.",
-            (|p: &kafscope_api::PartitionInfo| p.high_watermark) as fn(&kafscope_api::PartitionInfo) -> Option<i64>,
+            (|p: &kafscope_api::PartitionInfo| p.high_watermark)
+                as fn(&kafscope_api::PartitionInfo) -> Option<i64>,
         ),
         (
             "kafka_topic_partition_oldest_offset",
@@ -107,20 +164,36 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
                 for p in &t.partitions {
                     if let Some(v) = pick(p) {
                         let part = p.partition.to_string();
-                        f.sample(name, &[("cluster", &s.name), ("topic", &t.summary.name), ("partition", &part)], v);
+                        f.sample(
+                            name,
+                            &[
+                                ("cluster", &s.name),
+                                ("topic", &t.summary.name),
+                                ("partition", &part),
+                            ],
+                            v,
+                        );
                     }
                 }
             }
         }
     }
-    f.head("kafka_topic_partition_under_replicated_partition", "gauge", "1 when the partition is under-replicated.");
+    f.head(
+        "kafka_topic_partition_under_replicated_partition",
+        "gauge",
+        "1 when the partition is under-replicated.",
+    );
     for s in snaps {
         for t in s.topics.values() {
             for p in &t.partitions {
                 let part = p.partition.to_string();
                 f.sample(
                     "kafka_topic_partition_under_replicated_partition",
-                    &[("cluster", &s.name), ("topic", &t.summary.name), ("partition", &part)],
+                    &[
+                        ("cluster", &s.name),
+                        ("topic", &t.summary.name),
+                        ("partition", &part),
+                    ],
                     u8::from(p.under_replicated),
                 );
             }
@@ -142,7 +215,12 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
                         let part = o.partition.to_string();
                         f.sample(
                             name,
-                            &[("cluster", &s.name), ("consumergroup", &g.summary.group_id), ("topic", &o.topic), ("partition", &part)],
+                            &[
+                                ("cluster", &s.name),
+                                ("consumergroup", &g.summary.group_id),
+                                ("topic", &o.topic),
+                                ("partition", &part),
+                            ],
                             v,
                         );
                     }
@@ -150,26 +228,42 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
             }
         }
     }
-    f.head("kafka_consumergroup_lag_sum", "gauge", "Sum of a group's defined lags on a topic.");
+    f.head(
+        "kafka_consumergroup_lag_sum",
+        "gauge",
+        "Sum of a group's defined lags on a topic.",
+    );
     for s in snaps {
         for t in s.topics.values() {
             for g in &t.groups {
                 if let Some(l) = g.lag {
                     f.sample(
                         "kafka_consumergroup_lag_sum",
-                        &[("cluster", &s.name), ("consumergroup", &g.group_id), ("topic", &t.summary.name)],
+                        &[
+                            ("cluster", &s.name),
+                            ("consumergroup", &g.group_id),
+                            ("topic", &t.summary.name),
+                        ],
                         l,
                     );
                 }
             }
         }
     }
-    f.head("kafscope_consumergroup_status", "gauge", "1 for the group's current status.");
+    f.head(
+        "kafscope_consumergroup_status",
+        "gauge",
+        "1 for the group's current status.",
+    );
     for s in snaps {
         for g in s.live_groups() {
             f.sample(
                 "kafscope_consumergroup_status",
-                &[("cluster", &s.name), ("consumergroup", &g.summary.group_id), ("status", g.summary.status.as_str())],
+                &[
+                    ("cluster", &s.name),
+                    ("consumergroup", &g.summary.group_id),
+                    ("status", g.summary.status.as_str()),
+                ],
                 1,
             );
         }

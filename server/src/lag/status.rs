@@ -145,7 +145,10 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
         let k = ends_in_window.partition_point(|(et, _)| *et <= t);
         (k > 0).then(|| (ends_in_window[k - 1].1 - committed).max(0))
     };
-    let lags: Vec<i64> = in_window.iter().filter_map(|(t, cc)| lag_at(*t, *cc)).collect();
+    let lags: Vec<i64> = in_window
+        .iter()
+        .filter_map(|(t, cc)| lag_at(*t, *cc))
+        .collect();
     let lag_start = lags.first().copied().unwrap_or(lag);
     let rising_steps = lags.windows(2).filter(|w| w[1] > w[0]).count();
     let steps = lags.len().saturating_sub(1).max(1);
@@ -163,7 +166,10 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
             ),
         );
     }
-    v(LagStatus::Ok, format!("consuming; {} messages behind", n(lag)))
+    v(
+        LagStatus::Ok,
+        format!("consuming; {} messages behind", n(lag)),
+    )
 }
 
 #[cfg(test)]
@@ -174,7 +180,9 @@ mod tests {
     const WINDOW: i64 = 10 * MIN;
 
     /// Samples every minute over `minutes`, from `f(minute) -> (committed, end)`.
-    fn trails(minutes: i64, f: impl Fn(i64) -> (i64, i64)) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+    type Points = Vec<(i64, i64)>;
+
+    fn trails(minutes: i64, f: impl Fn(i64) -> (i64, i64)) -> (Points, Points) {
         let mut c = Vec::new();
         let mut e = Vec::new();
         for m in 0..=minutes {
@@ -209,11 +217,17 @@ mod tests {
 
     #[test]
     fn flat_commit_with_lag_and_an_owner_is_stalled() {
-        let v = judge_at(15, Owner::Member("consumer-3".into()), |m| (1_000, 1_000 + 300 * m));
+        let v = judge_at(15, Owner::Member("consumer-3".into()), |m| {
+            (1_000, 1_000 + 300 * m)
+        });
         assert_eq!(v.status, LagStatus::Stalled, "{}", v.reason);
         assert!(v.reason.contains("consumer-3"), "{}", v.reason);
         assert!(v.reason.contains("4,500 messages wait"), "{}", v.reason);
-        assert!(v.reason.contains("has not moved for 10 min"), "{}", v.reason);
+        assert!(
+            v.reason.contains("has not moved for 10 min"),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]
@@ -241,7 +255,9 @@ mod tests {
 
     #[test]
     fn going_back_is_rewind() {
-        let v = judge_at(15, Owner::Unknown, |m| (if m < 12 { 100 * m } else { 50 }, 2_000));
+        let v = judge_at(15, Owner::Unknown, |m| {
+            (if m < 12 { 100 * m } else { 50 }, 2_000)
+        });
         assert_eq!(v.status, LagStatus::Rewind, "{}", v.reason);
     }
 
@@ -267,8 +283,15 @@ mod tests {
         };
         let v = judge(&base);
         assert_eq!(v.status, LagStatus::DataLoss);
-        assert!(v.reason.contains("30 messages were deleted"), "{}", v.reason);
-        let v = judge(&StatusInput { committed: None, ..base });
+        assert!(
+            v.reason.contains("30 messages were deleted"),
+            "{}",
+            v.reason
+        );
+        let v = judge(&StatusInput {
+            committed: None,
+            ..base
+        });
         assert_eq!(v.status, LagStatus::NoCommit);
         assert!(v.reason.contains("50 messages wait"), "{}", v.reason);
     }

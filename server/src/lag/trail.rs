@@ -81,7 +81,12 @@ impl TimeLagMethod {
 
 /// Lag in seconds of a consumer at `committed` on a partition whose end offset history is
 /// `ends` and whose end offset is now `end_now`. `None` when there is no history at all.
-pub fn time_lag(ends: &[(i64, i64)], committed: i64, end_now: i64, now_ms: i64) -> Option<(f64, TimeLagMethod)> {
+pub fn time_lag(
+    ends: &[(i64, i64)],
+    committed: i64,
+    end_now: i64,
+    now_ms: i64,
+) -> Option<(f64, TimeLagMethod)> {
     if committed >= end_now {
         return Some((0.0, TimeLagMethod::CaughtUp));
     }
@@ -103,7 +108,10 @@ pub fn time_lag(ends: &[(i64, i64)], committed: i64, end_now: i64, now_ms: i64) 
         let frac = (committed + 1 - e0) as f64 / (end_now - e0).max(1) as f64;
         t0 as f64 + frac.clamp(0.0, 1.0) * (now_ms - t0) as f64
     };
-    Some((((now_ms as f64 - produced_at) / 1000.0).max(0.0), TimeLagMethod::Interpolated))
+    Some((
+        ((now_ms as f64 - produced_at) / 1000.0).max(0.0),
+        TimeLagMethod::Interpolated,
+    ))
 }
 
 /// Change per second between the first and last point, when they span at least `min_ms`.
@@ -159,7 +167,10 @@ mod tests {
 
     #[test]
     fn caught_up_is_zero() {
-        assert_eq!(time_lag(&[], 10, 10, 5_000), Some((0.0, TimeLagMethod::CaughtUp)));
+        assert_eq!(
+            time_lag(&[], 10, 10, 5_000),
+            Some((0.0, TimeLagMethod::CaughtUp))
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use tokio::sync::Mutex;
 
+pub mod rollup;
+pub use rollup::{MaintenanceReport, Retention};
+
 /// One partition's offsets at a cycle.
 #[derive(Debug, Clone)]
 pub struct OffsetSample {
@@ -260,6 +263,9 @@ impl Store {
     /// Lag history of a group: per sample time the group's (or the selected topic's or
     /// partition's) total lag, bucketed by `step`. With `by_partition`, one series per
     /// topic-partition. Each series is `((topic, partition) or None, points)`.
+    ///
+    /// Reads the coarsest resolution the step allows (raw, 1-minute or 1-hour rollups) and
+    /// fills the span not rolled up yet from the finer tables, so the newest data is there.
     #[allow(clippy::type_complexity)]
     pub async fn group_history(
         &self,
@@ -267,81 +273,112 @@ impl Store {
         group_id: &str,
         q: &HistoryQuery,
     ) -> Result<Vec<(Option<(String, i32)>, Vec<HistoryPoint>)>, StoreError> {
-        let split = if q.by_partition { "g.topic, g.partition" } else { "'', -1" };
-        let sql = format!(
-            "SELECT {split}, s.at_ms, SUM(s.lag), COUNT(s.lag), MAX(s.lag_ms), MAX(s.lag_ms_lower_bound)
-             FROM lag_samples s
-             JOIN group_series g ON g.id = s.series_id
-             JOIN clusters c ON c.id = g.cluster_id
-             WHERE c.name = ?1 AND g.group_id = ?2
-               AND (?3 IS NULL OR g.topic = ?3) AND (?4 IS NULL OR g.partition = ?4)
-               AND s.at_ms >= ?5 AND s.at_ms < ?6
-             GROUP BY 1, 2, s.at_ms
-             ORDER BY 1, 2, s.at_ms"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(cluster)
-            .bind(group_id)
-            .bind(q.topic.as_deref())
-            .bind(q.partition)
-            .bind(q.from_ms)
-            .bind(q.to_ms)
-            .fetch_all(&self.pool)
-            .await?;
-        let step = q.step_ms.max(1);
-        let mut out: Vec<(Option<(String, i32)>, Vec<HistoryPoint>)> = Vec::new();
-        // Per series: (bucket, sum of totals, count of defined totals, max total, max lag_ms, lower bound)
-        let mut cur: Option<(Option<(String, i32)>, Vec<HistoryPoint>)> = None;
-        let mut bucket: Option<(i64, i64, i64, Option<i64>, Option<i64>, bool)> = None;
-        let flush = |bucket: &mut Option<(i64, i64, i64, Option<i64>, Option<i64>, bool)>, points: &mut Vec<HistoryPoint>| {
-            if let Some((b, sum, n, max, lag_ms, lb)) = bucket.take() {
-                points.push(HistoryPoint {
-                    at_ms: b,
-                    lag_max: max,
-                    lag_avg: (n > 0).then(|| sum as f64 / n as f64),
-                    lag_ms_max: lag_ms,
-                    lower_bound: lb,
-                });
-            }
+        let done = |name: &'static str| async move {
+            sqlx::query("SELECT done_until FROM rollup_state WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map(|r| r.map(|r| r.get::<i64, _>(0)).unwrap_or(i64::MIN))
         };
-        for r in rows {
-            let topic: String = r.get(0);
-            let partition: i64 = r.get(1);
-            let key = q.by_partition.then(|| (topic, partition as i32));
-            let at: i64 = r.get(2);
-            let total: Option<i64> = r.get(3);
-            let defined: i64 = r.get(4);
-            let lag_ms: Option<i64> = r.get(5);
-            let lb: Option<i64> = r.get(6);
-            let total = (defined > 0).then_some(total).flatten();
-            if cur.as_ref().map(|(k, _)| k) != Some(&key) {
-                if let Some((k, mut pts)) = cur.take() {
-                    flush(&mut bucket, &mut pts);
-                    out.push((k, pts));
-                }
-                cur = Some((key, Vec::new()));
-            }
-            let b = at - at.rem_euclid(step);
-            let pts = &mut cur.as_mut().map(|(_, p)| p).expect("series started above");
-            if bucket.as_ref().is_some_and(|(bb, ..)| *bb != b) {
-                flush(&mut bucket, pts);
-            }
-            let e = bucket.get_or_insert((b, 0, 0, None, None, false));
-            if let Some(t) = total {
-                e.1 += t;
-                e.2 += 1;
-                e.3 = Some(e.3.map_or(t, |m: i64| m.max(t)));
-            }
-            if let Some(ms) = lag_ms {
-                e.4 = Some(e.4.map_or(ms, |m: i64| m.max(ms)));
-            }
-            e.5 |= lb == Some(1);
+        let (done_1m, done_1h) = (done("1m").await?, done("1h").await?);
+        let coarsest = if q.step_ms >= rollup::HOUR_MS {
+            2
+        } else if q.step_ms >= rollup::MINUTE_MS {
+            1
+        } else {
+            0
+        };
+        // (table, lag, defined, lag_ms, lower bound, from, to)
+        let mut segments: Vec<(&str, &str, &str, &str, &str, i64, i64)> = Vec::new();
+        let mut start = q.from_ms;
+        if coarsest >= 2 && start < done_1h {
+            let end = q.to_ms.min(done_1h);
+            segments.push((
+                "lag_rollup_1h",
+                "s.lag_max",
+                "s.lag_max",
+                "s.lag_ms_max",
+                "s.lower_bound",
+                start,
+                end,
+            ));
+            start = end;
         }
-        if let Some((k, mut pts)) = cur.take() {
-            flush(&mut bucket, &mut pts);
-            out.push((k, pts));
+        if coarsest >= 1 && start < done_1m && start < q.to_ms {
+            let end = q.to_ms.min(done_1m);
+            segments.push((
+                "lag_rollup_1m",
+                "s.lag_max",
+                "s.lag_max",
+                "s.lag_ms_max",
+                "s.lower_bound",
+                start,
+                end,
+            ));
+            start = end;
         }
-        Ok(out)
+        if start < q.to_ms {
+            segments.push((
+                "lag_samples",
+                "s.lag",
+                "s.lag",
+                "s.lag_ms",
+                "s.lag_ms_lower_bound",
+                start,
+                q.to_ms,
+            ));
+        }
+        let split = if q.by_partition {
+            "g.topic, g.partition"
+        } else {
+            "'', -1"
+        };
+        // (key, at_ms, total, defined count, lag_ms, lower bound)
+        let mut rows: Vec<(
+            Option<(String, i32)>,
+            i64,
+            Option<i64>,
+            i64,
+            Option<i64>,
+            bool,
+        )> = Vec::new();
+        for (table, lag, defined, lag_ms, lb, from, to) in segments {
+            let sql = format!(
+                "SELECT {split}, s.at_ms, SUM({lag}), COUNT({defined}), MAX({lag_ms}), MAX({lb})
+                 FROM {table} s
+                 JOIN group_series g ON g.id = s.series_id
+                 JOIN clusters c ON c.id = g.cluster_id
+                 WHERE c.name = ?1 AND g.group_id = ?2
+                   AND (?3 IS NULL OR g.topic = ?3) AND (?4 IS NULL OR g.partition = ?4)
+                   AND s.at_ms >= ?5 AND s.at_ms < ?6
+                 GROUP BY 1, 2, s.at_ms"
+            );
+            let found = sqlx::query(&sql)
+                .bind(cluster)
+                .bind(group_id)
+                .bind(q.topic.as_deref())
+                .bind(q.partition)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in found {
+                let topic: String = r.get(0);
+                let partition: i64 = r.get(1);
+                let defined: i64 = r.get(4);
+                let total: Option<i64> = r.get(3);
+                rows.push((
+                    q.by_partition.then_some((topic, partition as i32)),
+                    r.get(2),
+                    (defined > 0).then_some(total).flatten(),
+                    defined,
+                    r.get(5),
+                    r.get::<Option<i64>, _>(6) == Some(1),
+                ));
+            }
+        }
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        Ok(bucket_rows(rows, q.step_ms.max(1)))
     }
 
     /// End offsets of every partition of a cluster since `since_ms`, oldest first per
@@ -362,7 +399,10 @@ impl Store {
         .bind(since_ms)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
     }
 
     /// Committed offsets of every group-partition of a cluster since `since_ms`, oldest
@@ -394,6 +434,57 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Group sorted `(key, at, total, defined, lag_ms, lower_bound)` rows into step buckets per key.
+#[allow(clippy::type_complexity)]
+fn bucket_rows(
+    rows: Vec<(
+        Option<(String, i32)>,
+        i64,
+        Option<i64>,
+        i64,
+        Option<i64>,
+        bool,
+    )>,
+    step: i64,
+) -> Vec<(Option<(String, i32)>, Vec<HistoryPoint>)> {
+    let mut out: Vec<(Option<(String, i32)>, Vec<HistoryPoint>)> = Vec::new();
+    // Current bucket: (start, sum of totals, number of totals, max total, max lag_ms, lower bound)
+    let mut acc: Option<(i64, i64, i64, Option<i64>, Option<i64>, bool)> = None;
+    let close = |acc: &mut Option<(i64, i64, i64, Option<i64>, Option<i64>, bool)>,
+                 out: &mut Vec<(Option<(String, i32)>, Vec<HistoryPoint>)>| {
+        if let (Some((b, sum, n, max, lag_ms, lb)), Some((_, pts))) = (acc.take(), out.last_mut()) {
+            pts.push(HistoryPoint {
+                at_ms: b,
+                lag_max: max,
+                lag_avg: (n > 0).then(|| sum as f64 / n as f64),
+                lag_ms_max: lag_ms,
+                lower_bound: lb,
+            });
+        }
+    };
+    for (key, at, total, _defined, lag_ms, lb) in rows {
+        let b = at - at.rem_euclid(step);
+        if out.last().map(|(k, _)| k) != Some(&key) {
+            close(&mut acc, &mut out);
+            out.push((key, Vec::new()));
+        } else if acc.as_ref().is_some_and(|(bb, ..)| *bb != b) {
+            close(&mut acc, &mut out);
+        }
+        let e = acc.get_or_insert((b, 0, 0, None, None, false));
+        if let Some(t) = total {
+            e.1 += t;
+            e.2 += 1;
+            e.3 = Some(e.3.map_or(t, |m| m.max(t)));
+        }
+        if let Some(ms) = lag_ms {
+            e.4 = Some(e.4.map_or(ms, |m| m.max(ms)));
+        }
+        e.5 |= lb;
+    }
+    close(&mut acc, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -448,11 +539,20 @@ mod tests {
 
         // A restarted collector can seed its trails from here.
         let ends = store.recent_end_offsets("c", 0).await.unwrap();
-        assert_eq!(ends, vec![("t".to_string(), 0, 1_000, 10), ("t".to_string(), 0, 2_000, 10)]);
+        assert_eq!(
+            ends,
+            vec![
+                ("t".to_string(), 0, 1_000, 10),
+                ("t".to_string(), 0, 2_000, 10)
+            ]
+        );
         let commits = store.recent_commits("c", 1_500).await.unwrap();
         assert!(commits.is_empty(), "the 2 s sample had no commit");
         let commits = store.recent_commits("c", 0).await.unwrap();
-        assert_eq!(commits, vec![("g".to_string(), "t".to_string(), 0, 1_000, 4)]);
+        assert_eq!(
+            commits,
+            vec![("g".to_string(), "t".to_string(), 0, 1_000, 4)]
+        );
 
         // History buckets: both samples fall in one 10 s bucket; the null one adds nothing.
         let h = store

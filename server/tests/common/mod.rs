@@ -155,7 +155,9 @@ impl TestApp {
 
     /// Stop the console and start it again on the same store file (a new HTTP port).
     pub async fn restart(self) -> TestApp {
-        let TestApp { app, config, _dir, .. } = self;
+        let TestApp {
+            app, config, _dir, ..
+        } = self;
         app.stop().await;
         Self::with_config(config, _dir).await
     }
