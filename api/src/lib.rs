@@ -60,6 +60,9 @@ pub struct LastPoll {
     pub error: Option<String>,
     /// Stages that failed while the poll as a whole succeeded.
     pub stage_errors: Vec<StageError>,
+    /// Milliseconds each stage of the last poll took (`metadata`, `group_offsets`, …,
+    /// `build`, `store`).
+    pub stages_ms: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

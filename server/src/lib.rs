@@ -40,12 +40,14 @@ impl App {
             .with_context(|| format!("opening store {}", config.store.url))?;
         let (events, _) = broadcast::channel(256);
         let mut clusters = Vec::new();
+        let mut clients = Vec::new();
         let mut collectors = Vec::new();
         for c in &config.clusters {
             let client = ClusterClient::connect(c)
                 .with_context(|| format!("cluster '{}': bad client configuration", c.name))?;
             let (tx, rx) = collect::channel(c);
             clusters.push((c.name.clone(), rx));
+            clients.push((c.name.clone(), client.clone()));
             let collector = Collector::new(c.clone(), client, store.clone(), tx, events.clone());
             collectors.push(collector.start());
         }
@@ -66,6 +68,7 @@ impl App {
         Ok(App {
             state: AppState {
                 clusters: Arc::new(clusters),
+                clients: Arc::new(clients),
                 store,
                 events,
             },

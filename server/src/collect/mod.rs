@@ -74,6 +74,8 @@ pub struct Collector {
     trails: Trails,
     /// Whether the trails were seeded from the store (done once, before the first poll).
     seeded: bool,
+    /// How long the previous cycle's history write took (reported with the next cycle).
+    last_store_ms: Option<u64>,
     configs_due: Option<Instant>,
     configs_known: usize,
 }
@@ -95,6 +97,7 @@ impl Collector {
         Collector {
             trails: Trails::new(cfg.status_window),
             seeded: false,
+            last_store_ms: None,
             cfg,
             client,
             store,
@@ -174,7 +177,15 @@ impl Collector {
         let at = now_ms();
         let took = started.elapsed().as_millis() as u64;
         let next = match result {
-            Ok(data) => snapshot::build(&prev, data, &mut self.trails, at, took),
+            Ok(data) => {
+                let t = Instant::now();
+                let mut snap = snapshot::build(&prev, data, &mut self.trails, at, took);
+                snap.stages_ms.insert("build".into(), t.elapsed().as_millis() as u64);
+                if let Some(ms) = self.last_store_ms {
+                    snap.stages_ms.insert("store".into(), ms);
+                }
+                snap
+            }
             Err(e) => {
                 tracing::warn!(cluster = %self.cfg.name, error = %e, "poll failed");
                 snapshot::unreachable(&prev, e, at, took)
@@ -188,15 +199,19 @@ impl Collector {
             status: next.status,
         });
         if next.last_poll_error.is_none() {
+            let t = Instant::now();
             self.record(&next, at).await;
+            self.last_store_ms = Some(t.elapsed().as_millis() as u64);
         }
     }
 
     async fn read_cluster(&mut self) -> Result<PollData, String> {
+        let t = Instant::now();
         let mut data = PollData {
             metadata: self.client.metadata().await.map_err(|e| e.to_string())?,
             ..Default::default()
         };
+        data.timed("metadata", t);
         let partitions: Vec<(String, i32)> = data
             .metadata
             .topics
@@ -204,6 +219,7 @@ impl Collector {
             .flat_map(|t| t.partitions.iter().map(move |p| (t.name.clone(), p.id)))
             .collect();
 
+        let t = Instant::now();
         match self.client.list_groups().await {
             Ok((groups, errors)) => {
                 data.groups = groups;
@@ -229,9 +245,11 @@ impl Collector {
             }
         }
         data.groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        data.timed("list_groups", t);
         let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();
 
         // Committed offsets before end offsets: lag is never negative for a live consumer.
+        let t = Instant::now();
         match self.client.group_offsets(ids.clone()).await {
             Ok(list) => {
                 for (g, r) in list {
@@ -242,6 +260,7 @@ impl Collector {
                 .stage_errors
                 .push(stage("group_offsets", e.to_string())),
         }
+        data.timed("group_offsets", t);
 
         for (spec, target, name) in [
             (
@@ -251,7 +270,10 @@ impl Collector {
             ),
             (OffsetSpec::Latest, &mut data.high_watermark, "end_offsets"),
         ] {
-            match self.client.list_offsets(partitions.clone(), spec).await {
+            let t = Instant::now();
+            let result = self.client.list_offsets(partitions.clone(), spec).await;
+            data.stages_ms.insert(name.to_string(), t.elapsed().as_millis() as u64);
+            match result {
                 Ok(entries) => {
                     let mut failed = 0usize;
                     let mut example = None;
@@ -284,7 +306,10 @@ impl Collector {
         let now = Instant::now();
         if !ids.is_empty() {
             if self.describe_backoff.due(now) {
-                match self.client.describe_groups(ids, DESCRIBE_CHUNK).await {
+                let t = Instant::now();
+                let described = self.client.describe_groups(ids, DESCRIBE_CHUNK).await;
+                data.timed("describe_groups", t);
+                match described {
                     Ok(descs) => {
                         let failed: Vec<&str> =
                             descs.iter().filter_map(|d| d.error.as_deref()).collect();
@@ -343,7 +368,10 @@ impl Collector {
         let configs_due =
             self.configs_due.is_none_or(|d| now >= d) || topic_names.len() != self.configs_known;
         if configs_due {
-            match self.client.topic_configs(&topic_names).await {
+            let t = Instant::now();
+            let configs = self.client.topic_configs(&topic_names).await;
+            data.timed("topic_configs", t);
+            match configs {
                 Ok(c) => {
                     data.configs = Some(c);
                     self.configs_known = topic_names.len();

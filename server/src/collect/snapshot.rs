@@ -54,6 +54,8 @@ pub struct ClusterSnapshot {
     pub last_poll_duration_ms: Option<u64>,
     pub last_poll_error: Option<String>,
     pub stage_errors: Vec<StageError>,
+    /// How long each stage of the last poll took, in milliseconds.
+    pub stages_ms: BTreeMap<String, u64>,
     /// When the data below was read (older than the last poll while unreachable).
     pub data_at_ms: Option<i64>,
     pub controller_id: Option<i32>,
@@ -88,6 +90,7 @@ impl ClusterSnapshot {
             last_poll_duration_ms: None,
             last_poll_error: None,
             stage_errors: Vec::new(),
+            stages_ms: BTreeMap::new(),
             data_at_ms: None,
             controller_id: None,
             brokers: Vec::new(),
@@ -161,6 +164,16 @@ pub struct PollData {
     /// New topic configs, when they were read this cycle.
     pub configs: Option<BTreeMap<String, Result<Vec<TopicConfigEntry>, String>>>,
     pub stage_errors: Vec<StageError>,
+    /// Milliseconds per stage.
+    pub stages_ms: BTreeMap<String, u64>,
+}
+
+impl PollData {
+    /// Record how long a stage took since `started`.
+    pub fn timed(&mut self, stage: &str, started: std::time::Instant) {
+        self.stages_ms
+            .insert(stage.to_string(), started.elapsed().as_millis() as u64);
+    }
 }
 
 /// Build the snapshot from a successful poll. `prev` supplies what this poll did not read
@@ -594,6 +607,7 @@ pub fn build(
         ),
         last_success_ms: Some(now_ms),
         stage_errors: data.stage_errors,
+        stages_ms: data.stages_ms,
         data_at_ms: Some(now_ms),
         controller_id: md.controller_id,
         brokers,
@@ -704,6 +718,7 @@ pub fn unreachable(
         last_poll_duration_ms: Some(duration_ms),
         last_poll_error: Some(error),
         stage_errors: Vec::new(),
+        stages_ms: BTreeMap::new(),
         stage_error_counts: count_errors(&prev.stage_error_counts, ["metadata"].into_iter()),
         ..prev.clone()
     }

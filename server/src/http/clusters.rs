@@ -47,6 +47,7 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             duration_ms: s.last_poll_duration_ms,
             error: s.last_poll_error.clone(),
             stage_errors: s.stage_errors.clone(),
+            stages_ms: s.stages_ms.clone(),
         },
         data_at: s.data_at_ms.map(rfc3339),
         data_age_seconds: s.data_at_ms.map(|d| ((now - d).max(0) / 1000) as u64),

@@ -19,7 +19,18 @@ pub fn router() -> Router<AppState> {
 
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let snaps = st.snapshots();
-    let body = render(&snaps.iter().map(|s| s.as_ref()).collect::<Vec<_>>());
+    let mut body = render(&snaps.iter().map(|s| s.as_ref()).collect::<Vec<_>>());
+    let mut f = Family { out: &mut body };
+    f.head(
+        "kafscope_kafka_requests_total",
+        "counter",
+        "Requests sent to the cluster by Kafka API (with statistics.interval.ms set).",
+    );
+    for (cluster, client) in st.clients.iter() {
+        for (api, n) in client.request_counts() {
+            f.sample("kafscope_kafka_requests_total", &[("cluster", cluster), ("api", &api)], n);
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -12,6 +12,8 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub clusters: Arc<Vec<(String, watch::Receiver<Arc<ClusterSnapshot>>)>>,
+    /// Each cluster's Kafka client, for request counters.
+    pub clients: Arc<Vec<(String, crate::kafka::ClusterClient)>>,
     pub store: Store,
     pub events: broadcast::Sender<SnapshotEvent>,
 }

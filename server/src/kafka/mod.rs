@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, ResourceSpecifier};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::ClientContext;
 use rdkafka::error::KafkaError;
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, Statistics};
 
 use crate::config::ClusterConfig;
 pub use ffi::{
@@ -89,10 +89,25 @@ pub struct TopicConfigEntry {
     pub read_only: bool,
 }
 
+/// The client context: keeps librdkafka's latest statistics (when `statistics.interval.ms`
+/// is set), which count the requests sent to each broker by type.
+#[derive(Default)]
+pub struct StatsContext {
+    latest: std::sync::Mutex<Option<Statistics>>,
+}
+
+impl ClientContext for StatsContext {
+    fn stats(&self, statistics: Statistics) {
+        if let Ok(mut l) = self.latest.lock() {
+            *l = Some(statistics);
+        }
+    }
+}
+
 /// The console's connection to one cluster.
 #[derive(Clone)]
 pub struct ClusterClient {
-    admin: Arc<AdminClient<DefaultClientContext>>,
+    admin: Arc<AdminClient<StatsContext>>,
     timeout: Duration,
 }
 
@@ -131,11 +146,29 @@ impl ClusterClient {
     /// Create the client. librdkafka connects lazily, so this fails only for a bad
     /// configuration (an unknown property, a bad value), never for an unreachable cluster.
     pub fn connect(cfg: &ClusterConfig) -> Result<ClusterClient, KafkaError> {
-        let admin: AdminClient<DefaultClientContext> = client_config(cfg).create()?;
+        let admin: AdminClient<StatsContext> =
+            client_config(cfg).create_with_context(StatsContext::default())?;
         Ok(ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,
         })
+    }
+
+    /// Requests sent so far by Kafka API name, summed over brokers, from the latest
+    /// statistics; empty unless `statistics.interval.ms` is configured.
+    pub fn request_counts(&self) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        let ctx = self.admin.inner().context();
+        if let Ok(l) = ctx.latest.lock() {
+            if let Some(st) = l.as_ref() {
+                for b in st.brokers.values() {
+                    for (api, n) in &b.req {
+                        *out.entry(api.clone()).or_insert(0) += n;
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn raw(&self) -> ffi::RawClient {
@@ -249,8 +282,22 @@ impl ClusterClient {
         let this = self.clone();
         run_blocking("DescribeConsumerGroups", move || {
             let mut out = Vec::with_capacity(ids.len());
-            for c in ids.chunks(chunk.max(1)) {
-                out.extend(ffi::describe_groups(this.raw(), c, this.timeout)?);
+            for (i, c) in ids.chunks(chunk.max(1)).enumerate() {
+                let descs = ffi::describe_groups(this.raw(), c, this.timeout)?;
+                // A broker that fails every group of the first chunk will fail the others:
+                // stop instead of sending it more requests it drops.
+                if i == 0 && ids.len() > c.len() && !descs.is_empty() && descs.iter().all(|d| d.error.is_some()) {
+                    return Err(KafkaCallError {
+                        api: "DescribeConsumerGroups",
+                        message: format!(
+                            "the broker answered no DescribeGroups request ({} groups tried; {})",
+                            descs.len(),
+                            descs[0].error.clone().unwrap_or_default()
+                        ),
+                        unsupported: false,
+                    });
+                }
+                out.extend(descs);
             }
             Ok(out)
         })

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Mutex;
 
 pub mod rollup;
@@ -76,6 +76,31 @@ struct SeriesCache {
     groups: HashMap<(i64, SeriesKey), i64>,
 }
 
+/// Rows per multi-row INSERT: 6 values a row stays well under SQLite's 32 766 variables.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// The id of a cluster's row, inserted on first use.
+async fn cluster_id(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    cache: &mut SeriesCache,
+    cluster: &str,
+) -> Result<i64, StoreError> {
+    if let Some(id) = cache.clusters.get(cluster) {
+        return Ok(*id);
+    }
+    sqlx::query("INSERT OR IGNORE INTO clusters (name) VALUES (?)")
+        .bind(cluster)
+        .execute(&mut **tx)
+        .await?;
+    let id: i64 = sqlx::query("SELECT id FROM clusters WHERE name = ?")
+        .bind(cluster)
+        .fetch_one(&mut **tx)
+        .await?
+        .get(0);
+    cache.clusters.insert(cluster.to_string(), id);
+    Ok(id)
+}
+
 /// Handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -112,7 +137,8 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Write one cycle's samples in one transaction.
+    /// Write one cycle's samples in one transaction, with multi-row statements (a cycle of
+    /// 10 000 partitions is a few dozen statements, not 20 000).
     pub async fn write_cycle(
         &self,
         cluster: &str,
@@ -122,109 +148,97 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut cache = self.cache.lock().await;
         let mut tx = self.pool.begin().await?;
-        let cluster_id = match cache.clusters.get(cluster) {
-            Some(id) => *id,
-            None => {
-                sqlx::query("INSERT OR IGNORE INTO clusters (name) VALUES (?)")
-                    .bind(cluster)
-                    .execute(&mut *tx)
+        let result = async {
+            let cluster_id = cluster_id(&mut tx, &mut cache, cluster).await?;
+            // Intern series not seen yet, in bulk, then reload this cluster's ids.
+            let missing_parts: Vec<&OffsetSample> = offsets
+                .iter()
+                .filter(|o| !cache.partitions.contains_key(&(cluster_id, o.topic.clone(), o.partition)))
+                .collect();
+            if !missing_parts.is_empty() {
+                for chunk in missing_parts.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<Sqlite>::new(
+                        "INSERT OR IGNORE INTO partition_series (cluster_id, topic, partition) ",
+                    );
+                    qb.push_values(chunk, |mut b, o| {
+                        b.push_bind(cluster_id).push_bind(&o.topic).push_bind(o.partition);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                let rows = sqlx::query("SELECT id, topic, partition FROM partition_series WHERE cluster_id = ?")
+                    .bind(cluster_id)
+                    .fetch_all(&mut *tx)
                     .await?;
-                let id: i64 = sqlx::query("SELECT id FROM clusters WHERE name = ?")
-                    .bind(cluster)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .get(0);
-                cache.clusters.insert(cluster.to_string(), id);
-                id
+                for r in rows {
+                    cache.partitions.insert((cluster_id, r.get(1), r.get(2)), r.get(0));
+                }
             }
+            let missing_groups: Vec<&LagSample> = lags
+                .iter()
+                .filter(|l| {
+                    !cache
+                        .groups
+                        .contains_key(&(cluster_id, (l.group_id.clone(), l.topic.clone(), l.partition)))
+                })
+                .collect();
+            if !missing_groups.is_empty() {
+                for chunk in missing_groups.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<Sqlite>::new(
+                        "INSERT OR IGNORE INTO group_series (cluster_id, group_id, topic, partition) ",
+                    );
+                    qb.push_values(chunk, |mut b, l| {
+                        b.push_bind(cluster_id)
+                            .push_bind(&l.group_id)
+                            .push_bind(&l.topic)
+                            .push_bind(l.partition);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                let rows = sqlx::query("SELECT id, group_id, topic, partition FROM group_series WHERE cluster_id = ?")
+                    .bind(cluster_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for r in rows {
+                    cache.groups.insert((cluster_id, (r.get(1), r.get(2), r.get(3))), r.get(0));
+                }
+            }
+            for chunk in offsets.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "INSERT OR REPLACE INTO offset_samples (series_id, at_ms, log_start, end_offset) ",
+                );
+                qb.push_values(chunk, |mut b, o| {
+                    let sid = cache.partitions[&(cluster_id, o.topic.clone(), o.partition)];
+                    b.push_bind(sid).push_bind(at_ms).push_bind(o.log_start).push_bind(o.end_offset);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            for chunk in lags.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "INSERT OR REPLACE INTO lag_samples (series_id, at_ms, committed, lag, lag_ms, lag_ms_lower_bound) ",
+                );
+                qb.push_values(chunk, |mut b, l| {
+                    let sid = cache.groups[&(cluster_id, (l.group_id.clone(), l.topic.clone(), l.partition))];
+                    b.push_bind(sid)
+                        .push_bind(at_ms)
+                        .push_bind(l.committed)
+                        .push_bind(l.lag)
+                        .push_bind(l.lag_ms)
+                        .push_bind(l.lag_ms_lower_bound);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        let result = match result {
+            Ok(()) => tx.commit().await.map_err(StoreError::from),
+            Err(e) => Err(e),
         };
-        for o in offsets {
-            let key = (cluster_id, o.topic.clone(), o.partition);
-            let sid = match cache.partitions.get(&key) {
-                Some(id) => *id,
-                None => {
-                    sqlx::query(
-                        "INSERT OR IGNORE INTO partition_series (cluster_id, topic, partition) VALUES (?, ?, ?)",
-                    )
-                    .bind(cluster_id)
-                    .bind(&o.topic)
-                    .bind(o.partition)
-                    .execute(&mut *tx)
-                    .await?;
-                    let id: i64 = sqlx::query(
-                        "SELECT id FROM partition_series WHERE cluster_id = ? AND topic = ? AND partition = ?",
-                    )
-                    .bind(cluster_id)
-                    .bind(&o.topic)
-                    .bind(o.partition)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .get(0);
-                    cache.partitions.insert(key, id);
-                    id
-                }
-            };
-            sqlx::query(
-                "INSERT OR REPLACE INTO offset_samples (series_id, at_ms, log_start, end_offset) VALUES (?, ?, ?, ?)",
-            )
-            .bind(sid)
-            .bind(at_ms)
-            .bind(o.log_start)
-            .bind(o.end_offset)
-            .execute(&mut *tx)
-            .await?;
+        if result.is_err() {
+            // Series inserted in the failed transaction are gone: forget every cached id.
+            *cache = SeriesCache::default();
         }
-        for l in lags {
-            let key = (
-                cluster_id,
-                (l.group_id.clone(), l.topic.clone(), l.partition),
-            );
-            let sid = match cache.groups.get(&key) {
-                Some(id) => *id,
-                None => {
-                    sqlx::query(
-                        "INSERT OR IGNORE INTO group_series (cluster_id, group_id, topic, partition) VALUES (?, ?, ?, ?)",
-                    )
-                    .bind(cluster_id)
-                    .bind(&l.group_id)
-                    .bind(&l.topic)
-                    .bind(l.partition)
-                    .execute(&mut *tx)
-                    .await?;
-                    let id: i64 = sqlx::query(
-                        "SELECT id FROM group_series WHERE cluster_id = ? AND group_id = ? AND topic = ? AND partition = ?",
-                    )
-                    .bind(cluster_id)
-                    .bind(&l.group_id)
-                    .bind(&l.topic)
-                    .bind(l.partition)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .get(0);
-                    cache.groups.insert(key, id);
-                    id
-                }
-            };
-            sqlx::query(
-                "INSERT OR REPLACE INTO lag_samples (series_id, at_ms, committed, lag, lag_ms, lag_ms_lower_bound) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(sid)
-            .bind(at_ms)
-            .bind(l.committed)
-            .bind(l.lag)
-            .bind(l.lag_ms)
-            .bind(l.lag_ms_lower_bound)
-            .execute(&mut *tx)
-            .await?;
-        }
-        match tx.commit().await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                // Series inserted in the failed transaction are gone: forget their ids.
-                *cache = SeriesCache::default();
-                Err(e.into())
-            }
-        }
+        result
     }
 
     /// Lag samples of one group-partition between two times, oldest first:
