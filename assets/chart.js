@@ -44,4 +44,26 @@
     el._kafscopeChart = new uPlot(opts, data, el);
     return true;
   };
+  // A sparkline: one series, no axes or legend; values oldest first.
+  window.kafscopeSpark = function (el, valuesJson) {
+    const values = JSON.parse(valuesJson);
+    if (el._kafscopeChart) {
+      el._kafscopeChart.destroy();
+      el._kafscopeChart = null;
+    }
+    el.textContent = "";
+    if (values.length < 2) return true;
+    const xs = values.map((_, i) => i);
+    const opts = {
+      width: 120,
+      height: 28,
+      legend: { show: false },
+      cursor: { show: false },
+      scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+      axes: [{ show: false }, { show: false }],
+      series: [{}, { stroke: palette[0], width: 1.5, fill: "rgba(36,87,197,0.12)", points: { show: false } }],
+    };
+    el._kafscopeChart = new uPlot(opts, [xs, values], el);
+    return true;
+  };
 })();

@@ -237,6 +237,8 @@ pub struct GroupSummary {
     pub rates: Rates,
     /// Some partition is on a compacted topic: offset lag there is an upper bound.
     pub lag_is_upper_bound: bool,
+    /// The group's total lag at its most recent polls, oldest first (for a sparkline).
+    pub lag_trend: Vec<i64>,
     /// The group no longer exists on the broker; its last state and its history are kept.
     pub deleted: bool,
     /// When the group was last seen, for a deleted group.

@@ -15,6 +15,26 @@ use crate::components::{ErrorBox, Loading};
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = window, js_name = kafscopeChart)]
     fn kafscope_chart(el: &web_sys::HtmlElement, spec: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = window, js_name = kafscopeSpark)]
+    fn kafscope_spark(el: &web_sys::HtmlElement, values: &str) -> Result<JsValue, JsValue>;
+}
+
+/// A small trend line of a group's recent total lag.
+#[component]
+pub fn Sparkline(values: Vec<i64>) -> impl IntoView {
+    let el = NodeRef::<Div>::new();
+    let label = match (values.first(), values.last()) {
+        (Some(a), Some(b)) if values.len() > 1 => format!("lag trend: from {a} to {b}"),
+        _ => "lag trend: not enough polls yet".to_string(),
+    };
+    let json = serde_json::to_string(&values).unwrap_or_else(|_| "[]".into());
+    Effect::new(move |_| {
+        if let Some(div) = el.get() {
+            // A missing chart library leaves the cell empty; the numbers beside it remain.
+            let _ = kafscope_spark(&div, &json);
+        }
+    });
+    view! { <div class="spark" node_ref=el role="img" aria-label=label data-testid="sparkline"></div> }
 }
 
 pub const RANGES: [&str; 5] = ["15m", "1h", "6h", "24h", "7d"];

@@ -8,36 +8,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use kafscope::config::{Cli, Config};
-use kafscope::store::HistoryQuery;
 use kafscope::traffic::{self, Tansu};
-use kafscope::App;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
-fn file_bytes(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().starts_with("k.db"))
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -94,117 +68,165 @@ async fn main() {
     }
     let setup = t.elapsed();
 
+    // The console under test runs as its own process, as in production.
     let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
     let config_path = dir.path().join("kafscope.toml");
     std::fs::write(
         &config_path,
         format!(
-            "[store]\nurl = \"sqlite://{}\"\n[[clusters]]\nname = \"bench\"\nbootstrap_servers = \"{bs}\"\npoll_interval = \"10s\"\nrequest_timeout = \"30s\"\n[clusters.client]\n\"statistics.interval.ms\" = 100\n",
-            dir.path().join("k.db").display()
+            "[store]\nurl = \"sqlite://{}\"\n[[clusters]]\nname = \"bench\"\nbootstrap_servers = \"{bs}\"\npoll_interval = \"15s\"\nrequest_timeout = \"30s\"\n[clusters.client]\n\"statistics.interval.ms\" = 1000\n",
+            db.display()
         ),
     )
     .unwrap();
-    let cli = Cli {
-        config: Some(config_path),
-        cluster_name: "local".into(),
-        web_dir: Some(dir.path().join("no-web")),
-        ..Default::default()
+    let port = traffic::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kafscope"))
+        .arg("--config")
+        .arg(&config_path)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--web-dir")
+        .arg(dir.path().join("no-web"))
+        .env("KAFSCOPE_LOG", "warn")
+        .spawn()
+        .expect("starting kafscope");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let get_json = |path: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(path).send().await.ok()?;
+            r.json::<serde_json::Value>().await.ok()
+        }
     };
-    let config = Config::load(&cli, &[]).unwrap();
-    let app = App::start(&config).await.unwrap();
-    let client = app.state.clients[0].1.clone();
-    let rx = app.state.clusters[0].1.clone();
+    let requests_total = |text: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with("kafscope_kafka_requests_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&db)
+                .create_if_missing(true)
+                .busy_timeout(Duration::from_secs(30)),
+        )
+        .await
+        .unwrap();
+    let db_bytes = || {
+        let pool = pool.clone();
+        async move {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await;
+            let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&pool).await.unwrap_or(0);
+            let size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&pool).await.unwrap_or(0);
+            pages * size
+        }
+    };
 
-    let requests = |c: &BTreeMap<String, i64>| c.values().sum::<i64>();
-    let mut rows = Vec::new();
-    let mut bytes_before = 0;
-    for i in 0..=cycles {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let before = client.request_counts();
-        let started = Instant::now();
-        app.poll_now().await;
-        let took = started.elapsed();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let after = client.request_counts();
-        let mut by_api: BTreeMap<String, i64> = BTreeMap::new();
-        for (k, v) in &after {
-            let d = v - before.get(k).copied().unwrap_or(0);
-            if d > 0 {
-                by_api.insert(k.clone(), d);
-            }
+    // Watch cycles: each new last_poll.at is one finished cycle.
+    let mut rows: Vec<(u64, BTreeMap<String, u64>, f64)> = Vec::new();
+    let mut last_at = String::new();
+    let mut last_requests = f64::NAN;
+    let mut bytes_at_1 = 0i64;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while rows.len() < cycles + 1 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let Some(c) = get_json(format!("{base}/api/v1/clusters/bench")).await else { continue };
+        let at = c["last_poll"]["at"].as_str().unwrap_or("").to_string();
+        if at.is_empty() || at == last_at {
+            continue;
         }
-        let snap = rx.borrow().clone();
-        if i == 1 {
-            bytes_before = file_bytes(dir.path());
+        last_at = at;
+        // Let the statistics of this cycle arrive (emitted every second, drained every second).
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        let total = requests_total(&metrics);
+        let stages: BTreeMap<String, u64> = serde_json::from_value(c["last_poll"]["stages_ms"].clone()).unwrap_or_default();
+        rows.push((c["last_poll"]["duration_ms"].as_u64().unwrap_or(0), stages, total - last_requests));
+        last_requests = total;
+        if rows.len() == 2 {
+            bytes_at_1 = db_bytes().await;
         }
-        rows.push((i, took, snap.stages_ms.clone(), requests(&after) - requests(&before), by_api));
     }
-    let bytes_per_cycle = (file_bytes(dir.path()) - bytes_before) as f64 / (cycles - 1).max(1) as f64;
-    let snap = rx.borrow().clone();
-    let partitions = snap.partition_count();
-    let group_count = snap.live_groups().count();
-    let brokers = snap.brokers.len();
+    let bytes_per_cycle = (db_bytes().await - bytes_at_1) as f64 / (rows.len().saturating_sub(2)).max(1) as f64;
+    let rss_mb = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN);
+    let summary = get_json(format!("{base}/api/v1/clusters/bench")).await.unwrap_or_default();
 
-    // A week of history for one group: hourly and minute rollups as maintenance leaves them,
-    // plus the raw last day, then the 7-day query the chart makes (default step).
-    let store = app.state.store.clone();
+    // A week of history for one group as maintenance leaves it: hourly rollups up to two
+    // hours ago, minute rollups for the week up to two minutes ago, raw samples since.
     let now = kafscope::collect::now_ms();
-    let pool = store.pool();
-    let sid: i64 = sqlx::query_scalar("SELECT MIN(id) FROM group_series").fetch_one(pool).await.unwrap();
-    let series: Vec<i64> = (sid..sid + 10).collect();
+    let (hour, minute, day) = (3_600_000i64, 60_000i64, 24 * 3_600_000i64);
+    let sid: i64 = sqlx::query_scalar("SELECT MIN(id) FROM group_series").fetch_one(&pool).await.unwrap();
+    let group: String = sqlx::query_scalar("SELECT group_id FROM group_series WHERE id = ?").bind(sid).fetch_one(&pool).await.unwrap();
+    let series: Vec<i64> = sqlx::query_scalar("SELECT id FROM group_series WHERE group_id = ?").bind(&group).fetch_all(&pool).await.unwrap();
+    let (done_1h, done_1m) = (now - now.rem_euclid(hour) - hour, now - now.rem_euclid(minute) - minute);
     let mut tx = pool.begin().await.unwrap();
     for s in &series {
-        let mut at = now - 7 * 24 * 3_600_000;
-        while at < now - 24 * 3_600_000 {
-            sqlx::query("INSERT OR REPLACE INTO lag_rollup_1m (series_id, at_ms, committed, lag_max, lag_avg, lag_ms_max, lower_bound) VALUES (?, ?, 0, 5, 5.0, 1000, 0)")
-                .bind(s).bind(at).execute(&mut *tx).await.unwrap();
-            at += 60_000;
+        for (table, step, from, to) in [
+            ("lag_rollup_1h", hour, now - 7 * day, done_1h),
+            ("lag_rollup_1m", minute, now - 7 * day, done_1m),
+        ] {
+            let mut at = from - from.rem_euclid(step);
+            while at < to {
+                sqlx::query(&format!("INSERT OR REPLACE INTO {table} (series_id, at_ms, committed, lag_max, lag_avg, lag_ms_max, lower_bound) VALUES (?, ?, 0, 5, 5.0, 1000, 0)"))
+                    .bind(s).bind(at).execute(&mut *tx).await.unwrap();
+                at += step;
+            }
         }
+        let mut at = now - day;
         while at < now {
             sqlx::query("INSERT OR REPLACE INTO lag_samples (series_id, at_ms, committed, lag, lag_ms, lag_ms_lower_bound) VALUES (?, ?, 0, 5, 1000, 0)")
                 .bind(s).bind(at).execute(&mut *tx).await.unwrap();
             at += 10_000;
         }
     }
-    sqlx::query("INSERT OR REPLACE INTO rollup_state (name, done_until) VALUES ('1m', ?)")
-        .bind(now - 24 * 3_600_000)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    for (name, done) in [("1h", done_1h), ("1m", done_1m)] {
+        sqlx::query("INSERT OR REPLACE INTO rollup_state (name, done_until) VALUES (?, ?)").bind(name).bind(done).execute(&mut *tx).await.unwrap();
+    }
     tx.commit().await.unwrap();
-    let group: String = sqlx::query_scalar("SELECT group_id FROM group_series WHERE id = ?").bind(sid).fetch_one(pool).await.unwrap();
-    let q = HistoryQuery {
-        from_ms: now - 7 * 24 * 3_600_000,
-        to_ms: now,
-        step_ms: 7 * 24 * 3_600_000 / 240,
-        ..Default::default()
-    };
     let mut times = Vec::new();
     let mut points = 0;
     for _ in 0..20 {
         let t = Instant::now();
-        let h = store.group_history("bench", &group, &q).await.unwrap();
+        let h = get_json(format!("{base}/api/v1/clusters/bench/consumer-groups/{group}/history?range=7d")).await.unwrap();
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        points = h[0].1.len();
+        points = h["series"][0]["points"].as_array().map(|a| a.len()).unwrap_or(0);
     }
+    let _ = child.kill();
+    let _ = child.wait();
 
-    println!("\nKafscope scale benchmark (tansu 0.6.0, sqlite storage, {brokers} broker)");
-    println!("setup: {topics} topics × {per_topic} partitions, {groups} groups × 10 partitions in {:.0} s", setup.as_secs_f64());
-    println!("seen: {partitions} partitions, {group_count} groups\n");
-    println!("| cycle | wall ms | requests | stages (ms) |");
+    println!("\nKafscope scale benchmark (tansu 0.6.0 with sqlite storage, one broker; release build)");
+    println!("setup: {topics} topics × {per_topic} partitions, {groups} groups × 10 partitions, in {:.0} s", setup.as_secs_f64());
+    println!("seen by the console: {} partitions, {} groups\n", summary["partitions"], summary["consumer_groups"]);
+    println!("| cycle | duration ms | Kafka requests | stages (ms) |");
     println!("|---|---|---|---|");
-    for (i, took, stages, reqs, by_api) in &rows {
+    for (i, (ms, stages, reqs)) in rows.iter().enumerate() {
         let st: Vec<String> = stages.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("| {i} | {} | {reqs} ({}) | {} |", took.as_millis(), by_api.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "), st.join(", "));
+        let reqs = if reqs.is_nan() { "—".to_string() } else { format!("{reqs:.0}") };
+        println!("| {i} | {ms} | {reqs} | {} |", st.join(", "));
     }
-    let steady: Vec<f64> = rows.iter().skip(2).map(|r| r.1.as_secs_f64() * 1000.0).collect();
-    println!("\nsteady cycle (median of cycles 2..): {:.0} ms", median(steady));
-    println!("RSS after the cycles: {:.0} MB", rss_mb());
+    let steady: Vec<f64> = rows.iter().skip(1).map(|r| r.0 as f64).collect();
+    let own: Vec<f64> = rows
+        .iter()
+        .skip(1)
+        .map(|r| ["build", "store", "group_offsets", "list_groups", "metadata"].iter().map(|k| r.1.get(*k).copied().unwrap_or(0) as f64).sum())
+        .collect();
+    println!("\nsteady cycle (median after the first): {:.0} ms", median(steady));
+    println!("  of which end/start offsets answered by the broker: the rest; console-side stages (build, store) and small requests: {:.0} ms", median(own));
+    println!("console RSS after the cycles: {rss_mb:.0} MB");
     println!(
-        "history written: {:.0} KB per cycle → {:.0} MB per day of raw samples at a 10 s poll",
-        bytes_per_cycle / 1024.0,
-        bytes_per_cycle * 8640.0 / 1024.0 / 1024.0
+        "history written: {:.2} MB per cycle → {:.1} GB per day of raw samples at a 10 s poll (kept 24 h by default, then rolled up)",
+        bytes_per_cycle / 1e6,
+        bytes_per_cycle * 8640.0 / 1e9
     );
-    println!("7-day history query (10 partitions, {points} points): median {:.1} ms of 20", median(times));
+    println!("7-day history query over HTTP (group of {} partitions, {points} points): median {:.1} ms of 20", series.len(), median(times));
     drop(tansu);
 }

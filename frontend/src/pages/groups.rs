@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{enc, href, use_api};
+use crate::chart::Sparkline;
 use crate::components::{
     show, use_list_state, ClusterHeader, Empty, LagBadge, Pager, SearchBox, SortHeader,
 };
@@ -50,6 +51,7 @@ pub fn Groups() -> impl IntoView {
                         <td class="num">{g.members.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</td>
                         <td class="sub">{g.topic_names.join(", ")}</td>
                         <td class="num" data-testid="group-lag" title=if g.lag_is_upper_bound { "upper bound: a compacted topic" } else { "" }>{format::opt_num(g.lag)}{g.lag_is_upper_bound.then_some(" ≤")}</td>
+                        <td><Sparkline values=g.lag_trend.clone()/></td>
                         <td class="num" data-testid="group-lag-time">{format::lag_time(g.lag_seconds, g.lag_seconds_method.as_deref())}</td>
                         <td class="num">{format::count(g.partitions_without_commit)}</td>
                         <td><LagBadge status=g.status reason=g.status_reason.clone()/></td>
@@ -64,6 +66,7 @@ pub fn Groups() -> impl IntoView {
                         <SortHeader label="Members" field="members" state path numeric=true/>
                         <th>"Topics"</th>
                         <SortHeader label="Lag" field="lag" state path numeric=true/>
+                        <th>"Trend"</th>
                         <SortHeader label="Lag (time)" field="lag_seconds" state path numeric=true/>
                         <th class="num">"No commit"</th>
                         <SortHeader label="Status" field="status" state path desc_first=true/>

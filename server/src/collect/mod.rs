@@ -115,9 +115,14 @@ impl Collector {
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(self.cfg.poll_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            // librdkafka's main queue (statistics, logs, errors) is drained every second so
+            // nothing piles up between polls, whatever the poll interval.
+            let mut drain = tokio::time::interval(Duration::from_secs(1));
+            drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
                     _ = tick.tick() => { self.poll_once().await; }
+                    _ = drain.tick() => { self.client.serve_callbacks(); }
                     cmd = cmd_rx.recv() => match cmd {
                         Some(Command::PollNow(done)) => {
                             self.poll_once().await;
@@ -174,6 +179,7 @@ impl Collector {
         let started = Instant::now();
         let prev = self.tx.borrow().clone();
         let result = self.read_cluster().await;
+        self.client.serve_callbacks();
         let at = now_ms();
         let took = started.elapsed().as_millis() as u64;
         let next = match result {

@@ -27,7 +27,12 @@ pub struct Trails {
     pub window_ms: i64,
     pub ends: HashMap<(String, i32), Trail>,
     pub commits: HashMap<(String, String, i32), Trail>,
+    /// Total lag per group, for the trend shown beside each group.
+    pub group_lag: HashMap<String, Trail>,
 }
+
+/// Points of a group's lag trend.
+const TREND_POINTS: usize = 30;
 
 impl Trails {
     pub fn new(window: Duration) -> Trails {
@@ -442,6 +447,12 @@ pub fn build(
             }
         }
         let totals = LagTotals::of(rows.iter().map(|(_, pl)| pl));
+        let trend = trails.group_lag.entry(gid.clone()).or_default();
+        if let Some(l) = totals.lag {
+            trend.push(now_ms, l, keep_after);
+        }
+        let pts = trend.points();
+        let lag_trend: Vec<i64> = pts[pts.len().saturating_sub(TREND_POINTS)..].iter().map(|(_, v)| *v).collect();
         let worst_time = worst_time_lag(rows.iter().map(|(r, _)| r));
         let rates = group_rates(rows.iter().map(|(r, _)| r), totals.lag);
         let reason = group_reason(rows.iter().map(|(r, _)| r), totals.status, totals.lag);
@@ -508,6 +519,7 @@ pub fn build(
             status_reason: reason.clone(),
             rates: rates.clone(),
             lag_is_upper_bound: group_topics.iter().any(|t| compacted.contains(t)),
+            lag_trend,
             deleted: false,
             deleted_at: None,
         };
@@ -567,6 +579,8 @@ pub fn build(
         }
     }
     trails.commits.retain(|k, _| seen_commits.contains(k));
+    let listed: std::collections::HashSet<&str> = data.groups.iter().map(|l| l.group_id.as_str()).collect();
+    trails.group_lag.retain(|g, _| listed.contains(g.as_str()));
     for (t, mut list) in topic_groups {
         if let Some(ts) = topics.get_mut(&t) {
             list.sort_by(|a, b| a.group_id.cmp(&b.group_id));

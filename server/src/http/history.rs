@@ -17,6 +17,7 @@ use crate::store::HistoryQuery;
 
 const MAX_RANGE_MS: i64 = 90 * 24 * 3600 * 1000;
 const MAX_POINTS: i64 = 2000;
+/// About this many buckets by default (fewer where a round step is larger).
 const DEFAULT_POINTS: i64 = 240;
 
 pub fn router() -> Router<AppState> {
@@ -61,6 +62,17 @@ fn parse_span(name: &str, v: &str) -> Result<i64, ApiError> {
         })
 }
 
+/// The smallest step at least `raw_ms` from a list of round sizes, so that long ranges land
+/// on a stored resolution (a 7-day chart reads hourly rollups, not minute ones).
+fn nice_step(raw_ms: i64) -> i64 {
+    const STEPS_S: [i64; 17] = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+    STEPS_S
+        .iter()
+        .map(|s| s * 1000)
+        .find(|s| *s >= raw_ms)
+        .unwrap_or(86_400_000)
+}
+
 /// Turn the parameters into a store query, with a 400 for anything out of bounds.
 pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
     let to = match &p.to {
@@ -87,7 +99,7 @@ pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
     }
     let step = match &p.step {
         Some(s) => parse_span("step", s)?,
-        None => ((to - from) / DEFAULT_POINTS).max(1_000),
+        None => nice_step((to - from) / DEFAULT_POINTS),
     };
     if step < 1_000 {
         return Err(ApiError::BadRequest("step must be at least 1s".into()));
@@ -179,8 +191,11 @@ mod tests {
         let q = plan(&HistoryParams::default(), 10_000_000).unwrap();
         assert_eq!(q.to_ms - q.from_ms, 3_600_000);
         assert_eq!(q.step_ms, 15_000);
+        // Long ranges land on stored resolutions.
         let q = plan(&params(|p| p.range = Some("7d".into())), 1_000_000_000_000).unwrap();
-        assert_eq!(q.step_ms, 7 * 24 * 3600 * 1000 / 240);
+        assert_eq!(q.step_ms, 3_600_000);
+        let q = plan(&params(|p| p.range = Some("24h".into())), 1_000_000_000_000).unwrap();
+        assert_eq!(q.step_ms, 600_000);
     }
 
     #[test]

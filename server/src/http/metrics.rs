@@ -70,41 +70,30 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let mut f = Family { out: &mut out };
 
-    f.head(
-        "kafscope_cluster_up",
-        "gauge",
-        "1 when the last poll reached the cluster.",
-    );
-    for s in snaps {
-        let up = u8::from(s.polled && s.last_poll_error.is_none());
-        f.sample("kafscope_cluster_up", &[("cluster", &s.name)], up);
-    }
-    f.head(
-        "kafscope_poll_duration_seconds",
-        "gauge",
-        "Duration of the last poll.",
-    );
-    for s in snaps {
-        if let Some(d) = s.last_poll_duration_ms {
-            f.sample(
-                "kafscope_poll_duration_seconds",
-                &[("cluster", &s.name)],
-                d as f64 / 1000.0,
-            );
-        }
-    }
-    f.head(
-        "kafscope_last_success_timestamp_seconds",
-        "gauge",
-        "Unix time of the last successful poll.",
-    );
-    for s in snaps {
-        if let Some(t) = s.last_success_ms {
-            f.sample(
-                "kafscope_last_success_timestamp_seconds",
-                &[("cluster", &s.name)],
-                t as f64 / 1000.0,
-            );
+    type ClusterPick = fn(&ClusterSnapshot) -> Option<f64>;
+    let per_cluster: [(&str, &str, &str, ClusterPick); 5] = [
+        ("kafscope_cluster_up", "gauge", "1 when the last poll reached the cluster.", |s| {
+            Some(f64::from(u8::from(s.polled && s.last_poll_error.is_none())))
+        }),
+        ("kafscope_poll_duration_seconds", "gauge", "Duration of the last poll.", |s| {
+            s.last_poll_duration_ms.map(|d| d as f64 / 1000.0)
+        }),
+        ("kafscope_last_success_timestamp_seconds", "gauge", "Unix time of the last successful poll.", |s| {
+            s.last_success_ms.map(|t| t as f64 / 1000.0)
+        }),
+        ("kafscope_lag_clamped_total", "counter", "Negative lags clamped to 0 since start.", |s| {
+            Some(s.clamped_lags as f64)
+        }),
+        ("kafka_brokers", "gauge", "Number of brokers in the cluster.", |s| {
+            s.data_at_ms.map(|_| s.brokers.len() as f64)
+        }),
+    ];
+    for (name, kind, help, pick) in per_cluster {
+        f.head(name, kind, help);
+        for s in snaps {
+            if let Some(v) = pick(s) {
+                f.sample(name, &[("cluster", &s.name)], v);
+            }
         }
     }
     f.head(
@@ -120,27 +109,6 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
                 n,
             );
         }
-    }
-    f.head(
-        "kafscope_lag_clamped_total",
-        "counter",
-        "Negative lags clamped to 0 since start.",
-    );
-    for s in snaps {
-        f.sample(
-            "kafscope_lag_clamped_total",
-            &[("cluster", &s.name)],
-            s.clamped_lags,
-        );
-    }
-
-    f.head(
-        "kafka_brokers",
-        "gauge",
-        "Number of brokers in the cluster.",
-    );
-    for s in snaps.iter().filter(|s| s.data_at_ms.is_some()) {
-        f.sample("kafka_brokers", &[("cluster", &s.name)], s.brokers.len());
     }
     f.head(
         "kafka_topic_partitions",

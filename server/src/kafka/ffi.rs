@@ -677,3 +677,49 @@ pub fn describe_cluster(rk: RawClient, timeout: Duration) -> Result<ClusterDescr
         cluster_id,
     })
 }
+
+/// What a client's main queue delivered.
+#[derive(Debug, Default)]
+pub struct MainQueueEvents {
+    /// The newest statistics JSON, if any arrived.
+    pub stats_json: Option<String>,
+    /// `(level, facility, message)` log lines.
+    pub logs: Vec<(i32, String, String)>,
+    /// Error events.
+    pub errors: Vec<String>,
+}
+
+/// Drain the client's main queue without waiting: statistics, logs and errors. The admin
+/// client never polls it itself (rust-rdkafka only polls its admin-result queue), so without
+/// this those events would pile up for the life of the process.
+pub fn drain_main_queue(rk: RawClient, max: usize) -> MainQueueEvents {
+    let mut out = MainQueueEvents::default();
+    // SAFETY: rk is live; the queue reference is released by the guard.
+    let q = Queue(unsafe { rd::rd_kafka_queue_get_main(rk.0) });
+    for _ in 0..max {
+        // SAFETY: zero timeout; a non-null event is owned by the guard.
+        let ev = unsafe { rd::rd_kafka_queue_poll(q.0, 0) };
+        if ev.is_null() {
+            break;
+        }
+        let ev = Event(ev);
+        // SAFETY: ev is live; strings are copied before it drops.
+        match unsafe { rd::rd_kafka_event_type(ev.0) } {
+            rd::RD_KAFKA_EVENT_STATS => {
+                out.stats_json = Some(cstr_to_string(unsafe { rd::rd_kafka_event_stats(ev.0) }));
+            }
+            rd::RD_KAFKA_EVENT_LOG => {
+                let mut fac: *const c_char = ptr::null();
+                let mut msg: *const c_char = ptr::null();
+                let mut level: std::os::raw::c_int = 0;
+                unsafe { rd::rd_kafka_event_log(ev.0, &mut fac, &mut msg, &mut level) };
+                out.logs.push((level, cstr_to_string(fac), cstr_to_string(msg)));
+            }
+            rd::RD_KAFKA_EVENT_ERROR => {
+                out.errors.push(cstr_to_string(unsafe { rd::rd_kafka_event_error_string(ev.0) }));
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, ResourceSpecifier};
-use rdkafka::client::ClientContext;
+use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Statistics};
 
@@ -89,26 +89,14 @@ pub struct TopicConfigEntry {
     pub read_only: bool,
 }
 
-/// The client context: keeps librdkafka's latest statistics (when `statistics.interval.ms`
-/// is set), which count the requests sent to each broker by type.
-#[derive(Default)]
-pub struct StatsContext {
-    latest: std::sync::Mutex<Option<Statistics>>,
-}
-
-impl ClientContext for StatsContext {
-    fn stats(&self, statistics: Statistics) {
-        if let Ok(mut l) = self.latest.lock() {
-            *l = Some(statistics);
-        }
-    }
-}
-
 /// The console's connection to one cluster.
 #[derive(Clone)]
 pub struct ClusterClient {
-    admin: Arc<AdminClient<StatsContext>>,
+    admin: Arc<AdminClient<DefaultClientContext>>,
     timeout: Duration,
+    /// librdkafka's latest statistics (when `statistics.interval.ms` is set): requests sent
+    /// to each broker by type.
+    stats: Arc<std::sync::Mutex<Option<Statistics>>>,
 }
 
 /// The librdkafka configuration for a cluster: the user's properties, then ours.
@@ -146,20 +134,45 @@ impl ClusterClient {
     /// Create the client. librdkafka connects lazily, so this fails only for a bad
     /// configuration (an unknown property, a bad value), never for an unreachable cluster.
     pub fn connect(cfg: &ClusterConfig) -> Result<ClusterClient, KafkaError> {
-        let admin: AdminClient<StatsContext> =
-            client_config(cfg).create_with_context(StatsContext::default())?;
+        let admin: AdminClient<DefaultClientContext> = client_config(cfg).create()?;
         Ok(ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,
+            stats: Default::default(),
         })
+    }
+
+    /// Serve queued statistics and error callbacks (non-blocking); the collector calls this
+    /// every cycle.
+    pub fn serve_callbacks(&self) {
+        let ev = ffi::drain_main_queue(self.raw(), 10_000);
+        for (level, fac, msg) in ev.logs {
+            if level <= 3 {
+                tracing::warn!(target: "librdkafka", facility = %fac, "{msg}");
+            } else {
+                tracing::debug!(target: "librdkafka", facility = %fac, "{msg}");
+            }
+        }
+        for e in ev.errors {
+            tracing::debug!(target: "librdkafka", "client error: {e}");
+        }
+        if let Some(json) = ev.stats_json {
+            match serde_json::from_str::<Statistics>(&json) {
+                Ok(st) => {
+                    if let Ok(mut s) = self.stats.lock() {
+                        *s = Some(st);
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "unreadable librdkafka statistics"),
+            }
+        }
     }
 
     /// Requests sent so far by Kafka API name, summed over brokers, from the latest
     /// statistics; empty unless `statistics.interval.ms` is configured.
     pub fn request_counts(&self) -> BTreeMap<String, i64> {
         let mut out = BTreeMap::new();
-        let ctx = self.admin.inner().context();
-        if let Ok(l) = ctx.latest.lock() {
+        if let Ok(l) = self.stats.lock() {
             if let Some(st) = l.as_ref() {
                 for b in st.brokers.values() {
                     for (api, n) in &b.req {

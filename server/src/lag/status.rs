@@ -123,6 +123,17 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
         );
     }
     let (t0, c0) = first.unwrap_or((i.now_ms, c));
+    if c0 == c && lag <= 2 && produced == 0 {
+        // Transactional topics end in commit/abort markers a consumer never "reads": a steady
+        // lag of 1–2 with nothing produced is those markers, not waiting messages.
+        return v(
+            LagStatus::Idle,
+            format!(
+                "nothing produced for {}; the lag of {lag} is most likely transaction markers at the end of the partition",
+                span(covered_ms)
+            ),
+        );
+    }
     if c0 == c {
         let status = if matches!(i.owner, Owner::Member(_)) {
             LagStatus::Stalled
@@ -245,6 +256,16 @@ mod tests {
         let v = judge_at(15, Owner::Unknown, |m| (60 * m, 100 * m + 10));
         assert_eq!(v.status, LagStatus::Slow, "{}", v.reason);
         assert!(v.reason.contains("lag grew"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_steady_lag_of_one_or_two_with_nothing_produced_is_transaction_markers() {
+        let v = judge_at(15, Owner::Nobody, |_| (998, 1_000));
+        assert_eq!(v.status, LagStatus::Idle, "{}", v.reason);
+        assert!(v.reason.contains("transaction markers"), "{}", v.reason);
+        // Three is not markers.
+        let v = judge_at(15, Owner::Nobody, |_| (997, 1_000));
+        assert_eq!(v.status, LagStatus::Stopped, "{}", v.reason);
     }
 
     #[test]

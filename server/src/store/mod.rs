@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::ConnectOptions;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Mutex;
 
@@ -115,8 +116,10 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .busy_timeout(Duration::from_secs(15))
+            .foreign_keys(true)
+            // Multi-row statements are long: never echo them into the log.
+            .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
