@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use kafscope::traffic::{self, Tansu};
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -32,7 +35,9 @@ async fn main() {
     let names: Vec<String> = (0..topics).map(|i| format!("bench-{i:03}")).collect();
     let specs: Vec<(&str, i32)> = names.iter().map(|n| (n.as_str(), per_topic)).collect();
     for chunk in specs.chunks(10) {
-        traffic::create_topics(&bs, chunk).await.expect("create topics");
+        traffic::create_topics(&bs, chunk)
+            .await
+            .expect("create topics");
     }
     // One record in every partition, and every group committed on ten partitions.
     {
@@ -56,8 +61,9 @@ async fn main() {
                 for g in (w..groups).step_by(8) {
                     let topic = &names[g % topics];
                     let base = ((g / topics) as i32 * 10) % per_topic;
-                    let offs: Vec<(&str, i32, i64)> =
-                        (0..10).map(|p| (topic.as_str(), (base + p) % per_topic, 0)).collect();
+                    let offs: Vec<(&str, i32, i64)> = (0..10)
+                        .map(|p| (topic.as_str(), (base + p) % per_topic, 0))
+                        .collect();
                     traffic::commit(&bs, &format!("bench-group-{g:04}"), &offs).unwrap();
                 }
             })
@@ -118,9 +124,17 @@ async fn main() {
     let db_bytes = || {
         let pool = pool.clone();
         async move {
-            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await;
-            let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&pool).await.unwrap_or(0);
-            let size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&pool).await.unwrap_or(0);
+            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await;
+            let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
+            let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
             pages * size
         }
     };
@@ -133,7 +147,9 @@ async fn main() {
     let deadline = Instant::now() + Duration::from_secs(600);
     while rows.len() < cycles + 1 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        let Some(c) = get_json(format!("{base}/api/v1/clusters/bench")).await else { continue };
+        let Some(c) = get_json(format!("{base}/api/v1/clusters/bench")).await else {
+            continue;
+        };
         let at = c["last_poll"]["at"].as_str().unwrap_or("").to_string();
         if at.is_empty() || at == last_at {
             continue;
@@ -141,16 +157,29 @@ async fn main() {
         last_at = at;
         // Let the statistics of this cycle arrive (emitted every second, drained every second).
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        let metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let total = requests_total(&metrics);
-        let stages: BTreeMap<String, u64> = serde_json::from_value(c["last_poll"]["stages_ms"].clone()).unwrap_or_default();
-        rows.push((c["last_poll"]["duration_ms"].as_u64().unwrap_or(0), stages, total - last_requests));
+        let stages: BTreeMap<String, u64> =
+            serde_json::from_value(c["last_poll"]["stages_ms"].clone()).unwrap_or_default();
+        rows.push((
+            c["last_poll"]["duration_ms"].as_u64().unwrap_or(0),
+            stages,
+            total - last_requests,
+        ));
         last_requests = total;
         if rows.len() == 2 {
             bytes_at_1 = db_bytes().await;
         }
     }
-    let bytes_per_cycle = (db_bytes().await - bytes_at_1) as f64 / (rows.len().saturating_sub(2)).max(1) as f64;
+    let bytes_per_cycle =
+        (db_bytes().await - bytes_at_1) as f64 / (rows.len().saturating_sub(2)).max(1) as f64;
     let rss_mb = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .unwrap_or_default()
         .lines()
@@ -158,18 +187,35 @@ async fn main() {
         .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN);
-    let summary = get_json(format!("{base}/api/v1/clusters/bench")).await.unwrap_or_default();
+    let summary = get_json(format!("{base}/api/v1/clusters/bench"))
+        .await
+        .unwrap_or_default();
 
     // A week of history for one group as maintenance leaves it: hourly rollups up to two
     // hours ago, minute rollups for the week up to two minutes ago, raw samples since.
     let now = kafscope::collect::now_ms();
     let (hour, minute, day) = (3_600_000i64, 60_000i64, 24 * 3_600_000i64);
-    let sid: i64 = sqlx::query_scalar("SELECT MIN(id) FROM group_series").fetch_one(&pool).await.unwrap();
-    let group: String = sqlx::query_scalar("SELECT group_id FROM group_series WHERE id = ?").bind(sid).fetch_one(&pool).await.unwrap();
-    let series: Vec<i64> = sqlx::query_scalar("SELECT id FROM group_series WHERE group_id = ?").bind(&group).fetch_all(&pool).await.unwrap();
-    let (done_1h, done_1m) = (now - now.rem_euclid(hour) - hour, now - now.rem_euclid(minute) - minute);
-    let mut tx = pool.begin().await.unwrap();
+    let sid: i64 = sqlx::query_scalar("SELECT MIN(id) FROM group_series")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let group: String = sqlx::query_scalar("SELECT group_id FROM group_series WHERE id = ?")
+        .bind(sid)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let series: Vec<i64> = sqlx::query_scalar("SELECT id FROM group_series WHERE group_id = ?")
+        .bind(&group)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let (done_1h, done_1m) = (
+        now - now.rem_euclid(hour) - hour,
+        now - now.rem_euclid(minute) - minute,
+    );
     for s in &series {
+        // One transaction per series: the console keeps writing its cycles meanwhile.
+        let mut tx = pool.begin().await.unwrap();
         for (table, step, from, to) in [
             ("lag_rollup_1h", hour, now - 7 * day, done_1h),
             ("lag_rollup_1m", minute, now - 7 * day, done_1m),
@@ -187,40 +233,69 @@ async fn main() {
                 .bind(s).bind(at).execute(&mut *tx).await.unwrap();
             at += 10_000;
         }
+        tx.commit().await.unwrap();
     }
     for (name, done) in [("1h", done_1h), ("1m", done_1m)] {
-        sqlx::query("INSERT OR REPLACE INTO rollup_state (name, done_until) VALUES (?, ?)").bind(name).bind(done).execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT OR REPLACE INTO rollup_state (name, done_until) VALUES (?, ?)")
+            .bind(name)
+            .bind(done)
+            .execute(&pool)
+            .await
+            .unwrap();
     }
-    tx.commit().await.unwrap();
     let mut times = Vec::new();
     let mut points = 0;
     for _ in 0..20 {
         let t = Instant::now();
-        let h = get_json(format!("{base}/api/v1/clusters/bench/consumer-groups/{group}/history?range=7d")).await.unwrap();
+        let h = get_json(format!(
+            "{base}/api/v1/clusters/bench/consumer-groups/{group}/history?range=7d"
+        ))
+        .await
+        .unwrap();
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        points = h["series"][0]["points"].as_array().map(|a| a.len()).unwrap_or(0);
+        points = h["series"][0]["points"]
+            .as_array()
+            .map(|a| a.len())
+            .unwrap_or(0);
     }
     let _ = child.kill();
     let _ = child.wait();
 
-    println!("\nKafscope scale benchmark (tansu 0.6.0 with sqlite storage, one broker; release build)");
+    println!(
+        "\nKafscope scale benchmark (tansu 0.6.0 with sqlite storage, one broker; release build)"
+    );
     println!("setup: {topics} topics × {per_topic} partitions, {groups} groups × 10 partitions, in {:.0} s", setup.as_secs_f64());
-    println!("seen by the console: {} partitions, {} groups\n", summary["partitions"], summary["consumer_groups"]);
+    println!(
+        "seen by the console: {} partitions, {} groups\n",
+        summary["partitions"], summary["consumer_groups"]
+    );
     println!("| cycle | duration ms | Kafka requests | stages (ms) |");
     println!("|---|---|---|---|");
     for (i, (ms, stages, reqs)) in rows.iter().enumerate() {
         let st: Vec<String> = stages.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let reqs = if reqs.is_nan() { "—".to_string() } else { format!("{reqs:.0}") };
+        let reqs = if reqs.is_nan() {
+            "—".to_string()
+        } else {
+            format!("{reqs:.0}")
+        };
         println!("| {i} | {ms} | {reqs} | {} |", st.join(", "));
     }
     let steady: Vec<f64> = rows.iter().skip(1).map(|r| r.0 as f64).collect();
     let own: Vec<f64> = rows
         .iter()
         .skip(1)
-        .map(|r| ["build", "store", "group_offsets", "list_groups", "metadata"].iter().map(|k| r.1.get(*k).copied().unwrap_or(0) as f64).sum())
+        .map(|r| {
+            ["build", "store", "group_offsets", "list_groups", "metadata"]
+                .iter()
+                .map(|k| r.1.get(*k).copied().unwrap_or(0) as f64)
+                .sum()
+        })
         .collect();
-    println!("\nsteady cycle (median after the first): {:.0} ms", median(steady));
-    println!("  of which end/start offsets answered by the broker: the rest; console-side stages (build, store) and small requests: {:.0} ms", median(own));
+    println!(
+        "\nsteady cycle (median after the first): {:.0} ms",
+        median(steady)
+    );
+    println!("  metadata, groups, committed offsets, snapshot build and history write: {:.0} ms (the rest is the broker answering ListOffsets)", median(own));
     println!("console RSS after the cycles: {rss_mb:.0} MB");
     println!(
         "history written: {:.2} MB per cycle → {:.1} GB per day of raw samples at a 10 s poll (kept 24 h by default, then rolled up)",

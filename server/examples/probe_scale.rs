@@ -7,9 +7,12 @@ async fn main() {
         for g in 0..1000 {
             let topic = format!("bench-{:03}", g % 100);
             let base = (g / 100) * 10;
-            let offs: Vec<(&str, i32, i64)> = (0..10).map(|p| (topic.as_str(), base + p, 0)).collect();
+            let offs: Vec<(&str, i32, i64)> =
+                (0..10).map(|p| (topic.as_str(), base + p, 0)).collect();
             kafscope::traffic::commit(bs, &format!("bench-group-{g:04}"), &offs).unwrap();
         }
-    }).await.unwrap();
+    })
+    .await
+    .unwrap();
     println!("commits: {:?}", t.elapsed());
 }

@@ -186,7 +186,8 @@ impl Collector {
             Ok(data) => {
                 let t = Instant::now();
                 let mut snap = snapshot::build(&prev, data, &mut self.trails, at, took);
-                snap.stages_ms.insert("build".into(), t.elapsed().as_millis() as u64);
+                snap.stages_ms
+                    .insert("build".into(), t.elapsed().as_millis() as u64);
                 if let Some(ms) = self.last_store_ms {
                     snap.stages_ms.insert("store".into(), ms);
                 }
@@ -278,7 +279,8 @@ impl Collector {
         ] {
             let t = Instant::now();
             let result = self.client.list_offsets(partitions.clone(), spec).await;
-            data.stages_ms.insert(name.to_string(), t.elapsed().as_millis() as u64);
+            data.stages_ms
+                .insert(name.to_string(), t.elapsed().as_millis() as u64);
             match result {
                 Ok(entries) => {
                     let mut failed = 0usize;

@@ -452,7 +452,10 @@ pub fn build(
             trend.push(now_ms, l, keep_after);
         }
         let pts = trend.points();
-        let lag_trend: Vec<i64> = pts[pts.len().saturating_sub(TREND_POINTS)..].iter().map(|(_, v)| *v).collect();
+        let lag_trend: Vec<i64> = pts[pts.len().saturating_sub(TREND_POINTS)..]
+            .iter()
+            .map(|(_, v)| *v)
+            .collect();
         let worst_time = worst_time_lag(rows.iter().map(|(r, _)| r));
         let rates = group_rates(rows.iter().map(|(r, _)| r), totals.lag);
         let reason = group_reason(rows.iter().map(|(r, _)| r), totals.status, totals.lag);
@@ -579,7 +582,8 @@ pub fn build(
         }
     }
     trails.commits.retain(|k, _| seen_commits.contains(k));
-    let listed: std::collections::HashSet<&str> = data.groups.iter().map(|l| l.group_id.as_str()).collect();
+    let listed: std::collections::HashSet<&str> =
+        data.groups.iter().map(|l| l.group_id.as_str()).collect();
     trails.group_lag.retain(|g, _| listed.contains(g.as_str()));
     for (t, mut list) in topic_groups {
         if let Some(ts) = topics.get_mut(&t) {

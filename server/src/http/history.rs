@@ -65,7 +65,9 @@ fn parse_span(name: &str, v: &str) -> Result<i64, ApiError> {
 /// The smallest step at least `raw_ms` from a list of round sizes, so that long ranges land
 /// on a stored resolution (a 7-day chart reads hourly rollups, not minute ones).
 fn nice_step(raw_ms: i64) -> i64 {
-    const STEPS_S: [i64; 17] = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+    const STEPS_S: [i64; 17] = [
+        1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+    ];
     STEPS_S
         .iter()
         .map(|s| s * 1000)

@@ -28,7 +28,11 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     );
     for (cluster, client) in st.clients.iter() {
         for (api, n) in client.request_counts() {
-            f.sample("kafscope_kafka_requests_total", &[("cluster", cluster), ("api", &api)], n);
+            f.sample(
+                "kafscope_kafka_requests_total",
+                &[("cluster", cluster), ("api", &api)],
+                n,
+            );
         }
     }
     (
@@ -72,21 +76,36 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
 
     type ClusterPick = fn(&ClusterSnapshot) -> Option<f64>;
     let per_cluster: [(&str, &str, &str, ClusterPick); 5] = [
-        ("kafscope_cluster_up", "gauge", "1 when the last poll reached the cluster.", |s| {
-            Some(f64::from(u8::from(s.polled && s.last_poll_error.is_none())))
-        }),
-        ("kafscope_poll_duration_seconds", "gauge", "Duration of the last poll.", |s| {
-            s.last_poll_duration_ms.map(|d| d as f64 / 1000.0)
-        }),
-        ("kafscope_last_success_timestamp_seconds", "gauge", "Unix time of the last successful poll.", |s| {
-            s.last_success_ms.map(|t| t as f64 / 1000.0)
-        }),
-        ("kafscope_lag_clamped_total", "counter", "Negative lags clamped to 0 since start.", |s| {
-            Some(s.clamped_lags as f64)
-        }),
-        ("kafka_brokers", "gauge", "Number of brokers in the cluster.", |s| {
-            s.data_at_ms.map(|_| s.brokers.len() as f64)
-        }),
+        (
+            "kafscope_cluster_up",
+            "gauge",
+            "1 when the last poll reached the cluster.",
+            |s| Some(f64::from(u8::from(s.polled && s.last_poll_error.is_none()))),
+        ),
+        (
+            "kafscope_poll_duration_seconds",
+            "gauge",
+            "Duration of the last poll.",
+            |s| s.last_poll_duration_ms.map(|d| d as f64 / 1000.0),
+        ),
+        (
+            "kafscope_last_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the last successful poll.",
+            |s| s.last_success_ms.map(|t| t as f64 / 1000.0),
+        ),
+        (
+            "kafscope_lag_clamped_total",
+            "counter",
+            "Negative lags clamped to 0 since start.",
+            |s| Some(s.clamped_lags as f64),
+        ),
+        (
+            "kafka_brokers",
+            "gauge",
+            "Number of brokers in the cluster.",
+            |s| s.data_at_ms.map(|_| s.brokers.len() as f64),
+        ),
     ];
     for (name, kind, help, pick) in per_cluster {
         f.head(name, kind, help);

@@ -713,10 +713,13 @@ pub fn drain_main_queue(rk: RawClient, max: usize) -> MainQueueEvents {
                 let mut msg: *const c_char = ptr::null();
                 let mut level: std::os::raw::c_int = 0;
                 unsafe { rd::rd_kafka_event_log(ev.0, &mut fac, &mut msg, &mut level) };
-                out.logs.push((level, cstr_to_string(fac), cstr_to_string(msg)));
+                out.logs
+                    .push((level, cstr_to_string(fac), cstr_to_string(msg)));
             }
             rd::RD_KAFKA_EVENT_ERROR => {
-                out.errors.push(cstr_to_string(unsafe { rd::rd_kafka_event_error_string(ev.0) }));
+                out.errors.push(cstr_to_string(unsafe {
+                    rd::rd_kafka_event_error_string(ev.0)
+                }));
             }
             _ => {}
         }

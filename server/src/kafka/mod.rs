@@ -299,7 +299,11 @@ impl ClusterClient {
                 let descs = ffi::describe_groups(this.raw(), c, this.timeout)?;
                 // A broker that fails every group of the first chunk will fail the others:
                 // stop instead of sending it more requests it drops.
-                if i == 0 && ids.len() > c.len() && !descs.is_empty() && descs.iter().all(|d| d.error.is_some()) {
+                if i == 0
+                    && ids.len() > c.len()
+                    && !descs.is_empty()
+                    && descs.iter().all(|d| d.error.is_some())
+                {
                     return Err(KafkaCallError {
                         api: "DescribeConsumerGroups",
                         message: format!(
