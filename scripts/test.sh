@@ -10,8 +10,6 @@ ensure_rust_targets
 
 say "Rust tests (unit + integration against tansu)"
 cargo test --manifest-path "$ROOT/Cargo.toml" --workspace --exclude kafscope-frontend
-say "front-end unit tests"
-cargo test --manifest-path "$ROOT/Cargo.toml" -p kafscope-frontend --lib
 
 "$ROOT/scripts/build-web.sh" debug
 cargo build --manifest-path "$ROOT/Cargo.toml" -p kafscope --bins

@@ -52,6 +52,8 @@ test("consumer groups list and detail show committed offsets and lag", async ({ 
   await page.goto("/clusters/e2e/consumer-groups");
   const row = page.getByTestId("group-row-e2e-readers");
   await expect(row.getByTestId("group-lag")).toHaveText("5");
+  // The trend of recent polls is drawn (uPlot renders to a canvas).
+  await expect(row.getByTestId("sparkline").locator("canvas")).toBeVisible();
   await row.getByRole("link", { name: "e2e-readers" }).click();
   await expect(page.getByTestId("group-total-lag")).toHaveText("5");
   const p0 = page.getByTestId("offset-row-e2e-orders-0");
