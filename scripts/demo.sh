@@ -30,4 +30,4 @@ pids+=($!)
 listen="127.0.0.1:${KAFSCOPE_PORT:-8080}"
 say "Kafscope on http://$listen  (Ctrl-C stops everything)"
 "$TARGET_DIR/release/kafscope" --bootstrap-servers "127.0.0.1:$port" --cluster-name demo \
-  --poll-interval 2s --listen "$listen" --store-url "sqlite://$demo/kafscope.db"
+  --poll-interval 2s --status-window 2m --listen "$listen" --store-url "sqlite://$demo/kafscope.db"
