@@ -143,19 +143,25 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
             );
         }
     }
-    for (name, help, pick) in [
+    type PartitionPick = fn(&kafscope_api::PartitionInfo) -> Option<f64>;
+    let per_topic_partition: [(&str, &str, PartitionPick); 3] = [
         (
             "kafka_topic_partition_current_offset",
             "End offset (high watermark) of a partition.",
-            (|p: &kafscope_api::PartitionInfo| p.high_watermark)
-                as fn(&kafscope_api::PartitionInfo) -> Option<i64>,
+            |p| p.high_watermark.map(|v| v as f64),
         ),
         (
             "kafka_topic_partition_oldest_offset",
             "Log start offset of a partition.",
-            |p: &kafscope_api::PartitionInfo| p.log_start_offset,
+            |p| p.log_start_offset.map(|v| v as f64),
         ),
-    ] {
+        (
+            "kafka_topic_partition_under_replicated_partition",
+            "1 when the partition is under-replicated.",
+            |p| Some(f64::from(u8::from(p.under_replicated))),
+        ),
+    ];
+    for (name, help, pick) in per_topic_partition {
         f.head(name, "gauge", help);
         for s in snaps {
             for t in s.topics.values() {
@@ -173,27 +179,6 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
                         );
                     }
                 }
-            }
-        }
-    }
-    f.head(
-        "kafka_topic_partition_under_replicated_partition",
-        "gauge",
-        "1 when the partition is under-replicated.",
-    );
-    for s in snaps {
-        for t in s.topics.values() {
-            for p in &t.partitions {
-                let part = p.partition.to_string();
-                f.sample(
-                    "kafka_topic_partition_under_replicated_partition",
-                    &[
-                        ("cluster", &s.name),
-                        ("topic", &t.summary.name),
-                        ("partition", &part),
-                    ],
-                    u8::from(p.under_replicated),
-                );
             }
         }
     }
