@@ -236,6 +236,23 @@ fn next_event(
     }
 }
 
+/// Send one admin request on a fresh queue and wait (until `timeout` plus a margin) for its
+/// result event. `issue` makes the librdkafka call with the options and queue it is given.
+fn request(
+    rk: RawClient,
+    op: rd::rd_kafka_admin_op_t,
+    api: &'static str,
+    timeout: Duration,
+    expected: i32,
+    issue: impl FnOnce(*const rd::rd_kafka_AdminOptions_t, *mut rd::rd_kafka_queue_t),
+) -> Result<Event, CallError> {
+    let queue = Queue::new(rk);
+    let opts = Options::new(rk, op, api, timeout)?;
+    let deadline = Instant::now() + timeout + Duration::from_millis(500);
+    issue(opts.0, queue.0);
+    next_event(&queue, deadline, expected, api)
+}
+
 /// Which offset ListOffsets should return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OffsetSpec {
@@ -277,17 +294,15 @@ pub fn list_offsets(
         };
         list.add(&name, *p, offset);
     }
-    let queue = Queue::new(rk);
-    let opts = Options::new(
+    let ev = request(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS,
         API,
         timeout,
+        rd::RD_KAFKA_EVENT_LISTOFFSETS_RESULT,
+        // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
+        |o, q| unsafe { rd::rd_kafka_ListOffsets(rk.0, list.0, o, q) },
     )?;
-    let deadline = Instant::now() + timeout + Duration::from_millis(500);
-    // SAFETY: all arguments are live; librdkafka copies the list.
-    unsafe { rd::rd_kafka_ListOffsets(rk.0, list.0, opts.0, queue.0) };
-    let ev = next_event(&queue, deadline, rd::RD_KAFKA_EVENT_LISTOFFSETS_RESULT, API)?;
     // SAFETY: the event has the ListOffsets result type (checked above).
     let res = unsafe { rd::rd_kafka_event_ListOffsets_result(ev.0) };
     let mut cnt = 0usize;
@@ -327,21 +342,14 @@ pub fn list_groups(
     timeout: Duration,
 ) -> Result<(Vec<GroupListing>, Vec<String>), CallError> {
     const API: &str = "ListConsumerGroups";
-    let queue = Queue::new(rk);
-    let opts = Options::new(
+    let ev = request(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
         API,
         timeout,
-    )?;
-    let deadline = Instant::now() + timeout + Duration::from_millis(500);
-    // SAFETY: arguments are live.
-    unsafe { rd::rd_kafka_ListConsumerGroups(rk.0, opts.0, queue.0) };
-    let ev = next_event(
-        &queue,
-        deadline,
         rd::RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT,
-        API,
+        // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
+        |o, q| unsafe { rd::rd_kafka_ListConsumerGroups(rk.0, o, q) },
     )?;
     // SAFETY: event type checked; everything read is copied before `ev` drops.
     let res = unsafe { rd::rd_kafka_event_ListConsumerGroups_result(ev.0) };
@@ -411,23 +419,16 @@ pub fn describe_groups(
             )
         })?;
     let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-    let queue = Queue::new(rk);
-    let opts = Options::new(
+    let ev = request(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
         API,
         timeout,
-    )?;
-    let deadline = Instant::now() + timeout + Duration::from_millis(500);
-    // SAFETY: `ptrs` and `owned` outlive the call; librdkafka copies the names.
-    unsafe {
-        rd::rd_kafka_DescribeConsumerGroups(rk.0, ptrs.as_mut_ptr(), ptrs.len(), opts.0, queue.0)
-    };
-    let ev = next_event(
-        &queue,
-        deadline,
         rd::RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
-        API,
+        // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
+        |o, q| unsafe {
+            rd::rd_kafka_DescribeConsumerGroups(rk.0, ptrs.as_mut_ptr(), ptrs.len(), o, q)
+        },
     )?;
     // SAFETY: event type checked; everything is copied before `ev` drops.
     let res = unsafe { rd::rd_kafka_event_DescribeConsumerGroups_result(ev.0) };
@@ -643,21 +644,14 @@ fn read_node(n: *const rd::rd_kafka_Node_t) -> Node {
 /// unsupported-version error; callers fall back to metadata.
 pub fn describe_cluster(rk: RawClient, timeout: Duration) -> Result<ClusterDescription, CallError> {
     const API: &str = "DescribeCluster";
-    let queue = Queue::new(rk);
-    let opts = Options::new(
+    let ev = request(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER,
         API,
         timeout,
-    )?;
-    let deadline = Instant::now() + timeout + Duration::from_millis(500);
-    // SAFETY: arguments are live.
-    unsafe { rd::rd_kafka_DescribeCluster(rk.0, opts.0, queue.0) };
-    let ev = next_event(
-        &queue,
-        deadline,
         rd::RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT,
-        API,
+        // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
+        |o, q| unsafe { rd::rd_kafka_DescribeCluster(rk.0, o, q) },
     )?;
     // SAFETY: event type checked; everything is copied before `ev` drops.
     let res = unsafe { rd::rd_kafka_event_DescribeCluster_result(ev.0) };
