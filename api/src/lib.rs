@@ -137,6 +137,8 @@ pub struct PartitionInfo {
     pub isr: Vec<i32>,
     pub log_start_offset: Option<i64>,
     pub high_watermark: Option<i64>,
+    /// End of the partition for read_committed consumers (before any open transaction).
+    pub last_stable_offset: Option<i64>,
     pub under_replicated: bool,
     pub offline: bool,
 }
@@ -283,6 +285,9 @@ pub struct OffsetRow {
     pub high_watermark: Option<i64>,
     /// `max(0, high_watermark − committed_offset)`; `null` without a commit.
     pub lag: Option<i64>,
+    pub last_stable_offset: Option<i64>,
+    /// Lag of a read_committed consumer: `max(0, last_stable_offset − committed_offset)`.
+    pub lag_read_committed: Option<i64>,
     /// Records deleted before the group read them (`log_start − committed`), when positive.
     pub lost: Option<i64>,
     /// Records waiting in the partition (`high_watermark − log_start`), shown beside a
@@ -395,6 +400,8 @@ mod tests {
             log_start_offset: Some(0),
             high_watermark: Some(10),
             lag: None,
+            last_stable_offset: None,
+            lag_read_committed: None,
             lost: None,
             backlog: Some(10),
             lag_seconds: None,

@@ -102,6 +102,9 @@ pub struct ClusterConfig {
     pub config_refresh_interval: Duration,
     /// Window over which consumer status and rates are judged.
     pub status_window: Duration,
+    /// Also read the last stable offsets (one more batched ListOffsets per cycle) to report
+    /// the lag of read_committed consumers.
+    pub read_committed_lag: bool,
     /// Refuse every mutating operation on this cluster.
     pub read_only: bool,
     /// librdkafka properties, passed as they are (security.protocol, sasl.*, ssl.*).
@@ -187,6 +190,7 @@ struct FileCluster {
     request_timeout: Option<String>,
     config_refresh_interval: Option<String>,
     status_window: Option<String>,
+    read_committed_lag: Option<bool>,
     read_only: Option<toml::Value>,
     #[serde(default)]
     client: BTreeMap<String, toml::Value>,
@@ -262,6 +266,7 @@ impl Config {
                 request_timeout: default_request_timeout(poll),
                 config_refresh_interval: Duration::from_secs(300),
                 status_window: DEFAULT_STATUS_WINDOW,
+                read_committed_lag: true,
                 read_only: false,
                 client: BTreeMap::new(),
             });
@@ -398,6 +403,7 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         request_timeout,
         config_refresh_interval,
         status_window,
+        read_committed_lag: c.read_committed_lag.unwrap_or(true),
         read_only,
         client,
     })

@@ -58,6 +58,12 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
     );
     assert_eq!(by_partition(offsets, "status"), ["ok", "ok", "no_commit"]);
     assert_eq!(offsets[2]["backlog"], 30);
+    // No transactions here: the last stable offset is the end, and read_committed lag is lag.
+    assert_eq!(by_partition(offsets, "last_stable_offset"), [10, 20, 30]);
+    assert_eq!(
+        by_partition(offsets, "lag_read_committed"),
+        [Value::from(5), Value::from(0), Value::Null]
+    );
     assert_eq!(group["lag"], 5);
     assert_eq!(group["partitions_without_commit"], 1);
 

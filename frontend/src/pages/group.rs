@@ -78,6 +78,11 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
             (_, _, Some(lost)) => format!("{} ({} lost)", format::opt_num(o.lag), format::num(lost)),
             (None, Some(b), None) if o.committed_offset.is_none() => format!("— ({} waiting)", format::num(b)),
             (lag, _, None) if o.lag_is_upper_bound => format!("≤ {} (compacted)", format::opt_num(lag)),
+            (Some(lag), _, None) if o.lag_read_committed.is_some_and(|rc| rc != lag) => format!(
+                "{} ({} for read_committed)",
+                format::num(lag),
+                format::opt_num(o.lag_read_committed)
+            ),
             (lag, _, None) => format::opt_num(lag),
         };
         view! {

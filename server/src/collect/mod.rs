@@ -269,14 +269,22 @@ impl Collector {
         }
         data.timed("group_offsets", t);
 
-        for (spec, target, name) in [
+        let mut specs = vec![
             (
                 OffsetSpec::Earliest,
                 &mut data.log_start,
                 "log_start_offsets",
             ),
             (OffsetSpec::Latest, &mut data.high_watermark, "end_offsets"),
-        ] {
+        ];
+        if self.cfg.read_committed_lag {
+            specs.push((
+                OffsetSpec::LastStable,
+                &mut data.last_stable,
+                "last_stable_offsets",
+            ));
+        }
+        for (spec, target, name) in specs {
             let t = Instant::now();
             let result = self.client.list_offsets(partitions.clone(), spec).await;
             data.stages_ms

@@ -14,7 +14,7 @@ use crate::kafka::{
 };
 use crate::lag::status::{judge, Owner, StatusInput};
 use crate::lag::trail::{catch_up, rate, time_lag, CatchUp, Trail};
-use crate::lag::{partition_lag, LagTotals, PartitionLag, PartitionOffsets};
+use crate::lag::{partition_lag, read_committed_lag, LagTotals, PartitionLag, PartitionOffsets};
 
 /// Committed offsets of one group by (topic, partition); `None` where there is no commit.
 type Committed = HashMap<(String, i32), Option<i64>>;
@@ -158,6 +158,8 @@ pub struct PollData {
     pub metadata: ClusterMetadata,
     pub log_start: HashMap<(String, i32), i64>,
     pub high_watermark: HashMap<(String, i32), i64>,
+    /// Last stable offsets (end for read_committed consumers), when read.
+    pub last_stable: HashMap<(String, i32), i64>,
     pub groups: Vec<GroupListing>,
     /// The group list could not be read this cycle: `groups` is the previous list, and no
     /// group is taken for deleted.
@@ -231,6 +233,7 @@ pub fn build(
                     isr: p.isr.clone(),
                     log_start_offset: data.log_start.get(&key).copied(),
                     high_watermark: data.high_watermark.get(&key).copied(),
+                    last_stable_offset: data.last_stable.get(&key).copied(),
                     under_replicated: p.isr.len() < p.replicas.len(),
                     offline,
                 }
@@ -431,6 +434,12 @@ pub fn build(
                         log_start_offset: l,
                         high_watermark: h,
                         lag: pl.lag,
+                        last_stable_offset: data.last_stable.get(&key).copied(),
+                        lag_read_committed: if pl.lost.is_some() {
+                            None
+                        } else {
+                            read_committed_lag(c, data.last_stable.get(&key).copied())
+                        },
                         lost: pl.lost,
                         backlog: pl.backlog,
                         lag_seconds: tl.map(|(s, _)| round1(s)),

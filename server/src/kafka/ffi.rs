@@ -244,10 +244,19 @@ fn request(
     api: &'static str,
     timeout: Duration,
     expected: i32,
+    isolation: Option<rd::rd_kafka_IsolationLevel_t>,
     issue: impl FnOnce(*const rd::rd_kafka_AdminOptions_t, *mut rd::rd_kafka_queue_t),
 ) -> Result<Event, CallError> {
     let queue = Queue::new(rk);
     let opts = Options::new(rk, op, api, timeout)?;
+    if let Some(level) = isolation {
+        // SAFETY: opts is live; a returned error is read and destroyed here.
+        let err = unsafe { rd::rd_kafka_AdminOptions_set_isolation_level(opts.0, level) };
+        if let Some((code, msg)) = error_parts(err) {
+            unsafe { rd::rd_kafka_error_destroy(err) };
+            return Err(CallError::new(api, code, msg));
+        }
+    }
     let deadline = Instant::now() + timeout + Duration::from_millis(500);
     issue(opts.0, queue.0);
     next_event(&queue, deadline, expected, api)
@@ -258,6 +267,9 @@ fn request(
 pub enum OffsetSpec {
     Earliest,
     Latest,
+    /// The last stable offset: the end as a read_committed consumer sees it (before the
+    /// first open transaction).
+    LastStable,
 }
 
 /// ListOffsets for many partitions in one call; librdkafka routes the request per leader.
@@ -273,8 +285,12 @@ pub fn list_offsets(
     }
     let offset = match spec {
         OffsetSpec::Earliest => rd::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_EARLIEST as i64,
-        OffsetSpec::Latest => rd::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_LATEST as i64,
+        OffsetSpec::Latest | OffsetSpec::LastStable => {
+            rd::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_LATEST as i64
+        }
     };
+    let isolation = (spec == OffsetSpec::LastStable)
+        .then_some(rd::rd_kafka_IsolationLevel_t::RD_KAFKA_ISOLATION_LEVEL_READ_COMMITTED);
     let mut list = PartitionList::new(partitions.len());
     let mut names: Vec<(String, CString)> = Vec::new();
     for (topic, p) in partitions {
@@ -300,6 +316,7 @@ pub fn list_offsets(
         API,
         timeout,
         rd::RD_KAFKA_EVENT_LISTOFFSETS_RESULT,
+        isolation,
         // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
         |o, q| unsafe { rd::rd_kafka_ListOffsets(rk.0, list.0, o, q) },
     )?;
@@ -348,6 +365,7 @@ pub fn list_groups(
         API,
         timeout,
         rd::RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT,
+        None,
         // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
         |o, q| unsafe { rd::rd_kafka_ListConsumerGroups(rk.0, o, q) },
     )?;
@@ -425,6 +443,7 @@ pub fn describe_groups(
         API,
         timeout,
         rd::RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+        None,
         // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
         |o, q| unsafe {
             rd::rd_kafka_DescribeConsumerGroups(rk.0, ptrs.as_mut_ptr(), ptrs.len(), o, q)
@@ -650,6 +669,7 @@ pub fn describe_cluster(rk: RawClient, timeout: Duration) -> Result<ClusterDescr
         API,
         timeout,
         rd::RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT,
+        None,
         // SAFETY: every argument is live for the call; librdkafka copies what it keeps.
         |o, q| unsafe { rd::rd_kafka_DescribeCluster(rk.0, o, q) },
     )?;

@@ -81,6 +81,12 @@ pub fn partition_lag(o: PartitionOffsets) -> PartitionLag {
     }
 }
 
+/// Lag of a read_committed consumer: measured against the last stable offset `S` (records
+/// of open transactions are not readable yet), `max(0, S − C)`; unknown without both.
+pub fn read_committed_lag(committed: Option<i64>, last_stable: Option<i64>) -> Option<i64> {
+    Some((last_stable? - committed?).max(0))
+}
+
 /// Totals over several partitions: sum of defined lags, count of partitions without one,
 /// and the worst status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +167,15 @@ mod tests {
         assert_eq!(r.lost, Some(150));
         // What is still owed is the retained log, not H − C.
         assert_eq!(r.lag, Some(150));
+    }
+
+    #[test]
+    fn read_committed_lag_stops_at_the_last_stable_offset() {
+        // H = 120 but a transaction is open from 100: a read_committed consumer at 90 owes 10.
+        assert_eq!(read_committed_lag(Some(90), Some(100)), Some(10));
+        assert_eq!(read_committed_lag(Some(105), Some(100)), Some(0));
+        assert_eq!(read_committed_lag(None, Some(100)), None);
+        assert_eq!(read_committed_lag(Some(90), None), None);
     }
 
     #[test]
