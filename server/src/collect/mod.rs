@@ -289,7 +289,7 @@ impl Collector {
             let result = self.client.list_offsets(partitions.clone(), spec).await;
             data.stages_ms
                 .insert(name.to_string(), t.elapsed().as_millis() as u64);
-            match result {
+            let answered = match result {
                 Ok(entries) => {
                     let mut failed = 0usize;
                     let mut example = None;
@@ -300,8 +300,10 @@ impl Collector {
                             }
                             err => {
                                 failed += 1;
+                                let why =
+                                    err.unwrap_or_else(|| format!("no offset (got {})", e.offset));
                                 example = example
-                                    .or(err.map(|m| format!("{}[{}]: {m}", e.topic, e.partition)));
+                                    .or(Some(format!("{}[{}]: {why}", e.topic, e.partition)));
                             }
                         }
                     }
@@ -314,8 +316,22 @@ impl Collector {
                             ),
                         ));
                     }
+                    !target.is_empty()
                 }
-                Err(e) => data.stage_errors.push(stage(name, e.to_string())),
+                Err(e) => {
+                    data.stage_errors.push(stage(name, e.to_string()));
+                    false
+                }
+            };
+            // Metadata can come from a connection that just died; when not one partition
+            // answers ListOffsets, the brokers are not reachable and the data is not fresh.
+            if !answered && !partitions.is_empty() {
+                let why = data
+                    .stage_errors
+                    .last()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
+                return Err(format!("no broker answered ListOffsets: {why}"));
             }
         }
 
