@@ -203,10 +203,15 @@ pub fn build(
             .or_default()
             .push(now_ms, *h, keep_after);
     }
+    // Forget only partitions gone from metadata: a poll whose offsets failed keeps history.
+    let known: std::collections::HashSet<(&str, i32)> = md
+        .topics
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(move |p| (t.name.as_str(), p.id)))
+        .collect();
     trails
         .ends
-        .retain(|k, _| data.high_watermark.contains_key(k));
-    let mut seen_commits: std::collections::HashSet<(String, String, i32)> = Default::default();
+        .retain(|(t, p), _| known.contains(&(t.as_str(), *p)));
     let live: BTreeSet<i32> = md.brokers.iter().map(|b| b.id).collect();
 
     // Topics and partitions.
@@ -340,8 +345,21 @@ pub fn build(
                 list.iter().map(|(t, p, c)| ((t.clone(), *p), *c)).collect(),
                 None,
             ),
-            Some(Err(e)) => (HashMap::new(), Some(e.clone())),
-            None => (HashMap::new(), Some("offsets were not read".into())),
+            failed => {
+                let why = match failed {
+                    Some(Err(e)) => e.clone(),
+                    _ => "offsets were not read".to_string(),
+                };
+                // A failed read is not "no commit": keep the group's last good numbers and
+                // say why they are not fresh.
+                if let Some(last) = prev.groups.get(gid).filter(|g| !g.summary.deleted) {
+                    let mut kept = last.clone();
+                    kept.detail.offsets_error = Some(format!("not refreshed this poll: {why}"));
+                    groups.insert(gid.clone(), kept);
+                    continue;
+                }
+                (HashMap::new(), Some(why))
+            }
         };
         // Owners by partition, from the description's assignments.
         let mut owner: HashMap<(String, i32), String> = HashMap::new();
@@ -395,7 +413,6 @@ pub fn build(
                         .entry(ckey.clone())
                         .or_default()
                         .push(now_ms, c, keep_after);
-                    seen_commits.insert(ckey.clone());
                 }
                 let empty = Trail::default();
                 let ctrail = trails.commits.get(&ckey).unwrap_or(&empty);
@@ -590,7 +607,13 @@ pub fn build(
             groups.insert(g.summary.group_id.clone(), g);
         }
     }
-    trails.commits.retain(|k, _| seen_commits.contains(k));
+    // Forget trails only of groups that are gone: a group whose offsets could not be read
+    // this poll keeps its history.
+    let listed_groups: std::collections::HashSet<&str> =
+        data.groups.iter().map(|l| l.group_id.as_str()).collect();
+    trails
+        .commits
+        .retain(|(g, _, _), _| listed_groups.contains(g.as_str()));
     let listed: std::collections::HashSet<&str> =
         data.groups.iter().map(|l| l.group_id.as_str()).collect();
     trails.group_lag.retain(|g, _| listed.contains(g.as_str()));
@@ -1095,5 +1118,35 @@ mod tests {
         let s = build(&empty(), d, &mut tr(), 1_000, 5);
         assert!(s.groups["billing"].summary.lag_is_upper_bound);
         assert!(s.groups["billing"].detail.offsets[0].lag_is_upper_bound);
+    }
+
+    #[test]
+    fn a_failed_offset_read_keeps_the_last_numbers_and_the_history() {
+        let mut trails = tr();
+        let first = build(&empty(), sample(), &mut trails, 1_000, 5);
+        let mut d = sample();
+        d.offsets.insert(
+            "billing".into(),
+            Err("Local: Broker transport failure".into()),
+        );
+        d.high_watermark.clear();
+        let second = build(&first, d, &mut trails, 2_000, 5);
+        let g = &second.groups["billing"];
+        assert_eq!(g.summary.lag, Some(3), "not turned into no_commit");
+        assert_eq!(g.detail.offsets[0].committed_offset, Some(7));
+        assert!(g
+            .detail
+            .offsets_error
+            .as_deref()
+            .unwrap()
+            .contains("not refreshed"));
+        // The trails survive the failed poll.
+        assert_eq!(
+            trails.commits[&("billing".to_string(), "orders".to_string(), 0)]
+                .points()
+                .len(),
+            1
+        );
+        assert_eq!(trails.ends[&("orders".to_string(), 0)].points().len(), 1);
     }
 }
