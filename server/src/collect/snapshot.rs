@@ -740,7 +740,12 @@ fn group_reason<'a>(
         _ => {
             let first = same[0];
             let more = if same.len() > 1 {
-                format!(" (and {} more)", plural(same.len() - 1, "partition"))
+                let n = same.len() - 1;
+                format!(
+                    " (and {} more {})",
+                    num(n as i64),
+                    if n == 1 { "partition" } else { "partitions" }
+                )
             } else {
                 String::new()
             };
