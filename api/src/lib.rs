@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 pub mod fmt;
+mod health;
+pub use health::*;
 
 /// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 pub mod collect;
 pub mod config;
+pub mod health;
 pub mod http;
 pub mod kafka;
 pub mod lag;

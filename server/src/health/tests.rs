@@ -1,0 +1,385 @@
+use super::*;
+
+const T0: i64 = 1_790_000_000_000;
+
+fn broker(id: i32, up: bool) -> Broker {
+    Broker {
+        id,
+        host: Some(format!("kafka-{id}")),
+        port: Some(9092),
+        rack: None,
+        is_controller: id == 1,
+        status: if up {
+            BrokerStatus::Up
+        } else {
+            BrokerStatus::Down
+        },
+        leader_partitions: 0,
+        replicas: 0,
+    }
+}
+
+fn part(id: i32, leader: Option<i32>, replicas: &[i32], isr: &[i32]) -> PartitionInfo {
+    PartitionInfo {
+        partition: id,
+        leader,
+        replicas: replicas.to_vec(),
+        isr: isr.to_vec(),
+        log_start_offset: Some(0),
+        high_watermark: Some(0),
+        last_stable_offset: Some(0),
+        under_replicated: isr.len() < replicas.len(),
+        offline: leader.is_none(),
+    }
+}
+
+/// Partitions from `kafka-topics.sh --describe` output (a recorded fixture), found by the
+/// `Partition:`, `Leader:`, `Replicas:` and `Isr:` fields.
+fn from_cli(text: &str) -> Vec<(String, PartitionInfo)> {
+    let list = |s: &str| -> Vec<i32> { s.split(',').filter_map(|x| x.trim().parse().ok()).collect() };
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| l.contains("Partition:")) {
+        let field = |name: &str| -> Option<String> {
+            let i = line.find(name)? + name.len();
+            Some(line[i..].split('\t').next()?.trim().to_string())
+        };
+        let topic = field("Topic:").unwrap();
+        let leader: i32 = field("Leader:").unwrap().parse().unwrap();
+        let replicas = list(&field("Replicas:").unwrap());
+        let isr = list(&field("Isr:").unwrap());
+        let id = field("Partition:").unwrap().parse().unwrap();
+        out.push((topic, part(id, (leader >= 0).then_some(leader), &replicas, &isr)));
+    }
+    out
+}
+
+struct World {
+    brokers: Vec<Broker>,
+    topics: Vec<(String, Vec<PartitionInfo>, Option<i32>)>,
+    controller: Option<i32>,
+    metrics: BTreeMap<i32, BTreeMap<String, f64>>,
+    endpoints: Vec<MetricsEndpoint>,
+    log_dirs: BTreeMap<i32, Vec<LogDir>>,
+    reachable: bool,
+}
+
+impl World {
+    fn new(brokers: Vec<Broker>) -> World {
+        World {
+            brokers,
+            topics: Vec::new(),
+            controller: Some(1),
+            metrics: BTreeMap::new(),
+            endpoints: Vec::new(),
+            log_dirs: BTreeMap::new(),
+            reachable: true,
+        }
+    }
+
+    fn topic(mut self, name: &str, parts: Vec<PartitionInfo>, min_isr: Option<i32>) -> World {
+        self.topics.push((name.to_string(), parts, min_isr));
+        self
+    }
+
+    fn assess_at(&self, now: i64, since: &HashMap<String, i64>) -> Assessment {
+        assess(&Input {
+            cluster: "c",
+            now_ms: now,
+            reachable: self.reachable,
+            unreachable_error: Some("connection refused"),
+            data_at_ms: Some(T0),
+            brokers: &self.brokers,
+            controller_id: self.controller,
+            topics: self
+                .topics
+                .iter()
+                .map(|(n, p, m)| TopicInput {
+                    name: n,
+                    partitions: p,
+                    min_insync_replicas: *m,
+                })
+                .collect(),
+            metrics: &self.metrics,
+            endpoints: &self.endpoints,
+            log_dirs: &self.log_dirs,
+            since,
+        })
+    }
+
+    fn health(&self) -> ClusterHealth {
+        self.assess_at(T0, &HashMap::new()).health
+    }
+}
+
+fn kinds(h: &ClusterHealth) -> Vec<(&str, Severity)> {
+    h.problems
+        .iter()
+        .map(|p| (p.kind.as_str(), p.severity))
+        .collect()
+}
+
+#[test]
+fn a_healthy_cluster_has_no_problem() {
+    let h = World::new(vec![broker(1, true), broker(2, true), broker(3, true)])
+        .topic(
+            "orders",
+            vec![part(0, Some(1), &[1, 2, 3], &[1, 2, 3]), part(1, Some(2), &[2, 3, 1], &[2, 3, 1])],
+            Some(2),
+        )
+        .health();
+    assert_eq!(h.verdict, HealthVerdict::Healthy);
+    assert_eq!(h.summary, "healthy");
+    assert!(h.problems.is_empty(), "{:?}", h.problems);
+    assert!(h.topics.is_empty());
+    assert_eq!(h.brokers_up, 3);
+}
+
+#[test]
+fn recorded_under_replicated_topic_is_a_sentence_naming_the_lagging_broker() {
+    // Kafka in Action, ch. 6: `Replicas: 1,0,2  Isr: 0,2`, broker 1 up but out of sync.
+    let text = include_str!("../../tests/fixtures/kafka-cli/topics_describe_under-replicated_kafka-in-action-ch6.txt");
+    let parts: Vec<PartitionInfo> = from_cli(text).into_iter().map(|(_, p)| p).collect();
+    assert_eq!(parts.len(), 1);
+    let h = World::new(vec![broker(0, true), broker(1, true), broker(2, true)])
+        .topic("kinaction_replica_test", parts, Some(1))
+        .health();
+    assert_eq!(h.verdict, HealthVerdict::Warning);
+    assert_eq!(h.counts.under_replicated, 1);
+    let urp = h
+        .problems
+        .iter()
+        .find(|p| p.kind == "under_replicated")
+        .expect("under_replicated problem");
+    assert_eq!(
+        urp.message,
+        "1 partition of kinaction_replica_test has 2 of 3 replicas in sync — broker 1 is up but out of sync"
+    );
+    assert_eq!(urp.topic.as_deref(), Some("kinaction_replica_test"));
+    assert_eq!(urp.partitions, vec![0]);
+    assert_eq!(urp.brokers, vec![1]);
+    // Leader 0 is not the preferred leader 1: broker 1 leads 0 of its 1 preferred partition.
+    assert!(kinds(&h).contains(&("leader_imbalance", Severity::Warning)));
+    assert_eq!(h.topics[0].counts.not_preferred_leader, 1);
+}
+
+#[test]
+fn recorded_fully_replicated_topic_is_healthy() {
+    let text = include_str!("../../tests/fixtures/kafka-cli/topics_describe_rf3_apache-docs-4.0-ops.txt");
+    let parts: Vec<PartitionInfo> = from_cli(text).into_iter().map(|(_, p)| p).collect();
+    let h = World::new(vec![broker(5, true), broker(6, true), broker(7, true)])
+        .topic("foo", parts, Some(2))
+        .health();
+    assert_eq!(h.verdict, HealthVerdict::Healthy, "{:?}", h.problems);
+    assert_eq!(h.counts.at_min_isr, 0);
+}
+
+#[test]
+fn a_down_broker_explains_the_partitions_it_leaves_behind() {
+    let mut w = World::new(vec![broker(1, true), broker(2, false), broker(3, true)]);
+    w = w.topic(
+        "orders",
+        vec![
+            // Broker 2 out of the ISR: 2 of 3 in sync, min 2 → at min ISR.
+            part(0, Some(1), &[1, 2, 3], &[1, 3]),
+            part(1, Some(3), &[3, 2, 1], &[3, 1]),
+            // Only one left in sync: under min ISR.
+            part(2, Some(1), &[1, 2, 3], &[1]),
+            // Led by nobody: offline.
+            part(3, None, &[2], &[]),
+        ],
+        Some(2),
+    );
+    let h = w.health();
+    assert_eq!(h.verdict, HealthVerdict::Critical);
+    assert_eq!(h.brokers_down, 1);
+    assert_eq!(h.counts.offline, 1);
+    assert_eq!(h.counts.under_min_isr, 1);
+    assert_eq!(h.counts.at_min_isr, 2);
+    assert_eq!(h.counts.under_replicated, 4);
+    assert_eq!(h.counts.replicas_on_down_brokers, 4);
+    let by_kind = |k: &str| h.problems.iter().find(|p| p.kind == k).unwrap();
+    assert_eq!(
+        by_kind("broker_down").message,
+        "Broker 2 (kafka-2:9092) is down — it hosts 4 replicas; 1 of them is offline"
+    );
+    assert_eq!(
+        by_kind("offline_partitions").message,
+        "1 partition of orders is offline (no leader): nothing can be written or read there — broker 2 is down"
+    );
+    assert_eq!(
+        by_kind("under_min_isr").message,
+        "1 partition of orders has 1 of 3 replicas in sync, below min.insync.replicas=2: producers with acks=all are failing — broker 2 is down; broker 3 is up but out of sync"
+    );
+    let at_min = by_kind("at_min_isr");
+    assert_eq!(at_min.partitions, vec![0, 1]);
+    assert_eq!(at_min.partition_count, 2);
+    assert_eq!(at_min.severity, Severity::Warning);
+    // Critical first.
+    assert_eq!(h.problems[0].severity, Severity::Critical);
+    assert_eq!(h.summary, "3 critical problems, 1 warning");
+    // Per broker: broker 2 hosts 4 replicas, all on a down broker.
+    let b2 = h.brokers.iter().find(|b| b.broker == 2).unwrap();
+    assert!(!b2.up);
+    assert_eq!(b2.counts.replicas_on_down_brokers, 4);
+}
+
+#[test]
+fn unknown_min_isr_is_counted_not_guessed() {
+    let h = World::new(vec![broker(1, true), broker(2, true)])
+        .topic("t", vec![part(0, Some(1), &[1, 2], &[1])], None)
+        .health();
+    assert_eq!(h.counts.min_isr_unknown, 1);
+    assert_eq!(h.counts.under_min_isr, 0);
+    assert_eq!(kinds(&h), vec![("under_replicated", Severity::Warning)]);
+}
+
+#[test]
+fn a_problem_keeps_its_first_seen_time_until_it_heals() {
+    let sick = World::new(vec![broker(1, true), broker(2, true)])
+        .topic("t", vec![part(0, Some(1), &[1, 2], &[1])], Some(1));
+    let first = sick.assess_at(T0, &HashMap::new());
+    let later = sick.assess_at(T0 + 60_000, &first.since);
+    assert_eq!(later.health.problems[0].since, crate::http::state::rfc3339(T0));
+    let healed = World::new(vec![broker(1, true), broker(2, true)])
+        .topic("t", vec![part(0, Some(1), &[1, 2], &[1, 2])], Some(1));
+    let after = healed.assess_at(T0 + 120_000, &later.since);
+    assert!(after.health.problems.is_empty());
+    let again = sick.assess_at(T0 + 180_000, &after.since);
+    assert_eq!(
+        again.health.problems[0].since,
+        crate::http::state::rfc3339(T0 + 180_000)
+    );
+}
+
+#[test]
+fn leader_imbalance_needs_more_than_ten_percent() {
+    // Broker 1 is preferred for 10 partitions and leads 9 of them: 10 % is not above 10 %.
+    let mut parts: Vec<PartitionInfo> = (0..10).map(|i| part(i, Some(1), &[1, 2], &[1, 2])).collect();
+    parts[0].leader = Some(2);
+    let h = World::new(vec![broker(1, true), broker(2, true)])
+        .topic("t", parts.clone(), Some(1))
+        .health();
+    assert!(h.problems.is_empty(), "{:?}", h.problems);
+    parts[1].leader = Some(2);
+    let h = World::new(vec![broker(1, true), broker(2, true)])
+        .topic("t", parts, Some(1))
+        .health();
+    assert_eq!(
+        h.problems[0].message,
+        "Broker 1 leads 8 of the 10 partitions it is preferred leader for (20 % imbalance, above Kafka's default 10 %) — a preferred leader election moves them back"
+    );
+    let b1 = h.brokers.iter().find(|b| b.broker == 1).unwrap();
+    assert_eq!((b1.preferred_partitions, b1.preferred_led), (10, 8));
+}
+
+#[test]
+fn active_controller_count_must_sum_to_exactly_one() {
+    let mut w = World::new(vec![broker(1, true), broker(2, true)]);
+    let m = |v: f64| BTreeMap::from([("active_controller_count".to_string(), v)]);
+    w.metrics = BTreeMap::from([(1, m(1.0)), (2, m(0.0))]);
+    let h = w.health();
+    assert_eq!(h.active_controller_count, Some(1.0));
+    assert!(h.problems.is_empty());
+    w.metrics = BTreeMap::from([(1, m(1.0)), (2, m(1.0))]);
+    let h = w.health();
+    assert_eq!(kinds(&h), vec![("controller_count", Severity::Critical)]);
+    assert!(h.problems[0].message.starts_with("2 brokers claim to be the active controller"));
+    w.metrics = BTreeMap::from([(1, m(0.0)), (2, m(0.0))]);
+    assert_eq!(kinds(&w.health()), vec![("controller_count", Severity::Critical)]);
+    // Zero from only some brokers is not a verdict: the controller may be the unscraped one.
+    w.metrics = BTreeMap::from([(1, m(0.0))]);
+    let h = w.health();
+    assert!(h.problems.is_empty());
+    assert_eq!(h.active_controller_count, Some(0.0));
+    // No broker reports it: unknown, not 0.
+    w.metrics.clear();
+    assert_eq!(w.health().active_controller_count, None);
+}
+
+#[test]
+fn broker_metrics_and_endpoints_become_problems() {
+    let mut w = World::new(vec![broker(1, true), broker(2, true)]);
+    w.metrics = BTreeMap::from([(
+        1,
+        BTreeMap::from([
+            ("under_replicated_partitions".to_string(), 2.0),
+            ("request_handler_idle_ratio".to_string(), 0.05),
+            ("network_processor_idle_ratio".to_string(), 0.9),
+            ("request_queue_size".to_string(), 250.0),
+        ]),
+    )]);
+    w.endpoints = vec![MetricsEndpoint {
+        url: "http://kafka-2:7071/metrics".into(),
+        kind: "prometheus".into(),
+        broker: Some(2),
+        last_scrape_at: None,
+        duration_ms: None,
+        error: Some("connection refused".into()),
+        samples: 0,
+        metrics_found: 0,
+    }];
+    let h = w.health();
+    let mut k = kinds(&h);
+    k.sort();
+    assert_eq!(
+        k,
+        vec![
+            ("metrics_endpoint_down", Severity::Warning),
+            ("metrics_under_replicated", Severity::Warning),
+            ("request_handler_busy", Severity::Critical),
+            ("request_queue", Severity::Warning),
+        ]
+    );
+    let busy = h.problems.iter().find(|p| p.kind == "request_handler_busy").unwrap();
+    assert_eq!(
+        busy.message,
+        "Broker 1's request handler threads are 95 % busy (idle 0.05) — requests queue up"
+    );
+    let urp = h.problems.iter().find(|p| p.kind == "metrics_under_replicated").unwrap();
+    assert_eq!(
+        urp.message,
+        "Broker 1 reports 2 under-replicated partitions it leads (UnderReplicatedPartitions)"
+    );
+}
+
+#[test]
+fn disk_usage_from_log_dirs() {
+    let mut w = World::new(vec![broker(1, true)]);
+    let dir = |total: u64, usable: u64| LogDir {
+        path: "/var/lib/kafka".into(),
+        error: None,
+        size_bytes: 10,
+        total_bytes: Some(total),
+        usable_bytes: Some(usable),
+    };
+    w.log_dirs = BTreeMap::from([(1, vec![dir(100, 50)])]);
+    assert!(w.health().problems.is_empty());
+    w.log_dirs = BTreeMap::from([(1, vec![dir(100, 15)])]);
+    assert_eq!(kinds(&w.health()), vec![("disk_usage", Severity::Warning)]);
+    w.log_dirs = BTreeMap::from([(1, vec![dir(100, 5)])]);
+    let h = w.health();
+    assert_eq!(kinds(&h), vec![("disk_usage", Severity::Critical)]);
+    assert_eq!(
+        h.problems[0].message,
+        "Broker 1's /var/lib/kafka is 95 % full — when it fills the broker stops"
+    );
+}
+
+#[test]
+fn unreachable_cluster_is_critical_and_says_so() {
+    let mut w = World::new(vec![broker(1, true)]);
+    w.reachable = false;
+    let h = w.assess_at(T0 + 90_000, &HashMap::new()).health;
+    assert_eq!(h.verdict, HealthVerdict::Critical);
+    assert_eq!(
+        h.problems[0].message,
+        "The console cannot reach the cluster: connection refused — what is shown is the last data read, 1 min 30 s old"
+    );
+}
+
+#[test]
+fn no_controller_is_critical() {
+    let mut w = World::new(vec![broker(1, true)]);
+    w.controller = None;
+    assert_eq!(kinds(&w.health()), vec![("no_controller", Severity::Critical)]);
+}
