@@ -45,6 +45,10 @@ pub struct Cli {
     /// Window over which consumer status is judged, e.g. 10m (all clusters).
     #[arg(long)]
     pub status_window: Option<String>,
+    /// Quick start: a broker metrics URL (Prometheus text; prefix `jolokia+` for a Jolokia
+    /// agent). Repeat for each broker.
+    #[arg(long = "metrics-url")]
+    pub metrics_url: Vec<String>,
     /// Directory holding the built web UI (default: `web/` next to the executable).
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
@@ -109,6 +113,69 @@ pub struct ClusterConfig {
     pub read_only: bool,
     /// librdkafka properties, passed as they are (security.protocol, sasl.*, ssl.*).
     pub client: BTreeMap<String, String>,
+    /// Broker metrics endpoints (Prometheus text or Jolokia), scraped every poll.
+    pub metrics: Vec<MetricsSource>,
+    /// Read disk usage per broker with DescribeLogDirs (plaintext listeners only).
+    pub describe_log_dirs: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsKind {
+    Prometheus,
+    Jolokia,
+}
+
+impl MetricsKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricsKind::Prometheus => "prometheus",
+            MetricsKind::Jolokia => "jolokia",
+        }
+    }
+}
+
+/// One metrics endpoint of a cluster.
+#[derive(Clone)]
+pub struct MetricsSource {
+    pub url: String,
+    pub kind: MetricsKind,
+    /// The broker the endpoint describes; `None` to match the URL's host to a broker's.
+    pub broker: Option<i32>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Largest response read, in bytes.
+    pub max_bytes: usize,
+}
+
+impl MetricsSource {
+    /// The URL without credentials, as it may be shown and logged.
+    pub fn display_url(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+impl fmt::Debug for MetricsSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsSource")
+            .field("url", &self.display_url())
+            .field("kind", &self.kind)
+            .field("broker", &self.broker)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// `http://user:secret@host/x` → `http://host/x`.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_string(),
+    }
 }
 
 impl fmt::Debug for ClusterConfig {
@@ -130,6 +197,7 @@ impl fmt::Debug for ClusterConfig {
             .field("status_window", &self.status_window)
             .field("read_only", &self.read_only)
             .field("client", &client)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -194,6 +262,68 @@ struct FileCluster {
     read_only: Option<toml::Value>,
     #[serde(default)]
     client: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    metrics: Vec<FileMetrics>,
+    describe_log_dirs: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMetrics {
+    url: String,
+    kind: Option<String>,
+    broker: Option<i32>,
+    username: Option<String>,
+    password: Option<String>,
+    max_bytes: Option<usize>,
+}
+
+const DEFAULT_METRICS_MAX_BYTES: usize = 64 << 20;
+
+fn metrics_from_file(m: FileMetrics, key: &str, origin: &str) -> Result<MetricsSource, ConfigError> {
+    let kind = match m.kind.as_deref() {
+        None | Some("prometheus") => MetricsKind::Prometheus,
+        Some("jolokia") => MetricsKind::Jolokia,
+        Some(other) => {
+            return Err(ConfigError::new(
+                origin,
+                format!("{key}.kind"),
+                format!("'{other}' is not a metrics kind: use prometheus or jolokia"),
+            ))
+        }
+    };
+    metrics_source(&m.url, kind, m.broker, key, origin).map(|mut s| {
+        s.username = m.username;
+        s.password = m.password;
+        s.max_bytes = m.max_bytes.unwrap_or(DEFAULT_METRICS_MAX_BYTES);
+        s
+    })
+}
+
+fn metrics_source(
+    url: &str,
+    kind: MetricsKind,
+    broker: Option<i32>,
+    key: &str,
+    origin: &str,
+) -> Result<MetricsSource, ConfigError> {
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.split_once("://").is_some_and(|(_, r)| !r.is_empty() && !r.starts_with('/'));
+    if !ok {
+        return Err(ConfigError::new(
+            origin,
+            format!("{key}.url"),
+            format!("'{}' is not an http:// or https:// URL", redact_url(url)),
+        ));
+    }
+    Ok(MetricsSource {
+        url: url.to_string(),
+        kind,
+        broker,
+        username: None,
+        password: None,
+        max_bytes: DEFAULT_METRICS_MAX_BYTES,
+    })
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -269,6 +399,19 @@ impl Config {
                 read_committed_lag: true,
                 read_only: false,
                 client: BTreeMap::new(),
+                metrics: cli
+                    .metrics_url
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| {
+                        let (kind, url) = match u.strip_prefix("jolokia+") {
+                            Some(rest) => (MetricsKind::Jolokia, rest),
+                            None => (MetricsKind::Prometheus, u.as_str()),
+                        };
+                        metrics_source(url, kind, None, &format!("--metrics-url[{i}]"), origin)
+                    })
+                    .collect::<Result<_, _>>()?,
+                describe_log_dirs: true,
             });
         } else if let Some(p) = &cli.poll_interval {
             let poll = parse_duration(p, origin, "--poll-interval")?;
@@ -396,6 +539,12 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         };
         client.insert(k, s);
     }
+    let metrics = c
+        .metrics
+        .into_iter()
+        .enumerate()
+        .map(|(j, m)| metrics_from_file(m, &key(&format!("metrics[{j}]")), origin))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ClusterConfig {
         name: c.name,
         bootstrap_servers: c.bootstrap_servers,
@@ -406,6 +555,8 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         read_committed_lag: c.read_committed_lag.unwrap_or(true),
         read_only,
         client,
+        metrics,
+        describe_log_dirs: c.describe_log_dirs.unwrap_or(true),
     })
 }
 

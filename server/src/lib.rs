@@ -8,6 +8,7 @@ pub mod health;
 pub mod http;
 pub mod kafka;
 pub mod lag;
+pub mod metrics;
 pub mod store;
 pub mod traffic;
 

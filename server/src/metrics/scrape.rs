@@ -1,0 +1,192 @@
+//! Reading the configured metrics endpoints of one cluster: HTTP, bounded in time and bytes.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use kafscope_api::{Broker, MetricsEndpoint};
+
+use super::mapping::{self, Reading};
+use super::{jolokia, prometheus};
+use crate::config::{MetricsKind, MetricsSource};
+
+/// What one round of scrapes gave.
+#[derive(Debug, Clone, Default)]
+pub struct Scraped {
+    pub endpoints: Vec<MetricsEndpoint>,
+    /// Known metrics per broker (a missing key is unavailable).
+    pub brokers: BTreeMap<i32, BTreeMap<String, f64>>,
+    /// Log bytes per (topic, partition) per broker.
+    pub log_sizes: BTreeMap<i32, BTreeMap<(String, i32), f64>>,
+}
+
+pub struct Scraper {
+    sources: Vec<MetricsSource>,
+    client: reqwest::Client,
+    /// Previous successful reading per source, for counter rates.
+    prev: Vec<Option<(Reading, i64)>>,
+}
+
+impl Scraper {
+    pub fn new(sources: Vec<MetricsSource>, timeout: Duration) -> Scraper {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("kafscope/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        let prev = vec![None; sources.len()];
+        Scraper {
+            sources,
+            client,
+            prev,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Scrape every endpoint concurrently. `brokers` resolves endpoints without a `broker`.
+    pub async fn scrape(&mut self, brokers: &[Broker], now_ms: i64) -> Scraped {
+        let reads = self.sources.iter().map(|s| {
+            let client = self.client.clone();
+            async move {
+                let started = Instant::now();
+                let r = fetch(&client, s).await;
+                (r, started.elapsed().as_millis() as u64)
+            }
+        });
+        let results = futures::future::join_all(reads).await;
+        let mut out = Scraped::default();
+        for (i, (result, duration_ms)) in results.into_iter().enumerate() {
+            let source = &self.sources[i];
+            let broker = source.broker.or_else(|| broker_of(&source.url, brokers));
+            let mut endpoint = MetricsEndpoint {
+                url: source.display_url(),
+                kind: source.kind.as_str().to_string(),
+                broker,
+                last_scrape_at: Some(crate::http::state::rfc3339(now_ms)),
+                duration_ms: Some(duration_ms),
+                error: None,
+                samples: 0,
+                metrics_found: 0,
+            };
+            match result {
+                Err(e) => endpoint.error = Some(e),
+                Ok((series, partial)) => {
+                    let reading = mapping::extract(&series);
+                    let prev = self.prev[i].as_ref().map(|(r, at)| (r, *at));
+                    let values = mapping::values(&reading, now_ms, prev);
+                    endpoint.samples = reading.samples;
+                    endpoint.metrics_found = reading.values.len();
+                    if !partial.is_empty() {
+                        endpoint.error = Some(format!("some reads failed: {}", partial.join("; ")));
+                    }
+                    match broker {
+                        Some(b) => {
+                            out.brokers.entry(b).or_default().extend(values);
+                            if !reading.log_sizes.is_empty() {
+                                out.log_sizes
+                                    .entry(b)
+                                    .or_default()
+                                    .extend(reading.log_sizes.clone());
+                            }
+                        }
+                        None => {
+                            endpoint.error = Some(
+                                "read, but no broker has this URL's host: set `broker` for this \
+                                 endpoint"
+                                    .to_string(),
+                            )
+                        }
+                    }
+                    self.prev[i] = Some((reading, now_ms));
+                }
+            }
+            out.endpoints.push(endpoint);
+        }
+        out
+    }
+}
+
+/// The broker whose advertised host is the URL's host, when exactly one is.
+pub fn broker_of(url: &str, brokers: &[Broker]) -> Option<i32> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    let mut hits = brokers
+        .iter()
+        .filter(|b| b.host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(host)));
+    let first = hits.next()?;
+    hits.next().is_none().then_some(first.id)
+}
+
+/// One endpoint's series, and the reads that failed inside a successful answer.
+async fn fetch(
+    client: &reqwest::Client,
+    s: &MetricsSource,
+) -> Result<(Vec<mapping::Series>, Vec<String>), String> {
+    let req = match s.kind {
+        MetricsKind::Prometheus => client
+            .get(&s.url)
+            .header("accept", "text/plain;version=0.0.4"),
+        MetricsKind::Jolokia => client.post(&s.url).json(&jolokia::request()),
+    };
+    let req = match &s.username {
+        Some(u) => req.basic_auth(u, s.password.as_deref()),
+        None => req,
+    };
+    let mut resp = req.send().await.map_err(|e| describe(&e))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(format!("HTTP {status}"));
+    }
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+        if body.len() + chunk.len() > s.max_bytes {
+            return Err(format!(
+                "answer larger than {} bytes (max_bytes)",
+                s.max_bytes
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    match s.kind {
+        MetricsKind::Prometheus => {
+            let text = String::from_utf8_lossy(&body);
+            prometheus::parse(&text).map(|series| (series, Vec::new()))
+        }
+        MetricsKind::Jolokia => {
+            let v: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| format!("not JSON: {e}"))?;
+            jolokia::parse(&v)
+        }
+    }
+}
+
+/// A reqwest error in one line, without the URL (which may carry credentials).
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "cannot connect".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut cause = String::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    if cause.is_empty() {
+        what
+    } else {
+        format!("{what}: {cause}")
+    }
+}

@@ -1,0 +1,169 @@
+use std::collections::BTreeMap;
+
+use super::mapping::{extract, values, Raw, Series};
+use super::{jolokia, prometheus};
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!("../../tests/fixtures/prometheus/", $name))
+    };
+}
+
+fn gauge(r: &super::mapping::Reading, key: &str) -> Option<f64> {
+    match r.values.get(key) {
+        Some(Raw::Gauge(v)) => Some(*v),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_recorded_fixture_parses() {
+    for (name, text, min_samples) in [
+        ("jmx 0.6", fixture!("jmx_exporter_0.6_kafka0.10_selected-families.prom"), 100),
+        ("kafka_exporter", fixture!("kafka_exporter_v1.3.1_nexclipper.prom"), 400),
+        ("readme", fixture!("kafka_exporter_readme_samples.prom"), 10),
+        ("kminion", fixture!("kminion_docs_metrics_sample.prom"), 10),
+        ("redpanda", fixture!("redpanda_v21.9.6_metrics_datadog-fixture.txt"), 100),
+        ("strimzi synthetic", fixture!("strimzi_style_SYNTHETIC.prom"), 15),
+    ] {
+        let series = prometheus::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(series.len() >= min_samples, "{name}: {} series", series.len());
+    }
+}
+
+#[test]
+fn jmx_exporter_attribute_as_label_edge_cases() {
+    let series = prometheus::parse(fixture!("jmx_exporter_0.6_kafka0.10_selected-families.prom")).unwrap();
+    // Trailing comma inside braces: the label is still read.
+    let urp = series
+        .iter()
+        .find(|s| s.name == "kafka_server_replicamanager_value" && s.label("name") == Some("UnderReplicatedPartitions"))
+        .unwrap();
+    assert_eq!(urp.value, 0.0);
+    // Java exponent form.
+    assert!(series.iter().any(|s| s.value == 3.006861860089286E8));
+    // -Inf is read as a number but never mapped.
+    assert!(series.iter().any(|s| s.value == f64::NEG_INFINITY));
+    // Label values with spaces.
+    assert!(series.iter().any(|s| s.label("name") == Some("G1 Old Generation")));
+
+    let r = extract(&series);
+    assert_eq!(gauge(&r, "under_replicated_partitions"), Some(0.0));
+    assert_eq!(gauge(&r, "active_controller_count"), Some(1.0));
+    assert_eq!(gauge(&r, "offline_partitions"), Some(0.0));
+    assert_eq!(gauge(&r, "partition_count"), Some(51.0));
+    assert_eq!(gauge(&r, "leader_count"), Some(18.0));
+    assert_eq!(gauge(&r, "request_handler_idle_ratio"), Some(0.9996590142663573));
+    assert_eq!(gauge(&r, "network_processor_idle_ratio"), Some(1.0024901782565627));
+    // The excerpt has only per-topic BrokerTopicMetrics, and no log sizes: unavailable.
+    assert_eq!(r.values.get("bytes_in_per_sec"), None);
+    assert_eq!(r.values.get("log_size_bytes"), None);
+    assert_eq!(r.values.get("under_min_isr_partitions"), None);
+}
+
+#[test]
+fn strimzi_style_synthetic_names_and_counter_rates() {
+    let series = prometheus::parse(fixture!("strimzi_style_SYNTHETIC.prom")).unwrap();
+    let r = extract(&series);
+    assert_eq!(gauge(&r, "under_replicated_partitions"), Some(2.0));
+    assert_eq!(gauge(&r, "under_min_isr_partitions"), Some(1.0));
+    assert_eq!(gauge(&r, "request_handler_idle_ratio"), Some(0.75));
+    assert_eq!(gauge(&r, "request_queue_size"), Some(3.0));
+    // The broker total, not the per-topic copies added to it.
+    assert_eq!(r.values.get("bytes_in_per_sec"), Some(&Raw::Counter(1_000_000.0)));
+    assert_eq!(gauge(&r, "log_size_bytes"), Some(1048576.0 + 2097152.0 + 512.0));
+    assert_eq!(r.log_sizes.get(&("orders".to_string(), 1)), Some(&2097152.0));
+
+    // A counter is a rate only from the second scrape on.
+    let first = values(&r, 10_000, None);
+    assert_eq!(first.get("bytes_in_per_sec"), None);
+    assert_eq!(first.get("under_replicated_partitions"), Some(&2.0));
+    let text2 = fixture!("strimzi_style_SYNTHETIC.prom").replace(
+        "kafka_server_brokertopicmetrics_bytesin_total 1000000.0",
+        "kafka_server_brokertopicmetrics_bytesin_total 1500000.0",
+    );
+    let r2 = extract(&prometheus::parse(&text2).unwrap());
+    let second = values(&r2, 20_000, Some((&r, 10_000)));
+    assert_eq!(second.get("bytes_in_per_sec"), Some(&50_000.0));
+    assert_eq!(second.get("bytes_out_per_sec"), Some(&0.0));
+    // A counter that went down was reset: no rate this time, not a negative one.
+    let third = values(&r, 30_000, Some((&r2, 20_000)));
+    assert_eq!(third.get("bytes_in_per_sec"), None);
+}
+
+#[test]
+fn msk_case_preserving_names_map_the_same() {
+    let text = "kafka_server_ReplicaManager_Value{name=\"UnderReplicatedPartitions\"} 3\n\
+                kafka_controller_KafkaController_Value{name=\"ActiveControllerCount\"} 1\n\
+                kafka_server_BrokerTopicMetrics_OneMinuteRate{name=\"BytesInPerSec\"} 2048.5\n\
+                kafka_server_BrokerTopicMetrics_OneMinuteRate{name=\"BytesInPerSec\",topic=\"orders\"} 2000\n";
+    let r = extract(&prometheus::parse(text).unwrap());
+    assert_eq!(gauge(&r, "under_replicated_partitions"), Some(3.0));
+    assert_eq!(gauge(&r, "active_controller_count"), Some(1.0));
+    assert_eq!(gauge(&r, "bytes_in_per_sec"), Some(2048.5));
+}
+
+#[test]
+fn redpanda_names_and_edge_cases() {
+    let series = prometheus::parse(fixture!("redpanda_v21.9.6_metrics_datadog-fixture.txt")).unwrap();
+    let r = extract(&series);
+    // Per-partition under-replicated replica counts: no partition has any.
+    assert_eq!(gauge(&r, "under_replicated_partitions"), Some(0.0));
+    assert_eq!(r.values.get("bytes_in_per_sec"), Some(&Raw::Counter(525.0)));
+    assert_eq!(r.values.get("bytes_out_per_sec"), Some(&Raw::Counter(6164.0)));
+    // Only internal namespaces have log sizes: no Kafka topic size, so unavailable.
+    assert!(r.log_sizes.is_empty());
+    assert_eq!(r.values.get("log_size_bytes"), None);
+    // Redpanda has no controller count in this version: unavailable, never 0.
+    assert_eq!(r.values.get("active_controller_count"), None);
+}
+
+#[test]
+fn exporters_without_broker_metrics_leave_everything_unavailable() {
+    for text in [
+        fixture!("kafka_exporter_v1.3.1_nexclipper.prom"),
+        fixture!("kminion_docs_metrics_sample.prom"),
+    ] {
+        let r = extract(&prometheus::parse(text).unwrap());
+        assert_eq!(r.values, BTreeMap::new(), "{:?}", r.values);
+    }
+}
+
+#[test]
+fn garbage_is_a_clear_error() {
+    let e = prometheus::parse("<html><body>login</body></html>\n").unwrap_err();
+    assert!(e.contains("not Prometheus text"), "{e}");
+    assert_eq!(prometheus::parse("").unwrap(), Vec::<Series>::new());
+}
+
+#[test]
+fn jolokia_answers_become_jmx_exporter_named_series() {
+    // Recorded from Jolokia 1.7.1's handler (tests/jolokia/sample-responses.txt), trimmed.
+    let bulk: serde_json::Value = serde_json::from_str(r#"[
+      {"request":{"mbean":"kafka.server:name=UnderReplicatedPartitions,type=ReplicaManager","attribute":"Value","type":"read"},"value":2,"status":200},
+      {"request":{"mbean":"kafka.server:name=BytesInPerSec,type=BrokerTopicMetrics","type":"read"},"value":{"RateUnit":"SECONDS","OneMinuteRate":1024.25,"EventType":"bytes","Count":123456,"FifteenMinuteRate":800.0,"FiveMinuteRate":900.0,"MeanRate":1000.5},"status":200},
+      {"request":{"mbean":"kafka.server:name=Missing,type=ReplicaManager","type":"read"},"error_type":"javax.management.InstanceNotFoundException","error":"javax.management.InstanceNotFoundException : kafka.server:type=ReplicaManager,name=Missing","status":404},
+      {"request":{"mbean":"kafka.log:name=Size,type=Log,*","type":"read"},"value":{"kafka.log:name=Size,partition=1,topic=orders,type=Log":{"Value":8192},"kafka.log:name=Size,partition=0,topic=orders,type=Log":{"Value":4096}},"status":200},
+      {"request":{"mbean":"kafka.controller:type=KafkaController,name=*","type":"read"},"error":"java.lang.SecurityException : denied","status":403}
+    ]"#).unwrap();
+    let (series, errors) = jolokia::parse(&bulk).unwrap();
+    // 404 = not registered = unavailable; other failures are reported.
+    assert_eq!(errors, vec!["kafka.controller:type=KafkaController,name=*: java.lang.SecurityException : denied"]);
+    let r = extract(&series);
+    assert_eq!(gauge(&r, "under_replicated_partitions"), Some(2.0));
+    assert_eq!(gauge(&r, "bytes_in_per_sec"), Some(1024.25));
+    assert_eq!(gauge(&r, "log_size_bytes"), Some(8192.0 + 4096.0));
+    assert_eq!(r.log_sizes.get(&("orders".to_string(), 0)), Some(&4096.0));
+    assert_eq!(r.values.get("active_controller_count"), None);
+    // One object instead of a bulk answer (e.g. a proxy's error page in JSON).
+    let e = jolokia::parse(&serde_json::json!({"status": 400, "error": "bad"})).unwrap_err();
+    assert!(e.contains("bad"), "{e}");
+}
+
+#[test]
+fn jolokia_request_reads_every_mapped_bean() {
+    let req = jolokia::request();
+    let beans: Vec<&str> = req.as_array().unwrap().iter().map(|r| r["mbean"].as_str().unwrap()).collect();
+    assert!(beans.contains(&"kafka.server:type=ReplicaManager,name=*"));
+    assert!(beans.iter().all(|b| b.starts_with("kafka.")));
+}
