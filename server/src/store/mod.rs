@@ -12,6 +12,7 @@ use sqlx::ConnectOptions;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Mutex;
 
+pub mod metrics;
 pub mod rollup;
 pub use rollup::{MaintenanceReport, Retention};
 
@@ -71,17 +72,18 @@ pub enum StoreError {
 type SeriesKey = (String, String, i32);
 
 #[derive(Default)]
-struct SeriesCache {
+pub(crate) struct SeriesCache {
     clusters: HashMap<String, i64>,
     partitions: HashMap<(i64, String, i32), i64>,
     groups: HashMap<(i64, SeriesKey), i64>,
+    metrics: HashMap<(i64, i32, String), i64>,
 }
 
 /// Rows per multi-row INSERT: 6 values a row stays well under SQLite's 32 766 variables.
 const ROWS_PER_STATEMENT: usize = 1000;
 
 /// The id of a cluster's row, inserted on first use.
-async fn cluster_id(
+pub(crate) async fn cluster_id(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     cache: &mut SeriesCache,
     cluster: &str,
@@ -106,7 +108,7 @@ async fn cluster_id(
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
-    cache: Arc<Mutex<SeriesCache>>,
+    pub(crate) cache: Arc<Mutex<SeriesCache>>,
 }
 
 impl Store {

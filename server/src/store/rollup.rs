@@ -41,6 +41,10 @@ struct Level {
     lag_select: &'static str,
     offset_from: &'static str,
     offset_to: &'static str,
+    metric_from: &'static str,
+    metric_to: &'static str,
+    /// Mean and max of a metric bucket from the source's columns.
+    metric_select: &'static str,
     bucket_ms: i64,
 }
 
@@ -53,6 +57,9 @@ const LEVELS: [Level; 2] = [
             "MAX(committed), MAX(lag), AVG(lag), MAX(lag_ms), MAX(COALESCE(lag_ms_lower_bound, 0))",
         offset_from: "offset_samples",
         offset_to: "offset_rollup_1m",
+        metric_from: "metric_samples",
+        metric_to: "metric_rollup_1m",
+        metric_select: "AVG(value), MAX(value)",
         bucket_ms: MINUTE_MS,
     },
     Level {
@@ -62,6 +69,9 @@ const LEVELS: [Level; 2] = [
         lag_select: "MAX(committed), MAX(lag_max), AVG(lag_avg), MAX(lag_ms_max), MAX(lower_bound)",
         offset_from: "offset_rollup_1m",
         offset_to: "offset_rollup_1h",
+        metric_from: "metric_rollup_1m",
+        metric_to: "metric_rollup_1h",
+        metric_select: "AVG(avg), MAX(max)",
         bucket_ms: HOUR_MS,
     },
 ];
@@ -93,11 +103,14 @@ impl Store {
             let start = match done {
                 Some(d) => d,
                 None => {
-                    let first: Option<i64> =
-                        sqlx::query(&format!("SELECT MIN(at_ms) FROM {}", level.lag_from))
-                            .fetch_one(self.pool())
-                            .await?
-                            .get(0);
+                    let first: Option<i64> = sqlx::query(&format!(
+                        "SELECT MIN(m) FROM (SELECT MIN(at_ms) AS m FROM {} \
+                         UNION ALL SELECT MIN(at_ms) FROM {})",
+                        level.lag_from, level.metric_from
+                    ))
+                    .fetch_one(self.pool())
+                    .await?
+                    .get(0);
                     match first {
                         Some(f) => f - f.rem_euclid(level.bucket_ms),
                         None => continue,
@@ -141,6 +154,19 @@ impl Store {
             .bind(end)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(&format!(
+                "INSERT OR REPLACE INTO {to} (series_id, at_ms, avg, max)
+                 SELECT series_id, at_ms - (at_ms % ?1), {sel} FROM {from}
+                 WHERE at_ms >= ?2 AND at_ms < ?3 GROUP BY series_id, at_ms - (at_ms % ?1)",
+                to = level.metric_to,
+                from = level.metric_from,
+                sel = level.metric_select,
+            ))
+            .bind(level.bucket_ms)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("INSERT OR REPLACE INTO rollup_state (name, done_until) VALUES (?, ?)")
                 .bind(level.name)
                 .bind(end)
@@ -172,6 +198,9 @@ impl Store {
             ("offset_rollup_1m", minute_cut),
             ("lag_rollup_1h", hour_cut),
             ("offset_rollup_1h", hour_cut),
+            ("metric_samples", raw_cut),
+            ("metric_rollup_1m", minute_cut),
+            ("metric_rollup_1h", hour_cut),
         ] {
             let n = sqlx::query(&format!(
                 "DELETE FROM {table} WHERE (series_id, at_ms) IN
@@ -192,6 +221,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    use crate::store::metrics::MetricQuery;
     use crate::store::{HistoryQuery, LagSample, OffsetSample};
 
     const DAY: i64 = 24 * HOUR_MS;
@@ -237,6 +269,12 @@ mod tests {
                         lag_ms_lower_bound: false,
                     }],
                 )
+                .await
+                .unwrap();
+            // Two brokers' bytes-in rates: broker 1 rising, broker 2 flat at 10.
+            let m = |v: f64| BTreeMap::from([("bytes_in_per_sec".to_string(), v)]);
+            store
+                .write_metrics("c", at, &BTreeMap::from([(1, m(i as f64)), (2, m(10.0))]))
                 .await
                 .unwrap();
             at += step;
@@ -319,5 +357,35 @@ mod tests {
             .await
             .unwrap();
         assert!(h[0].1.len() >= 287, "{}", h[0].1.len());
+
+        // Metrics follow the same retention and downsampling.
+        assert_eq!(count(&store, "metric_samples", true, now - DAY).await, 0);
+        assert_eq!(count(&store, "metric_rollup_1m", true, now - 7 * DAY).await, 0);
+        assert!(count(&store, "metric_rollup_1h", true, now - 8 * DAY).await >= 40);
+        let q = |broker: Option<i32>, step_ms: i64, from_ms: i64| MetricQuery {
+            broker,
+            metrics: vec!["bytes_in_per_sec".into()],
+            from_ms,
+            to_ms: now,
+            step_ms,
+        };
+        let b1 = store.metric_history("c", &q(Some(1), HOUR_MS, now - 9 * DAY)).await.unwrap();
+        let pts = &b1["bytes_in_per_sec"];
+        assert!(pts.len() >= 9 * 24 - 1, "{} points", pts.len());
+        assert!(pts.windows(2).all(|w| w[1].1 >= w[0].1), "not monotonic");
+        // A full hour of 12 samples rising by one: max − mean = 5.5.
+        assert_eq!(pts[1].2 - pts[1].1, 5.5, "{:?}", pts[1]);
+        // The cluster series is the sum over brokers.
+        let all = store.metric_history("c", &q(None, 5 * MINUTE_MS, now - HOUR_MS)).await.unwrap();
+        let one = store.metric_history("c", &q(Some(1), 5 * MINUTE_MS, now - HOUR_MS)).await.unwrap();
+        let (a, o) = (&all["bytes_in_per_sec"], &one["bytes_in_per_sec"]);
+        assert_eq!(a.len(), o.len());
+        assert!(a.iter().zip(o).all(|(a, o)| a.1 == o.1 + 10.0));
+        // An unknown metric has no series, not zeros.
+        let none = store
+            .metric_history("c", &MetricQuery { metrics: vec!["nope".into()], ..q(None, HOUR_MS, now - DAY) })
+            .await
+            .unwrap();
+        assert!(none.is_empty());
     }
 }
