@@ -89,6 +89,10 @@ pub struct ClusterSummary {
     pub data_age_seconds: Option<u64>,
     pub poll_interval_ms: u64,
     pub read_only: bool,
+    /// The health verdict and its problem counts (details at `…/health`).
+    pub health: HealthVerdict,
+    pub critical_problems: usize,
+    pub warning_problems: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,8 +128,10 @@ pub struct TopicSummary {
     pub offline_partitions: usize,
     /// Sum over partitions of `high_watermark − log_start_offset`; `null` when unknown.
     pub messages: Option<i64>,
-    /// Bytes on disk; `null` until a source for it (metrics or DescribeLogDirs) is configured.
+    /// Bytes on disk over all replicas; `null` when neither metrics nor DescribeLogDirs say.
     pub size_bytes: Option<u64>,
+    /// Where `size_bytes` comes from: `describe_log_dirs` or `metrics`.
+    pub size_source: Option<String>,
     /// Consumer groups with committed offsets on this topic.
     pub consumer_groups: usize,
 }

@@ -7,6 +7,7 @@
 //! connection on DescribeGroups, which must not cost the other stages), then topic configs
 //! when due. A failing stage is reported and retried with backoff; it never kills the loop.
 
+pub mod assess;
 pub mod snapshot;
 
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub struct Collector {
     last_store_ms: Option<u64>,
     configs_due: Option<Instant>,
     configs_known: usize,
+    /// Broker metrics endpoints; `None` when none is configured.
+    scraper: Option<crate::metrics::scrape::Scraper>,
 }
 
 /// A running collector: ask it to poll now, or stop it.
@@ -94,6 +97,8 @@ impl Collector {
         tx: watch::Sender<Arc<ClusterSnapshot>>,
         events: broadcast::Sender<SnapshotEvent>,
     ) -> Collector {
+        let cfg_metrics = cfg.metrics.clone();
+        let request_timeout = cfg.request_timeout;
         Collector {
             trails: Trails::new(cfg.status_window),
             seeded: false,
@@ -106,6 +111,8 @@ impl Collector {
             describe_backoff: StageBackoff::default(),
             configs_due: None,
             configs_known: 0,
+            scraper: (!cfg_metrics.is_empty())
+                .then(|| crate::metrics::scrape::Scraper::new(cfg_metrics, request_timeout)),
         }
     }
 
@@ -178,7 +185,17 @@ impl Collector {
         }
         let started = Instant::now();
         let prev = self.tx.borrow().clone();
-        let result = self.read_cluster().await;
+        // Metrics endpoints are read while Kafka answers; brokers are matched afterwards.
+        let mut scraper = self.scraper.take();
+        let scrape_at = now_ms();
+        let scrape = async {
+            match scraper.as_mut() {
+                Some(s) => Some(s.scrape(scrape_at).await),
+                None => None,
+            }
+        };
+        let (result, fetched) = tokio::join!(self.read_cluster(), scrape);
+        self.scraper = scraper;
         self.client.serve_callbacks();
         let at = now_ms();
         let took = started.elapsed().as_millis() as u64;
@@ -198,6 +215,12 @@ impl Collector {
                 snapshot::unreachable(&prev, e, at, took)
             }
         };
+        let mut next = next;
+        let extras = assess::Extras {
+            scraped: fetched.map(|f| f.resolve(&next.brokers)),
+            log_dirs: None,
+        };
+        assess::attach(&mut next, extras, at);
         let next = Arc::new(next);
         self.tx.send_replace(next.clone());
         let _ = self.events.send(SnapshotEvent {
@@ -205,6 +228,15 @@ impl Collector {
             version: next.version,
             status: next.status,
         });
+        if !next.broker_metrics.is_empty() {
+            if let Err(e) = self
+                .store
+                .write_metrics(&next.name, at, &next.broker_metrics)
+                .await
+            {
+                tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot record metrics");
+            }
+        }
         if next.last_poll_error.is_none() {
             let t = Instant::now();
             self.record(&next, at).await;

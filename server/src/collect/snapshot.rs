@@ -73,6 +73,21 @@ pub struct ClusterSnapshot {
     pub stage_error_counts: BTreeMap<String, u64>,
     /// When the last successful poll finished.
     pub last_success_ms: Option<i64>,
+    /// The health assessment of this snapshot (see `collect::assess`).
+    pub health: api::ClusterHealth,
+    /// When each current problem was first seen.
+    pub health_since: HashMap<String, i64>,
+    /// Known broker metrics from the last scrape (a missing key is unavailable).
+    pub broker_metrics: BTreeMap<i32, BTreeMap<String, f64>>,
+    pub metrics_endpoints: Vec<api::MetricsEndpoint>,
+    /// Log bytes per (topic, partition) per broker, from metrics.
+    pub log_sizes: BTreeMap<i32, BTreeMap<(String, i32), f64>>,
+    /// Log directories per broker, from DescribeLogDirs.
+    pub log_dirs: BTreeMap<i32, Vec<api::LogDir>>,
+    /// Why DescribeLogDirs gave nothing (not supported, TLS listener, …).
+    pub log_dirs_error: Option<String>,
+    /// Bytes per topic over all replicas, from DescribeLogDirs.
+    pub topic_dir_sizes: BTreeMap<String, u64>,
 }
 
 impl ClusterSnapshot {
@@ -104,6 +119,14 @@ impl ClusterSnapshot {
             clamped_lags: 0,
             stage_error_counts: BTreeMap::new(),
             last_success_ms: None,
+            health: crate::health::unknown(name),
+            health_since: HashMap::new(),
+            broker_metrics: BTreeMap::new(),
+            metrics_endpoints: Vec::new(),
+            log_sizes: BTreeMap::new(),
+            log_dirs: BTreeMap::new(),
+            log_dirs_error: None,
+            topic_dir_sizes: BTreeMap::new(),
         }
     }
 
@@ -262,6 +285,7 @@ pub fn build(
             offline_partitions: parts.iter().filter(|p| p.offline).count(),
             messages: if parts.is_empty() { Some(0) } else { messages },
             size_bytes: None,
+            size_source: None,
             consumer_groups: 0,
         };
         topics.insert(
@@ -664,6 +688,14 @@ pub fn build(
         topics,
         groups,
         clamped_lags: prev.clamped_lags + clamped,
+        health: prev.health.clone(),
+        health_since: prev.health_since.clone(),
+        broker_metrics: prev.broker_metrics.clone(),
+        metrics_endpoints: prev.metrics_endpoints.clone(),
+        log_sizes: prev.log_sizes.clone(),
+        log_dirs: prev.log_dirs.clone(),
+        log_dirs_error: prev.log_dirs_error.clone(),
+        topic_dir_sizes: prev.topic_dir_sizes.clone(),
     }
 }
 

@@ -323,6 +323,25 @@ pub fn assess(input: &Input) -> Assessment {
     }
 }
 
+/// The assessment before the first poll.
+pub fn unknown(cluster: &str) -> ClusterHealth {
+    ClusterHealth {
+        cluster: cluster.to_string(),
+        verdict: HealthVerdict::Unknown,
+        summary: "not read yet".to_string(),
+        counts: ReplicationCounts::default(),
+        brokers_up: 0,
+        brokers_down: 0,
+        controller_id: None,
+        active_controller_count: None,
+        problems: Vec::new(),
+        topics: Vec::new(),
+        brokers: Vec::new(),
+        metrics_endpoints: Vec::new(),
+        data_at: None,
+    }
+}
+
 fn add(total: &mut ReplicationCounts, c: &ReplicationCounts) {
     total.under_replicated += c.under_replicated;
     total.under_min_isr += c.under_min_isr;

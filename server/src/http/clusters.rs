@@ -53,6 +53,19 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
         data_age_seconds: s.data_at_ms.map(|d| ((now - d).max(0) / 1000) as u64),
         poll_interval_ms: s.poll_interval.as_millis() as u64,
         read_only: s.read_only,
+        health: s.health.verdict,
+        critical_problems: s
+            .health
+            .problems
+            .iter()
+            .filter(|p| p.severity == kafscope_api::Severity::Critical)
+            .count(),
+        warning_problems: s
+            .health
+            .problems
+            .iter()
+            .filter(|p| p.severity == kafscope_api::Severity::Warning)
+            .count(),
     }
 }
 

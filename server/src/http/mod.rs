@@ -2,6 +2,7 @@
 //! stack (trace span per request, panic → JSON 500, timeouts, compression).
 
 pub mod assets;
+mod cluster_health;
 mod clusters;
 pub mod error;
 mod events;
@@ -53,6 +54,7 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         .merge(topics::router())
         .merge(groups::router())
         .merge(history::router())
+        .merge(cluster_health::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

@@ -46,8 +46,9 @@ impl Scraper {
         self.sources.is_empty()
     }
 
-    /// Scrape every endpoint concurrently. `brokers` resolves endpoints without a `broker`.
-    pub async fn scrape(&mut self, brokers: &[Broker], now_ms: i64) -> Scraped {
+    /// Scrape every endpoint concurrently; brokers are matched afterwards with
+    /// [`Fetched::resolve`], once the poll's metadata is known.
+    pub async fn scrape(&mut self, now_ms: i64) -> Fetched {
         let reads = self.sources.iter().map(|s| {
             let client = self.client.clone();
             async move {
@@ -57,22 +58,24 @@ impl Scraper {
             }
         });
         let results = futures::future::join_all(reads).await;
-        let mut out = Scraped::default();
+        let mut out = Fetched::default();
         for (i, (result, duration_ms)) in results.into_iter().enumerate() {
             let source = &self.sources[i];
-            let broker = source.broker.or_else(|| broker_of(&source.url, brokers));
             let mut endpoint = MetricsEndpoint {
                 url: source.display_url(),
                 kind: source.kind.as_str().to_string(),
-                broker,
+                broker: source.broker,
                 last_scrape_at: Some(crate::http::state::rfc3339(now_ms)),
                 duration_ms: Some(duration_ms),
                 error: None,
                 samples: 0,
                 metrics_found: 0,
             };
-            match result {
-                Err(e) => endpoint.error = Some(e),
+            let got = match result {
+                Err(e) => {
+                    endpoint.error = Some(e);
+                    None
+                }
                 Ok((series, partial)) => {
                     let reading = mapping::extract(&series);
                     let prev = self.prev[i].as_ref().map(|(r, at)| (r, *at));
@@ -82,25 +85,48 @@ impl Scraper {
                     if !partial.is_empty() {
                         endpoint.error = Some(format!("some reads failed: {}", partial.join("; ")));
                     }
-                    match broker {
-                        Some(b) => {
-                            out.brokers.entry(b).or_default().extend(values);
-                            if !reading.log_sizes.is_empty() {
-                                out.log_sizes
-                                    .entry(b)
-                                    .or_default()
-                                    .extend(reading.log_sizes.clone());
-                            }
-                        }
-                        None => {
-                            endpoint.error = Some(
-                                "read, but no broker has this URL's host: set `broker` for this \
-                                 endpoint"
-                                    .to_string(),
-                            )
+                    let sizes = reading.log_sizes.clone();
+                    self.prev[i] = Some((reading, now_ms));
+                    Some((values, sizes))
+                }
+            };
+            out.items.push((endpoint, source.url.clone(), got));
+        }
+        out
+    }
+}
+
+type Values = BTreeMap<String, f64>;
+type LogSizes = BTreeMap<(String, i32), f64>;
+
+/// Scrape results not yet matched to brokers.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    items: Vec<(MetricsEndpoint, String, Option<(Values, LogSizes)>)>,
+}
+
+impl Fetched {
+    /// Match each endpoint to its broker (configured, or by the URL's host).
+    pub fn resolve(self, brokers: &[Broker]) -> Scraped {
+        let mut out = Scraped::default();
+        for (mut endpoint, url, got) in self.items {
+            let broker = endpoint.broker.or_else(|| broker_of(&url, brokers));
+            endpoint.broker = broker;
+            if let Some((values, sizes)) = got {
+                match broker {
+                    Some(b) => {
+                        out.brokers.entry(b).or_default().extend(values);
+                        if !sizes.is_empty() {
+                            out.log_sizes.entry(b).or_default().extend(sizes);
                         }
                     }
-                    self.prev[i] = Some((reading, now_ms));
+                    None => {
+                        endpoint.error = Some(
+                            "read, but no broker has this URL's host: set `broker` for this \
+                             endpoint"
+                                .to_string(),
+                        )
+                    }
                 }
             }
             out.endpoints.push(endpoint);

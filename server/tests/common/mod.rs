@@ -26,8 +26,13 @@ pub struct TestApp {
 impl TestApp {
     /// One cluster named `test` at `bootstrap`, polled every `poll`.
     pub async fn start(bootstrap: &str, poll: &str) -> TestApp {
+        Self::start_with(bootstrap, poll, |_| {}).await
+    }
+
+    /// Like [`TestApp::start`], with flags changed by `adjust` (e.g. `metrics_url`).
+    pub async fn start_with(bootstrap: &str, poll: &str, adjust: impl FnOnce(&mut Cli)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let cli = Cli {
+        let mut cli = Cli {
             bootstrap_servers: Some(bootstrap.to_string()),
             cluster_name: "test".into(),
             poll_interval: Some(poll.to_string()),
@@ -39,6 +44,7 @@ impl TestApp {
             web_dir: Some(dir.path().join("no-web")),
             ..Default::default()
         };
+        adjust(&mut cli);
         let config = Config::load(&cli, &[]).unwrap();
         Self::with_config(config, dir).await
     }
