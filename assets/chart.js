@@ -1,11 +1,24 @@
 // Glue between the WASM app and uPlot (a maintained charting library, vendored from npm by
 // scripts/build-web.sh). The app passes a JSON spec; this draws or redraws the chart in `el`.
-// Spec: {unit: "messages"|"seconds", x: [unix seconds], series: [{label, values: [number|null]}]}
+// Spec: {unit: "messages"|"seconds"|"count"|"ratio"|"bytes"|"bytes_per_second"|"per_second", x: [unix seconds], series: [{label, values: [number|null]}]}
 (function () {
   const palette = ["#2457c5", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
 
+  function fmtBytes(v) {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    if (i === 0) return Number.isInteger(v) ? `${v} B` : `${v.toFixed(1)} B`;
+    return `${v.toFixed(1)} ${units[i]}`;
+  }
+
   function fmtValue(unit, v) {
     if (v == null) return "—";
+    if (unit === "bytes") return fmtBytes(v);
+    if (unit === "bytes_per_second") return `${fmtBytes(v)}/s`;
+    if (unit === "per_second") return `${v.toFixed(1)}/s`;
+    if (unit === "ratio") return `${Math.round(v * 100)} %`;
+    if (unit === "count" && !Number.isInteger(v)) return v.toFixed(1);
     if (unit === "seconds") {
       if (v < 90) return `${Math.round(v)} s`;
       if (v < 5400) return `${Math.round(v / 60)} min`;

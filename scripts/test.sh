@@ -3,7 +3,8 @@
 # every test: Rust unit and integration tests against a real tansu broker, then Playwright
 # in Debian's Chromium against the real server.
 source "$(dirname "$0")/lib.sh"
-ensure_debs build-essential pkg-config libssl-dev python3 chromium
+# openjdk + libjolokia-core-java: a test JVM serving real Jolokia answers (tests/jolokia/).
+ensure_debs build-essential pkg-config libssl-dev python3 chromium openjdk-17-jdk-headless libjolokia-core-java
 ensure_node
 ensure_tansu
 ensure_rust_targets

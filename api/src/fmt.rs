@@ -83,6 +83,38 @@ pub fn time(rfc3339: &str) -> String {
     format!("{s} UTC")
 }
 
+/// `3145728` → `3.0 MiB`.
+pub fn bytes(n: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n;
+    let mut i = 0;
+    while v.abs() >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{} B", v.round() as i64)
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+/// A metric value for people, by its unit (`count`, `ratio`, `bytes`, `bytes_per_second`,
+/// `per_second`); `unavailable` when there is none — never 0.
+pub fn metric(v: Option<f64>, unit: &str) -> String {
+    let Some(v) = v else {
+        return "unavailable".to_string();
+    };
+    match unit {
+        "ratio" => format!("{:.0} %", v * 100.0),
+        "bytes" => bytes(v),
+        "bytes_per_second" => format!("{}/s", bytes(v)),
+        "per_second" => format!("{v:.1}/s"),
+        _ if v.fract() == 0.0 && v.abs() < 1e15 => num(v as i64),
+        _ => format!("{v:.2}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -102,6 +134,12 @@ mod tests {
         assert_eq!(super::per_sec(Some(3.25)), "3.2/s");
         assert_eq!(super::span_ms(45_000), "45 s");
         assert_eq!(super::plural(1, "partition"), "1 partition");
+        assert_eq!(super::bytes(3_145_728.0), "3.0 MiB");
+        assert_eq!(super::bytes(512.0), "512 B");
+        assert_eq!(super::metric(None, "count"), "unavailable");
+        assert_eq!(super::metric(Some(0.0), "count"), "0");
+        assert_eq!(super::metric(Some(0.75), "ratio"), "75 %");
+        assert_eq!(super::metric(Some(2048.0), "bytes_per_second"), "2.0 KiB/s");
         assert_eq!(super::plural(1200, "partition"), "1,200 partitions");
         assert_eq!(
             super::time("2026-11-21T14:02:07.123Z"),

@@ -37,7 +37,7 @@ pub enum ClusterStatus {
     /// Reachable, every broker up, every partition led and fully replicated.
     Ok,
     /// Reachable, but a broker is down, a partition is offline or under-replicated,
-    /// or no controller is known.
+    /// or the health assessment found another problem (see `…/health`).
     Degraded,
     /// The last poll could not reach the cluster; the data shown is the last good data.
     Unreachable,

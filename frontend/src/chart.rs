@@ -19,6 +19,13 @@ extern "C" {
     fn kafscope_spark(el: &web_sys::HtmlElement, values: &str) -> Result<JsValue, JsValue>;
 }
 
+/// Draw (or redraw) a chart from a JSON spec into `div`.
+pub fn draw_chart(div: &web_sys::HtmlElement, spec: &str) -> Result<(), String> {
+    kafscope_chart(div, spec)
+        .map(|_| ())
+        .map_err(|e| format!("the chart could not be drawn: {e:?}"))
+}
+
 /// A small trend line of a group's recent total lag.
 #[component]
 pub fn Sparkline(values: Vec<i64>) -> impl IntoView {
@@ -117,8 +124,8 @@ pub fn LagChart(cluster: Signal<String>, group: Signal<String>) -> impl IntoView
             div.set_text_content(Some("No samples in this range yet."));
             return;
         }
-        if let Err(e) = kafscope_chart(&div, &chart_spec(&h, seconds.get())) {
-            chart_error.set(Some(format!("the chart could not be drawn: {e:?}")));
+        if let Err(e) = draw_chart(&div, &chart_spec(&h, seconds.get())) {
+            chart_error.set(Some(e));
         }
     });
     let set = move |key: &'static str, value: String| {

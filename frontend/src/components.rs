@@ -298,6 +298,7 @@ pub fn ClusterHeader(cluster: Signal<String>, active: &'static str) -> impl Into
                 }}
             </h1>
             <nav class="tabs" aria-label="Cluster sections">
+                {tab("health", "Health")}
                 {tab("brokers", "Brokers")}
                 {tab("topics", "Topics")}
                 {tab("consumer-groups", "Consumer groups")}
@@ -338,4 +339,43 @@ fn banner(s: &ClusterSummary) -> impl IntoView {
         }
     });
     view! { {unreachable}{partial} }
+}
+
+/// In the top navigation: each cluster's health verdict with its problem counts, linking to
+/// its health page.
+#[component]
+pub fn HealthBadges() -> impl IntoView {
+    let clusters = use_api::<kafscope_api::Page<ClusterSummary>>(|| "/clusters?limit=100".to_string());
+    move || match clusters.get() {
+        Load::Ready(page) => page
+            .items
+            .into_iter()
+            .map(|c| {
+                let (class, text) = match c.health {
+                    kafscope_api::HealthVerdict::Healthy => ("badge ok", "healthy".to_string()),
+                    kafscope_api::HealthVerdict::Unknown => ("badge muted", "unknown".to_string()),
+                    _ => {
+                        let mut parts = Vec::new();
+                        if c.critical_problems > 0 {
+                            parts.push(format!("{} critical", c.critical_problems));
+                        }
+                        if c.warning_problems > 0 {
+                            parts.push(format!("{} warning", c.warning_problems));
+                        }
+                        let class = if c.critical_problems > 0 { "badge crit" } else { "badge warn" };
+                        (class, parts.join(", "))
+                    }
+                };
+                let link = href(&format!("/clusters/{}/health", enc(&c.name)));
+                view! {
+                    <a class="nav-health" href=link data-testid=format!("nav-health-{}", c.name)
+                        title=format!("{}: {}", c.name, text)>
+                        {c.name.clone()}" "<span class=class>{text.clone()}</span>
+                    </a>
+                }
+            })
+            .collect_view()
+            .into_any(),
+        _ => ().into_any(),
+    }
 }

@@ -4,6 +4,7 @@
 mod api;
 mod chart;
 mod components;
+mod metric_chart;
 mod pages;
 
 use leptos::prelude::*;
@@ -20,11 +21,14 @@ fn App() -> impl IntoView {
         <Router base=base()>
             <nav class="top" aria-label="Main">
                 <a class="brand" href=href("/")>"Kafscope"</a>
+                <components::HealthBadges/>
             </nav>
             <main>
                 <Routes fallback=|| view! { <p class="state error" data-testid="not-found">"This page does not exist."</p> }>
                     <Route path=path!("/") view=pages::overview::Overview/>
+                    <Route path=path!("/clusters/:cluster/health") view=pages::health::Health/>
                     <Route path=path!("/clusters/:cluster/brokers") view=pages::brokers::Brokers/>
+                    <Route path=path!("/clusters/:cluster/brokers/:broker") view=pages::broker::BrokerPage/>
                     <Route path=path!("/clusters/:cluster/topics") view=pages::topics::Topics/>
                     <Route path=path!("/clusters/:cluster/topics/:topic") view=pages::topic::Topic/>
                     <Route path=path!("/clusters/:cluster/consumer-groups") view=pages::groups::Groups/>

@@ -4,7 +4,7 @@ use kafscope_api::{Broker, BrokerStatus, Page};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{enc, use_api};
+use crate::api::{enc, href, use_api};
 use crate::components::{show, ClusterHeader, Empty};
 use kafscope_api::fmt as format;
 
@@ -17,10 +17,11 @@ pub fn Brokers() -> impl IntoView {
     });
     view! {
         <ClusterHeader cluster active="brokers"/>
-        {show(brokers, |page: Page<Broker>| {
+        {show(brokers, move |page: Page<Broker>| {
             if page.items.is_empty() {
                 return view! { <Empty message="The cluster reported no brokers.".to_string()/> }.into_any();
             }
+            let c = cluster.get_untracked();
             let rows = page.items.into_iter().map(|b| {
                 let (class, text) = match b.status {
                     BrokerStatus::Up => ("badge ok", "up"),
@@ -28,7 +29,7 @@ pub fn Brokers() -> impl IntoView {
                 };
                 view! {
                     <tr data-testid=format!("broker-row-{}", b.id)>
-                        <td class="num">{b.id}</td>
+                        <td class="num"><a href=href(&format!("/clusters/{}/brokers/{}", enc(&c), b.id)) data-testid="broker-link">{b.id}</a></td>
                         <td>{b.host.clone().unwrap_or_else(|| "unknown".into())}</td>
                         <td class="num">{b.port.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</td>
                         <td>{b.rack.clone().unwrap_or_else(|| "—".into())}</td>

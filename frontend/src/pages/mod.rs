@@ -1,8 +1,10 @@
 //! One module per screen.
 
+pub mod broker;
 pub mod brokers;
 pub mod group;
 pub mod groups;
+pub mod health;
 pub mod overview;
 pub mod topic;
 pub mod topics;

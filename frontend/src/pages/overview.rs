@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::{enc, href, use_api};
 use crate::components::{show, ClusterBadge, Empty};
+use crate::pages::health::verdict_badge;
 use kafscope_api::fmt as format;
 
 #[component]
@@ -21,7 +22,7 @@ pub fn Overview() -> impl IntoView {
                 view! {
                     <table class="grid" data-testid="clusters-table">
                         <thead><tr>
-                            <th>"Cluster"</th><th>"Status"</th><th class="num">"Brokers"</th>
+                            <th>"Cluster"</th><th>"Status"</th><th>"Health"</th><th class="num">"Brokers"</th>
                             <th class="num">"Topics"</th><th class="num">"Partitions"</th>
                             <th class="num">"Under-replicated"</th><th class="num">"Offline"</th>
                             <th class="num">"Consumer groups"</th><th class="num">"Total lag"</th>
@@ -40,6 +41,13 @@ fn row(c: ClusterSummary) -> impl IntoView {
     let topics = href(&format!("/clusters/{}/topics", enc(&name)));
     let brokers_link = href(&format!("/clusters/{}/brokers", enc(&name)));
     let groups_link = href(&format!("/clusters/{}/consumer-groups", enc(&name)));
+    let health_link = href(&format!("/clusters/{}/health", enc(&name)));
+    let health_text = match (c.critical_problems, c.warning_problems) {
+        (0, 0) => verdict_badge(c.health).1.to_string(),
+        (0, w) => format::plural(w, "warning"),
+        (n, 0) => format!("{n} critical"),
+        (n, w) => format!("{n} critical, {}", format::plural(w, "warning")),
+    };
     let brokers = if c.brokers_down > 0 {
         format!("{} ({} down)", c.brokers, c.brokers_down)
     } else {
@@ -58,6 +66,9 @@ fn row(c: ClusterSummary) -> impl IntoView {
         <tr data-testid=format!("cluster-row-{name}")>
             <td><a href=topics.clone()>{name.clone()}</a><div class="sub">{c.bootstrap_servers.clone()}</div></td>
             <td><ClusterBadge status=c.status/></td>
+            <td><a href=health_link data-testid="health-link">
+                <span class=verdict_badge(c.health).0>{health_text}</span>
+            </a></td>
             <td class="num"><a href=brokers_link data-testid="brokers-count">{brokers}</a></td>
             <td class="num"><a href=topics data-testid="topics-count">{format::count(c.topics)}</a></td>
             <td class="num">{format::count(c.partitions)}</td>

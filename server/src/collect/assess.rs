@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use kafscope_api::ClusterStatus;
+use kafscope_api::{ClusterStatus, HealthVerdict};
 
 use super::ClusterSnapshot;
 use crate::health::{self, Input, TopicInput};
@@ -77,6 +77,14 @@ pub fn attach(snap: &mut ClusterSnapshot, extras: Extras, now_ms: i64) {
     };
     snap.health = assessment.health;
     snap.health_since = assessment.since;
+    if snap.status == ClusterStatus::Ok
+        && matches!(
+            snap.health.verdict,
+            HealthVerdict::Critical | HealthVerdict::Warning
+        )
+    {
+        snap.status = ClusterStatus::Degraded;
+    }
 }
 
 /// Topic bytes on disk over all replicas: from DescribeLogDirs when read, else from metrics.

@@ -502,6 +502,15 @@ fn value(v: f64) -> String {
     }
 }
 
+/// `1 partition`, `2 partitions`, `2.5 partitions`.
+fn counted(v: f64, noun: &str) -> String {
+    if v == 1.0 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", value(v))
+    }
+}
+
 fn verb(n: usize) -> &'static str {
     if n == 1 {
         "is"
@@ -547,9 +556,8 @@ fn metric_problems(input: &Input, live: &BTreeSet<i32>, problems: &mut Vec<Probl
                 "metrics_under_replicated",
                 Severity::Warning,
                 format!(
-                    "Broker {b} reports {} under-replicated partitions it leads \
-                     (UnderReplicatedPartitions)",
-                    value(v)
+                    "Broker {b} reports {} it leads (UnderReplicatedPartitions)",
+                    counted(v, "under-replicated partition")
                 ),
                 None,
                 &[],
@@ -562,9 +570,8 @@ fn metric_problems(input: &Input, live: &BTreeSet<i32>, problems: &mut Vec<Probl
                 "metrics_offline_partitions",
                 Severity::Critical,
                 format!(
-                    "The controller (broker {b}) counts {} offline partitions \
-                     (OfflinePartitionsCount)",
-                    value(v)
+                    "The controller (broker {b}) counts {} (OfflinePartitionsCount)",
+                    counted(v, "offline partition")
                 ),
                 None,
                 &[],
@@ -577,9 +584,9 @@ fn metric_problems(input: &Input, live: &BTreeSet<i32>, problems: &mut Vec<Probl
                 "metrics_under_min_isr",
                 Severity::Critical,
                 format!(
-                    "Broker {b} reports {} partitions under min.insync.replicas \
+                    "Broker {b} reports {} under min.insync.replicas \
                      (UnderMinIsrPartitionCount)",
-                    value(v)
+                    counted(v, "partition")
                 ),
                 None,
                 &[],

@@ -24,11 +24,13 @@ impl Listable for TopicSummary {
         "under_replicated_partitions",
         "offline_partitions",
         "messages",
+        "size_bytes",
         "consumer_groups",
     ];
     fn sort_key(&self, field: &str) -> SortKey {
         match field {
             "partitions" => num(Some(self.partitions as f64)),
+            "size_bytes" => num(self.size_bytes.map(|b| b as f64)),
             "replication_factor" => num(Some(self.replication_factor as f64)),
             "under_replicated_partitions" => num(Some(self.under_replicated_partitions as f64)),
             "offline_partitions" => num(Some(self.offline_partitions as f64)),

@@ -73,10 +73,9 @@ const fn per_partition(name: &'static str, kind: Kind) -> Source {
     }
 }
 
+/// A known metric (its label and unit are in `kafscope_api::KNOWN_METRICS`) and its sources.
 pub struct Metric {
     pub key: &'static str,
-    pub label: &'static str,
-    pub unit: &'static str,
     /// Tried in order; the first with any matching series wins.
     pub sources: &'static [Source],
 }
@@ -86,8 +85,6 @@ use Kind::*;
 pub const METRICS: &[Metric] = &[
     Metric {
         key: "under_replicated_partitions",
-        label: "Under-replicated partitions (led here)",
-        unit: "count",
         sources: &[
             src("kafka_server_replicamanager_underreplicatedpartitions", None, Sum),
             src("kafka_server_replicamanager_value", Some("UnderReplicatedPartitions"), Sum),
@@ -97,8 +94,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "offline_partitions",
-        label: "Offline partitions (controller)",
-        unit: "count",
         sources: &[
             src("kafka_controller_kafkacontroller_offlinepartitionscount", None, Sum),
             src("kafka_controller_kafkacontroller_value", Some("OfflinePartitionsCount"), Sum),
@@ -107,8 +102,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "active_controller_count",
-        label: "Active controller",
-        unit: "count",
         sources: &[
             src("kafka_controller_kafkacontroller_activecontrollercount", None, Sum),
             src("kafka_controller_kafkacontroller_value", Some("ActiveControllerCount"), Sum),
@@ -116,8 +109,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "under_min_isr_partitions",
-        label: "Under min ISR partitions",
-        unit: "count",
         sources: &[
             src("kafka_server_replicamanager_underminisrpartitioncount", None, Sum),
             src("kafka_server_replicamanager_value", Some("UnderMinIsrPartitionCount"), Sum),
@@ -125,8 +116,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "at_min_isr_partitions",
-        label: "At min ISR partitions",
-        unit: "count",
         sources: &[
             src("kafka_server_replicamanager_atminisrpartitioncount", None, Sum),
             src("kafka_server_replicamanager_value", Some("AtMinIsrPartitionCount"), Sum),
@@ -134,8 +123,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "partition_count",
-        label: "Partitions (replicas here)",
-        unit: "count",
         sources: &[
             src("kafka_server_replicamanager_partitioncount", None, Sum),
             src("kafka_server_replicamanager_value", Some("PartitionCount"), Sum),
@@ -143,8 +130,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "leader_count",
-        label: "Partitions led",
-        unit: "count",
         sources: &[
             src("kafka_server_replicamanager_leadercount", None, Sum),
             src("kafka_server_replicamanager_value", Some("LeaderCount"), Sum),
@@ -152,8 +137,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "request_handler_idle_ratio",
-        label: "Request handler idle",
-        unit: "ratio",
         sources: &[
             src("kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent", None, Mean),
             src("kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent", None, Mean),
@@ -171,8 +154,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "network_processor_idle_ratio",
-        label: "Network processor idle",
-        unit: "ratio",
         sources: &[
             src("kafka_network_socketserver_networkprocessoravgidlepercent", None, Mean),
             src("kafka_network_socketserver_networkprocessoravgidle_percent", None, Mean),
@@ -181,8 +162,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "bytes_in_per_sec",
-        label: "Bytes in",
-        unit: "bytes_per_second",
         sources: &[
             src("kafka_server_brokertopicmetrics_bytesin_total", None, Counter),
             src("kafka_server_brokertopicmetrics_oneminuterate", Some("BytesInPerSec"), Sum),
@@ -192,8 +171,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "bytes_out_per_sec",
-        label: "Bytes out",
-        unit: "bytes_per_second",
         sources: &[
             src("kafka_server_brokertopicmetrics_bytesout_total", None, Counter),
             src("kafka_server_brokertopicmetrics_oneminuterate", Some("BytesOutPerSec"), Sum),
@@ -203,8 +180,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "messages_in_per_sec",
-        label: "Messages in",
-        unit: "per_second",
         sources: &[
             src("kafka_server_brokertopicmetrics_messagesin_total", None, Counter),
             src("kafka_server_brokertopicmetrics_oneminuterate", Some("MessagesInPerSec"), Sum),
@@ -214,8 +189,6 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "request_queue_size",
-        label: "Request queue",
-        unit: "count",
         sources: &[
             src("kafka_network_requestchannel_requestqueuesize", None, Sum),
             src("kafka_network_requestchannel_value", Some("RequestQueueSize"), Sum),
@@ -223,21 +196,15 @@ pub const METRICS: &[Metric] = &[
     },
     Metric {
         key: "log_size_bytes",
-        label: "Log size on this broker",
-        unit: "bytes",
         // Filled from the per-partition sizes below, not from a source of its own.
         sources: &[],
     },
     Metric {
         key: "disk_free_bytes",
-        label: "Disk free",
-        unit: "bytes",
         sources: &[src("redpanda_storage_disk_free_bytes", None, Sum)],
     },
     Metric {
         key: "disk_total_bytes",
-        label: "Disk size",
-        unit: "bytes",
         sources: &[src("redpanda_storage_disk_total_bytes", None, Sum)],
     },
 ];
@@ -250,14 +217,7 @@ const LOG_SIZE: &[(&str, Option<&str>)] = &[
 ];
 
 pub fn metric_info() -> Vec<MetricInfo> {
-    METRICS
-        .iter()
-        .map(|m| MetricInfo {
-            key: m.key.to_string(),
-            label: m.label.to_string(),
-            unit: m.unit.to_string(),
-        })
-        .collect()
+    kafscope_api::known_metrics()
 }
 
 /// A value read from one scrape: a gauge now, or a counter to be turned into a rate.

@@ -167,3 +167,10 @@ fn jolokia_request_reads_every_mapped_bean() {
     assert!(beans.contains(&"kafka.server:type=ReplicaManager,name=*"));
     assert!(beans.iter().all(|b| b.starts_with("kafka.")));
 }
+
+#[test]
+fn every_mapped_metric_has_a_label_and_unit_and_no_more() {
+    let mapped: Vec<&str> = super::mapping::METRICS.iter().map(|m| m.key).collect();
+    let known: Vec<&str> = kafscope_api::KNOWN_METRICS.iter().map(|(k, _, _)| *k).collect();
+    assert_eq!(mapped, known);
+}

@@ -1,0 +1,256 @@
+//! `/clusters/:cluster/health`: "is my cluster healthy?" at a glance — the verdict, every
+//! problem as a sentence with its severity, since when, and links to what it concerns.
+
+use kafscope_api::{
+    BrokerHealth, ClusterHealth, HealthVerdict, MetricsEndpoint, Problem, ReplicationCounts,
+    Severity, TopicHealth,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{enc, href, use_api};
+use crate::components::{show, ClusterHeader};
+use crate::metric_chart::MetricChart;
+use kafscope_api::known_metrics;
+use kafscope_api::fmt as format;
+
+pub fn verdict_badge(v: HealthVerdict) -> (&'static str, &'static str) {
+    match v {
+        HealthVerdict::Healthy => ("badge ok", "healthy"),
+        HealthVerdict::Warning => ("badge warn", "warning"),
+        HealthVerdict::Critical => ("badge crit", "critical"),
+        HealthVerdict::Unknown => ("badge muted", "unknown"),
+    }
+}
+
+pub fn severity_badge(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "badge crit",
+        Severity::Warning => "badge warn",
+        Severity::Info => "badge muted",
+    }
+}
+
+#[component]
+pub fn Health() -> impl IntoView {
+    let params = use_params_map();
+    let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
+    let health = use_api::<ClusterHealth>(move || format!("/clusters/{}/health", enc(&cluster.get())));
+    view! {
+        <ClusterHeader cluster active="health"/>
+        {show(health, move |h: ClusterHealth| page(cluster.get_untracked(), h))}
+        <MetricChart cluster broker=None title="Throughput (all brokers)"
+            metrics=&["bytes_in_per_sec", "bytes_out_per_sec"] unit="bytes_per_second"
+            labels=known_metrics() testid="chart-throughput"/>
+        <MetricChart cluster broker=None title="Under-replicated partitions (brokers' own count)"
+            metrics=&["under_replicated_partitions", "under_min_isr_partitions"] unit="count"
+            labels=known_metrics() testid="chart-urp"/>
+    }
+}
+
+fn page(cluster: String, h: ClusterHealth) -> impl IntoView {
+    let (class, text) = verdict_badge(h.verdict);
+    let controller = match (h.controller_id, h.active_controller_count) {
+        (Some(c), Some(n)) => format!("controller: broker {c} · ActiveControllerCount {}", format::metric(Some(n), "count")),
+        (Some(c), None) => format!("controller: broker {c}"),
+        (None, _) => "no controller known".to_string(),
+    };
+    let problems = if h.problems.is_empty() {
+        view! {
+            <p class="state" data-testid="no-problems">
+                "No problems: every broker is up, every partition has a live leader and its full ISR."
+            </p>
+        }
+        .into_any()
+    } else {
+        let items = h.problems.iter().map(|p| problem_item(&cluster, p)).collect_view();
+        view! { <ul class="problems" data-testid="problems">{items}</ul> }.into_any()
+    };
+    view! {
+        <section class="verdict" data-testid="verdict">
+            <span class=format!("{class} big") data-testid="verdict-badge">{text}</span>
+            <span class="verdict-text" data-testid="verdict-summary">{h.summary.clone()}</span>
+            <div class="sub">
+                {format!("{} up, {} down · {controller}",
+                    format::plural(h.brokers_up, "broker"), h.brokers_down)}
+                {h.data_at.clone().map(|d| format!(" · data read {}", format::time(&d)))}
+            </div>
+        </section>
+        <h3>"Problems"</h3>
+        {problems}
+        <h3>"Replication"</h3>
+        {counts_table(&h.counts)}
+        {topics_table(&cluster, &h.topics)}
+        {brokers_table(&cluster, &h.brokers)}
+        {endpoints_table(&h.metrics_endpoints)}
+    }
+}
+
+fn problem_item(cluster: &str, p: &Problem) -> impl IntoView {
+    let topic_link = p.topic.clone().map(|t| {
+        let link = href(&format!("/clusters/{}/topics/{}", enc(cluster), enc(&t)));
+        let parts = if p.partition_count == 0 {
+            String::new()
+        } else {
+            let listed: Vec<String> = p.partitions.iter().map(|n| n.to_string()).collect();
+            let more = p.partition_count.saturating_sub(p.partitions.len());
+            format!(
+                " (partition{} {}{})",
+                if p.partition_count == 1 { "" } else { "s" },
+                listed.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            )
+        };
+        view! { <a href=link data-testid="problem-topic">{format!("topic {t}")}</a>{parts} }
+    });
+    let broker_links = p
+        .brokers
+        .iter()
+        .map(|b| {
+            let link = href(&format!("/clusters/{}/brokers/{b}", enc(cluster)));
+            view! { " " <a href=link data-testid="problem-broker">{format!("broker {b}")}</a> }
+        })
+        .collect_view();
+    view! {
+        <li class=format!("problem {}", p.severity.as_str()) data-testid=format!("problem-{}", p.kind)>
+            <span class=severity_badge(p.severity)>{p.severity.as_str()}</span>
+            " "
+            <span class="message" data-testid="problem-message">{p.message.clone()}</span>
+            <div class="sub">
+                {format!("since {}", format::time(&p.since))}
+                {(p.topic.is_some() || !p.brokers.is_empty()).then_some(" · ")}
+                {topic_link}
+                {broker_links}
+            </div>
+        </li>
+    }
+}
+
+fn counts_table(c: &ReplicationCounts) -> impl IntoView {
+    let cell = |n: usize| view! { <td class="num" class:alert={n > 0}>{format::count(n)}</td> };
+    view! {
+        <table class="grid" data-testid="replication-counts">
+            <thead><tr>
+                <th class="num">"Under-replicated"</th><th class="num">"Under min ISR"</th>
+                <th class="num">"At min ISR"</th><th class="num">"Offline"</th>
+                <th class="num">"Replicas on down brokers"</th><th class="num">"Not on preferred leader"</th>
+                <th class="num">"min.insync.replicas unknown"</th>
+            </tr></thead>
+            <tbody><tr>
+                {cell(c.under_replicated)}{cell(c.under_min_isr)}
+                <td class="num">{format::count(c.at_min_isr)}</td>
+                {cell(c.offline)}{cell(c.replicas_on_down_brokers)}
+                <td class="num">{format::count(c.not_preferred_leader)}</td>
+                <td class="num">{format::count(c.min_isr_unknown)}</td>
+            </tr></tbody>
+        </table>
+    }
+}
+
+fn topics_table(cluster: &str, topics: &[TopicHealth]) -> impl IntoView {
+    if topics.is_empty() {
+        return ().into_any();
+    }
+    let rows = topics
+        .iter()
+        .map(|t| {
+            let link = href(&format!("/clusters/{}/topics/{}", enc(cluster), enc(&t.topic)));
+            let c = &t.counts;
+            view! {
+                <tr data-testid=format!("health-topic-{}", t.topic)>
+                    <td><a href=link>{t.topic.clone()}</a></td>
+                    <td class="num">{t.min_insync_replicas.map(|m| m.to_string()).unwrap_or_else(|| "unknown".into())}</td>
+                    <td class="num" class:alert={c.under_replicated > 0}>{format::count(c.under_replicated)}</td>
+                    <td class="num" class:alert={c.under_min_isr > 0}>{format::count(c.under_min_isr)}</td>
+                    <td class="num" class:alert={c.offline > 0}>{format::count(c.offline)}</td>
+                    <td class="num">{format::count(c.not_preferred_leader)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>"Topics with problems"</h3>
+        <table class="grid" data-testid="health-topics">
+            <thead><tr>
+                <th>"Topic"</th><th class="num">"min.insync.replicas"</th><th class="num">"Under-replicated"</th>
+                <th class="num">"Under min ISR"</th><th class="num">"Offline"</th><th class="num">"Not on preferred leader"</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn brokers_table(cluster: &str, brokers: &[BrokerHealth]) -> impl IntoView {
+    let rows = brokers
+        .iter()
+        .map(|b| {
+            let link = href(&format!("/clusters/{}/brokers/{}", enc(cluster), b.broker));
+            let (class, text) = if b.up { ("badge ok", "up") } else { ("badge crit", "down") };
+            view! {
+                <tr data-testid=format!("health-broker-{}", b.broker)>
+                    <td class="num"><a href=link>{b.broker}</a></td>
+                    <td><span class=class>{text}</span></td>
+                    <td class="num" class:alert={b.counts.under_replicated > 0}>{format::count(b.counts.under_replicated)}</td>
+                    <td class="num" class:alert={b.counts.offline > 0}>{format::count(b.counts.offline)}</td>
+                    <td class="num">{format!("{} of {}", format::count(b.preferred_led), format::count(b.preferred_partitions))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>"Brokers"</h3>
+        <table class="grid" data-testid="health-brokers">
+            <thead><tr>
+                <th class="num">"Broker"</th><th>"Status"</th><th class="num">"Under-replicated replicas"</th>
+                <th class="num">"Offline replicas"</th><th class="num">"Leads its preferred partitions"</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+pub fn endpoints_table(endpoints: &[MetricsEndpoint]) -> impl IntoView {
+    if endpoints.is_empty() {
+        return view! {
+            <h3>"Metrics endpoints"</h3>
+            <p class="state" data-testid="no-endpoints">
+                "No metrics endpoint is configured, so broker metrics (request handler idle, \
+                 throughput, request queue, log sizes) are unavailable. Add a [[clusters.metrics]] \
+                 entry per broker (Prometheus JMX exporter or Jolokia) — see the README."
+            </p>
+        }
+        .into_any();
+    }
+    let rows = endpoints
+        .iter()
+        .map(|e| {
+            let state = match &e.error {
+                None => view! { <span class="badge ok">"ok"</span> }.into_any(),
+                Some(err) => view! { <span class="badge crit">"failing"</span>" "<span class="sub">{err.clone()}</span> }.into_any(),
+            };
+            view! {
+                <tr data-testid="endpoint-row">
+                    <td><code>{e.url.clone()}</code></td>
+                    <td>{e.kind.clone()}</td>
+                    <td class="num">{e.broker.map(|b| b.to_string()).unwrap_or_else(|| "unmatched".into())}</td>
+                    <td>{state}</td>
+                    <td class="sub">{e.last_scrape_at.as_deref().map(format::time).unwrap_or_else(|| "never".into())}</td>
+                    <td class="num">{e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num">{format!("{} of {} series", e.metrics_found, format::count(e.samples))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>"Metrics endpoints"</h3>
+        <table class="grid" data-testid="endpoints">
+            <thead><tr>
+                <th>"URL"</th><th>"Kind"</th><th class="num">"Broker"</th><th>"Last scrape"</th>
+                <th>"At"</th><th class="num">"Took"</th><th class="num">"Known metrics found"</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
