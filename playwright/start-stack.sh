@@ -10,7 +10,12 @@ traffic="${KAFSCOPE_TRAFFIC_BIN:-$TARGET_DIR/debug/kafscope-demo-traffic}"
 work="$(mktemp -d)"
 kport="$(free_port)"
 tansu_pid=""
-cleanup() { [ -n "$tansu_pid" ] && kill "$tansu_pid" 2>/dev/null; rm -rf "$work"; }
+metrics_pid=""
+cleanup() {
+  [ -n "$tansu_pid" ] && kill "$tansu_pid" 2>/dev/null
+  [ -n "$metrics_pid" ] && kill "$metrics_pid" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT INT TERM
 
 (cd "$work" && exec tansu broker --listener-url "tcp://127.0.0.1:$kport" \
@@ -18,9 +23,18 @@ trap cleanup EXIT INT TERM
   >"$work/tansu.log" 2>&1) &
 tansu_pid=$!
 wait_port "$kport" 60
+# A real HTTP metrics endpoint for broker 111, serving the synthetic Strimzi-style scrape
+# (UnderReplicatedPartitions = 2, UnderMinIsrPartitionCount = 1) from the Rust tests' fixtures.
+mport="$(free_port)"
+mkdir -p "$work/metrics-root"
+cp "$here/../server/tests/fixtures/prometheus/strimzi_style_SYNTHETIC.prom" "$work/metrics-root/metrics"
+python3 -m http.server "$mport" --bind 127.0.0.1 --directory "$work/metrics-root" >"$work/metrics.log" 2>&1 &
+metrics_pid=$!
+wait_port "$mport" 30
 "$traffic" --mode seed --bootstrap-servers "127.0.0.1:$kport"
 echo "$kport" > "$here/.broker-port"
 "$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s --status-window 5s \
-  --listen "127.0.0.1:$port" --store-url "sqlite://$work/kafscope.db" &
+  --listen "127.0.0.1:$port" --store-url "sqlite://$work/kafscope.db" \
+  --metrics-url "http://127.0.0.1:$mport/metrics" &
 kafscope_pid=$!
 wait "$kafscope_pid"

@@ -163,6 +163,8 @@ pub struct BrokerDetail {
     pub log_size_bytes: Option<u64>,
     pub log_size_source: Option<String>,
     pub log_dirs: Vec<LogDir>,
+    /// Why DescribeLogDirs gave nothing (not supported by the broker, TLS listener, …).
+    pub log_dirs_error: Option<String>,
     pub problems: Vec<Problem>,
     pub data_at: Option<String>,
 }

@@ -278,3 +278,109 @@ async fn mock_cluster_broker_down_and_leaderless_partition_are_sentences_that_he
     assert_eq!(health["counts"]["offline"], 0);
     t.app.stop().await;
 }
+
+mod scripted {
+    use super::*;
+    use crate::common::scripted_broker::{Script, ScriptLogDir, ScriptPartition, ScriptTopic, ScriptedCluster};
+
+    fn part(leader: i32, isr: &[i32]) -> ScriptPartition {
+        ScriptPartition {
+            leader: Some(leader),
+            replicas: vec![1, 2, 3],
+            isr: isr.to_vec(),
+            end_offset: 100,
+            size: 1_000_000,
+        }
+    }
+
+    const GIB: i64 = 1 << 30;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn isr_smaller_than_replicas_min_isr_and_disk_from_describe_log_dirs() {
+        let script = Script {
+            controller: 1,
+            topics: vec![ScriptTopic {
+                name: "orders".into(),
+                // p0 in sync; p1 at min ISR (2 of 3); p2 under min ISR (1 of 3).
+                partitions: vec![part(1, &[1, 2, 3]), part(1, &[1, 3]), part(1, &[1])],
+                configs: vec![("min.insync.replicas".into(), "2".into())],
+            }],
+            log_dirs: [1, 2, 3]
+                .into_iter()
+                .map(|b| {
+                    let usable = if b == 1 { 5 * GIB } else { 60 * GIB };
+                    (b, ScriptLogDir { path: "/var/lib/kafka/data".into(), total_bytes: 100 * GIB, usable_bytes: usable })
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let cluster = ScriptedCluster::start(3, script).await;
+        let t = TestApp::start(&cluster.bootstrap(), "1s").await;
+        let health = t
+            .poll_until("/api/v1/clusters/test/health", Duration::from_secs(60), |h| {
+                problem(h, "under_min_isr").is_some()
+            })
+            .await;
+        assert_eq!(health["counts"]["under_replicated"], 2);
+        assert_eq!(health["counts"]["under_min_isr"], 1);
+        assert_eq!(health["counts"]["at_min_isr"], 1);
+        assert_eq!(health["counts"]["min_isr_unknown"], 0);
+        assert_eq!(
+            problem(&health, "under_min_isr").unwrap()["message"],
+            "1 partition of orders has 1 of 3 replicas in sync, below min.insync.replicas=2: producers with acks=all are failing — brokers 2 and 3 are up but out of sync"
+        );
+        let at_min = problem(&health, "at_min_isr").unwrap();
+        assert_eq!(
+            at_min["message"],
+            "1 partition of orders has 2 of 3 replicas in sync, exactly min.insync.replicas=2: one more lost replica stops acks=all writes — broker 2 is up but out of sync"
+        );
+        assert_eq!(at_min["partitions"], serde_json::json!([1]));
+        // Disk: broker 1's volume is 95 % full, read with DescribeLogDirs v4.
+        let disk = problem(&health, "disk_usage").unwrap();
+        assert_eq!(disk["severity"], "critical");
+        assert_eq!(disk["message"], "Broker 1's /var/lib/kafka/data is 95 % full — when it fills the broker stops");
+        let (_, b1) = t.get("/api/v1/clusters/test/brokers/1").await;
+        assert_eq!(b1["log_size_source"], "describe_log_dirs");
+        assert_eq!(b1["log_size_bytes"], 3_000_000);
+        assert_eq!(b1["log_dirs"][0]["usable_bytes"], 5 * GIB);
+        // Topic size over all replicas: 3 partitions × 3 replicas × 1 MB.
+        let (_, topics) = t.get("/api/v1/clusters/test/topics?q=orders").await;
+        assert_eq!(topics["items"][0]["size_bytes"], 9_000_000);
+        assert_eq!(topics["items"][0]["size_source"], "describe_log_dirs");
+        assert!(cluster.requests().get("DescribeLogDirs").copied().unwrap_or(0) >= 3);
+
+        // The replicas catch up: the replication problems go, the disk one stays.
+        cluster.edit(|s| {
+            for p in &mut s.topics[0].partitions {
+                p.isr = vec![1, 2, 3];
+            }
+        });
+        let health = t
+            .poll_until("/api/v1/clusters/test/health", Duration::from_secs(60), |h| {
+                h["counts"]["under_replicated"] == 0
+            })
+            .await;
+        assert!(problem(&health, "under_min_isr").is_none());
+        assert!(problem(&health, "at_min_isr").is_none());
+        assert!(problem(&health, "disk_usage").is_some());
+        t.app.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_broker_without_describe_log_dirs_is_said_so_not_zero() {
+        // tansu does not offer DescribeLogDirs: sizes stay unknown, with the reason.
+        let tansu = Tansu::start();
+        traffic::create_topics(&tansu.bootstrap(), &[("orders", 1)]).await.unwrap();
+        let t = TestApp::start(&tansu.bootstrap(), "1s").await;
+        let b = t
+            .poll_until("/api/v1/clusters/test/brokers/111", Duration::from_secs(30), |v| v["broker"]["id"] == 111)
+            .await;
+        assert!(b["log_size_bytes"].is_null(), "{b}");
+        assert!(b["log_dirs"].as_array().unwrap().is_empty());
+        let why = b["log_dirs_error"].as_str().unwrap();
+        assert!(why.contains("does not support DescribeLogDirs"), "{why}");
+        let (_, topics) = t.get("/api/v1/clusters/test/topics?q=orders").await;
+        assert!(topics["items"][0]["size_bytes"].is_null());
+        t.app.stop().await;
+    }
+}

@@ -85,7 +85,10 @@ fn page(d: BrokerDetail) -> impl IntoView {
             format::bytes(bytes as f64),
             if src == "describe_log_dirs" { "DescribeLogDirs" } else { "broker metrics" }
         ),
-        _ => "Log size unknown: no metrics endpoint exports it and DescribeLogDirs gave nothing.".to_string(),
+        _ => format!(
+            "Log size unknown: no metrics endpoint exports it and DescribeLogDirs gave nothing{}.",
+            d.log_dirs_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+        ),
     };
     let dirs = d
         .log_dirs

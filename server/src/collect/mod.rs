@@ -81,7 +81,12 @@ pub struct Collector {
     configs_known: usize,
     /// Broker metrics endpoints; `None` when none is configured.
     scraper: Option<crate::metrics::scrape::Scraper>,
+    /// When log dirs are read next (DescribeLogDirs).
+    log_dirs_due: Option<Instant>,
 }
+
+/// How often DescribeLogDirs is sent (disk usage moves slowly; the answer is large).
+const LOG_DIRS_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A running collector: ask it to poll now, or stop it.
 pub struct CollectorHandle {
@@ -111,6 +116,7 @@ impl Collector {
             describe_backoff: StageBackoff::default(),
             configs_due: None,
             configs_known: 0,
+            log_dirs_due: None,
             scraper: (!cfg_metrics.is_empty())
                 .then(|| crate::metrics::scrape::Scraper::new(cfg_metrics, request_timeout)),
         }
@@ -216,9 +222,14 @@ impl Collector {
             }
         };
         let mut next = next;
+        let log_dirs = if next.last_poll_error.is_none() {
+            self.read_log_dirs(&mut next).await
+        } else {
+            None
+        };
         let extras = assess::Extras {
             scraped: fetched.map(|f| f.resolve(&next.brokers)),
-            log_dirs: None,
+            log_dirs,
         };
         assess::attach(&mut next, extras, at);
         let next = Arc::new(next);
@@ -242,6 +253,31 @@ impl Collector {
             self.record(&next, at).await;
             self.last_store_ms = Some(t.elapsed().as_millis() as u64);
         }
+    }
+
+    /// DescribeLogDirs on every live broker, when due.
+    async fn read_log_dirs(
+        &mut self,
+        snap: &mut ClusterSnapshot,
+    ) -> Option<Result<assess::LogDirsRead, String>> {
+        if !self.cfg.describe_log_dirs || self.log_dirs_due.is_some_and(|d| Instant::now() < d) {
+            return None;
+        }
+        self.log_dirs_due = Some(Instant::now() + LOG_DIRS_INTERVAL);
+        if let Err(why) = crate::kafka::logdirs::plaintext(&self.cfg.client) {
+            return Some(Err(why));
+        }
+        let live: Vec<(i32, String, u16)> = snap
+            .brokers
+            .iter()
+            .filter(|b| b.status == kafscope_api::BrokerStatus::Up)
+            .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
+            .collect();
+        let t = Instant::now();
+        let r = crate::kafka::logdirs::read(&live, self.cfg.request_timeout).await;
+        snap.stages_ms
+            .insert("log_dirs".into(), t.elapsed().as_millis() as u64);
+        Some(r)
     }
 
     async fn read_cluster(&mut self) -> Result<PollData, String> {

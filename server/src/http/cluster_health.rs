@@ -76,6 +76,7 @@ async fn broker(
         log_size_bytes,
         log_size_source,
         log_dirs: dirs,
+        log_dirs_error: snap.log_dirs_error.clone(),
         problems: snap
             .health
             .problems

@@ -3,6 +3,8 @@
 //! nothing blocks the async runtime and errors say which Kafka API failed.
 
 pub mod ffi;
+pub mod logdirs;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,0 +1,123 @@
+//! Disk usage per broker with DescribeLogDirs (API 35), which librdkafka does not offer:
+//! ApiVersions first (a broker that does not list it is said to, never asked), then one
+//! request for every topic's log dirs, to every live broker at once.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeLogDirsRequest,
+    DescribeLogDirsResponse,
+};
+use kafscope_api::LogDir;
+
+use super::wire::Connection;
+use crate::collect::assess::LogDirsRead;
+
+/// Whether a cluster's client settings allow a plain TCP connection to its brokers.
+pub fn plaintext(client: &BTreeMap<String, String>) -> Result<(), String> {
+    match client.get("security.protocol").map(|s| s.to_ascii_lowercase()) {
+        None => Ok(()),
+        Some(p) if p == "plaintext" => Ok(()),
+        Some(p) => Err(format!(
+            "DescribeLogDirs is read only over plaintext listeners (this cluster uses {p}); \
+             export log sizes with a metrics endpoint instead"
+        )),
+    }
+}
+
+/// Read every broker's log dirs. A broker that fails is reported in the error only when all
+/// fail; otherwise its dirs are missing and the others are kept.
+pub async fn read(brokers: &[(i32, String, u16)], timeout: Duration) -> Result<LogDirsRead, String> {
+    let reads = brokers.iter().map(|(id, host, port)| async move {
+        (*id, describe_one(host, *port, timeout).await)
+    });
+    let results = futures::future::join_all(reads).await;
+    let mut out = LogDirsRead::default();
+    let mut errors = Vec::new();
+    for (id, r) in results {
+        match r {
+            Ok((dirs, topics)) => {
+                out.dirs.insert(id, dirs);
+                for (t, b) in topics {
+                    *out.topic_sizes.entry(t).or_default() += b;
+                }
+            }
+            Err(e) => errors.push(format!("broker {id}: {e}")),
+        }
+    }
+    if out.dirs.is_empty() && !errors.is_empty() {
+        return Err(errors.join("; "));
+    }
+    Ok(out)
+}
+
+type TopicBytes = BTreeMap<String, u64>;
+
+async fn describe_one(host: &str, port: u16, timeout: Duration) -> Result<(Vec<LogDir>, TopicBytes), String> {
+    let mut conn = Connection::open(host, port, timeout).await?;
+    let versions: ApiVersionsResponse = conn
+        .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
+        .await?;
+    if versions.error_code != 0 {
+        return Err(format!("ApiVersions failed with error {}", versions.error_code));
+    }
+    let Some(range) = versions
+        .api_keys
+        .iter()
+        .find(|k| k.api_key == ApiKey::DescribeLogDirs as i16)
+    else {
+        return Err("the broker does not support DescribeLogDirs".to_string());
+    };
+    let version = range.max_version.min(4);
+    if version < 1 || version < range.min_version {
+        return Err(format!(
+            "the broker offers DescribeLogDirs v{}–v{}, Kafscope speaks v1–v4",
+            range.min_version, range.max_version
+        ));
+    }
+    let req = DescribeLogDirsRequest::default().with_topics(None);
+    let resp: DescribeLogDirsResponse = conn.call(ApiKey::DescribeLogDirs, version, &req).await?;
+    if resp.error_code != 0 {
+        return Err(format!("DescribeLogDirs failed with error {}", resp.error_code));
+    }
+    Ok(to_dirs(&resp))
+}
+
+/// Log dirs and bytes per topic from one broker's answer.
+pub fn to_dirs(resp: &DescribeLogDirsResponse) -> (Vec<LogDir>, TopicBytes) {
+    let mut topics = TopicBytes::new();
+    let dirs = resp
+        .results
+        .iter()
+        .map(|r| {
+            let mut size = 0u64;
+            for t in &r.topics {
+                let bytes: u64 = t
+                    .partitions
+                    .iter()
+                    .filter(|p| !p.is_future_key)
+                    .map(|p| p.partition_size.max(0) as u64)
+                    .sum();
+                size += bytes;
+                *topics.entry(t.name.0.to_string()).or_default() += bytes;
+            }
+            LogDir {
+                path: r.log_dir.to_string(),
+                error: (r.error_code != 0).then(|| log_dir_error(r.error_code)),
+                size_bytes: size,
+                total_bytes: (r.total_bytes >= 0).then_some(r.total_bytes as u64),
+                usable_bytes: (r.usable_bytes >= 0).then_some(r.usable_bytes as u64),
+            }
+        })
+        .collect();
+    (dirs, topics)
+}
+
+fn log_dir_error(code: i16) -> String {
+    match code {
+        57 => "KAFKA_STORAGE_ERROR: the log dir is offline".to_string(),
+        other => format!("error code {other}"),
+    }
+}
+

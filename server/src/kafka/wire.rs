@@ -1,0 +1,95 @@
+//! The Kafka wire protocol for the one request librdkafka has no admin API for
+//! (DescribeLogDirs): frames over a plain TCP connection, encoded with `kafka-protocol`.
+//! Bounded in time (every read and write) and in bytes (the largest frame accepted).
+
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{encode_request_header_into_buffer, Decodable, Encodable, StrBytes};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Largest answer read from a broker.
+pub const MAX_FRAME: usize = 256 << 20;
+
+/// One connection to one broker, with a deadline per exchange.
+pub struct Connection {
+    stream: TcpStream,
+    timeout: Duration,
+    next_id: i32,
+}
+
+impl Connection {
+    pub async fn open(host: &str, port: u16, timeout: Duration) -> Result<Connection, String> {
+        let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
+            .await
+            .map_err(|_| format!("connecting to {host}:{port} timed out"))?
+            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        Ok(Connection {
+            stream,
+            timeout,
+            next_id: 1,
+        })
+    }
+
+    /// Send one request and decode its response.
+    pub async fn call<Req: Encodable, Resp: Decodable>(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        request: &Req,
+    ) -> Result<Resp, String> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let header = RequestHeader::default()
+            .with_request_api_key(key as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(id)
+            .with_client_id(Some(StrBytes::from_static_str("kafscope")));
+        let mut body = BytesMut::new();
+        encode_request_header_into_buffer(&mut body, &header).map_err(|e| e.to_string())?;
+        request
+            .encode(&mut body, version)
+            .map_err(|e| format!("cannot encode {key:?} v{version}: {e}"))?;
+        let frame = with_length(body);
+        let exchange = async {
+            self.stream.write_all(&frame).await?;
+            read_frame(&mut self.stream).await
+        };
+        let mut answer = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| format!("{key:?} timed out after {:?}", self.timeout))?
+            .map_err(|e| format!("{key:?}: {e}"))?;
+        let header = ResponseHeader::decode(&mut answer, key.response_header_version(version))
+            .map_err(|e| format!("{key:?}: bad response header: {e}"))?;
+        if header.correlation_id != id {
+            return Err(format!("{key:?}: answer to another request ({})", header.correlation_id));
+        }
+        Resp::decode(&mut answer, version).map_err(|e| format!("{key:?}: cannot decode v{version}: {e}"))
+    }
+}
+
+/// Prefix a message with its 4-byte big-endian length.
+pub fn with_length(body: BytesMut) -> Bytes {
+    let mut out = BytesMut::with_capacity(4 + body.len());
+    out.put_i32(body.len() as i32);
+    out.extend_from_slice(&body);
+    out.freeze()
+}
+
+/// Read one length-prefixed frame (at most [`MAX_FRAME`] bytes).
+pub async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<Bytes> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).await?;
+    let n = (&len[..]).get_i32();
+    if n < 0 || n as usize > MAX_FRAME {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("frame of {n} bytes refused (at most {MAX_FRAME})"),
+        ));
+    }
+    let mut buf = vec![0u8; n as usize];
+    r.read_exact(&mut buf).await?;
+    Ok(Bytes::from(buf))
+}

@@ -1,0 +1,364 @@
+//! TEST-ONLY: a scripted, protocol-level Kafka broker (DESIGN.md §5) for cluster states no
+//! real test broker can produce — ISR smaller than replicas, several brokers, log dirs with
+//! volume sizes. It answers, with `kafka-protocol`, exactly the requests Kafscope's collector
+//! sends through librdkafka (ApiVersions, Metadata, ListOffsets, ListGroups, DescribeConfigs)
+//! plus DescribeLogDirs; the state it reports is a script the test edits while it runs.
+//! It is not a Kafka implementation: nothing is stored, nothing is replicated.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::BytesMut;
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::describe_configs_response::{
+    DescribeConfigsResourceResult, DescribeConfigsResult,
+};
+use kafka_protocol::messages::describe_log_dirs_response::{
+    DescribeLogDirsPartition, DescribeLogDirsResult, DescribeLogDirsTopic,
+};
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, DescribeConfigsRequest,
+    DescribeConfigsResponse, DescribeLogDirsRequest, DescribeLogDirsResponse, ListGroupsRequest,
+    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest,
+    MetadataResponse, ResponseHeader, TopicName,
+};
+use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, Encodable, StrBytes};
+use kafscope::kafka::wire::{read_frame, with_length};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone)]
+pub struct ScriptPartition {
+    /// `None`: no leader.
+    pub leader: Option<i32>,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub end_offset: i64,
+    /// Bytes of this partition's log on each replica's broker.
+    pub size: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScriptTopic {
+    pub name: String,
+    pub partitions: Vec<ScriptPartition>,
+    /// Topic configs DescribeConfigs reports (e.g. `min.insync.replicas`).
+    pub configs: Vec<(String, String)>,
+}
+
+/// A log directory: path, volume total and usable bytes.
+#[derive(Debug, Clone)]
+pub struct ScriptLogDir {
+    pub path: String,
+    pub total_bytes: i64,
+    pub usable_bytes: i64,
+}
+
+/// What the brokers report. Edit it through [`ScriptedCluster::edit`].
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    pub controller: i32,
+    pub topics: Vec<ScriptTopic>,
+    pub log_dirs: BTreeMap<i32, ScriptLogDir>,
+    /// Requests answered, by API name (for request-count checks).
+    pub requests: BTreeMap<String, u64>,
+}
+
+/// Brokers `1..=n`, each on its own loopback listener (librdkafka connects per node id).
+pub struct ScriptedCluster {
+    pub ports: Vec<(i32, u16)>,
+    script: Arc<Mutex<Script>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl ScriptedCluster {
+    pub async fn start(brokers: i32, script: Script) -> ScriptedCluster {
+        let script = Arc::new(Mutex::new(script));
+        let mut listeners = Vec::new();
+        for id in 1..=brokers {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = l.local_addr().unwrap().port();
+            listeners.push((id, port, l));
+        }
+        let ports: Vec<(i32, u16)> = listeners.iter().map(|(id, p, _)| (*id, *p)).collect();
+        let mut tasks = Vec::new();
+        for (id, _, listener) in listeners {
+            let script = script.clone();
+            let ports = ports.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let script = script.clone();
+                    let ports = ports.clone();
+                    tokio::spawn(async move {
+                        let _ = serve(stream, id, &ports, &script).await;
+                    });
+                }
+            }));
+        }
+        ScriptedCluster {
+            ports,
+            script,
+            tasks,
+        }
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.ports[0].1)
+    }
+
+    pub fn edit(&self, f: impl FnOnce(&mut Script)) {
+        f(&mut self.script.lock().unwrap());
+    }
+
+    pub fn requests(&self) -> BTreeMap<String, u64> {
+        self.script.lock().unwrap().requests.clone()
+    }
+}
+
+impl Drop for ScriptedCluster {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// The APIs answered, with the versions offered (within what `kafka-protocol` 0.18 speaks).
+const OFFERED: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::ApiVersions, 0, 3),
+    (ApiKey::Metadata, 1, 12),
+    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::ListGroups, 0, 4),
+    (ApiKey::DescribeConfigs, 1, 1),
+    (ApiKey::DescribeLogDirs, 1, 4),
+];
+
+async fn serve(
+    mut stream: TcpStream,
+    me: i32,
+    ports: &[(i32, u16)],
+    script: &Mutex<Script>,
+) -> Result<(), String> {
+    loop {
+        let mut frame = read_frame(&mut stream).await.map_err(|e| e.to_string())?;
+        if frame.len() < 4 {
+            return Err("short frame".into());
+        }
+        let header = decode_request_header_from_buffer(&mut frame).map_err(|e| e.to_string())?;
+        let key = ApiKey::try_from(header.request_api_key).map_err(|_| "unknown api key")?;
+        let version = header.request_api_version;
+        let mut body = BytesMut::new();
+        ResponseHeader::default()
+            .with_correlation_id(header.correlation_id)
+            .encode(&mut body, key.response_header_version(version))
+            .map_err(|e| e.to_string())?;
+        {
+            let mut s = script.lock().unwrap();
+            *s.requests.entry(format!("{key:?}")).or_default() += 1;
+        }
+        let snapshot = script.lock().unwrap().clone();
+        let encoded = match key {
+            ApiKey::ApiVersions => {
+                let _ = ApiVersionsRequest::decode(&mut frame, version.min(3));
+                api_versions(version).encode(&mut body, version.min(3))
+            }
+            ApiKey::Metadata => {
+                let req = MetadataRequest::decode(&mut frame, version).map_err(|e| e.to_string())?;
+                metadata(&snapshot, ports, &req).encode(&mut body, version)
+            }
+            ApiKey::ListOffsets => {
+                let req =
+                    ListOffsetsRequest::decode(&mut frame, version).map_err(|e| e.to_string())?;
+                list_offsets(&snapshot, &req).encode(&mut body, version)
+            }
+            ApiKey::ListGroups => {
+                let _ = ListGroupsRequest::decode(&mut frame, version);
+                ListGroupsResponse::default().encode(&mut body, version)
+            }
+            ApiKey::DescribeConfigs => {
+                let req = DescribeConfigsRequest::decode(&mut frame, version)
+                    .map_err(|e| e.to_string())?;
+                describe_configs(&snapshot, &req).encode(&mut body, version)
+            }
+            ApiKey::DescribeLogDirs => {
+                let _ = DescribeLogDirsRequest::decode(&mut frame, version);
+                log_dirs(&snapshot, me).encode(&mut body, version)
+            }
+            other => return Err(format!("{other:?} is not scripted")),
+        };
+        encoded.map_err(|e| e.to_string())?;
+        stream
+            .write_all(&with_length(body))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+}
+
+fn s(v: &str) -> StrBytes {
+    StrBytes::from_string(v.to_string())
+}
+
+fn api_versions(requested: i16) -> ApiVersionsResponse {
+    let keys = OFFERED
+        .iter()
+        .map(|(k, min, max)| {
+            ApiVersion::default()
+                .with_api_key(*k as i16)
+                .with_min_version(*min)
+                .with_max_version(*max)
+        })
+        .collect();
+    // Asked for a version beyond ours: say so (error 35) with the list, as Kafka does.
+    let error = if requested > 3 { 35 } else { 0 };
+    ApiVersionsResponse::default()
+        .with_error_code(error)
+        .with_api_keys(keys)
+}
+
+fn metadata(s_: &Script, ports: &[(i32, u16)], req: &MetadataRequest) -> MetadataResponse {
+    let brokers = ports
+        .iter()
+        .map(|(id, port)| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(*id))
+                .with_host(s("127.0.0.1"))
+                .with_port(*port as i32)
+        })
+        .collect();
+    let wanted: Option<Vec<String>> = req.topics.as_ref().map(|ts| {
+        ts.iter()
+            .filter_map(|t| t.name.as_ref().map(|n| n.0.to_string()))
+            .collect()
+    });
+    let topics = s_
+        .topics
+        .iter()
+        .filter(|t| wanted.as_ref().is_none_or(|w| w.contains(&t.name)))
+        .map(|t| {
+            let parts = t
+                .partitions
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    MetadataResponsePartition::default()
+                        .with_partition_index(i as i32)
+                        .with_error_code(if p.leader.is_none() { 5 } else { 0 })
+                        .with_leader_id(BrokerId(p.leader.unwrap_or(-1)))
+                        .with_replica_nodes(p.replicas.iter().map(|r| BrokerId(*r)).collect())
+                        .with_isr_nodes(p.isr.iter().map(|r| BrokerId(*r)).collect())
+                })
+                .collect();
+            MetadataResponseTopic::default()
+                .with_name(Some(TopicName(s(&t.name))))
+                .with_partitions(parts)
+        })
+        .collect();
+    MetadataResponse::default()
+        .with_brokers(brokers)
+        .with_cluster_id(Some(s("scripted-test-cluster")))
+        .with_controller_id(BrokerId(s_.controller))
+        .with_topics(topics)
+}
+
+fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
+    let topics = req
+        .topics
+        .iter()
+        .map(|rt| {
+            let topic = s_.topics.iter().find(|t| t.name == rt.name.0.as_str());
+            let parts = rt
+                .partitions
+                .iter()
+                .map(|rp| {
+                    let p = topic.and_then(|t| t.partitions.get(rp.partition_index as usize));
+                    let r = ListOffsetsPartitionResponse::default()
+                        .with_partition_index(rp.partition_index)
+                        .with_timestamp(-1);
+                    match p {
+                        None => r.with_error_code(3).with_offset(-1),
+                        Some(p) if p.leader.is_none() => r.with_error_code(5).with_offset(-1),
+                        // -2 earliest, -1 latest (also the last stable offset here).
+                        Some(p) => r.with_offset(if rp.timestamp == -2 { 0 } else { p.end_offset }),
+                    }
+                })
+                .collect();
+            ListOffsetsTopicResponse::default()
+                .with_name(rt.name.clone())
+                .with_partitions(parts)
+        })
+        .collect();
+    ListOffsetsResponse::default().with_topics(topics)
+}
+
+fn describe_configs(s_: &Script, req: &DescribeConfigsRequest) -> DescribeConfigsResponse {
+    let results = req
+        .resources
+        .iter()
+        .map(|r| {
+            let configs = if r.resource_type == 2 {
+                s_.topics
+                    .iter()
+                    .find(|t| t.name == r.resource_name.as_str())
+                    .map(|t| {
+                        t.configs
+                            .iter()
+                            .map(|(k, v)| {
+                                DescribeConfigsResourceResult::default()
+                                    .with_name(s(k))
+                                    .with_value(Some(s(v)))
+                                    .with_config_source(1)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            DescribeConfigsResult::default()
+                .with_resource_type(r.resource_type)
+                .with_resource_name(r.resource_name.clone())
+                .with_configs(configs)
+        })
+        .collect();
+    DescribeConfigsResponse::default().with_results(results)
+}
+
+fn log_dirs(s_: &Script, me: i32) -> DescribeLogDirsResponse {
+    let Some(dir) = s_.log_dirs.get(&me) else {
+        return DescribeLogDirsResponse::default();
+    };
+    let topics = s_
+        .topics
+        .iter()
+        .map(|t| {
+            let parts = t
+                .partitions
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.replicas.contains(&me))
+                .map(|(i, p)| {
+                    DescribeLogDirsPartition::default()
+                        .with_partition_index(i as i32)
+                        .with_partition_size(p.size)
+                })
+                .collect();
+            DescribeLogDirsTopic::default()
+                .with_name(TopicName(s(&t.name)))
+                .with_partitions(parts)
+        })
+        .collect();
+    DescribeLogDirsResponse::default().with_results(vec![DescribeLogDirsResult::default()
+        .with_log_dir(s(&dir.path))
+        .with_topics(topics)
+        .with_total_bytes(dir.total_bytes)
+        .with_usable_bytes(dir.usable_bytes)])
+}
+
