@@ -209,15 +209,35 @@ pub struct MetricPoint {
 /// The broker metrics Kafscope knows: key, label, unit. The server maps every exporter's
 /// names onto these keys; the UI labels and formats them from here.
 pub const KNOWN_METRICS: &[(&str, &str, &str)] = &[
-    ("under_replicated_partitions", "Under-replicated partitions (led here)", "count"),
-    ("offline_partitions", "Offline partitions (controller)", "count"),
+    (
+        "under_replicated_partitions",
+        "Under-replicated partitions (led here)",
+        "count",
+    ),
+    (
+        "offline_partitions",
+        "Offline partitions (controller)",
+        "count",
+    ),
     ("active_controller_count", "Active controller", "count"),
-    ("under_min_isr_partitions", "Under min ISR partitions", "count"),
+    (
+        "under_min_isr_partitions",
+        "Under min ISR partitions",
+        "count",
+    ),
     ("at_min_isr_partitions", "At min ISR partitions", "count"),
     ("partition_count", "Partitions (replicas here)", "count"),
     ("leader_count", "Partitions led", "count"),
-    ("request_handler_idle_ratio", "Request handler idle", "ratio"),
-    ("network_processor_idle_ratio", "Network processor idle", "ratio"),
+    (
+        "request_handler_idle_ratio",
+        "Request handler idle",
+        "ratio",
+    ),
+    (
+        "network_processor_idle_ratio",
+        "Network processor idle",
+        "ratio",
+    ),
     ("bytes_in_per_sec", "Bytes in", "bytes_per_second"),
     ("bytes_out_per_sec", "Bytes out", "bytes_per_second"),
     ("messages_in_per_sec", "Messages in", "per_second"),

@@ -345,7 +345,8 @@ fn banner(s: &ClusterSummary) -> impl IntoView {
 /// its health page.
 #[component]
 pub fn HealthBadges() -> impl IntoView {
-    let clusters = use_api::<kafscope_api::Page<ClusterSummary>>(|| "/clusters?limit=100".to_string());
+    let clusters =
+        use_api::<kafscope_api::Page<ClusterSummary>>(|| "/clusters?limit=100".to_string());
     move || match clusters.get() {
         Load::Ready(page) => page
             .items
@@ -362,7 +363,11 @@ pub fn HealthBadges() -> impl IntoView {
                         if c.warning_problems > 0 {
                             parts.push(format!("{} warning", c.warning_problems));
                         }
-                        let class = if c.critical_problems > 0 { "badge crit" } else { "badge warn" };
+                        let class = if c.critical_problems > 0 {
+                            "badge crit"
+                        } else {
+                            "badge warn"
+                        };
                         (class, parts.join(", "))
                     }
                 };

@@ -280,7 +280,11 @@ struct FileMetrics {
 
 const DEFAULT_METRICS_MAX_BYTES: usize = 64 << 20;
 
-fn metrics_from_file(m: FileMetrics, key: &str, origin: &str) -> Result<MetricsSource, ConfigError> {
+fn metrics_from_file(
+    m: FileMetrics,
+    key: &str,
+    origin: &str,
+) -> Result<MetricsSource, ConfigError> {
     let kind = match m.kind.as_deref() {
         None | Some("prometheus") => MetricsKind::Prometheus,
         Some("jolokia") => MetricsKind::Jolokia,
@@ -308,7 +312,9 @@ fn metrics_source(
     origin: &str,
 ) -> Result<MetricsSource, ConfigError> {
     let ok = (url.starts_with("http://") || url.starts_with("https://"))
-        && url.split_once("://").is_some_and(|(_, r)| !r.is_empty() && !r.starts_with('/'));
+        && url
+            .split_once("://")
+            .is_some_and(|(_, r)| !r.is_empty() && !r.starts_with('/'));
     if !ok {
         return Err(ConfigError::new(
             origin,

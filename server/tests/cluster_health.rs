@@ -18,7 +18,8 @@ const STRIMZI: &str = include_str!("fixtures/prometheus/strimzi_style_SYNTHETIC.
 async fn serve_metrics(body: &'static str) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().route("/metrics", axum::routing::get(move || async move { body }));
+    let app =
+        axum::Router::new().route("/metrics", axum::routing::get(move || async move { body }));
     let task = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -46,9 +47,11 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
     .await;
     // tansu's only broker is 111 at 127.0.0.1: the endpoint's host matches it.
     let b = t
-        .poll_until("/api/v1/clusters/test/brokers/111", Duration::from_secs(30), |v| {
-            v["metrics"]["under_replicated_partitions"] == 2.0
-        })
+        .poll_until(
+            "/api/v1/clusters/test/brokers/111",
+            Duration::from_secs(30),
+            |v| v["metrics"]["under_replicated_partitions"] == 2.0,
+        )
         .await;
     assert_eq!(b["metrics"]["under_min_isr_partitions"], 1.0);
     assert_eq!(b["metrics"]["request_handler_idle_ratio"], 0.75);
@@ -61,9 +64,11 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
     assert_eq!(b["log_size_source"], "metrics");
     // A counter gives a rate from the second scrape on (the fixture does not change: 0/s).
     let b = t
-        .poll_until("/api/v1/clusters/test/brokers/111", Duration::from_secs(30), |v| {
-            v["metrics"]["bytes_in_per_sec"].is_number()
-        })
+        .poll_until(
+            "/api/v1/clusters/test/brokers/111",
+            Duration::from_secs(30),
+            |v| v["metrics"]["bytes_in_per_sec"].is_number(),
+        )
         .await;
     assert_eq!(b["metrics"]["bytes_in_per_sec"], 0.0);
 
@@ -74,7 +79,10 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
         "Broker 111 reports 2 under-replicated partitions it leads (UnderReplicatedPartitions)"
     );
     assert_eq!(urp["brokers"], serde_json::json!([111]));
-    assert_eq!(problem(&health, "metrics_under_min_isr").unwrap()["severity"], "critical");
+    assert_eq!(
+        problem(&health, "metrics_under_min_isr").unwrap()["severity"],
+        "critical"
+    );
     assert_eq!(health["verdict"], "critical");
     assert_eq!(health["active_controller_count"], 1.0);
     let (_, summary) = t.get("/api/v1/clusters/test").await;
@@ -96,22 +104,37 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
         .get("/api/v1/clusters/test/metrics/history?metrics=nope")
         .await;
     assert_eq!(code, 400);
-    assert!(bad["error"]["message"].as_str().unwrap().contains("unknown metric 'nope'"));
+    assert!(bad["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown metric 'nope'"));
 
     // Take the endpoint down: every metric becomes unavailable, never 0, and it says why.
     server.abort();
     let _ = server.await;
     let b = t
-        .poll_until("/api/v1/clusters/test/brokers/111", Duration::from_secs(30), |v| {
-            v["metrics"]["under_replicated_partitions"].is_null()
-        })
+        .poll_until(
+            "/api/v1/clusters/test/brokers/111",
+            Duration::from_secs(30),
+            |v| v["metrics"]["under_replicated_partitions"].is_null(),
+        )
         .await;
-    assert!(b["metrics"].as_object().unwrap().values().all(Value::is_null), "{b}");
+    assert!(
+        b["metrics"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(Value::is_null),
+        "{b}"
+    );
     let err = b["endpoints"][0]["error"].as_str().unwrap();
     assert!(err.contains("connect"), "{err}");
     let (_, health) = t.get("/api/v1/clusters/test/health").await;
     assert!(problem(&health, "metrics_under_replicated").is_none());
-    assert_eq!(problem(&health, "metrics_endpoint_down").unwrap()["severity"], "warning");
+    assert_eq!(
+        problem(&health, "metrics_endpoint_down").unwrap()["severity"],
+        "warning"
+    );
     assert!(health["active_controller_count"].is_null());
     t.app.stop().await;
 }
@@ -130,7 +153,10 @@ const JARS: &str = "/usr/share/java/jolokia-core.jar:/usr/share/java/json-simple
 impl Jolokia {
     fn start(values: &str) -> Jolokia {
         let dir = tempfile::tempdir().unwrap();
-        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jolokia/KafkaJolokia.java");
+        let src = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/jolokia/KafkaJolokia.java"
+        );
         let out = Command::new("javac")
             .args(["-nowarn", "-cp", JARS, "-d"])
             .arg(dir.path())
@@ -197,9 +223,11 @@ async fn jolokia_reads_the_same_metrics_and_flags_two_controllers() {
     let url = format!("jolokia+http://127.0.0.1:{}/jolokia", jolokia.port);
     let t = TestApp::start_with(&tansu.bootstrap(), "1s", |cli| cli.metrics_url = vec![url]).await;
     let b = t
-        .poll_until("/api/v1/clusters/test/brokers/111", Duration::from_secs(30), |v| {
-            v["metrics"]["active_controller_count"] == 1.0
-        })
+        .poll_until(
+            "/api/v1/clusters/test/brokers/111",
+            Duration::from_secs(30),
+            |v| v["metrics"]["active_controller_count"] == 1.0,
+        )
         .await;
     assert_eq!(b["endpoints"][0]["kind"], "jolokia");
     assert!(b["endpoints"][0]["error"].is_null(), "{b}");
@@ -217,11 +245,16 @@ async fn jolokia_reads_the_same_metrics_and_flags_two_controllers() {
     // Two active controllers is a split brain; the JVM re-reads its values at each read.
     jolokia.set(&values.replace("ActiveControllerCount=1", "ActiveControllerCount=2"));
     let health = t
-        .poll_until("/api/v1/clusters/test/health", Duration::from_secs(30), |h| {
-            problem(h, "controller_count").is_some()
-        })
+        .poll_until(
+            "/api/v1/clusters/test/health",
+            Duration::from_secs(30),
+            |h| problem(h, "controller_count").is_some(),
+        )
         .await;
-    assert_eq!(problem(&health, "controller_count").unwrap()["severity"], "critical");
+    assert_eq!(
+        problem(&health, "controller_count").unwrap()["severity"],
+        "critical"
+    );
     assert_eq!(health["active_controller_count"], 2.0);
     t.app.stop().await;
 }
@@ -234,9 +267,11 @@ async fn mock_cluster_broker_down_and_leaderless_partition_are_sentences_that_he
     mock.create_topic("orders", 4, 3).unwrap();
     let t = TestApp::start(&mock.bootstrap_servers(), "1s").await;
     let health = t
-        .poll_until("/api/v1/clusters/test/health", Duration::from_secs(60), |h| {
-            h["brokers_up"] == 3
-        })
+        .poll_until(
+            "/api/v1/clusters/test/health",
+            Duration::from_secs(60),
+            |h| h["brokers_up"] == 3,
+        )
         .await;
     assert!(problem(&health, "broker_down").is_none(), "{health}");
     assert_eq!(health["counts"]["offline"], 0);
@@ -244,36 +279,58 @@ async fn mock_cluster_broker_down_and_leaderless_partition_are_sentences_that_he
     mock.broker_down(3).unwrap();
     mock.partition_leader("orders", 1, None).unwrap();
     let health = t
-        .poll_until("/api/v1/clusters/test/health", Duration::from_secs(60), |h| {
-            problem(h, "broker_down").is_some() && h["counts"]["offline"].as_u64() >= Some(1)
-        })
+        .poll_until(
+            "/api/v1/clusters/test/health",
+            Duration::from_secs(60),
+            |h| problem(h, "broker_down").is_some() && h["counts"]["offline"].as_u64() >= Some(1),
+        )
         .await;
     assert_eq!(health["verdict"], "critical");
     let down = problem(&health, "broker_down").unwrap();
     assert_eq!(down["brokers"], serde_json::json!([3]));
     assert!(
-        down["message"].as_str().unwrap().starts_with("Broker 3 (127.0.0.1:"),
+        down["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Broker 3 (127.0.0.1:"),
         "{down}"
     );
-    assert!(down["message"].as_str().unwrap().contains("it hosts 4 replicas"), "{down}");
+    assert!(
+        down["message"]
+            .as_str()
+            .unwrap()
+            .contains("it hosts 4 replicas"),
+        "{down}"
+    );
     let offline = problem(&health, "offline_partitions").unwrap();
     assert_eq!(offline["topic"], "orders");
-    assert!(offline["partitions"].as_array().unwrap().contains(&Value::from(1)));
+    assert!(offline["partitions"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from(1)));
     assert!(
         offline["message"].as_str().unwrap().contains("of orders"),
         "{offline}"
     );
     assert!(!offline["since"].as_str().unwrap().is_empty());
     let (_, brokers) = t.get("/api/v1/clusters/test/brokers").await;
-    let b3 = brokers["items"].as_array().unwrap().iter().find(|b| b["id"] == 3).unwrap().clone();
+    let b3 = brokers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == 3)
+        .unwrap()
+        .clone();
     assert_eq!(b3["status"], "down");
 
     mock.broker_up(3).unwrap();
     mock.partition_leader("orders", 1, Some(1)).unwrap();
     let health = t
-        .poll_until("/api/v1/clusters/test/health", Duration::from_secs(60), |h| {
-            problem(h, "broker_down").is_none() && problem(h, "offline_partitions").is_none()
-        })
+        .poll_until(
+            "/api/v1/clusters/test/health",
+            Duration::from_secs(60),
+            |h| problem(h, "broker_down").is_none() && problem(h, "offline_partitions").is_none(),
+        )
         .await;
     assert_eq!(health["counts"]["offline"], 0);
     t.app.stop().await;
@@ -281,7 +338,9 @@ async fn mock_cluster_broker_down_and_leaderless_partition_are_sentences_that_he
 
 mod scripted {
     use super::*;
-    use crate::common::scripted_broker::{Script, ScriptLogDir, ScriptPartition, ScriptTopic, ScriptedCluster};
+    use crate::common::scripted_broker::{
+        Script, ScriptLogDir, ScriptPartition, ScriptTopic, ScriptedCluster,
+    };
 
     fn part(leader: i32, isr: &[i32]) -> ScriptPartition {
         ScriptPartition {
@@ -309,7 +368,14 @@ mod scripted {
                 .into_iter()
                 .map(|b| {
                     let usable = if b == 1 { 5 * GIB } else { 60 * GIB };
-                    (b, ScriptLogDir { path: "/var/lib/kafka/data".into(), total_bytes: 100 * GIB, usable_bytes: usable })
+                    (
+                        b,
+                        ScriptLogDir {
+                            path: "/var/lib/kafka/data".into(),
+                            total_bytes: 100 * GIB,
+                            usable_bytes: usable,
+                        },
+                    )
                 })
                 .collect(),
             ..Default::default()
@@ -317,9 +383,11 @@ mod scripted {
         let cluster = ScriptedCluster::start(3, script).await;
         let t = TestApp::start(&cluster.bootstrap(), "1s").await;
         let health = t
-            .poll_until("/api/v1/clusters/test/health", Duration::from_secs(60), |h| {
-                problem(h, "under_min_isr").is_some()
-            })
+            .poll_until(
+                "/api/v1/clusters/test/health",
+                Duration::from_secs(60),
+                |h| problem(h, "under_min_isr").is_some(),
+            )
             .await;
         assert_eq!(health["counts"]["under_replicated"], 2);
         assert_eq!(health["counts"]["under_min_isr"], 1);
@@ -338,7 +406,10 @@ mod scripted {
         // Disk: broker 1's volume is 95 % full, read with DescribeLogDirs v4.
         let disk = problem(&health, "disk_usage").unwrap();
         assert_eq!(disk["severity"], "critical");
-        assert_eq!(disk["message"], "Broker 1's /var/lib/kafka/data is 95 % full — when it fills the broker stops");
+        assert_eq!(
+            disk["message"],
+            "Broker 1's /var/lib/kafka/data is 95 % full — when it fills the broker stops"
+        );
         let (_, b1) = t.get("/api/v1/clusters/test/brokers/1").await;
         assert_eq!(b1["log_size_source"], "describe_log_dirs");
         assert_eq!(b1["log_size_bytes"], 3_000_000);
@@ -347,7 +418,14 @@ mod scripted {
         let (_, topics) = t.get("/api/v1/clusters/test/topics?q=orders").await;
         assert_eq!(topics["items"][0]["size_bytes"], 9_000_000);
         assert_eq!(topics["items"][0]["size_source"], "describe_log_dirs");
-        assert!(cluster.requests().get("DescribeLogDirs").copied().unwrap_or(0) >= 3);
+        assert!(
+            cluster
+                .requests()
+                .get("DescribeLogDirs")
+                .copied()
+                .unwrap_or(0)
+                >= 3
+        );
 
         // The replicas catch up: the replication problems go, the disk one stays.
         cluster.edit(|s| {
@@ -356,9 +434,11 @@ mod scripted {
             }
         });
         let health = t
-            .poll_until("/api/v1/clusters/test/health", Duration::from_secs(60), |h| {
-                h["counts"]["under_replicated"] == 0
-            })
+            .poll_until(
+                "/api/v1/clusters/test/health",
+                Duration::from_secs(60),
+                |h| h["counts"]["under_replicated"] == 0,
+            )
             .await;
         assert!(problem(&health, "under_min_isr").is_none());
         assert!(problem(&health, "at_min_isr").is_none());
@@ -370,10 +450,16 @@ mod scripted {
     async fn a_broker_without_describe_log_dirs_is_said_so_not_zero() {
         // tansu does not offer DescribeLogDirs: sizes stay unknown, with the reason.
         let tansu = Tansu::start();
-        traffic::create_topics(&tansu.bootstrap(), &[("orders", 1)]).await.unwrap();
+        traffic::create_topics(&tansu.bootstrap(), &[("orders", 1)])
+            .await
+            .unwrap();
         let t = TestApp::start(&tansu.bootstrap(), "1s").await;
         let b = t
-            .poll_until("/api/v1/clusters/test/brokers/111", Duration::from_secs(30), |v| v["broker"]["id"] == 111)
+            .poll_until(
+                "/api/v1/clusters/test/brokers/111",
+                Duration::from_secs(30),
+                |v| v["broker"]["id"] == 111,
+            )
             .await;
         assert!(b["log_size_bytes"].is_null(), "{b}");
         assert!(b["log_dirs"].as_array().unwrap().is_empty());

@@ -17,7 +17,11 @@ pub fn BrokerPage() -> impl IntoView {
     let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
     let broker = Signal::derive(move || params.read().get("broker").unwrap_or_default());
     let detail = use_api::<BrokerDetail>(move || {
-        format!("/clusters/{}/brokers/{}", enc(&cluster.get()), enc(&broker.get()))
+        format!(
+            "/clusters/{}/brokers/{}",
+            enc(&cluster.get()),
+            enc(&broker.get())
+        )
     });
     let id = move || broker.get().parse::<i32>().ok();
     view! {
@@ -51,17 +55,20 @@ fn page(d: BrokerDetail) -> impl IntoView {
         _ => "address never seen".to_string(),
     };
     let problems = if d.problems.is_empty() {
-        view! { <p class="state" data-testid="no-problems">"No problem concerns this broker."</p> }.into_any()
+        view! { <p class="state" data-testid="no-problems">"No problem concerns this broker."</p> }
+            .into_any()
     } else {
         let items = d
             .problems
             .iter()
-            .map(|p| view! {
-                <li class="problem" data-testid=format!("problem-{}", p.kind)>
-                    <span class=severity_badge(p.severity)>{p.severity.as_str()}</span>" "
-                    <span class="message">{p.message.clone()}</span>
-                    <div class="sub">{format!("since {}", format::time(&p.since))}</div>
-                </li>
+            .map(|p| {
+                view! {
+                    <li class="problem" data-testid=format!("problem-{}", p.kind)>
+                        <span class=severity_badge(p.severity)>{p.severity.as_str()}</span>" "
+                        <span class="message">{p.message.clone()}</span>
+                        <div class="sub">{format!("since {}", format::time(&p.since))}</div>
+                    </li>
+                }
             })
             .collect_view();
         view! { <ul class="problems">{items}</ul> }.into_any()
@@ -79,17 +86,22 @@ fn page(d: BrokerDetail) -> impl IntoView {
             }
         })
         .collect_view();
-    let disk = match (d.log_size_bytes, d.log_size_source.as_deref()) {
-        (Some(bytes), Some(src)) => format!(
-            "{} of logs on this broker (from {})",
-            format::bytes(bytes as f64),
-            if src == "describe_log_dirs" { "DescribeLogDirs" } else { "broker metrics" }
-        ),
-        _ => format!(
+    let disk =
+        match (d.log_size_bytes, d.log_size_source.as_deref()) {
+            (Some(bytes), Some(src)) => format!(
+                "{} of logs on this broker (from {})",
+                format::bytes(bytes as f64),
+                if src == "describe_log_dirs" {
+                    "DescribeLogDirs"
+                } else {
+                    "broker metrics"
+                }
+            ),
+            _ => format!(
             "Log size unknown: no metrics endpoint exports it and DescribeLogDirs gave nothing{}.",
             d.log_dirs_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
         ),
-    };
+        };
     let dirs = d
         .log_dirs
         .iter()

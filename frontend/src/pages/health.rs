@@ -11,8 +11,8 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{enc, href, use_api};
 use crate::components::{show, ClusterHeader};
 use crate::metric_chart::MetricChart;
-use kafscope_api::known_metrics;
 use kafscope_api::fmt as format;
+use kafscope_api::known_metrics;
 
 pub fn verdict_badge(v: HealthVerdict) -> (&'static str, &'static str) {
     match v {
@@ -35,7 +35,8 @@ pub fn severity_badge(s: Severity) -> &'static str {
 pub fn Health() -> impl IntoView {
     let params = use_params_map();
     let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
-    let health = use_api::<ClusterHealth>(move || format!("/clusters/{}/health", enc(&cluster.get())));
+    let health =
+        use_api::<ClusterHealth>(move || format!("/clusters/{}/health", enc(&cluster.get())));
     view! {
         <ClusterHeader cluster active="health"/>
         {show(health, move |h: ClusterHealth| page(cluster.get_untracked(), h))}
@@ -51,7 +52,10 @@ pub fn Health() -> impl IntoView {
 fn page(cluster: String, h: ClusterHealth) -> impl IntoView {
     let (class, text) = verdict_badge(h.verdict);
     let controller = match (h.controller_id, h.active_controller_count) {
-        (Some(c), Some(n)) => format!("controller: broker {c} · ActiveControllerCount {}", format::metric(Some(n), "count")),
+        (Some(c), Some(n)) => format!(
+            "controller: broker {c} · ActiveControllerCount {}",
+            format::metric(Some(n), "count")
+        ),
         (Some(c), None) => format!("controller: broker {c}"),
         (None, _) => "no controller known".to_string(),
     };
@@ -63,7 +67,11 @@ fn page(cluster: String, h: ClusterHealth) -> impl IntoView {
         }
         .into_any()
     } else {
-        let items = h.problems.iter().map(|p| problem_item(&cluster, p)).collect_view();
+        let items = h
+            .problems
+            .iter()
+            .map(|p| problem_item(&cluster, p))
+            .collect_view();
         view! { <ul class="problems" data-testid="problems">{items}</ul> }.into_any()
     };
     view! {
@@ -98,7 +106,11 @@ fn problem_item(cluster: &str, p: &Problem) -> impl IntoView {
                 " (partition{} {}{})",
                 if p.partition_count == 1 { "" } else { "s" },
                 listed.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             )
         };
         view! { <a href=link data-testid="problem-topic">{format!("topic {t}")}</a>{parts} }

@@ -74,6 +74,8 @@ pub fn size_title(source: Option<&str>) -> String {
     match source {
         Some("describe_log_dirs") => "all replicas, from DescribeLogDirs".into(),
         Some("metrics") => "all replicas, from broker metrics (log Size)".into(),
-        _ => "unknown: no metrics endpoint exports log sizes and DescribeLogDirs gave nothing".into(),
+        _ => {
+            "unknown: no metrics endpoint exports log sizes and DescribeLogDirs gave nothing".into()
+        }
     }
 }

@@ -109,9 +109,11 @@ pub fn assess(input: &Input) -> Assessment {
                     _ => None,
                 }
             };
-            let mut pc = ReplicationCounts::default();
-            pc.offline = offline as usize;
-            pc.under_replicated = urp as usize;
+            let mut pc = ReplicationCounts {
+                offline: offline as usize,
+                under_replicated: urp as usize,
+                ..Default::default()
+            };
             match t.min_insync_replicas {
                 Some(min) => {
                     pc.under_min_isr = (!offline && isr < min) as usize;
@@ -171,14 +173,15 @@ pub fn assess(input: &Input) -> Assessment {
         }
     }
 
-    for b in input.brokers.iter().filter(|b| b.status == BrokerStatus::Down) {
+    for b in input
+        .brokers
+        .iter()
+        .filter(|b| b.status == BrokerStatus::Down)
+    {
         let (replicas, offline) = down_effect.get(&b.id).copied().unwrap_or((0, 0));
         let mut message = format!("{} is down", broker_name(b));
         if replicas > 0 {
-            message.push_str(&format!(
-                " — it hosts {}",
-                fmt::plural(replicas, "replica")
-            ));
+            message.push_str(&format!(" — it hosts {}", fmt::plural(replicas, "replica")));
             if offline > 0 {
                 message.push_str(&format!(
                     "; {} of them {} offline",
@@ -427,9 +430,15 @@ fn partition_problem(
             let why = if leaders.is_empty() {
                 "no leader".to_string()
             } else {
-                format!("leader {} not live", broker_list(&leaders.into_iter().collect::<Vec<_>>(), input.brokers))
+                format!(
+                    "leader {} not live",
+                    broker_list(&leaders.into_iter().collect::<Vec<_>>(), input.brokers)
+                )
             };
-            let on: BTreeSet<i32> = parts.iter().flat_map(|p| p.replicas.iter().copied()).collect();
+            let on: BTreeSet<i32> = parts
+                .iter()
+                .flat_map(|p| p.replicas.iter().copied())
+                .collect();
             let on_down: Vec<i32> = on.intersection(down).copied().collect();
             let tail = if on_down.is_empty() {
                 String::new()
@@ -470,7 +479,10 @@ fn partition_problem(
         Class::UnderReplicated => (
             "under_replicated",
             Severity::Warning,
-            format!("{subject} {} {isr} replicas in sync{cause}", has(parts.len())),
+            format!(
+                "{subject} {} {isr} replicas in sync{cause}",
+                has(parts.len())
+            ),
         ),
     };
     let mut brokers: Vec<i32> = out_of_sync.into_iter().collect();
@@ -528,7 +540,11 @@ fn has(n: usize) -> &'static str {
 }
 
 /// Problems broker metrics show; returns the cluster's summed ActiveControllerCount.
-fn metric_problems(input: &Input, live: &BTreeSet<i32>, problems: &mut Vec<Problem>) -> Option<f64> {
+fn metric_problems(
+    input: &Input,
+    live: &BTreeSet<i32>,
+    problems: &mut Vec<Problem>,
+) -> Option<f64> {
     for e in input.endpoints.iter().filter(|e| e.error.is_some()) {
         let whose = e
             .broker
@@ -594,8 +610,16 @@ fn metric_problems(input: &Input, live: &BTreeSet<i32>, problems: &mut Vec<Probl
             ));
         }
         for (key, kind, what) in [
-            ("request_handler_idle_ratio", "request_handler_busy", "request handler threads"),
-            ("network_processor_idle_ratio", "network_busy", "network threads"),
+            (
+                "request_handler_idle_ratio",
+                "request_handler_busy",
+                "request handler threads",
+            ),
+            (
+                "network_processor_idle_ratio",
+                "network_busy",
+                "network threads",
+            ),
         ] {
             if let Some(idle) = get(key).filter(|v| *v < 0.3) {
                 let severity = if idle < 0.1 {

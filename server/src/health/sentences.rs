@@ -19,11 +19,7 @@ pub fn broker_list(ids: &[i32], _brokers: &[Broker]) -> String {
     match names.len() {
         0 => "no broker".to_string(),
         1 => format!("broker {}", names[0]),
-        n => format!(
-            "brokers {} and {}",
-            names[..n - 1].join(", "),
-            names[n - 1]
-        ),
+        n => format!("brokers {} and {}", names[..n - 1].join(", "), names[n - 1]),
     }
 }
 

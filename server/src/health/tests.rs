@@ -36,7 +36,8 @@ fn part(id: i32, leader: Option<i32>, replicas: &[i32], isr: &[i32]) -> Partitio
 /// Partitions from `kafka-topics.sh --describe` output (a recorded fixture), found by the
 /// `Partition:`, `Leader:`, `Replicas:` and `Isr:` fields.
 fn from_cli(text: &str) -> Vec<(String, PartitionInfo)> {
-    let list = |s: &str| -> Vec<i32> { s.split(',').filter_map(|x| x.trim().parse().ok()).collect() };
+    let list =
+        |s: &str| -> Vec<i32> { s.split(',').filter_map(|x| x.trim().parse().ok()).collect() };
     let mut out = Vec::new();
     for line in text.lines().filter(|l| l.contains("Partition:")) {
         let field = |name: &str| -> Option<String> {
@@ -48,7 +49,10 @@ fn from_cli(text: &str) -> Vec<(String, PartitionInfo)> {
         let replicas = list(&field("Replicas:").unwrap());
         let isr = list(&field("Isr:").unwrap());
         let id = field("Partition:").unwrap().parse().unwrap();
-        out.push((topic, part(id, (leader >= 0).then_some(leader), &replicas, &isr)));
+        out.push((
+            topic,
+            part(id, (leader >= 0).then_some(leader), &replicas, &isr),
+        ));
     }
     out
 }
@@ -123,7 +127,10 @@ fn a_healthy_cluster_has_no_problem() {
     let h = World::new(vec![broker(1, true), broker(2, true), broker(3, true)])
         .topic(
             "orders",
-            vec![part(0, Some(1), &[1, 2, 3], &[1, 2, 3]), part(1, Some(2), &[2, 3, 1], &[2, 3, 1])],
+            vec![
+                part(0, Some(1), &[1, 2, 3], &[1, 2, 3]),
+                part(1, Some(2), &[2, 3, 1], &[2, 3, 1]),
+            ],
             Some(2),
         )
         .health();
@@ -137,7 +144,9 @@ fn a_healthy_cluster_has_no_problem() {
 #[test]
 fn recorded_under_replicated_topic_is_a_sentence_naming_the_lagging_broker() {
     // Kafka in Action, ch. 6: `Replicas: 1,0,2  Isr: 0,2`, broker 1 up but out of sync.
-    let text = include_str!("../../tests/fixtures/kafka-cli/topics_describe_under-replicated_kafka-in-action-ch6.txt");
+    let text = include_str!(
+        "../../tests/fixtures/kafka-cli/topics_describe_under-replicated_kafka-in-action-ch6.txt"
+    );
     let parts: Vec<PartitionInfo> = from_cli(text).into_iter().map(|(_, p)| p).collect();
     assert_eq!(parts.len(), 1);
     let h = World::new(vec![broker(0, true), broker(1, true), broker(2, true)])
@@ -164,7 +173,8 @@ fn recorded_under_replicated_topic_is_a_sentence_naming_the_lagging_broker() {
 
 #[test]
 fn recorded_fully_replicated_topic_is_healthy() {
-    let text = include_str!("../../tests/fixtures/kafka-cli/topics_describe_rf3_apache-docs-4.0-ops.txt");
+    let text =
+        include_str!("../../tests/fixtures/kafka-cli/topics_describe_rf3_apache-docs-4.0-ops.txt");
     let parts: Vec<PartitionInfo> = from_cli(text).into_iter().map(|(_, p)| p).collect();
     let h = World::new(vec![broker(5, true), broker(6, true), broker(7, true)])
         .topic("foo", parts, Some(2))
@@ -235,13 +245,22 @@ fn unknown_min_isr_is_counted_not_guessed() {
 
 #[test]
 fn a_problem_keeps_its_first_seen_time_until_it_heals() {
-    let sick = World::new(vec![broker(1, true), broker(2, true)])
-        .topic("t", vec![part(0, Some(1), &[1, 2], &[1])], Some(1));
+    let sick = World::new(vec![broker(1, true), broker(2, true)]).topic(
+        "t",
+        vec![part(0, Some(1), &[1, 2], &[1])],
+        Some(1),
+    );
     let first = sick.assess_at(T0, &HashMap::new());
     let later = sick.assess_at(T0 + 60_000, &first.since);
-    assert_eq!(later.health.problems[0].since, crate::http::state::rfc3339(T0));
-    let healed = World::new(vec![broker(1, true), broker(2, true)])
-        .topic("t", vec![part(0, Some(1), &[1, 2], &[1, 2])], Some(1));
+    assert_eq!(
+        later.health.problems[0].since,
+        crate::http::state::rfc3339(T0)
+    );
+    let healed = World::new(vec![broker(1, true), broker(2, true)]).topic(
+        "t",
+        vec![part(0, Some(1), &[1, 2], &[1, 2])],
+        Some(1),
+    );
     let after = healed.assess_at(T0 + 120_000, &later.since);
     assert!(after.health.problems.is_empty());
     let again = sick.assess_at(T0 + 180_000, &after.since);
@@ -254,7 +273,9 @@ fn a_problem_keeps_its_first_seen_time_until_it_heals() {
 #[test]
 fn leader_imbalance_needs_more_than_ten_percent() {
     // Broker 1 is preferred for 10 partitions and leads 9 of them: 10 % is not above 10 %.
-    let mut parts: Vec<PartitionInfo> = (0..10).map(|i| part(i, Some(1), &[1, 2], &[1, 2])).collect();
+    let mut parts: Vec<PartitionInfo> = (0..10)
+        .map(|i| part(i, Some(1), &[1, 2], &[1, 2]))
+        .collect();
     parts[0].leader = Some(2);
     let h = World::new(vec![broker(1, true), broker(2, true)])
         .topic("t", parts.clone(), Some(1))
@@ -283,9 +304,14 @@ fn active_controller_count_must_sum_to_exactly_one() {
     w.metrics = BTreeMap::from([(1, m(1.0)), (2, m(1.0))]);
     let h = w.health();
     assert_eq!(kinds(&h), vec![("controller_count", Severity::Critical)]);
-    assert!(h.problems[0].message.starts_with("2 brokers claim to be the active controller"));
+    assert!(h.problems[0]
+        .message
+        .starts_with("2 brokers claim to be the active controller"));
     w.metrics = BTreeMap::from([(1, m(0.0)), (2, m(0.0))]);
-    assert_eq!(kinds(&w.health()), vec![("controller_count", Severity::Critical)]);
+    assert_eq!(
+        kinds(&w.health()),
+        vec![("controller_count", Severity::Critical)]
+    );
     // Zero from only some brokers is not a verdict: the controller may be the unscraped one.
     w.metrics = BTreeMap::from([(1, m(0.0))]);
     let h = w.health();
@@ -330,12 +356,20 @@ fn broker_metrics_and_endpoints_become_problems() {
             ("request_queue", Severity::Warning),
         ]
     );
-    let busy = h.problems.iter().find(|p| p.kind == "request_handler_busy").unwrap();
+    let busy = h
+        .problems
+        .iter()
+        .find(|p| p.kind == "request_handler_busy")
+        .unwrap();
     assert_eq!(
         busy.message,
         "Broker 1's request handler threads are 95 % busy (idle 0.05) — requests queue up"
     );
-    let urp = h.problems.iter().find(|p| p.kind == "metrics_under_replicated").unwrap();
+    let urp = h
+        .problems
+        .iter()
+        .find(|p| p.kind == "metrics_under_replicated")
+        .unwrap();
     assert_eq!(
         urp.message,
         "Broker 1 reports 2 under-replicated partitions it leads (UnderReplicatedPartitions)"
@@ -381,5 +415,8 @@ fn unreachable_cluster_is_critical_and_says_so() {
 fn no_controller_is_critical() {
     let mut w = World::new(vec![broker(1, true)]);
     w.controller = None;
-    assert_eq!(kinds(&w.health()), vec![("no_controller", Severity::Critical)]);
+    assert_eq!(
+        kinds(&w.health()),
+        vec![("no_controller", Severity::Critical)]
+    );
 }

@@ -40,15 +40,19 @@ async fn broker(
     let Path((cluster, id)) = p?;
     let id = broker_id(&id)?;
     let snap = st.cluster_with_data(&cluster)?;
-    let b = snap
-        .brokers
-        .iter()
-        .find(|b| b.id == id)
-        .ok_or_else(|| ApiError::NotFound(format!("broker {id} is not known in '{cluster}'")))?;
+    let b =
+        snap.brokers.iter().find(|b| b.id == id).ok_or_else(|| {
+            ApiError::NotFound(format!("broker {id} is not known in '{cluster}'"))
+        })?;
     let values = snap.broker_metrics.get(&id);
     let metrics = METRICS
         .iter()
-        .map(|m| (m.key.to_string(), values.and_then(|v| v.get(m.key)).copied()))
+        .map(|m| {
+            (
+                m.key.to_string(),
+                values.and_then(|v| v.get(m.key)).copied(),
+            )
+        })
         .collect();
     let dirs = snap.log_dirs.get(&id).cloned().unwrap_or_default();
     let (log_size_bytes, log_size_source) = if !dirs.is_empty() {
@@ -136,7 +140,10 @@ async fn history(
         None => METRICS.iter().map(|m| m.key.to_string()).collect(),
         Some(list) => {
             let keys: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
-            if let Some(bad) = keys.iter().find(|k| !METRICS.iter().any(|m| m.key == k.as_str())) {
+            if let Some(bad) = keys
+                .iter()
+                .find(|k| !METRICS.iter().any(|m| m.key == k.as_str()))
+            {
                 return Err(ApiError::BadRequest(format!(
                     "unknown metric '{bad}'; known: {}",
                     METRICS.iter().map(|m| m.key).collect::<Vec<_>>().join(", ")

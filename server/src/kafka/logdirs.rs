@@ -16,7 +16,10 @@ use crate::collect::assess::LogDirsRead;
 
 /// Whether a cluster's client settings allow a plain TCP connection to its brokers.
 pub fn plaintext(client: &BTreeMap<String, String>) -> Result<(), String> {
-    match client.get("security.protocol").map(|s| s.to_ascii_lowercase()) {
+    match client
+        .get("security.protocol")
+        .map(|s| s.to_ascii_lowercase())
+    {
         None => Ok(()),
         Some(p) if p == "plaintext" => Ok(()),
         Some(p) => Err(format!(
@@ -28,10 +31,13 @@ pub fn plaintext(client: &BTreeMap<String, String>) -> Result<(), String> {
 
 /// Read every broker's log dirs. A broker that fails is reported in the error only when all
 /// fail; otherwise its dirs are missing and the others are kept.
-pub async fn read(brokers: &[(i32, String, u16)], timeout: Duration) -> Result<LogDirsRead, String> {
-    let reads = brokers.iter().map(|(id, host, port)| async move {
-        (*id, describe_one(host, *port, timeout).await)
-    });
+pub async fn read(
+    brokers: &[(i32, String, u16)],
+    timeout: Duration,
+) -> Result<LogDirsRead, String> {
+    let reads = brokers
+        .iter()
+        .map(|(id, host, port)| async move { (*id, describe_one(host, *port, timeout).await) });
     let results = futures::future::join_all(reads).await;
     let mut out = LogDirsRead::default();
     let mut errors = Vec::new();
@@ -54,13 +60,20 @@ pub async fn read(brokers: &[(i32, String, u16)], timeout: Duration) -> Result<L
 
 type TopicBytes = BTreeMap<String, u64>;
 
-async fn describe_one(host: &str, port: u16, timeout: Duration) -> Result<(Vec<LogDir>, TopicBytes), String> {
+async fn describe_one(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<(Vec<LogDir>, TopicBytes), String> {
     let mut conn = Connection::open(host, port, timeout).await?;
     let versions: ApiVersionsResponse = conn
         .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
         .await?;
     if versions.error_code != 0 {
-        return Err(format!("ApiVersions failed with error {}", versions.error_code));
+        return Err(format!(
+            "ApiVersions failed with error {}",
+            versions.error_code
+        ));
     }
     let Some(range) = versions
         .api_keys
@@ -79,7 +92,10 @@ async fn describe_one(host: &str, port: u16, timeout: Duration) -> Result<(Vec<L
     let req = DescribeLogDirsRequest::default().with_topics(None);
     let resp: DescribeLogDirsResponse = conn.call(ApiKey::DescribeLogDirs, version, &req).await?;
     if resp.error_code != 0 {
-        return Err(format!("DescribeLogDirs failed with error {}", resp.error_code));
+        return Err(format!(
+            "DescribeLogDirs failed with error {}",
+            resp.error_code
+        ));
     }
     Ok(to_dirs(&resp))
 }
@@ -120,4 +136,3 @@ fn log_dir_error(code: i16) -> String {
         other => format!("error code {other}"),
     }
 }
-

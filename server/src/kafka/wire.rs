@@ -64,9 +64,13 @@ impl Connection {
         let header = ResponseHeader::decode(&mut answer, key.response_header_version(version))
             .map_err(|e| format!("{key:?}: bad response header: {e}"))?;
         if header.correlation_id != id {
-            return Err(format!("{key:?}: answer to another request ({})", header.correlation_id));
+            return Err(format!(
+                "{key:?}: answer to another request ({})",
+                header.correlation_id
+            ));
         }
-        Resp::decode(&mut answer, version).map_err(|e| format!("{key:?}: cannot decode v{version}: {e}"))
+        Resp::decode(&mut answer, version)
+            .map_err(|e| format!("{key:?}: cannot decode v{version}: {e}"))
     }
 }
 

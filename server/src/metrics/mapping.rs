@@ -86,60 +86,119 @@ pub const METRICS: &[Metric] = &[
     Metric {
         key: "under_replicated_partitions",
         sources: &[
-            src("kafka_server_replicamanager_underreplicatedpartitions", None, Sum),
-            src("kafka_server_replicamanager_value", Some("UnderReplicatedPartitions"), Sum),
-            per_partition("vectorized_cluster_partition_under_replicated_replicas", CountPositive),
+            src(
+                "kafka_server_replicamanager_underreplicatedpartitions",
+                None,
+                Sum,
+            ),
+            src(
+                "kafka_server_replicamanager_value",
+                Some("UnderReplicatedPartitions"),
+                Sum,
+            ),
+            per_partition(
+                "vectorized_cluster_partition_under_replicated_replicas",
+                CountPositive,
+            ),
             per_partition("redpanda_kafka_under_replicated_replicas", CountPositive),
         ],
     },
     Metric {
         key: "offline_partitions",
         sources: &[
-            src("kafka_controller_kafkacontroller_offlinepartitionscount", None, Sum),
-            src("kafka_controller_kafkacontroller_value", Some("OfflinePartitionsCount"), Sum),
+            src(
+                "kafka_controller_kafkacontroller_offlinepartitionscount",
+                None,
+                Sum,
+            ),
+            src(
+                "kafka_controller_kafkacontroller_value",
+                Some("OfflinePartitionsCount"),
+                Sum,
+            ),
             src("redpanda_cluster_unavailable_partitions", None, Sum),
         ],
     },
     Metric {
         key: "active_controller_count",
         sources: &[
-            src("kafka_controller_kafkacontroller_activecontrollercount", None, Sum),
-            src("kafka_controller_kafkacontroller_value", Some("ActiveControllerCount"), Sum),
+            src(
+                "kafka_controller_kafkacontroller_activecontrollercount",
+                None,
+                Sum,
+            ),
+            src(
+                "kafka_controller_kafkacontroller_value",
+                Some("ActiveControllerCount"),
+                Sum,
+            ),
         ],
     },
     Metric {
         key: "under_min_isr_partitions",
         sources: &[
-            src("kafka_server_replicamanager_underminisrpartitioncount", None, Sum),
-            src("kafka_server_replicamanager_value", Some("UnderMinIsrPartitionCount"), Sum),
+            src(
+                "kafka_server_replicamanager_underminisrpartitioncount",
+                None,
+                Sum,
+            ),
+            src(
+                "kafka_server_replicamanager_value",
+                Some("UnderMinIsrPartitionCount"),
+                Sum,
+            ),
         ],
     },
     Metric {
         key: "at_min_isr_partitions",
         sources: &[
-            src("kafka_server_replicamanager_atminisrpartitioncount", None, Sum),
-            src("kafka_server_replicamanager_value", Some("AtMinIsrPartitionCount"), Sum),
+            src(
+                "kafka_server_replicamanager_atminisrpartitioncount",
+                None,
+                Sum,
+            ),
+            src(
+                "kafka_server_replicamanager_value",
+                Some("AtMinIsrPartitionCount"),
+                Sum,
+            ),
         ],
     },
     Metric {
         key: "partition_count",
         sources: &[
             src("kafka_server_replicamanager_partitioncount", None, Sum),
-            src("kafka_server_replicamanager_value", Some("PartitionCount"), Sum),
+            src(
+                "kafka_server_replicamanager_value",
+                Some("PartitionCount"),
+                Sum,
+            ),
         ],
     },
     Metric {
         key: "leader_count",
         sources: &[
             src("kafka_server_replicamanager_leadercount", None, Sum),
-            src("kafka_server_replicamanager_value", Some("LeaderCount"), Sum),
+            src(
+                "kafka_server_replicamanager_value",
+                Some("LeaderCount"),
+                Sum,
+            ),
         ],
     },
     Metric {
         key: "request_handler_idle_ratio",
         sources: &[
-            src("kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent", None, Mean),
-            src("kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent", None, Mean),
+            src(
+                "kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent",
+                None,
+                Mean,
+            ),
+            src(
+                "kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent",
+                None,
+                Mean,
+            ),
             src(
                 "kafka_server_kafkarequesthandlerpool_oneminuterate",
                 Some("RequestHandlerAvgIdlePercent"),
@@ -155,35 +214,83 @@ pub const METRICS: &[Metric] = &[
     Metric {
         key: "network_processor_idle_ratio",
         sources: &[
-            src("kafka_network_socketserver_networkprocessoravgidlepercent", None, Mean),
-            src("kafka_network_socketserver_networkprocessoravgidle_percent", None, Mean),
-            src("kafka_network_socketserver_value", Some("NetworkProcessorAvgIdlePercent"), Mean),
+            src(
+                "kafka_network_socketserver_networkprocessoravgidlepercent",
+                None,
+                Mean,
+            ),
+            src(
+                "kafka_network_socketserver_networkprocessoravgidle_percent",
+                None,
+                Mean,
+            ),
+            src(
+                "kafka_network_socketserver_value",
+                Some("NetworkProcessorAvgIdlePercent"),
+                Mean,
+            ),
         ],
     },
     Metric {
         key: "bytes_in_per_sec",
         sources: &[
-            src("kafka_server_brokertopicmetrics_bytesin_total", None, Counter),
-            src("kafka_server_brokertopicmetrics_oneminuterate", Some("BytesInPerSec"), Sum),
-            src("kafka_server_brokertopicmetrics_count", Some("BytesInPerSec"), Counter),
+            src(
+                "kafka_server_brokertopicmetrics_bytesin_total",
+                None,
+                Counter,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_oneminuterate",
+                Some("BytesInPerSec"),
+                Sum,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_count",
+                Some("BytesInPerSec"),
+                Counter,
+            ),
             src("vectorized_kafka_rpc_received_bytes", None, Counter),
         ],
     },
     Metric {
         key: "bytes_out_per_sec",
         sources: &[
-            src("kafka_server_brokertopicmetrics_bytesout_total", None, Counter),
-            src("kafka_server_brokertopicmetrics_oneminuterate", Some("BytesOutPerSec"), Sum),
-            src("kafka_server_brokertopicmetrics_count", Some("BytesOutPerSec"), Counter),
+            src(
+                "kafka_server_brokertopicmetrics_bytesout_total",
+                None,
+                Counter,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_oneminuterate",
+                Some("BytesOutPerSec"),
+                Sum,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_count",
+                Some("BytesOutPerSec"),
+                Counter,
+            ),
             src("vectorized_kafka_rpc_sent_bytes", None, Counter),
         ],
     },
     Metric {
         key: "messages_in_per_sec",
         sources: &[
-            src("kafka_server_brokertopicmetrics_messagesin_total", None, Counter),
-            src("kafka_server_brokertopicmetrics_oneminuterate", Some("MessagesInPerSec"), Sum),
-            src("kafka_server_brokertopicmetrics_count", Some("MessagesInPerSec"), Counter),
+            src(
+                "kafka_server_brokertopicmetrics_messagesin_total",
+                None,
+                Counter,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_oneminuterate",
+                Some("MessagesInPerSec"),
+                Sum,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_count",
+                Some("MessagesInPerSec"),
+                Counter,
+            ),
             per_partition("vectorized_cluster_partition_records_produced", Counter),
         ],
     },
@@ -191,7 +298,11 @@ pub const METRICS: &[Metric] = &[
         key: "request_queue_size",
         sources: &[
             src("kafka_network_requestchannel_requestqueuesize", None, Sum),
-            src("kafka_network_requestchannel_value", Some("RequestQueueSize"), Sum),
+            src(
+                "kafka_network_requestchannel_value",
+                Some("RequestQueueSize"),
+                Sum,
+            ),
         ],
     },
     Metric {
@@ -306,11 +417,7 @@ pub fn extract(series: &[Series]) -> Reading {
 
 /// Turn counters into rates against the previous scrape (`None` → unavailable until the
 /// next one; a counter that went down was reset and gives no rate this time).
-pub fn values(
-    now: &Reading,
-    now_ms: i64,
-    prev: Option<(&Reading, i64)>,
-) -> BTreeMap<String, f64> {
+pub fn values(now: &Reading, now_ms: i64, prev: Option<(&Reading, i64)>) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for (key, raw) in &now.values {
         let v = match raw {

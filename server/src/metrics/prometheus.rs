@@ -6,8 +6,8 @@ use super::mapping::Series;
 /// value that is not a number (`NaN`, `+Inf`) is kept out by the mapping, not here.
 pub fn parse(text: &str) -> Result<Vec<Series>, String> {
     let lines = text.lines().map(|l| Ok(l.to_string()));
-    let scrape = prometheus_parse::Scrape::parse(lines)
-        .map_err(|e| format!("not Prometheus text: {e}"))?;
+    let scrape =
+        prometheus_parse::Scrape::parse(lines).map_err(|e| format!("not Prometheus text: {e}"))?;
     let mut out = Vec::with_capacity(scrape.samples.len());
     for s in scrape.samples {
         let value = match s.value {
@@ -16,8 +16,11 @@ pub fn parse(text: &str) -> Result<Vec<Series>, String> {
             | prometheus_parse::Value::Untyped(v) => v,
             _ => continue,
         };
-        let mut labels: Vec<(String, String)> =
-            s.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut labels: Vec<(String, String)> = s
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         labels.sort();
         out.push(Series {
             name: s.metric,
@@ -25,7 +28,11 @@ pub fn parse(text: &str) -> Result<Vec<Series>, String> {
             value,
         });
     }
-    if out.is_empty() && text.lines().any(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    if out.is_empty()
+        && text
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         return Err("no sample could be read: not Prometheus text".to_string());
     }
     Ok(out)

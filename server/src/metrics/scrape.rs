@@ -98,11 +98,13 @@ impl Scraper {
 
 type Values = BTreeMap<String, f64>;
 type LogSizes = BTreeMap<(String, i32), f64>;
+/// One endpoint's status, its real URL (for host matching), and what it gave.
+type Item = (MetricsEndpoint, String, Option<(Values, LogSizes)>);
 
 /// Scrape results not yet matched to brokers.
 #[derive(Debug, Default)]
 pub struct Fetched {
-    items: Vec<(MetricsEndpoint, String, Option<(Values, LogSizes)>)>,
+    items: Vec<Item>,
 }
 
 impl Fetched {
@@ -145,9 +147,11 @@ pub fn broker_of(url: &str, brokers: &[Broker]) -> Option<i32> {
     } else {
         authority.rsplit_once(':').map_or(authority, |(h, _)| h)
     };
-    let mut hits = brokers
-        .iter()
-        .filter(|b| b.host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(host)));
+    let mut hits = brokers.iter().filter(|b| {
+        b.host
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(host))
+    });
     let first = hits.next()?;
     hits.next().is_none().then_some(first.id)
 }
@@ -188,8 +192,8 @@ async fn fetch(
             prometheus::parse(&text).map(|series| (series, Vec::new()))
         }
         MetricsKind::Jolokia => {
-            let v: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| format!("not JSON: {e}"))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))?;
             jolokia::parse(&v)
         }
     }

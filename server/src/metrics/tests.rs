@@ -19,25 +19,51 @@ fn gauge(r: &super::mapping::Reading, key: &str) -> Option<f64> {
 #[test]
 fn every_recorded_fixture_parses() {
     for (name, text, min_samples) in [
-        ("jmx 0.6", fixture!("jmx_exporter_0.6_kafka0.10_selected-families.prom"), 100),
-        ("kafka_exporter", fixture!("kafka_exporter_v1.3.1_nexclipper.prom"), 400),
+        (
+            "jmx 0.6",
+            fixture!("jmx_exporter_0.6_kafka0.10_selected-families.prom"),
+            100,
+        ),
+        (
+            "kafka_exporter",
+            fixture!("kafka_exporter_v1.3.1_nexclipper.prom"),
+            400,
+        ),
         ("readme", fixture!("kafka_exporter_readme_samples.prom"), 10),
         ("kminion", fixture!("kminion_docs_metrics_sample.prom"), 10),
-        ("redpanda", fixture!("redpanda_v21.9.6_metrics_datadog-fixture.txt"), 100),
-        ("strimzi synthetic", fixture!("strimzi_style_SYNTHETIC.prom"), 15),
+        (
+            "redpanda",
+            fixture!("redpanda_v21.9.6_metrics_datadog-fixture.txt"),
+            100,
+        ),
+        (
+            "strimzi synthetic",
+            fixture!("strimzi_style_SYNTHETIC.prom"),
+            15,
+        ),
     ] {
         let series = prometheus::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(series.len() >= min_samples, "{name}: {} series", series.len());
+        assert!(
+            series.len() >= min_samples,
+            "{name}: {} series",
+            series.len()
+        );
     }
 }
 
 #[test]
 fn jmx_exporter_attribute_as_label_edge_cases() {
-    let series = prometheus::parse(fixture!("jmx_exporter_0.6_kafka0.10_selected-families.prom")).unwrap();
+    let series = prometheus::parse(fixture!(
+        "jmx_exporter_0.6_kafka0.10_selected-families.prom"
+    ))
+    .unwrap();
     // Trailing comma inside braces: the label is still read.
     let urp = series
         .iter()
-        .find(|s| s.name == "kafka_server_replicamanager_value" && s.label("name") == Some("UnderReplicatedPartitions"))
+        .find(|s| {
+            s.name == "kafka_server_replicamanager_value"
+                && s.label("name") == Some("UnderReplicatedPartitions")
+        })
         .unwrap();
     assert_eq!(urp.value, 0.0);
     // Java exponent form.
@@ -45,7 +71,9 @@ fn jmx_exporter_attribute_as_label_edge_cases() {
     // -Inf is read as a number but never mapped.
     assert!(series.iter().any(|s| s.value == f64::NEG_INFINITY));
     // Label values with spaces.
-    assert!(series.iter().any(|s| s.label("name") == Some("G1 Old Generation")));
+    assert!(series
+        .iter()
+        .any(|s| s.label("name") == Some("G1 Old Generation")));
 
     let r = extract(&series);
     assert_eq!(gauge(&r, "under_replicated_partitions"), Some(0.0));
@@ -53,8 +81,14 @@ fn jmx_exporter_attribute_as_label_edge_cases() {
     assert_eq!(gauge(&r, "offline_partitions"), Some(0.0));
     assert_eq!(gauge(&r, "partition_count"), Some(51.0));
     assert_eq!(gauge(&r, "leader_count"), Some(18.0));
-    assert_eq!(gauge(&r, "request_handler_idle_ratio"), Some(0.9996590142663573));
-    assert_eq!(gauge(&r, "network_processor_idle_ratio"), Some(1.0024901782565627));
+    assert_eq!(
+        gauge(&r, "request_handler_idle_ratio"),
+        Some(0.9996590142663573)
+    );
+    assert_eq!(
+        gauge(&r, "network_processor_idle_ratio"),
+        Some(1.0024901782565627)
+    );
     // The excerpt has only per-topic BrokerTopicMetrics, and no log sizes: unavailable.
     assert_eq!(r.values.get("bytes_in_per_sec"), None);
     assert_eq!(r.values.get("log_size_bytes"), None);
@@ -70,9 +104,18 @@ fn strimzi_style_synthetic_names_and_counter_rates() {
     assert_eq!(gauge(&r, "request_handler_idle_ratio"), Some(0.75));
     assert_eq!(gauge(&r, "request_queue_size"), Some(3.0));
     // The broker total, not the per-topic copies added to it.
-    assert_eq!(r.values.get("bytes_in_per_sec"), Some(&Raw::Counter(1_000_000.0)));
-    assert_eq!(gauge(&r, "log_size_bytes"), Some(1048576.0 + 2097152.0 + 512.0));
-    assert_eq!(r.log_sizes.get(&("orders".to_string(), 1)), Some(&2097152.0));
+    assert_eq!(
+        r.values.get("bytes_in_per_sec"),
+        Some(&Raw::Counter(1_000_000.0))
+    );
+    assert_eq!(
+        gauge(&r, "log_size_bytes"),
+        Some(1048576.0 + 2097152.0 + 512.0)
+    );
+    assert_eq!(
+        r.log_sizes.get(&("orders".to_string(), 1)),
+        Some(&2097152.0)
+    );
 
     // A counter is a rate only from the second scrape on.
     let first = values(&r, 10_000, None);
@@ -105,12 +148,16 @@ fn msk_case_preserving_names_map_the_same() {
 
 #[test]
 fn redpanda_names_and_edge_cases() {
-    let series = prometheus::parse(fixture!("redpanda_v21.9.6_metrics_datadog-fixture.txt")).unwrap();
+    let series =
+        prometheus::parse(fixture!("redpanda_v21.9.6_metrics_datadog-fixture.txt")).unwrap();
     let r = extract(&series);
     // Per-partition under-replicated replica counts: no partition has any.
     assert_eq!(gauge(&r, "under_replicated_partitions"), Some(0.0));
     assert_eq!(r.values.get("bytes_in_per_sec"), Some(&Raw::Counter(525.0)));
-    assert_eq!(r.values.get("bytes_out_per_sec"), Some(&Raw::Counter(6164.0)));
+    assert_eq!(
+        r.values.get("bytes_out_per_sec"),
+        Some(&Raw::Counter(6164.0))
+    );
     // Only internal namespaces have log sizes: no Kafka topic size, so unavailable.
     assert!(r.log_sizes.is_empty());
     assert_eq!(r.values.get("log_size_bytes"), None);
@@ -148,7 +195,10 @@ fn jolokia_answers_become_jmx_exporter_named_series() {
     ]"#).unwrap();
     let (series, errors) = jolokia::parse(&bulk).unwrap();
     // 404 = not registered = unavailable; other failures are reported.
-    assert_eq!(errors, vec!["kafka.controller:type=KafkaController,name=*: java.lang.SecurityException : denied"]);
+    assert_eq!(
+        errors,
+        vec!["kafka.controller:type=KafkaController,name=*: java.lang.SecurityException : denied"]
+    );
     let r = extract(&series);
     assert_eq!(gauge(&r, "under_replicated_partitions"), Some(2.0));
     assert_eq!(gauge(&r, "bytes_in_per_sec"), Some(1024.25));
@@ -163,7 +213,12 @@ fn jolokia_answers_become_jmx_exporter_named_series() {
 #[test]
 fn jolokia_request_reads_every_mapped_bean() {
     let req = jolokia::request();
-    let beans: Vec<&str> = req.as_array().unwrap().iter().map(|r| r["mbean"].as_str().unwrap()).collect();
+    let beans: Vec<&str> = req
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mbean"].as_str().unwrap())
+        .collect();
     assert!(beans.contains(&"kafka.server:type=ReplicaManager,name=*"));
     assert!(beans.iter().all(|b| b.starts_with("kafka.")));
 }
@@ -171,6 +226,9 @@ fn jolokia_request_reads_every_mapped_bean() {
 #[test]
 fn every_mapped_metric_has_a_label_and_unit_and_no_more() {
     let mapped: Vec<&str> = super::mapping::METRICS.iter().map(|m| m.key).collect();
-    let known: Vec<&str> = kafscope_api::KNOWN_METRICS.iter().map(|(k, _, _)| *k).collect();
+    let known: Vec<&str> = kafscope_api::KNOWN_METRICS
+        .iter()
+        .map(|(k, _, _)| *k)
+        .collect();
     assert_eq!(mapped, known);
 }

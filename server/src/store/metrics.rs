@@ -146,17 +146,19 @@ async fn write(
             });
             qb.build().execute(&mut **tx).await?;
         }
-        let found = sqlx::query("SELECT id, broker, metric FROM metric_series WHERE cluster_id = ?")
-            .bind(cid)
-            .fetch_all(&mut **tx)
-            .await?;
+        let found =
+            sqlx::query("SELECT id, broker, metric FROM metric_series WHERE cluster_id = ?")
+                .bind(cid)
+                .fetch_all(&mut **tx)
+                .await?;
         for r in found {
             cache.metrics.insert((cid, r.get(1), r.get(2)), r.get(0));
         }
     }
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut qb =
-            QueryBuilder::<Sqlite>::new("INSERT OR REPLACE INTO metric_samples (series_id, at_ms, value) ");
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT OR REPLACE INTO metric_samples (series_id, at_ms, value) ",
+        );
         qb.push_values(chunk, |mut b, (broker, metric, value)| {
             let sid = cache.metrics[&(cid, *broker, metric.to_string())];
             b.push_bind(sid).push_bind(at_ms).push_bind(*value);

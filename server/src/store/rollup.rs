@@ -360,7 +360,10 @@ mod tests {
 
         // Metrics follow the same retention and downsampling.
         assert_eq!(count(&store, "metric_samples", true, now - DAY).await, 0);
-        assert_eq!(count(&store, "metric_rollup_1m", true, now - 7 * DAY).await, 0);
+        assert_eq!(
+            count(&store, "metric_rollup_1m", true, now - 7 * DAY).await,
+            0
+        );
         assert!(count(&store, "metric_rollup_1h", true, now - 8 * DAY).await >= 40);
         let q = |broker: Option<i32>, step_ms: i64, from_ms: i64| MetricQuery {
             broker,
@@ -369,21 +372,36 @@ mod tests {
             to_ms: now,
             step_ms,
         };
-        let b1 = store.metric_history("c", &q(Some(1), HOUR_MS, now - 9 * DAY)).await.unwrap();
+        let b1 = store
+            .metric_history("c", &q(Some(1), HOUR_MS, now - 9 * DAY))
+            .await
+            .unwrap();
         let pts = &b1["bytes_in_per_sec"];
         assert!(pts.len() >= 9 * 24 - 1, "{} points", pts.len());
         assert!(pts.windows(2).all(|w| w[1].1 >= w[0].1), "not monotonic");
         // A full hour of 12 samples rising by one: max − mean = 5.5.
         assert_eq!(pts[1].2 - pts[1].1, 5.5, "{:?}", pts[1]);
         // The cluster series is the sum over brokers.
-        let all = store.metric_history("c", &q(None, 5 * MINUTE_MS, now - HOUR_MS)).await.unwrap();
-        let one = store.metric_history("c", &q(Some(1), 5 * MINUTE_MS, now - HOUR_MS)).await.unwrap();
+        let all = store
+            .metric_history("c", &q(None, 5 * MINUTE_MS, now - HOUR_MS))
+            .await
+            .unwrap();
+        let one = store
+            .metric_history("c", &q(Some(1), 5 * MINUTE_MS, now - HOUR_MS))
+            .await
+            .unwrap();
         let (a, o) = (&all["bytes_in_per_sec"], &one["bytes_in_per_sec"]);
         assert_eq!(a.len(), o.len());
         assert!(a.iter().zip(o).all(|(a, o)| a.1 == o.1 + 10.0));
         // An unknown metric has no series, not zeros.
         let none = store
-            .metric_history("c", &MetricQuery { metrics: vec!["nope".into()], ..q(None, HOUR_MS, now - DAY) })
+            .metric_history(
+                "c",
+                &MetricQuery {
+                    metrics: vec!["nope".into()],
+                    ..q(None, HOUR_MS, now - DAY)
+                },
+            )
             .await
             .unwrap();
         assert!(none.is_empty());

@@ -27,8 +27,8 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, DescribeConfigsRequest,
     DescribeConfigsResponse, DescribeLogDirsRequest, DescribeLogDirsResponse, ListGroupsRequest,
-    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest,
-    MetadataResponse, ResponseHeader, TopicName,
+    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
+    ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, Encodable, StrBytes};
 use kafscope::kafka::wire::{read_frame, with_length};
@@ -171,7 +171,8 @@ async fn serve(
                 api_versions(version).encode(&mut body, version.min(3))
             }
             ApiKey::Metadata => {
-                let req = MetadataRequest::decode(&mut frame, version).map_err(|e| e.to_string())?;
+                let req =
+                    MetadataRequest::decode(&mut frame, version).map_err(|e| e.to_string())?;
                 metadata(&snapshot, ports, &req).encode(&mut body, version)
             }
             ApiKey::ListOffsets => {
@@ -361,4 +362,3 @@ fn log_dirs(s_: &Script, me: i32) -> DescribeLogDirsResponse {
         .with_total_bytes(dir.total_bytes)
         .with_usable_bytes(dir.usable_bytes)])
 }
-
