@@ -79,6 +79,11 @@ pub struct ClusterSummary {
     pub partitions: usize,
     pub under_replicated_partitions: usize,
     pub offline_partitions: usize,
+    /// UnderReplicatedPartitions summed over the brokers whose metrics were read; `null` when
+    /// no metrics endpoint reports it (unavailable, not 0).
+    pub metrics_under_replicated_partitions: Option<f64>,
+    /// OfflinePartitionsCount summed over the brokers whose metrics were read.
+    pub metrics_offline_partitions: Option<f64>,
     pub consumer_groups: usize,
     /// Sum of every defined consumer lag in the cluster.
     pub total_lag: Option<i64>,

@@ -9,6 +9,7 @@ test("overview lists the cluster with live counts", async ({ page }) => {
   // The broker's metrics endpoint reports under-replicated partitions: degraded, critical.
   await expect(row.getByTestId("cluster-status")).toHaveText("degraded");
   await expect(row.getByTestId("health-link")).toContainText("1 critical");
+  await expect(row.getByTestId("urp")).toHaveText("0 (brokers: 2)");
   await expect(row.getByTestId("brokers-count")).toHaveText("1");
   await expect(row.getByTestId("groups-count")).toHaveText("1");
   await expect(row.getByTestId("topics-count")).not.toHaveText("0");

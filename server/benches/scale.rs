@@ -1,14 +1,72 @@
-//! Scale benchmark (a benchmark, not a test): 10 000 partitions and 1 000 consumer groups on a
-//! real tansu broker, then Kafscope's collector cycle, the Kafka requests it sends per cycle,
-//! its memory, the history it writes per day, and a 7-day history query.
+//! Scale benchmark (a benchmark, not a test): 10 000 partitions and 1 000 consumer groups,
+//! then Kafscope's collector cycle, the Kafka requests it sends per cycle, its memory, the
+//! history it writes per day, and a 7-day history query.
 //!
-//! `cargo bench -p kafscope --bench scale` (env: BENCH_TOPICS, BENCH_PARTITIONS, BENCH_GROUPS,
-//! BENCH_CYCLES). Prints one table; figures go in the README with this command.
+//! `cargo bench -p kafscope --bench scale` runs it on a real tansu broker (whose sqlite storage
+//! bounds the cycle); `BENCH_BROKER=scripted cargo bench -p kafscope --bench scale` on the
+//! scripted protocol-level test broker (tests/common/scripted_broker.rs: three brokers that
+//! answer from memory), which shows Kafscope's own cycle time. Env: BENCH_TOPICS,
+//! BENCH_PARTITIONS, BENCH_GROUPS, BENCH_CYCLES. Prints one table; figures go in the README.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use kafscope::traffic::{self, Tansu};
+
+#[path = "../tests/common/scripted_broker.rs"]
+mod scripted_broker;
+
+use scripted_broker::{Script, ScriptPartition, ScriptTopic, ScriptedCluster};
+
+/// The broker under the console; kept alive until the end.
+#[allow(dead_code)]
+enum Broker {
+    Tansu(Tansu),
+    Scripted(ScriptedCluster),
+}
+
+/// Three scripted brokers: `topics × per_topic` partitions (replication 3, one record each)
+/// and `groups` groups committed at 0 on ten partitions each.
+async fn scripted(topics: usize, per_topic: i32, groups: usize) -> (Broker, String) {
+    let names: Vec<String> = (0..topics).map(|i| format!("bench-{i:03}")).collect();
+    let script = Script {
+        controller: 1,
+        topics: names
+            .iter()
+            .map(|n| ScriptTopic {
+                name: n.clone(),
+                partitions: (0..per_topic)
+                    .map(|p| {
+                        let first = p % 3 + 1;
+                        let replicas = vec![first, first % 3 + 1, (first + 1) % 3 + 1];
+                        ScriptPartition {
+                            leader: Some(first),
+                            isr: replicas.clone(),
+                            replicas,
+                            end_offset: 1,
+                            size: 1024,
+                        }
+                    })
+                    .collect(),
+                configs: vec![("min.insync.replicas".into(), "2".into())],
+            })
+            .collect(),
+        groups: (0..groups)
+            .map(|g| {
+                let topic = &names[g % topics];
+                let base = ((g / topics) as i32 * 10) % per_topic;
+                let offs = (0..10)
+                    .map(|p| (topic.clone(), (base + p) % per_topic, 0))
+                    .collect();
+                (format!("bench-group-{g:04}"), offs)
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let cluster = ScriptedCluster::start(3, script).await;
+    let bs = cluster.bootstrap();
+    (Broker::Scripted(cluster), bs)
+}
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -28,10 +86,21 @@ async fn main() {
     let per_topic = env("BENCH_PARTITIONS", 100) as i32;
     let groups = env("BENCH_GROUPS", 1000);
     let cycles = env("BENCH_CYCLES", 5);
+    let on_scripted = std::env::var("BENCH_BROKER").as_deref() == Ok("scripted");
+    let t = Instant::now();
+    let (broker, bs) = if on_scripted {
+        scripted(topics, per_topic, groups).await
+    } else {
+        tansu_setup(topics, per_topic, groups).await
+    };
+    let setup = t.elapsed();
+    measure(broker, bs, topics, per_topic, groups, cycles, setup, on_scripted).await;
+}
+
+/// tansu with the topics, one record per partition and the groups' commits.
+async fn tansu_setup(topics: usize, per_topic: i32, groups: usize) -> (Broker, String) {
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
-
-    let t = Instant::now();
     let names: Vec<String> = (0..topics).map(|i| format!("bench-{i:03}")).collect();
     let specs: Vec<(&str, i32)> = names.iter().map(|n| (n.as_str(), per_topic)).collect();
     for chunk in specs.chunks(10) {
@@ -72,8 +141,20 @@ async fn main() {
     for w in workers {
         w.await.unwrap();
     }
-    let setup = t.elapsed();
+    (Broker::Tansu(tansu), bs)
+}
 
+#[allow(clippy::too_many_arguments)]
+async fn measure(
+    broker: Broker,
+    bs: String,
+    topics: usize,
+    per_topic: i32,
+    groups: usize,
+    cycles: usize,
+    setup: Duration,
+    on_scripted: bool,
+) {
     // The console under test runs as its own process, as in production.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
@@ -262,7 +343,12 @@ async fn main() {
     let _ = child.wait();
 
     println!(
-        "\nKafscope scale benchmark (tansu 0.6.0 with sqlite storage, one broker; release build)"
+        "\nKafscope scale benchmark ({}; release build)",
+        if on_scripted {
+            "scripted protocol-level test broker, three brokers answering from memory"
+        } else {
+            "tansu 0.6.0 with sqlite storage, one broker"
+        }
     );
     println!("setup: {topics} topics × {per_topic} partitions, {groups} groups × 10 partitions, in {:.0} s", setup.as_secs_f64());
     println!(
@@ -303,5 +389,8 @@ async fn main() {
         bytes_per_cycle * 8640.0 / 1e9
     );
     println!("7-day history query over HTTP (group of {} partitions, {points} points): median {:.1} ms of 20", series.len(), median(times));
-    drop(tansu);
+    if let Broker::Scripted(c) = &broker {
+        println!("requests the scripted brokers answered: {:?}", c.requests());
+    }
+    drop(broker);
 }

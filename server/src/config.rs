@@ -272,7 +272,8 @@ struct FileCluster {
 struct FileMetrics {
     url: String,
     kind: Option<String>,
-    broker: Option<i32>,
+    /// A number (from the file) or a numeric string (from the environment).
+    broker: Option<toml::Value>,
     username: Option<String>,
     password: Option<String>,
     max_bytes: Option<usize>,
@@ -296,7 +297,20 @@ fn metrics_from_file(
             ))
         }
     };
-    metrics_source(&m.url, kind, m.broker, key, origin).map(|mut s| {
+    let broker = match &m.broker {
+        None => None,
+        Some(toml::Value::Integer(n)) => i32::try_from(*n).ok(),
+        Some(toml::Value::String(s)) => s.trim().parse().ok(),
+        Some(_) => None,
+    };
+    if m.broker.is_some() && broker.is_none() {
+        return Err(ConfigError::new(
+            origin,
+            format!("{key}.broker"),
+            "must be a broker id (a number)",
+        ));
+    }
+    metrics_source(&m.url, kind, broker, key, origin).map(|mut s| {
         s.username = m.username;
         s.password = m.password;
         s.max_bytes = m.max_bytes.unwrap_or(DEFAULT_METRICS_MAX_BYTES);
@@ -886,5 +900,59 @@ mod tests {
         assert!(is_secret_key("ssl.key.pem"));
         assert!(!is_secret_key("security.protocol"));
         assert!(!is_secret_key("cleanup.policy"));
+    }
+
+    #[test]
+    fn metrics_endpoints_from_file_env_and_flags_with_secrets_kept_in() {
+        let cfg = load_str(
+            r#"
+            [[clusters]]
+            name = "prod"
+            bootstrap_servers = "b1:9092"
+            describe_log_dirs = false
+            [[clusters.metrics]]
+            url = "http://exporter:s3cret@b1:7071/metrics"
+            broker = 1
+            [[clusters.metrics]]
+            url = "http://b2:8778/jolokia"
+            kind = "jolokia"
+            username = "jmx"
+            password = "hunter2"
+            "#,
+            &[("KAFSCOPE_CLUSTERS__0__METRICS__1__BROKER", "2")],
+        )
+        .unwrap();
+        let c = &cfg.clusters[0];
+        assert!(!c.describe_log_dirs);
+        assert_eq!(c.metrics.len(), 2);
+        assert_eq!(c.metrics[0].kind, MetricsKind::Prometheus);
+        assert_eq!(c.metrics[0].broker, Some(1));
+        assert_eq!(c.metrics[0].display_url(), "http://b1:7071/metrics");
+        assert_eq!(c.metrics[1].kind, MetricsKind::Jolokia);
+        assert_eq!(c.metrics[1].broker, Some(2));
+        assert_eq!(c.metrics[1].password.as_deref(), Some("hunter2"));
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("hunter2") && !dbg.contains("s3cret"), "{dbg}");
+
+        let err = load_str(
+            "[[clusters]]\nname = \"a\"\nbootstrap_servers = \"h:1\"\n[[clusters.metrics]]\nurl = \"ftp://x\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "clusters[0].metrics[0].url");
+        let err = load_str(
+            "[[clusters]]\nname = \"a\"\nbootstrap_servers = \"h:1\"\n[[clusters.metrics]]\nurl = \"http://x/m\"\nkind = \"jmx\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "clusters[0].metrics[0].kind");
+        assert!(err.reason.contains("prometheus or jolokia"), "{err}");
+
+        let mut c = cli();
+        c.bootstrap_servers = Some("h:1".into());
+        c.metrics_url = vec!["http://h:7071/metrics".into(), "jolokia+http://h:8778/jolokia".into()];
+        let cfg = Config::load(&c, &[]).unwrap();
+        assert_eq!(cfg.clusters[0].metrics[1].kind, MetricsKind::Jolokia);
+        assert_eq!(cfg.clusters[0].metrics[1].url, "http://h:8778/jolokia");
     }
 }

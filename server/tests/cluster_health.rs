@@ -87,6 +87,10 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
     assert_eq!(health["active_controller_count"], 1.0);
     let (_, summary) = t.get("/api/v1/clusters/test").await;
     assert_eq!(summary["health"], "critical");
+    assert_eq!(summary["status"], "degraded");
+    // The brokers' own count is in the summary beside the metadata's.
+    assert_eq!(summary["metrics_under_replicated_partitions"], 2.0);
+    assert_eq!(summary["under_replicated_partitions"], 0);
     assert!(summary["critical_problems"].as_u64().unwrap() >= 1);
     // The topic's size comes from the endpoint's log sizes (orders: 1 MiB + 2 MiB).
     let (_, topic) = t.get("/api/v1/clusters/test/topics?q=orders").await;
@@ -100,6 +104,16 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
     let pts = hist["series"][0]["points"].as_array().unwrap();
     assert!(!pts.is_empty(), "{hist}");
     assert!(pts.iter().all(|p| p["avg"] == 2.0));
+    for (path, want) in [
+        ("/api/v1/clusters/test/brokers/abc", 400),
+        ("/api/v1/clusters/test/brokers/7", 404),
+        ("/api/v1/clusters/nope/health", 404),
+        ("/api/v1/clusters/test/brokers/111/metrics/history?range=soon", 400),
+    ] {
+        let (code, body) = t.get(path).await;
+        assert_eq!(code, want, "{path}: {body}");
+        assert!(body["error"]["message"].is_string(), "{path}: {body}");
+    }
     let (code, bad) = t
         .get("/api/v1/clusters/test/metrics/history?metrics=nope")
         .await;
@@ -136,6 +150,8 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
         "warning"
     );
     assert!(health["active_controller_count"].is_null());
+    let (_, summary) = t.get("/api/v1/clusters/test").await;
+    assert!(summary["metrics_under_replicated_partitions"].is_null(), "{summary}");
     t.app.stop().await;
 }
 

@@ -72,7 +72,11 @@ fn row(c: ClusterSummary) -> impl IntoView {
             <td class="num"><a href=brokers_link data-testid="brokers-count">{brokers}</a></td>
             <td class="num"><a href=topics data-testid="topics-count">{format::count(c.topics)}</a></td>
             <td class="num">{format::count(c.partitions)}</td>
-            <td class="num" class:alert={c.under_replicated_partitions > 0}>{format::count(c.under_replicated_partitions)}</td>
+            <td class="num" class:alert={c.under_replicated_partitions > 0 || c.metrics_under_replicated_partitions.is_some_and(|v| v > 0.0)}
+                data-testid="urp" title="from metadata; in parentheses, the brokers' own UnderReplicatedPartitions">
+                {format::count(c.under_replicated_partitions)}
+                {c.metrics_under_replicated_partitions.map(|v| format!(" (brokers: {})", format::metric(Some(v), "count")))}
+            </td>
             <td class="num" class:alert={c.offline_partitions > 0}>{format::count(c.offline_partitions)}</td>
             <td class="num"><a href=groups_link data-testid="groups-count">{format::count(c.consumer_groups)}</a></td>
             <td class="num">{format::opt_num(c.total_lag)}</td>

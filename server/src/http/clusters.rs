@@ -40,6 +40,8 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             .values()
             .map(|t| t.summary.offline_partitions)
             .sum(),
+        metrics_under_replicated_partitions: metric_sum(s, "under_replicated_partitions"),
+        metrics_offline_partitions: metric_sum(s, "offline_partitions"),
         consumer_groups: s.live_groups().count(),
         total_lag: s.total_lag(),
         last_poll: LastPoll {
@@ -67,6 +69,14 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             .filter(|p| p.severity == kafscope_api::Severity::Warning)
             .count(),
     }
+}
+
+/// A metric summed over the brokers that report it; `None` when none does.
+fn metric_sum(s: &ClusterSnapshot, key: &str) -> Option<f64> {
+    s.broker_metrics
+        .values()
+        .filter_map(|m| m.get(key))
+        .fold(None, |acc, v| Some(acc.unwrap_or(0.0) + v))
 }
 
 impl Listable for ClusterSummary {

@@ -1,8 +1,8 @@
 //! TEST-ONLY: a scripted, protocol-level Kafka broker (DESIGN.md §5) for cluster states no
 //! real test broker can produce — ISR smaller than replicas, several brokers, log dirs with
 //! volume sizes. It answers, with `kafka-protocol`, exactly the requests Kafscope's collector
-//! sends through librdkafka (ApiVersions, Metadata, ListOffsets, ListGroups, DescribeConfigs)
-//! plus DescribeLogDirs; the state it reports is a script the test edits while it runs.
+//! sends through librdkafka (ApiVersions, Metadata, ListOffsets, ListGroups, FindCoordinator,
+//! OffsetFetch, DescribeGroups, DescribeConfigs) plus DescribeLogDirs; the state it reports is a script the test edits while it runs.
 //! It is not a Kafka implementation: nothing is stored, nothing is replicated.
 
 #![allow(dead_code)]
@@ -24,11 +24,18 @@ use kafka_protocol::messages::list_offsets_response::{
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
+use kafka_protocol::messages::describe_groups_response::DescribedGroup;
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::offset_fetch_response::{
+    OffsetFetchResponsePartition, OffsetFetchResponseTopic,
+};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, DescribeConfigsRequest,
-    DescribeConfigsResponse, DescribeLogDirsRequest, DescribeLogDirsResponse, ListGroupsRequest,
-    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
-    ResponseHeader, TopicName,
+    DescribeConfigsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+    DescribeLogDirsRequest, DescribeLogDirsResponse, FindCoordinatorRequest,
+    FindCoordinatorResponse, GroupId, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest,
+    ListOffsetsResponse, MetadataRequest, MetadataResponse, OffsetFetchRequest,
+    OffsetFetchResponse, ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, Encodable, StrBytes};
 use kafscope::kafka::wire::{read_frame, with_length};
@@ -68,20 +75,25 @@ pub struct Script {
     pub controller: i32,
     pub topics: Vec<ScriptTopic>,
     pub log_dirs: BTreeMap<i32, ScriptLogDir>,
-    /// Requests answered, by API name (for request-count checks).
-    pub requests: BTreeMap<String, u64>,
+    /// Consumer groups and their committed offsets: (topic, partition, offset). Every group is
+    /// coordinated by broker 1 and described as `Empty` (no members).
+    pub groups: BTreeMap<String, Vec<(String, i32, i64)>>,
 }
 
 /// Brokers `1..=n`, each on its own loopback listener (librdkafka connects per node id).
 pub struct ScriptedCluster {
     pub ports: Vec<(i32, u16)>,
-    script: Arc<Mutex<Script>>,
+    /// The current script; each request answers from one consistent version of it.
+    script: Shared,
+    /// Requests answered, by API name (for request-count checks).
+    requests: Counts,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl ScriptedCluster {
     pub async fn start(brokers: i32, script: Script) -> ScriptedCluster {
-        let script = Arc::new(Mutex::new(script));
+        let script: Shared = Arc::new(Mutex::new(Arc::new(script)));
+        let requests: Counts = Arc::default();
         let mut listeners = Vec::new();
         for id in 1..=brokers {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -92,13 +104,15 @@ impl ScriptedCluster {
         let mut tasks = Vec::new();
         for (id, _, listener) in listeners {
             let script = script.clone();
+            let requests = requests.clone();
             let ports = ports.clone();
             tasks.push(tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let script = script.clone();
+                    let requests = requests.clone();
                     let ports = ports.clone();
                     tokio::spawn(async move {
-                        let _ = serve(stream, id, &ports, &script).await;
+                        let _ = serve(stream, id, &ports, &script, &requests).await;
                     });
                 }
             }));
@@ -106,6 +120,7 @@ impl ScriptedCluster {
         ScriptedCluster {
             ports,
             script,
+            requests,
             tasks,
         }
     }
@@ -115,11 +130,11 @@ impl ScriptedCluster {
     }
 
     pub fn edit(&self, f: impl FnOnce(&mut Script)) {
-        f(&mut self.script.lock().unwrap());
+        f(Arc::make_mut(&mut self.script.lock().unwrap()));
     }
 
     pub fn requests(&self) -> BTreeMap<String, u64> {
-        self.script.lock().unwrap().requests.clone()
+        self.requests.lock().unwrap().clone()
     }
 }
 
@@ -131,12 +146,18 @@ impl Drop for ScriptedCluster {
     }
 }
 
+type Shared = Arc<Mutex<Arc<Script>>>;
+type Counts = Arc<Mutex<BTreeMap<String, u64>>>;
+
 /// The APIs answered, with the versions offered (within what `kafka-protocol` 0.18 speaks).
 const OFFERED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::Metadata, 1, 12),
     (ApiKey::ListOffsets, 1, 7),
     (ApiKey::ListGroups, 0, 4),
+    (ApiKey::FindCoordinator, 0, 2),
+    (ApiKey::OffsetFetch, 1, 7),
+    (ApiKey::DescribeGroups, 0, 4),
     (ApiKey::DescribeConfigs, 1, 1),
     (ApiKey::DescribeLogDirs, 1, 4),
 ];
@@ -145,7 +166,8 @@ async fn serve(
     mut stream: TcpStream,
     me: i32,
     ports: &[(i32, u16)],
-    script: &Mutex<Script>,
+    script: &Mutex<Arc<Script>>,
+    requests: &Mutex<BTreeMap<String, u64>>,
 ) -> Result<(), String> {
     loop {
         let mut frame = read_frame(&mut stream).await.map_err(|e| e.to_string())?;
@@ -160,11 +182,12 @@ async fn serve(
             .with_correlation_id(header.correlation_id)
             .encode(&mut body, key.response_header_version(version))
             .map_err(|e| e.to_string())?;
-        {
-            let mut s = script.lock().unwrap();
-            *s.requests.entry(format!("{key:?}")).or_default() += 1;
-        }
-        let snapshot = script.lock().unwrap().clone();
+        *requests
+            .lock()
+            .unwrap()
+            .entry(format!("{key:?}"))
+            .or_default() += 1;
+        let snapshot: Arc<Script> = script.lock().unwrap().clone();
         let encoded = match key {
             ApiKey::ApiVersions => {
                 let _ = ApiVersionsRequest::decode(&mut frame, version.min(3));
@@ -182,7 +205,26 @@ async fn serve(
             }
             ApiKey::ListGroups => {
                 let _ = ListGroupsRequest::decode(&mut frame, version);
-                ListGroupsResponse::default().encode(&mut body, version)
+                list_groups(&snapshot).encode(&mut body, version)
+            }
+            ApiKey::FindCoordinator => {
+                let _ = FindCoordinatorRequest::decode(&mut frame, version);
+                let port = ports[0].1 as i32;
+                FindCoordinatorResponse::default()
+                    .with_node_id(BrokerId(ports[0].0))
+                    .with_host(s("127.0.0.1"))
+                    .with_port(port)
+                    .encode(&mut body, version)
+            }
+            ApiKey::OffsetFetch => {
+                let req =
+                    OffsetFetchRequest::decode(&mut frame, version).map_err(|e| e.to_string())?;
+                offset_fetch(&snapshot, &req).encode(&mut body, version)
+            }
+            ApiKey::DescribeGroups => {
+                let req = DescribeGroupsRequest::decode(&mut frame, version)
+                    .map_err(|e| e.to_string())?;
+                describe_groups(&snapshot, &req).encode(&mut body, version)
             }
             ApiKey::DescribeConfigs => {
                 let req = DescribeConfigsRequest::decode(&mut frame, version)
@@ -297,6 +339,67 @@ fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
         })
         .collect();
     ListOffsetsResponse::default().with_topics(topics)
+}
+
+fn list_groups(s_: &Script) -> ListGroupsResponse {
+    ListGroupsResponse::default().with_groups(
+        s_.groups
+            .keys()
+            .map(|g| {
+                ListedGroup::default()
+                    .with_group_id(GroupId(s(g)))
+                    .with_protocol_type(s("consumer"))
+                    .with_group_state(s("Empty"))
+            })
+            .collect(),
+    )
+}
+
+fn offset_fetch(s_: &Script, req: &OffsetFetchRequest) -> OffsetFetchResponse {
+    let Some(offsets) = s_.groups.get(req.group_id.0.as_str()) else {
+        return OffsetFetchResponse::default();
+    };
+    let mut by_topic: BTreeMap<&str, Vec<OffsetFetchResponsePartition>> = BTreeMap::new();
+    for (t, p, o) in offsets {
+        let wanted = req.topics.as_ref().is_none_or(|ts| {
+            ts.iter()
+                .any(|rt| rt.name.0.as_str() == t && rt.partition_indexes.contains(p))
+        });
+        if wanted {
+            by_topic.entry(t).or_default().push(
+                OffsetFetchResponsePartition::default()
+                    .with_partition_index(*p)
+                    .with_committed_offset(*o)
+                    .with_metadata(Some(s(""))),
+            );
+        }
+    }
+    OffsetFetchResponse::default().with_topics(
+        by_topic
+            .into_iter()
+            .map(|(t, parts)| {
+                OffsetFetchResponseTopic::default()
+                    .with_name(TopicName(s(t)))
+                    .with_partitions(parts)
+            })
+            .collect(),
+    )
+}
+
+fn describe_groups(s_: &Script, req: &DescribeGroupsRequest) -> DescribeGroupsResponse {
+    DescribeGroupsResponse::default().with_groups(
+        req.groups
+            .iter()
+            .map(|g| {
+                let known = s_.groups.contains_key(g.0.as_str());
+                DescribedGroup::default()
+                    .with_group_id(g.clone())
+                    .with_error_code(if known { 0 } else { 69 })
+                    .with_group_state(s(if known { "Empty" } else { "Dead" }))
+                    .with_protocol_type(s("consumer"))
+            })
+            .collect(),
+    )
 }
 
 fn describe_configs(s_: &Script, req: &DescribeConfigsRequest) -> DescribeConfigsResponse {
