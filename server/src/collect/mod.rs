@@ -337,26 +337,33 @@ impl Collector {
         }
         data.timed("group_offsets", t);
 
-        let mut specs = vec![
-            (
-                OffsetSpec::Earliest,
-                &mut data.log_start,
-                "log_start_offsets",
-            ),
-            (OffsetSpec::Latest, &mut data.high_watermark, "end_offsets"),
+        // The earliest, latest and last-stable offsets are three independent batched calls
+        // (each split per leader by librdkafka): sent at once, after the committed offsets.
+        let mut kinds = vec![
+            (OffsetSpec::Earliest, "log_start_offsets"),
+            (OffsetSpec::Latest, "end_offsets"),
         ];
         if self.cfg.read_committed_lag {
-            specs.push((
-                OffsetSpec::LastStable,
-                &mut data.last_stable,
-                "last_stable_offsets",
-            ));
+            kinds.push((OffsetSpec::LastStable, "last_stable_offsets"));
         }
-        for (spec, target, name) in specs {
-            let t = Instant::now();
-            let result = self.client.list_offsets(partitions.clone(), spec).await;
-            data.stages_ms
-                .insert(name.to_string(), t.elapsed().as_millis() as u64);
+        let calls = kinds.iter().map(|(spec, _)| {
+            let client = self.client.clone();
+            let parts = partitions.clone();
+            let spec = *spec;
+            async move {
+                let t = Instant::now();
+                let r = client.list_offsets(parts, spec).await;
+                (r, t.elapsed().as_millis() as u64)
+            }
+        });
+        let results = futures::future::join_all(calls).await;
+        for ((spec, name), (result, took)) in kinds.into_iter().zip(results) {
+            data.stages_ms.insert(name.to_string(), took);
+            let target = match spec {
+                OffsetSpec::Earliest => &mut data.log_start,
+                OffsetSpec::Latest => &mut data.high_watermark,
+                OffsetSpec::LastStable => &mut data.last_stable,
+            };
             let answered = match result {
                 Ok(entries) => {
                     let mut failed = 0usize;

@@ -91,6 +91,12 @@ pub struct TopicConfigEntry {
     pub read_only: bool,
 }
 
+/// Keep the first listing of each group id, in the brokers' order.
+fn dedup_groups(groups: &mut Vec<GroupListing>) {
+    let mut seen = std::collections::HashSet::new();
+    groups.retain(|g| seen.insert(g.group_id.clone()));
+}
+
 /// The console's connection to one cluster.
 #[derive(Clone)]
 pub struct ClusterClient {
@@ -279,13 +285,17 @@ impl ClusterClient {
         .await
     }
 
-    /// All consumer groups, plus per-broker errors.
+    /// All consumer groups, plus per-broker errors. ListGroups goes to every broker; a group
+    /// listed by two of them (its coordinator moving) is kept once, so its offsets are not
+    /// fetched twice.
     pub async fn list_groups(&self) -> Result<(Vec<GroupListing>, Vec<String>), KafkaCallError> {
         let this = self.clone();
-        run_blocking("ListConsumerGroups", move || {
+        let (mut groups, errors) = run_blocking("ListConsumerGroups", move || {
             Ok(ffi::list_groups(this.raw(), this.timeout)?)
         })
-        .await
+        .await?;
+        dedup_groups(&mut groups);
+        Ok((groups, errors))
     }
 
     /// Describe groups in chunks of `chunk`.
@@ -394,5 +404,26 @@ fn config_source_name(s: &ConfigSource) -> &'static str {
         ConfigSource::DynamicDefaultBroker => "dynamic_default_broker",
         ConfigSource::StaticBroker => "static_broker",
         ConfigSource::Default => "default",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_listed_by_two_brokers_is_kept_once() {
+        let g = |id: &str, state: &str| GroupListing {
+            group_id: id.into(),
+            is_simple: false,
+            state: state.into(),
+        };
+        let mut list = vec![g("a", "Stable"), g("b", "Empty"), g("a", "Unknown")];
+        dedup_groups(&mut list);
+        let ids: Vec<(&str, &str)> = list
+            .iter()
+            .map(|l| (l.group_id.as_str(), l.state.as_str()))
+            .collect();
+        assert_eq!(ids, vec![("a", "Stable"), ("b", "Empty")]);
     }
 }

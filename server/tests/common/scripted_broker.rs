@@ -205,7 +205,12 @@ async fn serve(
             }
             ApiKey::ListGroups => {
                 let _ = ListGroupsRequest::decode(&mut frame, version);
-                list_groups(&snapshot).encode(&mut body, version)
+                // As in Kafka, a broker lists the groups it coordinates: here, broker 1 all.
+                if me == ports[0].0 {
+                    list_groups(&snapshot).encode(&mut body, version)
+                } else {
+                    ListGroupsResponse::default().encode(&mut body, version)
+                }
             }
             ApiKey::FindCoordinator => {
                 let _ = FindCoordinatorRequest::decode(&mut frame, version);
