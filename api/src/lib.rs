@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod alerts;
 pub mod fmt;
 mod health;
+pub use alerts::*;
 pub use health::*;
 
 /// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.

@@ -384,3 +384,30 @@ pub fn HealthBadges() -> impl IntoView {
         _ => ().into_any(),
     }
 }
+
+/// In the top navigation: the number of firing alerts, linking to the alerts page.
+#[component]
+pub fn AlertsBadge() -> impl IntoView {
+    let alerts =
+        use_api::<kafscope_api::Page<kafscope_api::AlertItem>>(|| "/alerts?limit=1000".to_string());
+    let text = move || match alerts.get() {
+        Load::Ready(p) => {
+            let firing = p.items.iter().filter(|a| a.state == "firing").count();
+            Some((
+                firing,
+                if firing == 0 {
+                    "badge ok"
+                } else {
+                    "badge crit"
+                },
+            ))
+        }
+        _ => None,
+    };
+    view! {
+        <a class="nav-health" href=href("/alerts") data-testid="nav-alerts">
+            "Alerts"
+            {move || text().map(|(n, class)| view! { " " <span class=class data-testid="nav-alerts-count">{format!("{n} firing")}</span> })}
+        </a>
+    }
+}

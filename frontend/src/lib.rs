@@ -22,10 +22,12 @@ fn App() -> impl IntoView {
             <nav class="top" aria-label="Main">
                 <a class="brand" href=href("/")>"Kafscope"</a>
                 <components::HealthBadges/>
+                <components::AlertsBadge/>
             </nav>
             <main>
                 <Routes fallback=|| view! { <p class="state error" data-testid="not-found">"This page does not exist."</p> }>
                     <Route path=path!("/") view=pages::overview::Overview/>
+                    <Route path=path!("/alerts") view=pages::alerts::Alerts/>
                     <Route path=path!("/clusters/:cluster/health") view=pages::health::Health/>
                     <Route path=path!("/clusters/:cluster/brokers") view=pages::brokers::Brokers/>
                     <Route path=path!("/clusters/:cluster/brokers/:broker") view=pages::broker::BrokerPage/>

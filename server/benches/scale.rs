@@ -94,7 +94,17 @@ async fn main() {
         tansu_setup(topics, per_topic, groups).await
     };
     let setup = t.elapsed();
-    measure(broker, bs, topics, per_topic, groups, cycles, setup, on_scripted).await;
+    measure(
+        broker,
+        bs,
+        topics,
+        per_topic,
+        groups,
+        cycles,
+        setup,
+        on_scripted,
+    )
+    .await;
 }
 
 /// tansu with the topics, one record per partition and the groups' commits.

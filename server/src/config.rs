@@ -64,7 +64,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(origin: &str, key: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(origin: &str, key: impl Into<String>, reason: impl Into<String>) -> Self {
         ConfigError {
             origin: origin.to_string(),
             key: key.into(),
@@ -78,6 +78,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub clusters: Vec<ClusterConfig>,
+    pub alerts: crate::alerts::config::AlertsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +231,8 @@ struct FileConfig {
     store: FileStore,
     #[serde(default)]
     clusters: Vec<FileCluster>,
+    #[serde(default)]
+    alerts: crate::alerts::config::FileAlerts,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -392,6 +395,7 @@ impl Config {
             .or(file.store.url.clone())
             .unwrap_or_else(|| DEFAULT_STORE.to_string());
         let retention = retention(&file.store, origin)?;
+        let alerts = file.alerts.build(origin)?;
         if !url.starts_with("sqlite:") {
             return Err(ConfigError::new(
                 origin,
@@ -470,6 +474,7 @@ impl Config {
             },
             store: StoreConfig { url, retention },
             clusters,
+            alerts,
         })
     }
 }
@@ -950,7 +955,10 @@ mod tests {
 
         let mut c = cli();
         c.bootstrap_servers = Some("h:1".into());
-        c.metrics_url = vec!["http://h:7071/metrics".into(), "jolokia+http://h:8778/jolokia".into()];
+        c.metrics_url = vec![
+            "http://h:7071/metrics".into(),
+            "jolokia+http://h:8778/jolokia".into(),
+        ];
         let cfg = Config::load(&c, &[]).unwrap();
         assert_eq!(cfg.clusters[0].metrics[1].kind, MetricsKind::Jolokia);
         assert_eq!(cfg.clusters[0].metrics[1].url, "http://h:8778/jolokia");

@@ -2,6 +2,7 @@
 //! [`launch`]; tests build an [`App`] themselves, bind `127.0.0.1:0` and drive collectors
 //! with [`App::poll_now`] instead of sleeping.
 
+pub mod alerts;
 pub mod collect;
 pub mod config;
 pub mod health;
@@ -29,6 +30,7 @@ use crate::store::Store;
 pub struct App {
     pub state: AppState,
     collectors: Vec<CollectorHandle>,
+    alerting: alerts::Alerting,
     maintenance: tokio::task::JoinHandle<()>,
     base_path: String,
     web: Option<WebAssets>,
@@ -53,6 +55,8 @@ impl App {
             let collector = Collector::new(c.clone(), client, store.clone(), tx, events.clone());
             collectors.push(collector.start());
         }
+        let alerting =
+            alerts::Alerting::start(config.alerts.clone(), store.clone(), clusters.clone());
         let maintenance = tokio::spawn(maintain_store(store.clone(), config.store.retention));
         let web = match http::assets::find_web_dir(config.server.web_dir.as_deref()) {
             Some(dir) => match WebAssets::load(&dir, &config.server.base_path) {
@@ -73,8 +77,11 @@ impl App {
                 clients: Arc::new(clients),
                 store,
                 events,
+                alerts: alerting.view.clone(),
+                alerts_config: alerting.config.clone(),
             },
             collectors,
+            alerting,
             maintenance,
             base_path: config.server.base_path.clone(),
             web,
@@ -95,6 +102,7 @@ impl App {
     pub async fn stop(self) {
         self.maintenance.abort();
         futures::future::join_all(self.collectors.into_iter().map(|c| c.stop())).await;
+        self.alerting.stop().await;
         self.state.store.close().await;
     }
 }

@@ -108,7 +108,10 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
         ("/api/v1/clusters/test/brokers/abc", 400),
         ("/api/v1/clusters/test/brokers/7", 404),
         ("/api/v1/clusters/nope/health", 404),
-        ("/api/v1/clusters/test/brokers/111/metrics/history?range=soon", 400),
+        (
+            "/api/v1/clusters/test/brokers/111/metrics/history?range=soon",
+            400,
+        ),
     ] {
         let (code, body) = t.get(path).await;
         assert_eq!(code, want, "{path}: {body}");
@@ -151,7 +154,10 @@ async fn prometheus_endpoint_metrics_reach_the_broker_and_vanish_when_it_goes_do
     );
     assert!(health["active_controller_count"].is_null());
     let (_, summary) = t.get("/api/v1/clusters/test").await;
-    assert!(summary["metrics_under_replicated_partitions"].is_null(), "{summary}");
+    assert!(
+        summary["metrics_under_replicated_partitions"].is_null(),
+        "{summary}"
+    );
     t.app.stop().await;
 }
 

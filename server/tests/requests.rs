@@ -28,7 +28,9 @@ async fn a_poll_sends_one_offset_fetch_per_group_and_batched_list_offsets_per_br
             .collect(),
         groups: (0..groups)
             .map(|g| {
-                let offs = (0..6).map(|p| (format!("t{}", g % 4), p, 40 + g as i64)).collect();
+                let offs = (0..6)
+                    .map(|p| (format!("t{}", g % 4), p, 40 + g as i64))
+                    .collect();
                 (format!("g{g:02}"), offs)
             })
             .collect(),

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod alerts;
 pub mod broker;
 pub mod brokers;
 pub mod group;

@@ -16,6 +16,9 @@ pub struct AppState {
     pub clients: Arc<Vec<(String, crate::kafka::ClusterClient)>>,
     pub store: Store,
     pub events: broadcast::Sender<SnapshotEvent>,
+    /// Current alerts of every cluster, kept by the alert tasks.
+    pub alerts: crate::alerts::AlertsView,
+    pub alerts_config: Arc<crate::alerts::config::AlertsConfig>,
 }
 
 impl AppState {

@@ -91,6 +91,12 @@ pub struct TopicConfigEntry {
     pub read_only: bool,
 }
 
+/// ListConsumerGroupOffsets requests issued at once (one group each).
+const GROUP_OFFSETS_IN_FLIGHT: usize = 256;
+
+/// Partitions per ListOffsets admin call.
+const LIST_OFFSETS_CHUNK: usize = 2500;
+
 /// Keep the first listing of each group id, in the brokers' order.
 fn dedup_groups(groups: &mut Vec<GroupListing>) {
     let mut seen = std::collections::HashSet::new();
@@ -275,12 +281,13 @@ impl ClusterClient {
     ) -> Result<Vec<PartitionEntry>, KafkaCallError> {
         let this = self.clone();
         run_blocking("ListOffsets", move || {
-            Ok(ffi::list_offsets(
-                this.raw(),
-                &partitions,
-                spec,
-                this.timeout,
-            )?)
+            // librdkafka's ListOffsets handling grows faster than linearly with the number of
+            // partitions in one call; calls of a few thousand keep it near linear.
+            let mut out = Vec::with_capacity(partitions.len());
+            for chunk in partitions.chunks(LIST_OFFSETS_CHUNK) {
+                out.extend(ffi::list_offsets(this.raw(), chunk, spec, this.timeout)?);
+            }
+            Ok(out)
         })
         .await
     }
@@ -307,7 +314,15 @@ impl ClusterClient {
         let this = self.clone();
         run_blocking("DescribeConsumerGroups", move || {
             let mut out = Vec::with_capacity(ids.len());
-            for (i, c) in ids.chunks(chunk.max(1)).enumerate() {
+            // The first chunk probes the broker; the rest goes in larger calls (librdkafka
+            // sends one request per group either way, all of a call at once).
+            let first = chunk.max(1).min(ids.len());
+            let (head, rest) = ids.split_at(first);
+            let chunks = std::iter::once(head).chain(rest.chunks(chunk.max(1) * 10));
+            for (i, c) in chunks.enumerate() {
+                if c.is_empty() {
+                    continue;
+                }
                 let descs = ffi::describe_groups(this.raw(), c, this.timeout)?;
                 // A broker that fails every group of the first chunk will fail the others:
                 // stop instead of sending it more requests it drops.
@@ -340,10 +355,12 @@ impl ClusterClient {
     ) -> Result<Vec<(String, Result<GroupOffsets, KafkaCallError>)>, KafkaCallError> {
         let this = self.clone();
         run_blocking("ListConsumerGroupOffsets", move || {
-            Ok(ffi::group_offsets(this.raw(), &ids, 64, this.timeout)
-                .into_iter()
-                .map(|(g, r)| (g, r.map_err(KafkaCallError::from)))
-                .collect())
+            Ok(
+                ffi::group_offsets(this.raw(), &ids, GROUP_OFFSETS_IN_FLIGHT, this.timeout)
+                    .into_iter()
+                    .map(|(g, r)| (g, r.map_err(KafkaCallError::from)))
+                    .collect(),
+            )
         })
         .await
     }

@@ -12,6 +12,7 @@ use sqlx::ConnectOptions;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Mutex;
 
+pub mod alerts;
 pub mod metrics;
 pub mod rollup;
 pub use rollup::{MaintenanceReport, Retention};

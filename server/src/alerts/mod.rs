@@ -1,0 +1,289 @@
+//! Alerts: rules evaluated on every snapshot a collector publishes, incidents with a state
+//! machine, and notifications through a durable outbox to webhooks.
+//!
+//! `rules` and `engine` are pure (the clock is an argument); this module wires them to the
+//! snapshots, the store and the delivery worker.
+
+pub mod config;
+pub mod delivery;
+pub mod engine;
+pub mod payload;
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{watch, Notify as Wake};
+use tokio::task::JoinHandle;
+
+use crate::collect::{now_ms, ClusterSnapshot};
+use crate::store::alerts::{AlertEvent, OutboxItem};
+use crate::store::Store;
+use config::AlertsConfig;
+use engine::{Alert, Engine, State};
+
+/// Current alerts of every cluster, for the API.
+pub type AlertsView = Arc<RwLock<BTreeMap<String, Vec<Alert>>>>;
+
+/// The running alert tasks.
+pub struct Alerting {
+    pub view: AlertsView,
+    pub config: Arc<AlertsConfig>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    pub wake: Arc<Wake>,
+}
+
+/// How an alert is saved between restarts.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    fingerprint: String,
+    rule: String,
+    severity: kafscope_api::Severity,
+    labels: BTreeMap<String, String>,
+    summary: String,
+    value: Option<f64>,
+    state: String,
+    active_since_ms: i64,
+    firing_since_ms: Option<i64>,
+    resolved_at_ms: Option<i64>,
+    last_notified_ms: Option<i64>,
+    notifications: u32,
+}
+
+fn save(a: &Alert) -> String {
+    serde_json::to_string(&Saved {
+        fingerprint: a.fingerprint.clone(),
+        rule: a.rule.clone(),
+        severity: a.severity,
+        labels: a.labels.clone(),
+        summary: a.summary.clone(),
+        value: a.value,
+        state: a.state.as_str().to_string(),
+        active_since_ms: a.active_since_ms,
+        firing_since_ms: a.firing_since_ms,
+        resolved_at_ms: a.resolved_at_ms,
+        last_notified_ms: a.last_notified_ms,
+        notifications: a.notifications,
+    })
+    .unwrap_or_default()
+}
+
+fn load(body: &str) -> Option<Alert> {
+    let s: Saved = serde_json::from_str(body).ok()?;
+    Some(Alert {
+        fingerprint: s.fingerprint,
+        rule: s.rule,
+        severity: s.severity,
+        labels: s.labels,
+        summary: s.summary,
+        value: s.value,
+        state: match s.state.as_str() {
+            "pending" => State::Pending,
+            "firing" => State::Firing,
+            _ => State::Resolved,
+        },
+        active_since_ms: s.active_since_ms,
+        firing_since_ms: s.firing_since_ms,
+        resolved_at_ms: s.resolved_at_ms,
+        last_notified_ms: s.last_notified_ms,
+        notifications: s.notifications,
+    })
+}
+
+impl Alerting {
+    pub fn start(
+        cfg: AlertsConfig,
+        store: Store,
+        clusters: Vec<(String, watch::Receiver<Arc<ClusterSnapshot>>)>,
+    ) -> Alerting {
+        let cfg = Arc::new(cfg);
+        let view: AlertsView = Arc::default();
+        let (stop, stop_rx) = watch::channel(false);
+        let wake = Arc::new(Wake::new());
+        let mut tasks = Vec::new();
+        let receivers = Arc::new(cfg.receivers.clone());
+        let deliverer =
+            delivery::Deliverer::new(store.clone(), receivers, cfg.max_age, wake.clone());
+        tasks.push(tokio::spawn(deliverer.run(stop_rx.clone())));
+        for (name, rx) in clusters {
+            let task = ClusterAlerts {
+                name,
+                rx,
+                cfg: cfg.clone(),
+                store: store.clone(),
+                view: view.clone(),
+                wake: wake.clone(),
+                engine: Engine::new(cfg.repeat_interval.as_millis() as i64),
+            };
+            tasks.push(tokio::spawn(task.run(stop_rx.clone())));
+        }
+        Alerting {
+            view,
+            config: cfg,
+            stop,
+            tasks,
+            wake,
+        }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+struct ClusterAlerts {
+    name: String,
+    rx: watch::Receiver<Arc<ClusterSnapshot>>,
+    cfg: Arc<AlertsConfig>,
+    store: Store,
+    view: AlertsView,
+    wake: Arc<Wake>,
+    engine: Engine,
+}
+
+impl ClusterAlerts {
+    async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        match self.store.alert_state(&self.name).await {
+            Ok(bodies) => {
+                for a in bodies.iter().filter_map(|b| load(b)) {
+                    self.engine.alerts.insert(a.fingerprint.clone(), a);
+                }
+            }
+            Err(e) => tracing::warn!(cluster = %self.name, error = %e, "cannot load alert state"),
+        }
+        self.publish();
+        loop {
+            tokio::select! {
+                changed = self.rx.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let snap = self.rx.borrow_and_update().clone();
+                    if snap.polled {
+                        self.evaluate(&snap, now_ms()).await;
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    }
+
+    async fn evaluate(&mut self, snap: &ClusterSnapshot, now: i64) {
+        let before: BTreeMap<String, State> = self
+            .engine
+            .alerts
+            .iter()
+            .map(|(k, a)| (k.clone(), a.state))
+            .collect();
+        let observed = rules::observe(&self.cfg.rules, snap);
+        let notes = self.engine.step(observed, now);
+        // Every state change, including pending ones and pending ones that cleared.
+        let mut events = Vec::new();
+        for (fp, a) in &self.engine.alerts {
+            if before.get(fp) != Some(&a.state) {
+                events.push((a.clone(), a.state.as_str()));
+            }
+        }
+        let cleared: Vec<String> = before
+            .keys()
+            .filter(|k| !self.engine.alerts.contains_key(*k))
+            .cloned()
+            .collect();
+        let mut outbox = Vec::new();
+        for n in &notes {
+            for r in self
+                .cfg
+                .receivers
+                .iter()
+                .filter(|r| r.wants(&self.name, n.alert.severity))
+            {
+                let body = payload::render(r.format, &r.name, n, &self.cfg.external_url);
+                outbox.push(OutboxItem {
+                    idempotency_key: n.idempotency_key.clone(),
+                    receiver: r.name.clone(),
+                    payload: body.to_string(),
+                });
+            }
+            if n.kind == "repeat" {
+                events.push((n.alert.clone(), "repeat"));
+            }
+        }
+        if events.is_empty() && cleared.is_empty() && outbox.is_empty() {
+            self.publish();
+            return;
+        }
+        let labels: Vec<String> = events
+            .iter()
+            .map(|(a, _)| serde_json::to_string(&a.labels).unwrap_or_default())
+            .collect();
+        let mut rows: Vec<AlertEvent> = events
+            .iter()
+            .zip(&labels)
+            .map(|((a, state), l)| AlertEvent {
+                fingerprint: &a.fingerprint,
+                cluster: &self.name,
+                rule: &a.rule,
+                state,
+                severity: a.severity.as_str(),
+                summary: &a.summary,
+                labels: l.clone(),
+                at_ms: now,
+            })
+            .collect();
+        for fp in &cleared {
+            rows.push(AlertEvent {
+                fingerprint: fp,
+                cluster: &self.name,
+                rule: fp.split('/').nth(1).unwrap_or(""),
+                state: "cleared",
+                severity: "info",
+                summary: "the condition cleared before the alert fired",
+                labels: "{}".into(),
+                at_ms: now,
+            });
+        }
+        let state: Vec<(String, String)> = self
+            .engine
+            .alerts
+            .values()
+            .map(|a| (a.fingerprint.clone(), save(a)))
+            .collect();
+        if let Err(e) = self
+            .store
+            .record_alerts(&self.name, &rows, &state, &outbox, now)
+            .await
+        {
+            tracing::error!(cluster = %self.name, error = %e, "cannot record alerts");
+        }
+        if !outbox.is_empty() {
+            self.wake.notify_one();
+        }
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let mut list: Vec<Alert> = self.engine.alerts.values().cloned().collect();
+        list.sort_by(|a, b| {
+            order(a.state)
+                .cmp(&order(b.state))
+                .then(b.severity.cmp(&a.severity))
+                .then(a.fingerprint.cmp(&b.fingerprint))
+        });
+        if let Ok(mut v) = self.view.write() {
+            v.insert(self.name.clone(), list);
+        }
+    }
+}
+
+fn order(s: State) -> u8 {
+    match s {
+        State::Firing => 0,
+        State::Pending => 1,
+        State::Resolved => 2,
+    }
+}

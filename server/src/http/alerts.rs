@@ -1,0 +1,239 @@
+//! Alerts, rules, receivers and deliveries (read-only; mutations come with their own
+//! authentication and audit).
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use kafscope_api::{AlertItem, DeliveryItem, Page, ReceiverItem, RuleItem};
+
+use super::error::ApiError;
+use super::list::{num, ListQuery, Listable, SortKey};
+use super::state::{rfc3339, AppState};
+use crate::alerts::config::Format;
+use crate::alerts::engine::{Alert, State as AlertState};
+use crate::alerts::rules::{Condition, Rule};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/alerts", get(list_alerts))
+        .route("/alerts/rules", get(list_rules))
+        .route("/alerts/receivers", get(list_receivers))
+        .route("/alerts/deliveries", get(list_deliveries))
+}
+
+fn link(a: &Alert) -> String {
+    let l = &a.labels;
+    let c = l.get("cluster").cloned().unwrap_or_default();
+    if let Some(g) = l.get("group") {
+        format!("/clusters/{c}/consumer-groups/{g}")
+    } else if let Some(b) = l.get("broker") {
+        format!("/clusters/{c}/brokers/{b}")
+    } else if let Some(t) = l.get("topic") {
+        format!("/clusters/{c}/topics/{t}")
+    } else {
+        format!("/clusters/{c}/health")
+    }
+}
+
+fn item(cluster: &str, a: &Alert) -> AlertItem {
+    AlertItem {
+        fingerprint: a.fingerprint.clone(),
+        cluster: cluster.to_string(),
+        rule: a.rule.clone(),
+        state: a.state.as_str().to_string(),
+        severity: a.severity,
+        summary: a.summary.clone(),
+        labels: a.labels.clone(),
+        value: a.value,
+        active_since: rfc3339(a.active_since_ms),
+        firing_since: a.firing_since_ms.map(rfc3339),
+        resolved_at: a.resolved_at_ms.map(rfc3339),
+        link: link(a),
+    }
+}
+
+impl Listable for AlertItem {
+    const SORT_FIELDS: &'static [&'static str] =
+        &["state", "severity", "cluster", "rule", "active_since"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "severity" => num(Some(self.severity as u8 as f64)),
+            "cluster" => SortKey::Text(self.cluster.clone()),
+            "rule" => SortKey::Text(self.rule.clone()),
+            "active_since" => SortKey::Text(self.active_since.clone()),
+            _ => num(Some(match self.state.as_str() {
+                "firing" => 0.0,
+                "pending" => 1.0,
+                _ => 2.0,
+            })),
+        }
+    }
+    fn search_text(&self) -> &str {
+        &self.fingerprint
+    }
+}
+
+async fn list_alerts(
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<AlertItem>>, ApiError> {
+    let Query(q) = q?;
+    let all: Vec<AlertItem> = match st.alerts.read() {
+        Ok(v) => v
+            .iter()
+            .flat_map(|(c, list)| list.iter().map(move |a| item(c, a)))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    Ok(Json(q.apply(all.into_iter())?))
+}
+
+pub fn describe(c: &Condition) -> String {
+    match c {
+        Condition::Problem(kinds) => format!("health problem of kind {}", kinds.join(" or ")),
+        Condition::GroupStatus(set) => format!(
+            "consumer group status in [{}]",
+            set.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Condition::GroupLag(cmp, t) => format!("consumer group lag {} {t} messages", cmp.as_str()),
+        Condition::GroupLagSeconds(cmp, t) => format!("consumer group lag {} {t} s", cmp.as_str()),
+        Condition::GroupFallingBehind => "consumer group falling behind (lag growing)".into(),
+        Condition::BrokerMetric(m, cmp, t) => format!("broker {m} {} {t}", cmp.as_str()),
+        Condition::Unreachable => "cluster unreachable".into(),
+    }
+}
+
+fn rule_item(r: &Rule, alerts: &[AlertItem]) -> RuleItem {
+    let count = |state: AlertState| {
+        alerts
+            .iter()
+            .filter(|a| a.rule == r.id && a.state == state.as_str())
+            .count()
+    };
+    RuleItem {
+        id: r.id.clone(),
+        enabled: r.enabled,
+        severity: r.severity,
+        for_seconds: (r.for_ms / 1000) as u64,
+        condition: describe(&r.condition),
+        clusters: r.clusters.clone(),
+        groups: r.groups.clone(),
+        labels: r.labels.clone(),
+        firing: count(AlertState::Firing),
+        pending: count(AlertState::Pending),
+    }
+}
+
+impl Listable for RuleItem {
+    const SORT_FIELDS: &'static [&'static str] = &["id", "firing"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "firing" => num(Some(self.firing as f64)),
+            _ => SortKey::Text(self.id.clone()),
+        }
+    }
+    fn search_text(&self) -> &str {
+        &self.id
+    }
+}
+
+async fn list_rules(
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<RuleItem>>, ApiError> {
+    let Query(q) = q?;
+    let alerts: Vec<AlertItem> = match st.alerts.read() {
+        Ok(v) => v
+            .iter()
+            .flat_map(|(c, list)| list.iter().map(move |a| item(c, a)))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let rules: Vec<RuleItem> = st
+        .alerts_config
+        .rules
+        .iter()
+        .map(|r| rule_item(r, &alerts))
+        .collect();
+    Ok(Json(q.apply(rules.into_iter())?))
+}
+
+impl Listable for ReceiverItem {
+    const SORT_FIELDS: &'static [&'static str] = &["name"];
+    fn sort_key(&self, _: &str) -> SortKey {
+        SortKey::Text(self.name.clone())
+    }
+    fn search_text(&self) -> &str {
+        &self.name
+    }
+}
+
+async fn list_receivers(
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<ReceiverItem>>, ApiError> {
+    let Query(q) = q?;
+    let items: Vec<ReceiverItem> = st
+        .alerts_config
+        .receivers
+        .iter()
+        .map(|r| ReceiverItem {
+            name: r.name.clone(),
+            url: crate::config::redact_url(&r.url),
+            format: match r.format {
+                Format::Generic => "generic",
+                Format::Alertmanager => "alertmanager",
+            }
+            .to_string(),
+            min_severity: r.min_severity,
+            clusters: r.clusters.clone(),
+            headers: r.headers.keys().cloned().collect(),
+        })
+        .collect();
+    Ok(Json(q.apply(items.into_iter())?))
+}
+
+impl Listable for DeliveryItem {
+    const SORT_FIELDS: &'static [&'static str] = &["id", "state", "receiver"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "state" => SortKey::Text(self.state.clone()),
+            "receiver" => SortKey::Text(self.receiver.clone()),
+            _ => num(Some(-(self.id as f64))),
+        }
+    }
+    fn search_text(&self) -> &str {
+        &self.idempotency_key
+    }
+}
+
+async fn list_deliveries(
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<DeliveryItem>>, ApiError> {
+    let Query(q) = q?;
+    let rows = st
+        .store
+        .deliveries(1000)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let items: Vec<DeliveryItem> = rows
+        .into_iter()
+        .map(|d| DeliveryItem {
+            id: d.id,
+            idempotency_key: d.idempotency_key,
+            receiver: d.receiver,
+            created_at: rfc3339(d.created_ms),
+            attempts: d.attempts,
+            next_attempt_at: (d.state == "pending").then(|| rfc3339(d.next_attempt_ms)),
+            state: d.state,
+            last_error: d.last_error,
+            delivered_at: d.delivered_ms.map(rfc3339),
+        })
+        .collect();
+    Ok(Json(q.apply(items.into_iter())?))
+}

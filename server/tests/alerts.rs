@@ -1,0 +1,411 @@
+//! Alerts end to end: a real broker, a consumer group that stops, the built-in rule, and a
+//! real HTTP receiver on loopback getting the firing and the resolved notification, in the
+//! generic and the Alertmanager formats, with retries when the receiver fails.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Tansu, TestApp};
+use kafscope::config::{Cli, Config};
+use kafscope::traffic;
+use serde_json::Value;
+
+/// What a receiver got: (path, idempotency-key header, authorization header, body).
+type Got = Arc<Mutex<Vec<(String, String, String, Value)>>>;
+
+/// A webhook receiver on 127.0.0.1 that answers 500 to its first `fail_first` requests.
+async fn receiver(fail_first: usize) -> (String, Got) {
+    let (url, got, _) = receiver_with(fail_first).await;
+    (url, got)
+}
+
+/// The same, with the failure budget shared (set it to 0 to bring the receiver "back").
+async fn receiver_with(fail_first: usize) -> (String, Got, Arc<Mutex<usize>>) {
+    let got: Got = Arc::default();
+    let failures = Arc::new(Mutex::new(fail_first));
+    let budget = failures.clone();
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/{kind}",
+        axum::routing::post(
+            move |axum::extract::Path(kind): axum::extract::Path<String>,
+                  headers: axum::http::HeaderMap,
+                  body: String| {
+                let g = g.clone();
+                let failures = failures.clone();
+                async move {
+                    {
+                        let mut f = failures.lock().unwrap();
+                        if *f > 0 {
+                            *f -= 1;
+                            return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                        }
+                    }
+                    let h = |n: &str| {
+                        headers
+                            .get(n)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                    g.lock()
+                        .unwrap()
+                        .push((kind, h("idempotency-key"), h("authorization"), v));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}"), got, budget)
+}
+
+fn config(bs: &str, url: &str, dir: &std::path::Path) -> Config {
+    let path = write_config(bs, url, dir);
+    let cli = Cli {
+        config: Some(path),
+        web_dir: Some(dir.join("no-web")),
+        ..Default::default()
+    };
+    Config::load(&cli, &[]).unwrap()
+}
+
+fn write_config(bs: &str, url: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let toml = format!(
+        r#"
+[store]
+url = "sqlite://{db}"
+[[clusters]]
+name = "test"
+bootstrap_servers = "{bs}"
+poll_interval = "1s"
+status_window = "3s"
+[alerts]
+external_url = "http://kafscope.example"
+[[alerts.receivers]]
+name = "generic"
+url = "{url}/generic"
+[alerts.receivers.headers]
+Authorization = "Bearer s3cret-token"
+[[alerts.receivers]]
+name = "am"
+url = "{url}/alertmanager"
+format = "alertmanager"
+[[alerts.rules]]
+id = "consumer_stalled"
+for = "2s"
+"#,
+        db = dir.join("k.db").display()
+    );
+    let path = dir.join("kafscope.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// Poll (producing a record each time) until `ok` holds for what the receiver got.
+async fn until(
+    t: &TestApp,
+    bs: &str,
+    got: &Got,
+    limit: Duration,
+    ok: impl Fn(&[(String, String, String, Value)]) -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    loop {
+        if ok(&got.lock().unwrap()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "receiver got: {:#?}",
+            got.lock().unwrap()
+        );
+        let bs = bs.to_string();
+        tokio::task::spawn_blocking(move || traffic::produce_n(&bs, "s-topic", 0, 1).unwrap())
+            .await
+            .unwrap();
+        t.app.poll_now().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+fn of<'a>(
+    got: &'a [(String, String, String, Value)],
+    kind: &str,
+    status: &str,
+) -> Vec<&'a (String, String, String, Value)> {
+    got.iter()
+        .filter(|(k, _, _, v)| k == kind && v["status"] == status)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_group_fires_then_resolves_in_both_formats_despite_receiver_errors() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    traffic::create_topics(&bs, &[("s-topic", 1)])
+        .await
+        .unwrap();
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::produce_n(&bs, "s-topic", 0, 4).unwrap();
+            traffic::commit(&bs, "stopper", &[("s-topic", 0, 2)]).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    // The receiver fails its first two requests: the outbox retries them.
+    let (url, got) = receiver(2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&bs, &url, dir.path());
+    let t = TestApp::with_config(cfg, dir).await;
+
+    until(&t, &bs, &got, Duration::from_secs(60), |g| {
+        !of(g, "generic", "firing").is_empty() && !of(g, "alertmanager", "firing").is_empty()
+    })
+    .await;
+    {
+        let g = got.lock().unwrap();
+        let (_, key, auth, body) = of(&g, "generic", "firing")[0].clone();
+        assert_eq!(body["version"], "kafscope.alert.v1");
+        assert_eq!(body["kind"], "firing");
+        assert_eq!(body["alert"]["rule"], "consumer_stalled");
+        assert_eq!(body["alert"]["severity"], "critical");
+        assert_eq!(body["alert"]["labels"]["group"], "stopper");
+        assert_eq!(body["alert"]["labels"]["cluster"], "test");
+        assert_eq!(
+            body["alert"]["url"],
+            "http://kafscope.example/clusters/test/consumer-groups/stopper"
+        );
+        assert!(
+            body["alert"]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("stopper is stopped"),
+            "{body}"
+        );
+        assert_eq!(key, body["idempotency_key"].as_str().unwrap());
+        assert_eq!(auth, "Bearer s3cret-token");
+        let (_, am_key, am_auth, am) = of(&g, "alertmanager", "firing")[0].clone();
+        assert_eq!(am["version"], "4");
+        assert_eq!(am["receiver"], "am");
+        assert_eq!(am["alerts"][0]["labels"]["alertname"], "consumer_stalled");
+        assert_eq!(am["alerts"][0]["labels"]["group"], "stopper");
+        assert_eq!(am["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
+        assert_eq!(am_key, key, "one notification, one key, every receiver");
+        assert_eq!(am_auth, "", "headers are per receiver");
+    }
+    let (_, alerts) = t.get("/api/v1/alerts?q=stopper").await;
+    assert_eq!(alerts["items"][0]["state"], "firing", "{alerts}");
+    assert_eq!(
+        alerts["items"][0]["link"],
+        "/clusters/test/consumer-groups/stopper"
+    );
+    let (_, receivers) = t.get("/api/v1/alerts/receivers").await;
+    assert!(!receivers.to_string().contains("s3cret"), "{receivers}");
+    assert_eq!(
+        receivers["items"][1]["headers"],
+        serde_json::json!(["Authorization"])
+    );
+
+    // The group catches up to the end and keeps up: the alert resolves, both receivers hear.
+    let (_, topic) = t.get("/api/v1/clusters/test/topics/s-topic").await;
+    let end = topic["partitions"][0]["high_watermark"].as_i64().unwrap();
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::commit(&bs, "stopper", &[("s-topic", 0, end)]).unwrap()
+        })
+        .await
+        .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        t.app.poll_now().await;
+        let done = {
+            let g = got.lock().unwrap();
+            !of(&g, "generic", "resolved").is_empty()
+                && !of(&g, "alertmanager", "resolved").is_empty()
+        };
+        if done {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no resolved notification: {:#?}",
+            got.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let g = got.lock().unwrap().clone();
+    let resolved = of(&g, "alertmanager", "resolved")[0].3.clone();
+    assert_ne!(resolved["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
+    // Exactly one firing and one resolved per receiver: retries never duplicate a key.
+    let mut keys: Vec<(String, String)> = g
+        .iter()
+        .map(|(k, key, _, _)| (k.clone(), key.clone()))
+        .collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "a key arrived twice: {g:#?}");
+    assert_eq!(of(&g, "generic", "firing").len(), 1);
+    assert_eq!(of(&g, "generic", "resolved").len(), 1);
+    let (_, deliveries) = t.get("/api/v1/alerts/deliveries").await;
+    let items = deliveries["items"].as_array().unwrap();
+    assert!(
+        items.iter().all(|d| d["state"] == "delivered"),
+        "{deliveries}"
+    );
+    assert!(
+        items.iter().any(|d| d["attempts"].as_i64().unwrap() > 1),
+        "the failures were retried: {deliveries}"
+    );
+    t.app.stop().await;
+}
+
+/// The console as its own process, so it can be killed with SIGKILL.
+struct Console {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Console {
+    async fn start(config: &std::path::Path, dir: &std::path::Path) -> Console {
+        let port = traffic::free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_kafscope"))
+            .arg("--config")
+            .arg(config)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--web-dir")
+            .arg(dir.join("no-web"))
+            .env("KAFSCOPE_LOG", "warn")
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("{base}/healthz")).await.is_err() {
+            assert!(Instant::now() < deadline, "console did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Console { child, base }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        reqwest::get(format!("{}{path}", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    fn kill(&mut self) {
+        // SIGKILL: no shutdown code runs.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_lost_when_the_receiver_is_down_and_the_console_is_killed() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    traffic::create_topics(&bs, &[("s-topic", 1)])
+        .await
+        .unwrap();
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::produce_n(&bs, "s-topic", 0, 4).unwrap();
+            traffic::commit(&bs, "stopper", &[("s-topic", 0, 2)]).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    // The receiver is down (500) until told otherwise.
+    let (url, got, budget) = receiver_with(usize::MAX).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(&bs, &url, dir.path());
+    let mut console = Console::start(&path, dir.path()).await;
+
+    // Produce until the firing notifications sit in the outbox with failed attempts.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = console.get("/api/v1/alerts/deliveries").await;
+        let items = d["items"].as_array().cloned().unwrap_or_default();
+        if items.len() >= 2
+            && items
+                .iter()
+                .all(|i| i["state"] == "pending" && i["attempts"].as_i64() >= Some(1))
+        {
+            assert!(
+                items
+                    .iter()
+                    .all(|i| i["last_error"] == "HTTP 500 Internal Server Error"),
+                "{d}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no pending notification: {d}");
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || traffic::produce_n(&bs, "s-topic", 0, 1).unwrap())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    console.kill();
+    assert!(got.lock().unwrap().is_empty());
+
+    // Both come back.
+    *budget.lock().unwrap() = 0;
+    let console = Console::start(&path, dir.path()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = got.lock().unwrap().len();
+        if n >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not delivered after the restart");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A few more polls: the restarted console knows the alert fires already and sends no
+    // new episode; every key arrived once per receiver.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let g = got.lock().unwrap().clone();
+    let firing: Vec<_> = g
+        .iter()
+        .filter(|(_, _, _, v)| v["status"] == "firing")
+        .collect();
+    assert_eq!(firing.len(), 2, "{g:#?}");
+    assert_eq!(
+        firing[0].1, firing[1].1,
+        "the same notification to both receivers"
+    );
+    let d = console.get("/api/v1/alerts/deliveries").await;
+    assert!(
+        d["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["state"] == "delivered"),
+        "{d}"
+    );
+    let alerts = console.get("/api/v1/alerts?q=stopper").await;
+    assert_eq!(alerts["items"][0]["state"], "firing", "{alerts}");
+}
