@@ -15,6 +15,21 @@ use crate::config::ConfigError;
 pub enum Format {
     Generic,
     Alertmanager,
+    Slack,
+    Teams,
+    PagerDuty,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Generic => "generic",
+            Format::Alertmanager => "alertmanager",
+            Format::Slack => "slack",
+            Format::Teams => "teams",
+            Format::PagerDuty => "pagerduty",
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -27,6 +42,13 @@ pub struct Receiver {
     pub min_severity: Severity,
     /// Only alerts of these clusters (empty: all).
     pub clusters: Vec<String>,
+    /// Only alerts carrying all of these labels with these values.
+    pub match_labels: BTreeMap<String, String>,
+    /// Title and text templates (see `payload::fill`).
+    pub title: String,
+    pub text: String,
+    /// PagerDuty integration key (a secret).
+    pub routing_key: Option<String>,
 }
 
 impl fmt::Debug for Receiver {
@@ -45,6 +67,16 @@ impl Receiver {
     pub fn wants(&self, cluster: &str, severity: Severity) -> bool {
         severity >= self.min_severity
             && (self.clusters.is_empty() || self.clusters.iter().any(|c| c == cluster))
+    }
+
+    /// Routing: severity, cluster and labels.
+    pub fn routes(&self, labels: &BTreeMap<String, String>, severity: Severity) -> bool {
+        let cluster = labels.get("cluster").map(String::as_str).unwrap_or("");
+        self.wants(cluster, severity)
+            && self
+                .match_labels
+                .iter()
+                .all(|(k, v)| labels.get(k) == Some(v))
     }
 }
 
@@ -94,6 +126,11 @@ struct FileReceiver {
     min_severity: Option<String>,
     #[serde(default)]
     clusters: Vec<String>,
+    #[serde(default, rename = "match")]
+    match_labels: BTreeMap<String, String>,
+    title: Option<String>,
+    text: Option<String>,
+    routing_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,14 +214,20 @@ impl FileAlerts {
             let format = match r.format.as_deref() {
                 None | Some("generic") => Format::Generic,
                 Some("alertmanager") => Format::Alertmanager,
+                Some("slack") => Format::Slack,
+                Some("teams") => Format::Teams,
+                Some("pagerduty") => Format::PagerDuty,
                 Some(other) => {
                     return Err(ConfigError::new(
                         origin,
                         key("format"),
-                        format!("'{other}' is not a payload format: use generic or alertmanager"),
+                        format!("'{other}' is not a payload format: use generic, alertmanager, slack, teams or pagerduty"),
                     ))
                 }
             };
+            if format == Format::PagerDuty && r.routing_key.is_none() {
+                return Err(ConfigError::new(origin, key("routing_key"), "is required for pagerduty"));
+            }
             if cfg.receivers.iter().any(|x| x.name == r.name) {
                 return Err(ConfigError::new(
                     origin,
@@ -202,6 +245,10 @@ impl FileAlerts {
                     None => Severity::Warning,
                 },
                 clusters: r.clusters,
+                match_labels: r.match_labels,
+                title: r.title.unwrap_or_else(|| super::payload::TITLE.to_string()),
+                text: r.text.unwrap_or_else(|| super::payload::TEXT.to_string()),
+                routing_key: r.routing_key,
             });
         }
         for (i, r) in self.rules.into_iter().enumerate() {
@@ -418,7 +465,7 @@ mod tests {
     fn mistakes_name_the_key() {
         for (text, key, words) in [
             ("[[alerts.receivers]]\nname = \"a\"\nurl = \"ftp://x\"\n", "alerts.receivers[0].url", "http"),
-            ("[[alerts.receivers]]\nname = \"a\"\nurl = \"http://x\"\nformat = \"xml\"\n", "alerts.receivers[0].format", "generic or alertmanager"),
+            ("[[alerts.receivers]]\nname = \"a\"\nurl = \"http://x\"\nformat = \"xml\"\n", "alerts.receivers[0].format", "generic, alertmanager, slack"),
             ("[[alerts.rules]]\nid = \"nope\"\n", "alerts.rules[0].id", "needs a `kind`"),
             ("[[alerts.rules]]\nid = \"x\"\nkind = \"group_lag\"\n", "alerts.rules[0].threshold", "required"),
             ("[[alerts.rules]]\nid = \"x\"\nkind = \"broker_metric\"\nmetric = \"cpu\"\nthreshold = 1\n", "alerts.rules[0].metric", "not a known broker metric"),

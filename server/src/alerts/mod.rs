@@ -200,9 +200,9 @@ impl ClusterAlerts {
                 .cfg
                 .receivers
                 .iter()
-                .filter(|r| r.wants(&self.name, n.alert.severity))
+                .filter(|r| r.routes(&n.alert.labels, n.alert.severity))
             {
-                let body = payload::render(r.format, &r.name, n, &self.cfg.external_url);
+                let body = payload::render(&render_for(r, &self.cfg.external_url), n);
                 outbox.push(OutboxItem {
                     idempotency_key: n.idempotency_key.clone(),
                     receiver: r.name.clone(),
@@ -277,6 +277,18 @@ impl ClusterAlerts {
         if let Ok(mut v) = self.view.write() {
             v.insert(self.name.clone(), list);
         }
+    }
+}
+
+/// How a receiver renders its notifications.
+pub fn render_for<'a>(r: &'a config::Receiver, external_url: &'a str) -> payload::Render<'a> {
+    payload::Render {
+        format: r.format,
+        receiver: &r.name,
+        external_url,
+        title: &r.title,
+        text: &r.text,
+        routing_key: r.routing_key.as_deref(),
     }
 }
 

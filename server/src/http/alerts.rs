@@ -10,7 +10,6 @@ use kafscope_api::{AlertItem, DeliveryItem, Page, ReceiverItem, RuleItem};
 use super::error::ApiError;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
-use crate::alerts::config::Format;
 use crate::alerts::engine::{Alert, State as AlertState};
 use crate::alerts::rules::{Condition, Rule};
 
@@ -184,11 +183,7 @@ async fn list_receivers(
         .map(|r| ReceiverItem {
             name: r.name.clone(),
             url: crate::config::redact_url(&r.url),
-            format: match r.format {
-                Format::Generic => "generic",
-                Format::Alertmanager => "alertmanager",
-            }
-            .to_string(),
+            format: r.format.as_str().to_string(),
             min_severity: r.min_severity,
             clusters: r.clusters.clone(),
             headers: r.headers.keys().cloned().collect(),
