@@ -24,6 +24,53 @@ pub struct AlertItem {
     pub resolved_at: Option<String>,
     /// The UI page of what the alert concerns, relative to the console's base path.
     pub link: String,
+    /// The active silence covering it (notifications held back).
+    pub silenced_by: Option<i64>,
+    /// Who acknowledged this firing episode (repeats stop), when, and why.
+    pub acked_by: Option<String>,
+    pub acked_at: Option<String>,
+    pub ack_comment: Option<String>,
+}
+
+/// `GET /api/v1/alerts/silences`; `POST` takes `{matchers, duration | ends_at, starts_at?,
+/// comment}` and answers `{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilenceItem {
+    pub id: i64,
+    pub matchers: BTreeMap<String, String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub author: String,
+    pub comment: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewSilence {
+    /// Labels an alert must all carry (e.g. `{"alertname": "consumer_stalled", "group": "x"}`).
+    pub matchers: BTreeMap<String, String>,
+    /// How long, e.g. `2h`; or `ends_at` (RFC 3339).
+    pub duration: Option<String>,
+    pub ends_at: Option<String>,
+    pub starts_at: Option<String>,
+    pub comment: String,
+}
+
+/// `POST /api/v1/alerts/ack`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AckRequest {
+    pub fingerprint: String,
+    pub comment: String,
+}
+
+/// `GET /api/v1/audit`: who changed what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditItem {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
 }
 
 /// `GET /api/v1/alerts/rules`.

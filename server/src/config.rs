@@ -87,6 +87,8 @@ pub struct ServerConfig {
     /// Always starts with `/` and never ends with one, except the root which is `/`.
     pub base_path: String,
     pub web_dir: Option<PathBuf>,
+    /// Bearer token that mutating API requests must carry; `None` switches mutations off.
+    pub admin_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +205,16 @@ impl fmt::Debug for ClusterConfig {
     }
 }
 
+/// A value that never appears in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// Whether a librdkafka property or broker config holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
@@ -241,6 +253,7 @@ struct FileServer {
     listen: Option<String>,
     base_path: Option<String>,
     web_dir: Option<PathBuf>,
+    admin_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -471,6 +484,11 @@ impl Config {
                 listen,
                 base_path,
                 web_dir: cli.web_dir.clone().or(file.server.web_dir),
+                admin_token: file
+                    .server
+                    .admin_token
+                    .filter(|t| !t.is_empty())
+                    .map(Secret),
             },
             store: StoreConfig { url, retention },
             clusters,

@@ -56,7 +56,7 @@ impl App {
             collectors.push(collector.start());
         }
         let alerting =
-            alerts::Alerting::start(config.alerts.clone(), store.clone(), clusters.clone());
+            alerts::Alerting::start(config.alerts.clone(), store.clone(), clusters.clone()).await;
         let maintenance = tokio::spawn(maintain_store(store.clone(), config.store.retention));
         let web = match http::assets::find_web_dir(config.server.web_dir.as_deref()) {
             Some(dir) => match WebAssets::load(&dir, &config.server.base_path) {
@@ -79,6 +79,9 @@ impl App {
                 events,
                 alerts: alerting.view.clone(),
                 alerts_config: alerting.config.clone(),
+                alert_controls: alerting.controls.clone(),
+                alert_wake: alerting.wake.clone(),
+                admin_token: config.server.admin_token.clone(),
             },
             collectors,
             alerting,

@@ -80,6 +80,8 @@ fn config(bs: &str, url: &str, dir: &std::path::Path) -> Config {
 fn write_config(bs: &str, url: &str, dir: &std::path::Path) -> std::path::PathBuf {
     let toml = format!(
         r#"
+[server]
+admin_token = "t0p-secret"
 [store]
 url = "sqlite://{db}"
 [[clusters]]
@@ -408,4 +410,157 @@ async fn nothing_is_lost_when_the_receiver_is_down_and_the_console_is_killed() {
     );
     let alerts = console.get("/api/v1/alerts?q=stopper").await;
     assert_eq!(alerts["items"][0]["state"], "firing", "{alerts}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    traffic::create_topics(&bs, &[("s-topic", 1)])
+        .await
+        .unwrap();
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::produce_n(&bs, "s-topic", 0, 4).unwrap();
+            traffic::commit(&bs, "quiet-one", &[("s-topic", 0, 2)]).unwrap();
+            traffic::commit(&bs, "loud-one", &[("s-topic", 0, 1)]).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    let (url, got) = receiver(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&bs, &url, dir.path());
+    let t = TestApp::with_config(cfg, dir).await;
+    let http = reqwest::Client::new();
+    let api = |p: &str| format!("http://{}/api/v1{p}", t.addr);
+    let silence = serde_json::json!({
+        "matchers": {"alertname": "consumer_stalled", "group": "quiet-one"},
+        "duration": "6s",
+        "comment": "maintenance of quiet-one"
+    });
+
+    // Changes need the token; the answer says how.
+    let r = http
+        .post(api("/alerts/silences"))
+        .json(&silence)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer"),
+        "{body}"
+    );
+    let r = http
+        .post(api("/alerts/silences"))
+        .bearer_auth("t0p-secret")
+        .header("x-kafscope-user", "alice")
+        .json(&serde_json::json!({"matchers": {}, "duration": "1h", "comment": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = http
+        .post(api("/alerts/silences"))
+        .bearer_auth("t0p-secret")
+        .header("x-kafscope-user", "alice")
+        .json(&silence)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["author"], "alice");
+    assert_eq!(created["active"], true);
+    let silenced_at = Instant::now();
+
+    // Both groups stop; only the loud one is told while the silence lasts.
+    until(&t, &bs, &got, Duration::from_secs(60), |g| {
+        !of(g, "generic", "firing").is_empty()
+    })
+    .await;
+    {
+        let g = got.lock().unwrap();
+        let groups: Vec<&str> = of(&g, "generic", "firing")
+            .iter()
+            .map(|(_, _, _, v)| v["alert"]["labels"]["group"].as_str().unwrap())
+            .collect();
+        assert_eq!(groups, vec!["loud-one"], "{g:#?}");
+    }
+    if silenced_at.elapsed() < Duration::from_secs(5) {
+        let (_, alerts) = t.get("/api/v1/alerts?q=quiet-one").await;
+        assert_eq!(alerts["items"][0]["state"], "firing", "{alerts}");
+        assert_eq!(alerts["items"][0]["silenced_by"], created["id"], "{alerts}");
+    }
+    // When the silence ends, the held-back alert is sent.
+    until(&t, &bs, &got, Duration::from_secs(60), |g| {
+        of(g, "generic", "firing")
+            .iter()
+            .any(|(_, _, _, v)| v["alert"]["labels"]["group"] == "quiet-one")
+    })
+    .await;
+    assert!(
+        silenced_at.elapsed() >= Duration::from_secs(6),
+        "sent before the silence ended"
+    );
+    let (_, audit) = t.get("/api/v1/audit").await;
+    assert_eq!(audit["items"][0]["action"], "silence.create", "{audit}");
+    assert_eq!(audit["items"][0]["actor"], "alice");
+
+    // Acknowledge the loud one; test a receiver; both audited.
+    let (_, alerts) = t.get("/api/v1/alerts?q=loud-one").await;
+    let fp = alerts["items"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = http
+        .post(api("/alerts/ack"))
+        .bearer_auth("t0p-secret")
+        .json(&serde_json::json!({"fingerprint": fp, "comment": "on it"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, alerts) = t.get("/api/v1/alerts?q=loud-one").await;
+    assert_eq!(alerts["items"][0]["acked_by"], "api");
+    assert_eq!(alerts["items"][0]["ack_comment"], "on it");
+    let r = http
+        .post(api("/alerts/receivers/am/test"))
+        .bearer_auth("t0p-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !got.lock().unwrap().iter().any(|(k, _, _, v)| {
+        k == "alertmanager" && v["alerts"][0]["labels"]["alertname"] == "kafscope_test"
+    }) {
+        assert!(Instant::now() < deadline, "no test notification");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = http
+        .post(api("/alerts/receivers/nope/test"))
+        .bearer_auth("t0p-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let (_, audit) = t.get("/api/v1/audit?sort=at&order=desc").await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["receiver.test", "alert.ack", "silence.create"]
+    );
+    t.app.stop().await;
 }

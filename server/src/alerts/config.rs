@@ -226,7 +226,11 @@ impl FileAlerts {
                 }
             };
             if format == Format::PagerDuty && r.routing_key.is_none() {
-                return Err(ConfigError::new(origin, key("routing_key"), "is required for pagerduty"));
+                return Err(ConfigError::new(
+                    origin,
+                    key("routing_key"),
+                    "is required for pagerduty",
+                ));
             }
             if cfg.receivers.iter().any(|x| x.name == r.name) {
                 return Err(ConfigError::new(

@@ -40,6 +40,8 @@ pub struct Alert {
     pub last_notified_ms: Option<i64>,
     /// Firing notifications sent for this episode (1 + repeats).
     pub notifications: u32,
+    /// Its firing notification was held back by a silence (sent when the silence ends).
+    pub suppressed: bool,
 }
 
 /// A notification to send, and the state change behind it.
@@ -92,6 +94,7 @@ impl Engine {
                     resolved_at_ms: None,
                     last_notified_ms: None,
                     notifications: 0,
+                    suppressed: false,
                 });
             if alert.state == State::Resolved {
                 // A new episode of the same alert.
@@ -101,6 +104,7 @@ impl Engine {
                 alert.resolved_at_ms = None;
                 alert.last_notified_ms = None;
                 alert.notifications = 0;
+                alert.suppressed = false;
             }
             alert.severity = o.severity;
             alert.labels = o.labels;

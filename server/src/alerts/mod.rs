@@ -19,17 +19,50 @@ use tokio::task::JoinHandle;
 
 use crate::collect::{now_ms, ClusterSnapshot};
 use crate::store::alerts::{AlertEvent, OutboxItem};
+use crate::store::silences::{Ack, Silence};
 use crate::store::Store;
 use config::AlertsConfig;
 use engine::{Alert, Engine, State};
+use std::collections::HashMap;
 
 /// Current alerts of every cluster, for the API.
 pub type AlertsView = Arc<RwLock<BTreeMap<String, Vec<Alert>>>>;
+
+/// Silences and acknowledgements, written by the API (store first) and read by every
+/// evaluation.
+#[derive(Default)]
+pub struct Controls {
+    pub silences: RwLock<Vec<Silence>>,
+    /// By (fingerprint, firing episode).
+    pub acks: RwLock<HashMap<(String, i64), Ack>>,
+}
+
+impl Controls {
+    /// The active silence covering these labels, if any.
+    pub fn silenced_by(&self, labels: &BTreeMap<String, String>, now: i64) -> Option<i64> {
+        self.silences
+            .read()
+            .ok()?
+            .iter()
+            .find(|s| s.active(now) && s.matches(labels))
+            .map(|s| s.id)
+    }
+
+    pub fn ack_of(&self, a: &Alert) -> Option<Ack> {
+        let episode = a.firing_since_ms?;
+        self.acks
+            .read()
+            .ok()?
+            .get(&(a.fingerprint.clone(), episode))
+            .cloned()
+    }
+}
 
 /// The running alert tasks.
 pub struct Alerting {
     pub view: AlertsView,
     pub config: Arc<AlertsConfig>,
+    pub controls: Arc<Controls>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     pub wake: Arc<Wake>,
@@ -50,6 +83,8 @@ struct Saved {
     resolved_at_ms: Option<i64>,
     last_notified_ms: Option<i64>,
     notifications: u32,
+    #[serde(default)]
+    suppressed: bool,
 }
 
 fn save(a: &Alert) -> String {
@@ -66,6 +101,7 @@ fn save(a: &Alert) -> String {
         resolved_at_ms: a.resolved_at_ms,
         last_notified_ms: a.last_notified_ms,
         notifications: a.notifications,
+        suppressed: a.suppressed,
     })
     .unwrap_or_default()
 }
@@ -89,16 +125,32 @@ fn load(body: &str) -> Option<Alert> {
         resolved_at_ms: s.resolved_at_ms,
         last_notified_ms: s.last_notified_ms,
         notifications: s.notifications,
+        suppressed: s.suppressed,
     })
 }
 
 impl Alerting {
-    pub fn start(
+    pub async fn start(
         cfg: AlertsConfig,
         store: Store,
         clusters: Vec<(String, watch::Receiver<Arc<ClusterSnapshot>>)>,
     ) -> Alerting {
         let cfg = Arc::new(cfg);
+        let controls = Arc::new(Controls::default());
+        let now = now_ms();
+        match store.silences(now - 24 * 3_600_000).await {
+            Ok(list) => *controls.silences.write().unwrap_or_else(|e| e.into_inner()) = list,
+            Err(e) => tracing::warn!(error = %e, "cannot load silences"),
+        }
+        match store.acks().await {
+            Ok(list) => {
+                let mut acks = controls.acks.write().unwrap_or_else(|e| e.into_inner());
+                for a in list {
+                    acks.insert((a.fingerprint.clone(), a.episode_ms), a);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot load acknowledgements"),
+        }
         let view: AlertsView = Arc::default();
         let (stop, stop_rx) = watch::channel(false);
         let wake = Arc::new(Wake::new());
@@ -115,6 +167,7 @@ impl Alerting {
                 store: store.clone(),
                 view: view.clone(),
                 wake: wake.clone(),
+                controls: controls.clone(),
                 engine: Engine::new(cfg.repeat_interval.as_millis() as i64),
             };
             tasks.push(tokio::spawn(task.run(stop_rx.clone())));
@@ -122,6 +175,7 @@ impl Alerting {
         Alerting {
             view,
             config: cfg,
+            controls,
             stop,
             tasks,
             wake,
@@ -143,6 +197,7 @@ struct ClusterAlerts {
     store: Store,
     view: AlertsView,
     wake: Arc<Wake>,
+    controls: Arc<Controls>,
     engine: Engine,
 }
 
@@ -181,7 +236,44 @@ impl ClusterAlerts {
             .map(|(k, a)| (k.clone(), a.state))
             .collect();
         let observed = rules::observe(&self.cfg.rules, snap);
-        let notes = self.engine.step(observed, now);
+        let mut notes = self.engine.step(observed, now);
+        let mut held: Vec<(Alert, &'static str)> = Vec::new();
+        notes.retain(|n| {
+            let fp = &n.alert.fingerprint;
+            let silenced = self.controls.silenced_by(&n.alert.labels, now).is_some();
+            let keep = match n.kind {
+                // Held back by a silence: sent when the silence ends, if still firing.
+                "firing" if silenced => false,
+                // An acknowledged alert is not repeated.
+                "repeat" => !silenced && self.controls.ack_of(&n.alert).is_none(),
+                // Nobody was told it fired: nobody is told it resolved.
+                "resolved" => !n.alert.suppressed,
+                _ => true,
+            };
+            if !keep && n.kind == "firing" {
+                if let Some(a) = self.engine.alerts.get_mut(fp) {
+                    a.suppressed = true;
+                }
+                held.push((n.alert.clone(), "silenced"));
+            }
+            keep
+        });
+        // Silences that ended over alerts still firing: their firing notification now.
+        for a in self.engine.alerts.values_mut() {
+            if a.state == State::Firing
+                && a.suppressed
+                && self.controls.silenced_by(&a.labels, now).is_none()
+            {
+                a.suppressed = false;
+                a.last_notified_ms = Some(now);
+                let episode = a.firing_since_ms.unwrap_or(a.active_since_ms);
+                notes.push(engine::Notify {
+                    alert: a.clone(),
+                    kind: "firing",
+                    idempotency_key: format!("{}@{episode}:firing-after-silence", a.fingerprint),
+                });
+            }
+        }
         // Every state change, including pending ones and pending ones that cleared.
         let mut events = Vec::new();
         for (fp, a) in &self.engine.alerts {
@@ -213,6 +305,7 @@ impl ClusterAlerts {
                 events.push((n.alert.clone(), "repeat"));
             }
         }
+        events.extend(held);
         if events.is_empty() && cleared.is_empty() && outbox.is_empty() {
             self.publish();
             return;

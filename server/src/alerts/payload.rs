@@ -41,15 +41,25 @@ pub fn render(r: &Render, n: &Notify) -> Value {
 /// and `{label:NAME}`; unknown placeholders stay as they are.
 pub fn fill(template: &str, n: &Notify, external_url: &str) -> String {
     let a = &n.alert;
-    let status = if a.state == State::Resolved { "RESOLVED" } else { "FIRING" };
+    let status = if a.state == State::Resolved {
+        "RESOLVED"
+    } else {
+        "FIRING"
+    };
     let mut out = template
         .replace("{status}", status)
         .replace("{severity}", a.severity.as_str())
         .replace("{rule}", &a.rule)
-        .replace("{cluster}", a.labels.get("cluster").map(String::as_str).unwrap_or(""))
+        .replace(
+            "{cluster}",
+            a.labels.get("cluster").map(String::as_str).unwrap_or(""),
+        )
         .replace("{summary}", &a.summary)
         .replace("{url}", &link(n, external_url))
-        .replace("{value}", &a.value.map(|v| v.to_string()).unwrap_or_default());
+        .replace(
+            "{value}",
+            &a.value.map(|v| v.to_string()).unwrap_or_default(),
+        );
     for (k, v) in &a.labels {
         out = out.replace(&format!("{{label:{k}}}"), v);
     }
@@ -92,7 +102,11 @@ fn pagerduty(r: &Render, n: &Notify) -> Value {
         kafscope_api::Severity::Warning => "warning",
         kafscope_api::Severity::Info => "info",
     };
-    let action = if a.state == State::Resolved { "resolve" } else { "trigger" };
+    let action = if a.state == State::Resolved {
+        "resolve"
+    } else {
+        "trigger"
+    };
     json!({
         "routing_key": r.routing_key.unwrap_or(""),
         "event_action": action,
@@ -206,8 +220,13 @@ mod tests {
                 resolved_at_ms: (state == State::Resolved).then_some(121_000),
                 last_notified_ms: Some(61_000),
                 notifications: 1,
+                suppressed: false,
             },
-            kind: if state == State::Resolved { "resolved" } else { "firing" },
+            kind: if state == State::Resolved {
+                "resolved"
+            } else {
+                "firing"
+            },
             idempotency_key: "k1".into(),
         }
     }
@@ -226,7 +245,10 @@ mod tests {
     #[test]
     fn templates_fill_placeholders_and_leave_unknown_ones() {
         let n = note(State::Firing);
-        assert_eq!(fill(TITLE, &n, ""), "[FIRING] critical: consumer_stalled on prod");
+        assert_eq!(
+            fill(TITLE, &n, ""),
+            "[FIRING] critical: consumer_stalled on prod"
+        );
         assert_eq!(
             fill("{summary} | {label:group} | {nope} | {url}", &n, "https://k.example"),
             "Consumer group orders is stopped | orders | {nope} | https://k.example/clusters/prod/consumer-groups/orders"

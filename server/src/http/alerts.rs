@@ -12,6 +12,8 @@ use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
 use crate::alerts::engine::{Alert, State as AlertState};
 use crate::alerts::rules::{Condition, Rule};
+use crate::alerts::Controls;
+use crate::collect::now_ms;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,7 +37,8 @@ fn link(a: &Alert) -> String {
     }
 }
 
-fn item(cluster: &str, a: &Alert) -> AlertItem {
+pub fn item(cluster: &str, a: &Alert, controls: &Controls, now: i64) -> AlertItem {
+    let ack = controls.ack_of(a);
     AlertItem {
         fingerprint: a.fingerprint.clone(),
         cluster: cluster.to_string(),
@@ -49,6 +52,28 @@ fn item(cluster: &str, a: &Alert) -> AlertItem {
         firing_since: a.firing_since_ms.map(rfc3339),
         resolved_at: a.resolved_at_ms.map(rfc3339),
         link: link(a),
+        silenced_by: (a.state != AlertState::Resolved)
+            .then(|| controls.silenced_by(&a.labels, now))
+            .flatten(),
+        acked_by: ack.as_ref().map(|k| k.author.clone()),
+        acked_at: ack.as_ref().map(|k| rfc3339(k.at_ms)),
+        ack_comment: ack.map(|k| k.comment),
+    }
+}
+
+/// Every current alert of every cluster.
+pub fn all_alerts(st: &AppState) -> Vec<AlertItem> {
+    let now = now_ms();
+    match st.alerts.read() {
+        Ok(v) => v
+            .iter()
+            .flat_map(|(c, list)| {
+                list.iter()
+                    .map(|a| item(c, a, &st.alert_controls, now))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+        Err(_) => Vec::new(),
     }
 }
 
@@ -78,14 +103,7 @@ async fn list_alerts(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<AlertItem>>, ApiError> {
     let Query(q) = q?;
-    let all: Vec<AlertItem> = match st.alerts.read() {
-        Ok(v) => v
-            .iter()
-            .flat_map(|(c, list)| list.iter().map(move |a| item(c, a)))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    Ok(Json(q.apply(all.into_iter())?))
+    Ok(Json(q.apply(all_alerts(&st).into_iter())?))
 }
 
 pub fn describe(c: &Condition) -> String {
@@ -145,13 +163,7 @@ async fn list_rules(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<RuleItem>>, ApiError> {
     let Query(q) = q?;
-    let alerts: Vec<AlertItem> = match st.alerts.read() {
-        Ok(v) => v
-            .iter()
-            .flat_map(|(c, list)| list.iter().map(move |a| item(c, a)))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let alerts = all_alerts(&st);
     let rules: Vec<RuleItem> = st
         .alerts_config
         .rules

@@ -16,6 +16,12 @@ pub enum ApiError {
     /// 400: a bad parameter.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: a mutating request without the right token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: mutations are switched off (no admin token configured) or the cluster is read-only.
+    #[error("{0}")]
+    Forbidden(String),
     /// 501: the broker does not implement the Kafka API this needs.
     #[error("{0}")]
     Unsupported(String),
@@ -32,6 +38,8 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "unsupported"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -1,6 +1,7 @@
 //! The HTTP layer: one router per feature, merged under `{base_path}`, with one middleware
 //! stack (trace span per request, panic → JSON 500, timeouts, compression).
 
+mod alert_actions;
 mod alerts;
 pub mod assets;
 mod cluster_health;
@@ -57,6 +58,7 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         .merge(history::router())
         .merge(cluster_health::router())
         .merge(alerts::router())
+        .merge(alert_actions::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

@@ -19,6 +19,11 @@ pub struct AppState {
     /// Current alerts of every cluster, kept by the alert tasks.
     pub alerts: crate::alerts::AlertsView,
     pub alerts_config: Arc<crate::alerts::config::AlertsConfig>,
+    pub alert_controls: Arc<crate::alerts::Controls>,
+    /// Wakes the delivery worker (a test notification was queued).
+    pub alert_wake: Arc<tokio::sync::Notify>,
+    /// Mutating requests need this bearer token; `None`: mutations are off.
+    pub admin_token: Option<crate::config::Secret>,
 }
 
 impl AppState {

@@ -108,6 +108,24 @@ impl Store {
         Ok(())
     }
 
+    /// Queue notifications outside an evaluation (a receiver test).
+    pub async fn enqueue(&self, outbox: &[OutboxItem], now_ms: i64) -> Result<(), StoreError> {
+        for o in outbox {
+            sqlx::query(
+                "INSERT OR IGNORE INTO outbox (idempotency_key, receiver, payload, created_ms, next_attempt_ms)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&o.idempotency_key)
+            .bind(&o.receiver)
+            .bind(&o.payload)
+            .bind(now_ms)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        }
+        Ok(())
+    }
+
     /// The engine state saved for a cluster (JSON bodies).
     pub async fn alert_state(&self, cluster: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT body FROM alert_state WHERE cluster = ?")

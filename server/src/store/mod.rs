@@ -15,6 +15,7 @@ use tokio::sync::Mutex;
 pub mod alerts;
 pub mod metrics;
 pub mod rollup;
+pub mod silences;
 pub use rollup::{MaintenanceReport, Retention};
 
 /// One partition's offsets at a cycle.

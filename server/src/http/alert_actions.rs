@@ -1,0 +1,349 @@
+//! Changes to alerting: silences, acknowledgements, test notifications. Every one needs the
+//! admin bearer token and is written to the audit log with its author, in the same
+//! transaction as the change.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use kafscope_api::{AckRequest, AuditItem, NewSilence, Page, SilenceItem};
+use serde_json::json;
+
+use super::error::ApiError;
+use super::list::{num, ListQuery, Listable, SortKey};
+use super::state::{rfc3339, AppState};
+use crate::alerts::engine::{Alert, Notify, State as AlertState};
+use crate::alerts::{payload, render_for};
+use crate::collect::now_ms;
+use crate::store::alerts::OutboxItem;
+use crate::store::silences::{Ack, AuditEntry, Silence};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/alerts/silences", get(list_silences).post(create_silence))
+        .route("/alerts/silences/{id}", delete(expire_silence))
+        .route("/alerts/ack", post(ack))
+        .route("/alerts/receivers/{name}/test", post(test_receiver))
+        .route("/audit", get(audit))
+}
+
+const MAX_SILENCE_MS: i64 = 90 * 24 * 3_600_000;
+
+/// The author of a mutating request, once its token is checked.
+fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(token) = &st.admin_token else {
+        return Err(ApiError::Forbidden(
+            "changes through the API are switched off: set server.admin_token".into(),
+        ));
+    };
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.map(str::as_bytes) != Some(token.0.as_bytes()) {
+        return Err(ApiError::Unauthorized(
+            "this change needs `Authorization: Bearer <server.admin_token>`".into(),
+        ));
+    }
+    let who = headers
+        .get("x-kafscope-user")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().chars().take(100).collect::<String>())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "api".to_string());
+    Ok(who)
+}
+
+fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v)
+        .map_err(|e| ApiError::BadRequest(format!("bad JSON body: {}", e.body_text())))
+}
+
+fn parse_time(name: &str, v: &str) -> Result<i64, ApiError> {
+    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| ApiError::BadRequest(format!("{name} must be an RFC 3339 time, got '{v}'")))
+}
+
+fn silence_item(s: &Silence, now: i64) -> SilenceItem {
+    SilenceItem {
+        id: s.id,
+        matchers: s.matchers.clone(),
+        starts_at: rfc3339(s.starts_ms),
+        ends_at: rfc3339(s.ends_ms),
+        author: s.author.clone(),
+        comment: s.comment.clone(),
+        active: s.active(now),
+    }
+}
+
+impl Listable for SilenceItem {
+    const SORT_FIELDS: &'static [&'static str] = &["id", "ends_at"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "ends_at" => SortKey::Text(self.ends_at.clone()),
+            _ => num(Some(self.id as f64)),
+        }
+    }
+    fn search_text(&self) -> &str {
+        &self.comment
+    }
+}
+
+async fn list_silences(
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<SilenceItem>>, ApiError> {
+    let Query(q) = q?;
+    let now = now_ms();
+    let items: Vec<SilenceItem> = st
+        .alert_controls
+        .silences
+        .read()
+        .map(|l| l.iter().map(|s| silence_item(s, now)).collect())
+        .unwrap_or_default();
+    Ok(Json(q.apply(items.into_iter())?))
+}
+
+async fn create_silence(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<NewSilence>, JsonRejection>,
+) -> Result<(StatusCode, Json<SilenceItem>), ApiError> {
+    let author = authorize(&st, &headers)?;
+    let req = json_body(body)?;
+    let now = now_ms();
+    if req.matchers.is_empty() || req.matchers.values().any(|v| v.is_empty()) {
+        return Err(ApiError::BadRequest(
+            "a silence needs at least one matcher, each with a value".into(),
+        ));
+    }
+    if req.comment.trim().is_empty() {
+        return Err(ApiError::BadRequest("say why in `comment`".into()));
+    }
+    let starts = match &req.starts_at {
+        Some(t) => parse_time("starts_at", t)?,
+        None => now,
+    };
+    let ends = match (&req.duration, &req.ends_at) {
+        (Some(d), None) => {
+            let d = humantime::parse_duration(d).map_err(|_| {
+                ApiError::BadRequest(format!("duration must be like 30m or 2h, got '{d}'"))
+            })?;
+            starts + d.as_millis() as i64
+        }
+        (None, Some(e)) => parse_time("ends_at", e)?,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give either duration or ends_at".into(),
+            ))
+        }
+    };
+    if ends <= starts.max(now) || ends - starts > MAX_SILENCE_MS {
+        return Err(ApiError::BadRequest(
+            "a silence must end in the future and last at most 90 days".into(),
+        ));
+    }
+    let mut silence = Silence {
+        id: 0,
+        matchers: req.matchers.clone(),
+        starts_ms: starts,
+        ends_ms: ends,
+        author: author.clone(),
+        comment: req.comment.trim().to_string(),
+        created_ms: now,
+    };
+    let audit = AuditEntry {
+        at_ms: now,
+        actor: author,
+        action: "silence.create".into(),
+        detail: json!({"matchers": req.matchers, "starts_at": rfc3339(starts), "ends_at": rfc3339(ends), "comment": silence.comment}).to_string(),
+    };
+    silence.id = st
+        .store
+        .add_silence(&silence, &audit)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if let Ok(mut l) = st.alert_controls.silences.write() {
+        l.push(silence.clone());
+    }
+    Ok((StatusCode::CREATED, Json(silence_item(&silence, now))))
+}
+
+async fn expire_silence(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let author = authorize(&st, &headers)?;
+    let Path(id) = p?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("silence id must be a number, got '{id}'")))?;
+    let now = now_ms();
+    let audit = AuditEntry {
+        at_ms: now,
+        actor: author,
+        action: "silence.expire".into(),
+        detail: "{}".into(),
+    };
+    let done = st
+        .store
+        .expire_silence(id, now, &audit)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if !done {
+        return Err(ApiError::NotFound(format!("no active silence {id}")));
+    }
+    if let Ok(mut l) = st.alert_controls.silences.write() {
+        for s in l.iter_mut().filter(|s| s.id == id) {
+            s.ends_ms = now;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn firing_alert(st: &AppState, fingerprint: &str) -> Option<Alert> {
+    st.alerts.read().ok()?.values().find_map(|list| {
+        list.iter()
+            .find(|a| a.fingerprint == fingerprint && a.state == AlertState::Firing)
+            .cloned()
+    })
+}
+
+async fn ack(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<AckRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let author = authorize(&st, &headers)?;
+    let req = json_body(body)?;
+    let alert = firing_alert(&st, &req.fingerprint)
+        .ok_or_else(|| ApiError::NotFound(format!("no firing alert '{}'", req.fingerprint)))?;
+    let now = now_ms();
+    let a = Ack {
+        fingerprint: alert.fingerprint.clone(),
+        episode_ms: alert.firing_since_ms.unwrap_or(alert.active_since_ms),
+        author: author.clone(),
+        comment: req.comment.trim().to_string(),
+        at_ms: now,
+    };
+    let audit = AuditEntry {
+        at_ms: now,
+        actor: author,
+        action: "alert.ack".into(),
+        detail: json!({"comment": a.comment, "episode": rfc3339(a.episode_ms)}).to_string(),
+    };
+    st.store
+        .add_ack(&a, &audit)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if let Ok(mut m) = st.alert_controls.acks.write() {
+        m.insert((a.fingerprint.clone(), a.episode_ms), a);
+    }
+    Ok(Json(json!({"acknowledged": req.fingerprint})))
+}
+
+/// Queue a test notification for one receiver through the outbox (so it shows in the
+/// delivery log like any other).
+async fn test_receiver(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let author = authorize(&st, &headers)?;
+    let Path(name) = p?;
+    let cfg = &st.alerts_config;
+    let r = cfg
+        .receivers
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| ApiError::NotFound(format!("receiver '{name}' is not configured")))?;
+    let now = now_ms();
+    let key = format!("test:{name}:{now}");
+    let alert = Alert {
+        fingerprint: format!("kafscope/test/{name}"),
+        rule: "kafscope_test".into(),
+        severity: kafscope_api::Severity::Info,
+        labels: BTreeMap::from([
+            ("alertname".to_string(), "kafscope_test".to_string()),
+            ("cluster".to_string(), "test".to_string()),
+            ("severity".to_string(), "info".to_string()),
+        ]),
+        summary: format!("Test notification from Kafscope to receiver '{name}', sent by {author}"),
+        value: None,
+        state: AlertState::Firing,
+        active_since_ms: now,
+        firing_since_ms: Some(now),
+        resolved_at_ms: None,
+        last_notified_ms: Some(now),
+        notifications: 1,
+        suppressed: false,
+    };
+    let n = Notify {
+        alert,
+        kind: "firing",
+        idempotency_key: key.clone(),
+    };
+    let body = payload::render(&render_for(r, &cfg.external_url), &n);
+    st.store
+        .enqueue(
+            &[OutboxItem {
+                idempotency_key: key.clone(),
+                receiver: name.clone(),
+                payload: body.to_string(),
+            }],
+            now,
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    st.store
+        .audit(
+            &AuditEntry {
+                at_ms: now,
+                actor: author,
+                action: "receiver.test".into(),
+                detail: "{}".into(),
+            },
+            &name,
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    st.alert_wake.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(json!({"idempotency_key": key}))))
+}
+
+impl Listable for AuditItem {
+    const SORT_FIELDS: &'static [&'static str] = &["at"];
+    fn sort_key(&self, _: &str) -> SortKey {
+        SortKey::Text(self.at.clone())
+    }
+    fn search_text(&self) -> &str {
+        &self.action
+    }
+}
+
+async fn audit(
+    State(st): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<AuditItem>>, ApiError> {
+    let Query(q) = q?;
+    let rows = st
+        .store
+        .audit_log(1000)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let items = rows
+        .into_iter()
+        .map(|(at, actor, action, target, detail)| AuditItem {
+            at: rfc3339(at),
+            actor,
+            action,
+            target,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        });
+    Ok(Json(q.apply(items)?))
+}

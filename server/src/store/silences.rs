@@ -1,0 +1,193 @@
+//! Silences, acknowledgements and the audit log.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Silence {
+    pub id: i64,
+    /// Every label must have this value for an alert to be silenced.
+    pub matchers: BTreeMap<String, String>,
+    pub starts_ms: i64,
+    pub ends_ms: i64,
+    pub author: String,
+    pub comment: String,
+    pub created_ms: i64,
+}
+
+impl Silence {
+    pub fn active(&self, now: i64) -> bool {
+        self.starts_ms <= now && now < self.ends_ms
+    }
+
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        !self.matchers.is_empty() && self.matchers.iter().all(|(k, v)| labels.get(k) == Some(v))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ack {
+    pub fingerprint: String,
+    pub episode_ms: i64,
+    pub author: String,
+    pub comment: String,
+    pub at_ms: i64,
+}
+
+impl Store {
+    /// Insert a silence and its audit entry in one transaction; returns its id.
+    pub async fn add_silence(&self, s: &Silence, audit: &AuditEntry) -> Result<i64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO silences (matchers, starts_ms, ends_ms, author, comment, created_ms)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(serde_json::to_string(&s.matchers).unwrap_or_default())
+        .bind(s.starts_ms)
+        .bind(s.ends_ms)
+        .bind(&s.author)
+        .bind(&s.comment)
+        .bind(s.created_ms)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        insert_audit(&mut tx, audit, &id.to_string()).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// End a silence now; false when there is no such silence or it already ended.
+    pub async fn expire_silence(
+        &self,
+        id: i64,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let n = sqlx::query(
+            "UPDATE silences SET ends_ms = ?, expired_ms = ? WHERE id = ? AND ends_ms > ?",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            insert_audit(&mut tx, audit, &id.to_string()).await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Silences that end after `since` (active, future, or recently ended).
+    pub async fn silences(&self, since_ms: i64) -> Result<Vec<Silence>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, matchers, starts_ms, ends_ms, author, comment, created_ms FROM silences
+             WHERE ends_ms > ? ORDER BY id",
+        )
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Silence {
+                id: r.get(0),
+                matchers: serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default(),
+                starts_ms: r.get(2),
+                ends_ms: r.get(3),
+                author: r.get(4),
+                comment: r.get(5),
+                created_ms: r.get(6),
+            })
+            .collect())
+    }
+
+    pub async fn add_ack(&self, a: &Ack, audit: &AuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO acks (fingerprint, episode_ms, author, comment, at_ms) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&a.fingerprint)
+        .bind(a.episode_ms)
+        .bind(&a.author)
+        .bind(&a.comment)
+        .bind(a.at_ms)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit, &a.fingerprint).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn acks(&self) -> Result<Vec<Ack>, StoreError> {
+        let rows = sqlx::query("SELECT fingerprint, episode_ms, author, comment, at_ms FROM acks")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Ack {
+                fingerprint: r.get(0),
+                episode_ms: r.get(1),
+                author: r.get(2),
+                comment: r.get(3),
+                at_ms: r.get(4),
+            })
+            .collect())
+    }
+
+    /// Record a mutating request that touched no other table (e.g. a test notification).
+    pub async fn audit(&self, e: &AuditEntry, target: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        insert_audit(&mut tx, e, target).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn audit_log(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at_ms, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect())
+    }
+}
+
+/// Who did what (target filled in by the store call).
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    e: &AuditEntry,
+    target: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(e.at_ms)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(target)
+    .bind(&e.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
