@@ -33,6 +33,8 @@ metrics_pid=$!
 wait_port "$mport" 30
 "$traffic" --mode seed --bootstrap-servers "127.0.0.1:$kport"
 echo "$kport" > "$here/.broker-port"
+# Changes through the API (silences, acknowledgements) need this token; the specs type it.
+KAFSCOPE_SERVER__ADMIN_TOKEN=e2e-admin-token \
 "$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s --status-window 5s \
   --listen "127.0.0.1:$port" --store-url "sqlite://$work/kafscope.db" \
   --metrics-url "http://127.0.0.1:$mport/metrics" &

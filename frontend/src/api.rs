@@ -65,6 +65,61 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     }
 }
 
+/// The admin token for changes, kept for this browser tab only (sessionStorage); asked for
+/// once with a prompt.
+fn admin_token(ask: bool) -> Option<String> {
+    let w = web_sys::window()?;
+    let store = w.session_storage().ok().flatten()?;
+    if let Ok(Some(t)) = store.get_item("kafscope-admin-token") {
+        return Some(t);
+    }
+    if !ask {
+        return None;
+    }
+    let t = w
+        .prompt_with_message("Admin token (server.admin_token) for changes:")
+        .ok()
+        .flatten()
+        .filter(|t| !t.is_empty())?;
+    let _ = store.set_item("kafscope-admin-token", &t);
+    Some(t)
+}
+
+/// POST (or DELETE when `body` is `None` and `delete`) a change to `{base}/api/v1{path}`
+/// with the admin token; the server's error message on failure.
+pub async fn send_change(
+    path: &str,
+    body: Option<serde_json::Value>,
+    delete: bool,
+) -> Result<(), String> {
+    let token = admin_token(true).ok_or("a change needs the admin token")?;
+    let url = format!("{}/api/v1{}", base(), path);
+    let req = if delete {
+        gloo_net::http::Request::delete(&url)
+    } else {
+        gloo_net::http::Request::post(&url)
+    }
+    .header("Authorization", &format!("Bearer {token}"));
+    let resp = match body {
+        Some(b) => req.json(&b).map_err(|e| e.to_string())?.send().await,
+        None => req.send().await,
+    }
+    .map_err(|e| format!("cannot reach the Kafscope server: {e}"))?;
+    if resp.ok() {
+        return Ok(());
+    }
+    if resp.status() == 401 {
+        // A wrong token: forget it so the next try asks again.
+        if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+            let _ = s.remove_item("kafscope-admin-token");
+        }
+    }
+    match resp.json::<ErrorBody>().await {
+        Ok(b) => Err(b.error.message),
+        Err(_) => Err(format!("the server answered HTTP {}", resp.status())),
+    }
+}
+
 /// State of a load.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Load<T> {

@@ -137,3 +137,22 @@ test("health page says what is wrong in sentences, linked to the broker and its 
   await expect(page.getByTestId("chart-broker-urp").locator(".uplot")).toBeVisible();
   await expectAccessible(page);
 });
+
+test("a stopped group fires an alert that can be silenced in one click", async ({ page }) => {
+  await page.goto("/alerts");
+  const row = page.getByTestId("alert-consumer_stalled").filter({ hasText: "e2e-readers" });
+  await expect(row.getByTestId("alert-state")).toHaveText("firing", { timeout: 30_000 });
+  await expect(page.getByTestId("nav-alerts-count")).toContainText("firing");
+  await expect(page.getByTestId("rule-consumer_stalled")).toBeVisible();
+  await expect(page.getByTestId("receivers-table").or(page.getByTestId("empty").first())).toBeVisible();
+  await expectAccessible(page);
+  // The console asks for the admin token once, then silences the alert for an hour.
+  page.once("dialog", (d) => d.accept("e2e-admin-token"));
+  await row.getByTestId("silence-button").click();
+  await expect(page.getByTestId("action-ok")).toHaveText("Silenced for 1 h.");
+  await expect(page.getByTestId("silence-row").first()).toContainText("group=e2e-readers");
+  await expect(row).toContainText("silenced (#");
+  // The link leads to the group.
+  await row.getByRole("link").first().click();
+  await expect(page).toHaveURL(/\/clusters\/e2e\/consumer-groups\/e2e-readers$/);
+});
