@@ -85,7 +85,11 @@ pub struct RuleItem {
     pub condition: String,
     pub clusters: Vec<String>,
     pub groups: Vec<String>,
+    pub topics: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// `built-in`, `config` (changed or added in the file) or `api` (changed or added
+    /// through `POST /api/v1/alerts/rules`, removable with `DELETE`).
+    pub source: String,
     pub firing: usize,
     pub pending: usize,
 }

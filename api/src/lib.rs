@@ -256,6 +256,11 @@ pub struct GroupSummary {
     pub lag_is_upper_bound: bool,
     /// The group's total lag at its most recent polls, oldest first (for a sparkline).
     pub lag_trend: Vec<i64>,
+    /// Rebalances seen in the last hour: changes of the group's member set between polls
+    /// (a rebalance that keeps every member id is not seen). `null` when the broker does not
+    /// describe the group.
+    #[serde(default)]
+    pub rebalances_last_hour: Option<usize>,
     /// The group no longer exists on the broker; its last state and its history are kept.
     pub deleted: bool,
     /// When the group was last seen, for a deleted group.
@@ -340,6 +345,9 @@ pub struct GroupDetail {
     pub rates: Rates,
     /// The window statuses and rates are judged over, in seconds.
     pub status_window_seconds: u64,
+    /// Member-set changes seen in the last hour (see `GroupSummary`).
+    #[serde(default)]
+    pub rebalances_last_hour: Option<usize>,
     pub offsets: Vec<OffsetRow>,
     pub data_at: Option<String>,
 }

@@ -152,6 +152,15 @@ test("a stopped group fires an alert that can be silenced in one click", async (
   await expect(page.getByTestId("action-ok")).toHaveText("Silenced for 1 h.");
   await expect(page.getByTestId("silence-row").first()).toContainText("group=e2e-readers");
   await expect(row).toContainText("silenced (#");
+  // A rule of one's own, from the form (the token is remembered for the tab).
+  await page.getByTestId("rule-id").fill("e2e_lag");
+  await page.getByTestId("rule-kind").selectOption("group_lag");
+  await page.getByTestId("rule-threshold").fill("1");
+  await page.getByTestId("rule-groups").fill("e2e-readers");
+  await page.getByTestId("rule-save").click();
+  await expect(page.getByTestId("action-ok")).toHaveText("Rule saved.");
+  await expect(page.getByTestId("rule-e2e_lag")).toContainText("api");
+  await expect(page.getByTestId("rule-e2e_lag")).toContainText("consumer group lag > 1 messages");
   // The link leads to the group.
   await row.getByRole("link").first().click();
   await expect(page).toHaveURL(/\/clusters\/e2e\/consumer-groups\/e2e-readers$/);

@@ -80,6 +80,7 @@ impl App {
                 alerts: alerting.view.clone(),
                 alerts_config: alerting.config.clone(),
                 alert_controls: alerting.controls.clone(),
+                alert_rules: alerting.rules.clone(),
                 alert_wake: alerting.wake.clone(),
                 admin_token: config.server.admin_token.clone(),
             },

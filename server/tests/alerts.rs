@@ -564,3 +564,128 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
     );
     t.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_refused_without_an_admin_token() {
+    // No cluster needs to answer: the console starts and refuses changes.
+    let t = TestApp::start("127.0.0.1:9", "1s").await;
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/alerts/silences", t.addr))
+        .bearer_auth("anything")
+        .json(&serde_json::json!({"matchers": {"a": "b"}, "duration": "1h", "comment": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("server.admin_token"),
+        "{body}"
+    );
+    t.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_created_through_the_api_fire_survive_a_restart_and_can_be_removed() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    traffic::create_topics(&bs, &[("s-topic", 1)])
+        .await
+        .unwrap();
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::produce_n(&bs, "s-topic", 0, 10).unwrap();
+            traffic::commit(&bs, "lagger", &[("s-topic", 0, 4)]).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    let (url, _got) = receiver(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&bs, &url, dir.path());
+    let t = TestApp::with_config(cfg, dir).await;
+    let http = reqwest::Client::new();
+    let post = |body: Value| {
+        let http = http.clone();
+        let url = format!("http://{}/api/v1/alerts/rules", t.addr);
+        async move {
+            http.post(url)
+                .bearer_auth("t0p-secret")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Mistakes are 400s that name the field.
+    let r = post(serde_json::json!({"id": "nope"})).await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs a `kind`"),
+        "{e}"
+    );
+    let r = post(serde_json::json!({"id": "x", "kind": "group_lag", "threshold": "many"})).await;
+    assert_eq!(r.status(), 400);
+
+    let r = post(serde_json::json!({
+        "id": "lagger_lag", "kind": "group_lag", "cmp": ">", "threshold": 3,
+        "groups": ["lagger"], "topics": ["s-topic"], "severity": "critical",
+        "labels": {"team": "payments"}
+    }))
+    .await;
+    assert_eq!(r.status(), 201);
+    let alerts = t
+        .poll_until(
+            "/api/v1/alerts?q=lagger_lag",
+            Duration::from_secs(30),
+            |v| v["items"][0]["state"] == "firing",
+        )
+        .await;
+    assert_eq!(alerts["items"][0]["labels"]["team"], "payments");
+    assert_eq!(alerts["items"][0]["value"], 6.0);
+    let (_, rules) = t.get("/api/v1/alerts/rules?q=lagger_lag").await;
+    assert_eq!(rules["items"][0]["source"], "api");
+    assert_eq!(rules["items"][0]["firing"], 1);
+
+    // The rule outlives a restart (it lives in the store).
+    let t = t.restart().await;
+    let (_, rules) = t.get("/api/v1/alerts/rules?q=lagger_lag").await;
+    assert_eq!(rules["items"][0]["source"], "api", "{rules}");
+
+    let del = |id: &str| {
+        let http = http.clone();
+        let url = format!("http://{}/api/v1/alerts/rules/{id}", t.addr);
+        async move {
+            http.delete(url)
+                .bearer_auth("t0p-secret")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(del("lagger_lag").await, 204);
+    assert_eq!(del("lagger_lag").await, 404);
+    assert_eq!(
+        del("consumer_stalled").await,
+        404,
+        "configured rules are changed in the file"
+    );
+    let (_, rules) = t.get("/api/v1/alerts/rules?q=lagger_lag").await;
+    assert_eq!(rules["total"], 0);
+    t.poll_until(
+        "/api/v1/alerts?q=lagger_lag",
+        Duration::from_secs(30),
+        |v| v["items"][0]["state"] == "resolved",
+    )
+    .await;
+    t.app.stop().await;
+}

@@ -127,17 +127,22 @@ pub fn Alerts() -> impl IntoView {
             }.into_any()
         })}
         <h3>"Rules"</h3>
-        {show(rules, |page: Page<RuleItem>| {
-            let rows = page.items.into_iter().map(|r| view! {
+        {show(rules, move |page: Page<RuleItem>| {
+            let rows = page.items.into_iter().map(|r| {
+                let del = format!("/alerts/rules/{}", enc(&r.id));
+                let api = r.source == "api";
+                view! {
                 <tr data-testid=format!("rule-{}", r.id)>
-                    <td><code>{r.id.clone()}</code>{(!r.enabled).then(|| view! { " " <span class="badge muted">"off"</span> })}</td>
+                    <td><code>{r.id.clone()}</code>{(!r.enabled).then(|| view! { " " <span class="badge muted">"off"</span> })}
+                        <div class="sub">{r.source.clone()}
+                        {api.then(|| view! { " "<button class="small" on:click=move |_| change(status, del.clone(), None, true, "Rule removed.")>"Remove"</button> })}</div></td>
                     <td>{r.condition.clone()}</td>
                     <td>{r.severity.map(|s| s.as_str().to_string()).unwrap_or_else(|| "as the problem".into())}</td>
                     <td class="num">{if r.for_seconds == 0 { "at once".to_string() } else { format::span_ms(r.for_seconds as i64 * 1000) }}</td>
                     <td class="num" class:alert={r.firing > 0}>{r.firing}</td>
                     <td class="num">{r.pending}</td>
                 </tr>
-            }).collect_view();
+            }}).collect_view();
             view! {
                 <table class="grid" data-testid="rules-table">
                     <thead><tr><th>"Rule"</th><th>"Condition"</th><th>"Severity"</th><th class="num">"For"</th><th class="num">"Firing"</th><th class="num">"Pending"</th></tr></thead>
@@ -145,6 +150,7 @@ pub fn Alerts() -> impl IntoView {
                 </table>
             }
         })}
+        <RuleForm status/>
         <h3>"Receivers"</h3>
         {show(receivers, move |page: Page<ReceiverItem>| {
             if page.items.is_empty() {
@@ -190,5 +196,80 @@ pub fn Alerts() -> impl IntoView {
                 </table>
             }.into_any()
         })}
+    }
+}
+
+/// Add a rule (or change a built-in one) through the API.
+#[component]
+fn RuleForm(status: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+    let id = RwSignal::new(String::new());
+    let kind = RwSignal::new("group_lag_seconds".to_string());
+    let cmp = RwSignal::new(">".to_string());
+    let threshold = RwSignal::new(String::new());
+    let groups = RwSignal::new(String::new());
+    let metric = RwSignal::new(String::new());
+    let severity = RwSignal::new("warning".to_string());
+    let for_ = RwSignal::new("0s".to_string());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let list = |s: String| -> Vec<String> {
+            s.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        };
+        let mut body = serde_json::json!({
+            "id": id.get_untracked().trim(),
+            "kind": kind.get_untracked(),
+            "cmp": cmp.get_untracked(),
+            "severity": severity.get_untracked(),
+            "for": for_.get_untracked(),
+            "groups": list(groups.get_untracked()),
+        });
+        match threshold.get_untracked().trim().parse::<f64>() {
+            Ok(t) => body["threshold"] = t.into(),
+            Err(_) => {
+                status.set(Some(Err("the threshold must be a number".into())));
+                return;
+            }
+        }
+        if kind.get_untracked() == "broker_metric" {
+            body["metric"] = metric.get_untracked().trim().into();
+        }
+        change(
+            status,
+            "/alerts/rules".into(),
+            Some(body),
+            false,
+            "Rule saved.",
+        );
+    };
+    let field = |label: &'static str, sig: RwSignal<String>, testid: &'static str| {
+        view! {
+            <label>{label}" "<input prop:value=move || sig.get() on:input=move |e| sig.set(event_target_value(&e)) data-testid=testid/></label>
+        }
+    };
+    view! {
+        <form class="rule-form" on:submit=submit data-testid="rule-form">
+            {field("Id", id, "rule-id")}
+            <label>"Kind "<select on:change=move |e| kind.set(event_target_value(&e)) data-testid="rule-kind">
+                <option value="group_lag_seconds" selected>"group lag (seconds)"</option>
+                <option value="group_lag">"group lag (messages)"</option>
+                <option value="group_rebalances">"group rebalances / hour"</option>
+                <option value="broker_metric">"broker metric"</option>
+            </select></label>
+            <label>"Comparison "<select on:change=move |e| cmp.set(event_target_value(&e))>
+                <option value=">" selected>">"</option><option value=">=">">="</option>
+                <option value="<">"<"</option><option value="<=">"<="</option>
+            </select></label>
+            {field("Threshold", threshold, "rule-threshold")}
+            {field("Groups (comma-separated)", groups, "rule-groups")}
+            {field("Metric (broker metric)", metric, "rule-metric")}
+            <label>"Severity "<select on:change=move |e| severity.set(event_target_value(&e))>
+                <option value="warning" selected>"warning"</option><option value="critical">"critical"</option><option value="info">"info"</option>
+            </select></label>
+            {field("For", for_, "rule-for")}
+            <button type="submit" data-testid="rule-save">"Save rule"</button>
+        </form>
     }
 }

@@ -56,11 +56,16 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
                     </tr>
                 }
             }).collect_view();
+            let rebalances = g.rebalances_last_hour.map(|n| format!(
+                "{} in the last hour (member set changes seen between polls)",
+                format::plural(n, "rebalance")
+            ));
             view! {
                 <table class="grid" data-testid="members-table">
                     <thead><tr><th>"Member"</th><th>"Client"</th><th>"Host"</th><th>"Assigned"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
+                <p class="sub" data-testid="rebalances">{rebalances}</p>
             }.into_any()
         }
         (None, err) => {

@@ -133,9 +133,9 @@ struct FileReceiver {
     routing_key: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct FileRule {
+pub struct FileRule {
     id: String,
     /// For a user rule: `group_lag`, `group_lag_seconds`, `group_status`, `broker_metric`.
     kind: Option<String>,
@@ -153,7 +153,15 @@ struct FileRule {
     #[serde(default)]
     groups: Vec<String>,
     #[serde(default)]
+    topics: Vec<String>,
+    #[serde(default)]
     labels: BTreeMap<String, String>,
+}
+
+impl FileRule {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 fn severity(s: &str, origin: &str, key: &str) -> Result<Severity, ConfigError> {
@@ -256,115 +264,151 @@ impl FileAlerts {
             });
         }
         for (i, r) in self.rules.into_iter().enumerate() {
-            let key = |k: &str| format!("alerts.rules[{i}].{k}");
-            let existing = cfg.rules.iter().position(|x| x.id == r.id);
-            let mut rule = match (existing, r.kind.as_deref()) {
-                (Some(pos), None) => cfg.rules[pos].clone(),
-                (Some(_), Some(_)) => {
-                    return Err(ConfigError::new(
-                        origin,
-                        key("kind"),
-                        format!("'{}' is a built-in rule: change it without `kind`, or give your rule another id", r.id),
-                    ))
-                }
-                (None, None) => {
-                    return Err(ConfigError::new(
-                        origin,
-                        key("id"),
-                        format!("'{}' is not a built-in rule; a new rule needs a `kind`", r.id),
-                    ))
-                }
-                (None, Some(kind)) => {
-                    let cmp = match r.cmp.as_deref() {
-                        None => Cmp::Gt,
-                        Some(c) => Cmp::parse(c).ok_or_else(|| {
-                            ConfigError::new(origin, key("cmp"), format!("'{c}' is not one of >, >=, <, <="))
-                        })?,
-                    };
-                    let need_threshold = || {
-                        r.threshold.ok_or_else(|| ConfigError::new(origin, key("threshold"), "is required for this kind"))
-                    };
-                    let condition = match kind {
-                        "group_lag" => Condition::GroupLag(cmp, need_threshold()?),
-                        "group_lag_seconds" => Condition::GroupLagSeconds(cmp, need_threshold()?),
-                        "group_status" => {
-                            let mut set = Vec::new();
-                            for s in &r.statuses {
-                                set.push(status(s).ok_or_else(|| {
-                                    ConfigError::new(origin, key("statuses"), format!("'{s}' is not a consumer status"))
-                                })?);
-                            }
-                            if set.is_empty() {
-                                return Err(ConfigError::new(origin, key("statuses"), "list at least one status"));
-                            }
-                            Condition::GroupStatus(set)
-                        }
-                        "broker_metric" => {
-                            let m = r.metric.clone().ok_or_else(|| {
-                                ConfigError::new(origin, key("metric"), "is required for broker_metric")
-                            })?;
-                            if !kafscope_api::KNOWN_METRICS.iter().any(|(k, _, _)| *k == m) {
-                                return Err(ConfigError::new(origin, key("metric"), format!("'{m}' is not a known broker metric")));
-                            }
-                            Condition::BrokerMetric(m, cmp, need_threshold()?)
-                        }
-                        other => {
-                            return Err(ConfigError::new(
-                                origin,
-                                key("kind"),
-                                format!("'{other}' is not a rule kind: use group_lag, group_lag_seconds, group_status or broker_metric"),
-                            ))
-                        }
-                    };
-                    Rule {
-                        id: r.id.clone(),
-                        severity: Some(Severity::Warning),
-                        for_ms: 0,
-                        condition,
-                        clusters: Vec::new(),
-                        groups: Vec::new(),
-                        labels: BTreeMap::new(),
-                        enabled: true,
-                    }
-                }
-            };
-            if let Some(e) = r.enabled {
-                rule.enabled = e;
-            }
-            if let Some(f) = &r.for_ {
-                rule.for_ms = duration(f, origin, &key("for"))?.as_millis() as i64;
-            }
-            if let Some(s) = &r.severity {
-                rule.severity = Some(severity(s, origin, &key("severity"))?);
-            }
-            if let (Some(t), Some(_)) = (r.threshold, existing) {
-                match &mut rule.condition {
-                    Condition::GroupLag(_, x)
-                    | Condition::GroupLagSeconds(_, x)
-                    | Condition::BrokerMetric(_, _, x) => *x = t,
-                    _ => {
-                        return Err(ConfigError::new(
-                            origin,
-                            key("threshold"),
-                            format!("rule '{}' has no threshold", r.id),
-                        ))
-                    }
-                }
-            }
-            if !r.clusters.is_empty() {
-                rule.clusters = r.clusters;
-            }
-            if !r.groups.is_empty() {
-                rule.groups = r.groups;
-            }
-            rule.labels.extend(r.labels);
-            match existing {
-                Some(pos) => cfg.rules[pos] = rule,
-                None => cfg.rules.push(rule),
-            }
+            apply_rule(
+                &mut cfg.rules,
+                r,
+                origin,
+                &format!("alerts.rules[{i}]"),
+                "config",
+            )?;
         }
         Ok(cfg)
     }
+}
+
+/// Change a built-in rule (same `id`, no `kind`) or add a rule (new `id` with a `kind`).
+/// Used for the configuration file and for rules sent through the API.
+pub fn apply_rule(
+    rules: &mut Vec<Rule>,
+    r: FileRule,
+    origin: &str,
+    prefix: &str,
+    source: &'static str,
+) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("{prefix}.{k}");
+    let existing = rules.iter().position(|x| x.id == r.id);
+    let mut rule = match (existing, r.kind.as_deref()) {
+        (Some(pos), None) => rules[pos].clone(),
+        (Some(_), Some(_)) => return Err(ConfigError::new(
+            origin,
+            key("kind"),
+            format!(
+                "'{}' is a built-in rule: change it without `kind`, or give your rule another id",
+                r.id
+            ),
+        )),
+        (None, None) => {
+            return Err(ConfigError::new(
+                origin,
+                key("id"),
+                format!(
+                    "'{}' is not a built-in rule; a new rule needs a `kind`",
+                    r.id
+                ),
+            ))
+        }
+        (None, Some(kind)) => {
+            let cmp = match r.cmp.as_deref() {
+                None => Cmp::Gt,
+                Some(c) => Cmp::parse(c).ok_or_else(|| {
+                    ConfigError::new(
+                        origin,
+                        key("cmp"),
+                        format!("'{c}' is not one of >, >=, <, <="),
+                    )
+                })?,
+            };
+            let need_threshold = || {
+                r.threshold.ok_or_else(|| {
+                    ConfigError::new(origin, key("threshold"), "is required for this kind")
+                })
+            };
+            let condition = match kind {
+                    "group_lag" => Condition::GroupLag(cmp, need_threshold()?),
+                    "group_lag_seconds" => Condition::GroupLagSeconds(cmp, need_threshold()?),
+                    "group_rebalances" => Condition::GroupRebalances(cmp, need_threshold()?),
+                    "group_status" => {
+                        let mut set = Vec::new();
+                        for s in &r.statuses {
+                            set.push(status(s).ok_or_else(|| {
+                                ConfigError::new(origin, key("statuses"), format!("'{s}' is not a consumer status"))
+                            })?);
+                        }
+                        if set.is_empty() {
+                            return Err(ConfigError::new(origin, key("statuses"), "list at least one status"));
+                        }
+                        Condition::GroupStatus(set)
+                    }
+                    "broker_metric" => {
+                        let m = r.metric.clone().ok_or_else(|| {
+                            ConfigError::new(origin, key("metric"), "is required for broker_metric")
+                        })?;
+                        if !kafscope_api::KNOWN_METRICS.iter().any(|(k, _, _)| *k == m) {
+                            return Err(ConfigError::new(origin, key("metric"), format!("'{m}' is not a known broker metric")));
+                        }
+                        Condition::BrokerMetric(m, cmp, need_threshold()?)
+                    }
+                    other => {
+                        return Err(ConfigError::new(
+                            origin,
+                            key("kind"),
+                            format!("'{other}' is not a rule kind: use group_lag, group_lag_seconds, group_rebalances, group_status or broker_metric"),
+                        ))
+                    }
+                };
+            Rule {
+                id: r.id.clone(),
+                severity: Some(Severity::Warning),
+                for_ms: 0,
+                condition,
+                clusters: Vec::new(),
+                groups: Vec::new(),
+                topics: Vec::new(),
+                labels: BTreeMap::new(),
+                enabled: true,
+                source,
+            }
+        }
+    };
+    if let Some(e) = r.enabled {
+        rule.enabled = e;
+    }
+    if let Some(f) = &r.for_ {
+        rule.for_ms = duration(f, origin, &key("for"))?.as_millis() as i64;
+    }
+    if let Some(s) = &r.severity {
+        rule.severity = Some(severity(s, origin, &key("severity"))?);
+    }
+    if let (Some(t), Some(_)) = (r.threshold, existing) {
+        match &mut rule.condition {
+            Condition::GroupLag(_, x)
+            | Condition::GroupLagSeconds(_, x)
+            | Condition::BrokerMetric(_, _, x) => *x = t,
+            _ => {
+                return Err(ConfigError::new(
+                    origin,
+                    key("threshold"),
+                    format!("rule '{}' has no threshold", r.id),
+                ))
+            }
+        }
+    }
+    if !r.clusters.is_empty() {
+        rule.clusters = r.clusters;
+    }
+    if !r.groups.is_empty() {
+        rule.groups = r.groups;
+    }
+    if !r.topics.is_empty() {
+        rule.topics = r.topics;
+    }
+    rule.labels.extend(r.labels);
+    rule.source = source;
+    match existing {
+        Some(pos) => rules[pos] = rule,
+        None => rules.push(rule),
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -63,6 +63,8 @@ pub struct Alerting {
     pub view: AlertsView,
     pub config: Arc<AlertsConfig>,
     pub controls: Arc<Controls>,
+    /// The rules in force: the configuration's, with the API's changes applied.
+    pub rules: Arc<RwLock<Vec<rules::Rule>>>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     pub wake: Arc<Wake>,
@@ -151,6 +153,11 @@ impl Alerting {
             }
             Err(e) => tracing::warn!(error = %e, "cannot load acknowledgements"),
         }
+        let api_rules = store.api_rules().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot load the rules saved through the API");
+            Vec::new()
+        });
+        let rules = Arc::new(RwLock::new(with_api_rules(&cfg.rules, &api_rules)));
         let view: AlertsView = Arc::default();
         let (stop, stop_rx) = watch::channel(false);
         let wake = Arc::new(Wake::new());
@@ -168,6 +175,7 @@ impl Alerting {
                 view: view.clone(),
                 wake: wake.clone(),
                 controls: controls.clone(),
+                rules: rules.clone(),
                 engine: Engine::new(cfg.repeat_interval.as_millis() as i64),
             };
             tasks.push(tokio::spawn(task.run(stop_rx.clone())));
@@ -176,6 +184,7 @@ impl Alerting {
             view,
             config: cfg,
             controls,
+            rules,
             stop,
             tasks,
             wake,
@@ -198,6 +207,7 @@ struct ClusterAlerts {
     view: AlertsView,
     wake: Arc<Wake>,
     controls: Arc<Controls>,
+    rules: Arc<RwLock<Vec<rules::Rule>>>,
     engine: Engine,
 }
 
@@ -235,7 +245,8 @@ impl ClusterAlerts {
             .iter()
             .map(|(k, a)| (k.clone(), a.state))
             .collect();
-        let observed = rules::observe(&self.cfg.rules, snap);
+        let in_force = self.rules.read().map(|r| r.clone()).unwrap_or_default();
+        let observed = rules::observe(&in_force, snap);
         let mut notes = self.engine.step(observed, now);
         let mut held: Vec<(Alert, &'static str)> = Vec::new();
         notes.retain(|n| {
@@ -371,6 +382,23 @@ impl ClusterAlerts {
             v.insert(self.name.clone(), list);
         }
     }
+}
+
+/// The configuration's rules with the API's rules applied in order; one that no longer
+/// applies (e.g. a built-in renamed) is skipped with a warning.
+pub fn with_api_rules(base: &[rules::Rule], api: &[(String, String)]) -> Vec<rules::Rule> {
+    let mut out = base.to_vec();
+    for (id, body) in api {
+        let parsed: Result<config::FileRule, _> = serde_json::from_str(body);
+        let applied = parsed.map_err(|e| e.to_string()).and_then(|r| {
+            config::apply_rule(&mut out, r, "api", &format!("rule {id}"), "api")
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = applied {
+            tracing::warn!(rule = %id, error = %e, "a rule saved through the API no longer applies");
+        }
+    }
+    out
 }
 
 /// How a receiver renders its notifications.

@@ -59,6 +59,8 @@ pub enum Condition {
     GroupLagSeconds(Cmp, f64),
     /// A group's producers outpace it while it owes messages.
     GroupFallingBehind,
+    /// Rebalances of a group in the last hour.
+    GroupRebalances(Cmp, f64),
     /// A broker metric (a key of `kafscope_api::KNOWN_METRICS`).
     BrokerMetric(String, Cmp, f64),
     /// The cluster cannot be reached.
@@ -76,8 +78,12 @@ pub struct Rule {
     /// Only these clusters / groups / topics (empty: all).
     pub clusters: Vec<String>,
     pub groups: Vec<String>,
+    /// Only problems of these topics, and groups reading one of them (empty: all).
+    pub topics: Vec<String>,
     pub labels: BTreeMap<String, String>,
     pub enabled: bool,
+    /// `built-in`, `config` or `api`.
+    pub source: &'static str,
 }
 
 const MIN: i64 = 60_000;
@@ -90,8 +96,10 @@ fn rule(id: &str, severity: Option<Severity>, for_ms: i64, condition: Condition)
         condition,
         clusters: Vec::new(),
         groups: Vec::new(),
+        topics: Vec::new(),
         labels: BTreeMap::new(),
         enabled: true,
+        source: "built-in",
     }
 }
 
@@ -162,6 +170,12 @@ pub fn defaults() -> Vec<Rule> {
             15 * MIN,
             Condition::GroupFallingBehind,
         ),
+        rule(
+            "rebalances",
+            Some(Warning),
+            0,
+            Condition::GroupRebalances(Cmp::Gt, 5.0),
+        ),
         rule("disk_usage", None, 0, kinds(&["disk_usage"])),
         rule(
             "request_queue",
@@ -228,12 +242,11 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
                 }
             }
             Condition::Problem(kinds) => {
-                for p in snap
-                    .health
-                    .problems
-                    .iter()
-                    .filter(|p| kinds.contains(&p.kind))
-                {
+                for p in snap.health.problems.iter().filter(|p| {
+                    kinds.contains(&p.kind)
+                        && (r.topics.is_empty()
+                            || p.topic.as_ref().is_some_and(|t| r.topics.contains(t)))
+                }) {
                     let mut what: Vec<(&str, String)> = vec![("problem", p.id.clone())];
                     if let Some(t) = &p.topic {
                         what.push(("topic", t.clone()));
@@ -265,6 +278,9 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
                 for g in snap.live_groups() {
                     let s = &g.summary;
                     if !r.groups.is_empty() && !r.groups.contains(&s.group_id) {
+                        continue;
+                    }
+                    if !r.topics.is_empty() && !s.topic_names.iter().any(|t| r.topics.contains(t)) {
                         continue;
                     }
                     let hit = match group_condition {
@@ -373,7 +389,7 @@ mod tests {
             "lag_seconds_method": "interpolated", "status": status, "status_reason": "because",
             "produce_rate": 5.0, "consume_rate": 1.0, "catch_up_seconds": null,
             "falling_behind": falling_behind, "lag_is_upper_bound": false, "lag_trend": [],
-            "deleted": false, "deleted_at": null
+            "deleted": false, "deleted_at": null, "rebalances_last_hour": 7
         });
         let detail = json!({
             "group_id": id, "state": null, "protocol": null, "members": null,
@@ -467,6 +483,9 @@ mod tests {
                 ("consumer_slow", "slowpoke"),
                 ("consumer_stalled", "stuck"),
                 ("lag_growing", "slowpoke"),
+                ("rebalances", "fine"),
+                ("rebalances", "slowpoke"),
+                ("rebalances", "stuck"),
             ]
         );
         let lag = obs.iter().find(|o| o.rule == "consumer_lag").unwrap();
@@ -491,8 +510,10 @@ mod tests {
             condition: Condition::GroupLagSeconds(Cmp::Gt, 60.0),
             clusters: vec!["prod".into()],
             groups: vec!["orders".into()],
+            topics: vec![],
             labels: BTreeMap::from([("team".to_string(), "payments".to_string())]),
             enabled: true,
+            source: "config",
         });
         let obs = observe(&rules, &s);
         assert_eq!(obs.len(), 1);

@@ -29,6 +29,31 @@ pub struct Trails {
     pub commits: HashMap<(String, String, i32), Trail>,
     /// Total lag per group, for the trend shown beside each group.
     pub group_lag: HashMap<String, Trail>,
+    /// Each group's last described member set, and when it changed (rebalances).
+    pub memberships: HashMap<String, Membership>,
+}
+
+/// A group's member set as last described, and the times it changed within the last hour.
+#[derive(Debug, Default)]
+pub struct Membership {
+    /// Sorted member ids; `None` before the first description.
+    pub signature: Option<String>,
+    pub changes: Vec<i64>,
+}
+
+impl Membership {
+    /// Record a description at `now`; returns the changes seen in the last hour.
+    pub fn observe(&mut self, member_ids: &[&str], now: i64) -> usize {
+        let mut ids = member_ids.to_vec();
+        ids.sort_unstable();
+        let sig = ids.join(",");
+        if self.signature.as_ref().is_some_and(|s| *s != sig) {
+            self.changes.push(now);
+        }
+        self.signature = Some(sig);
+        self.changes.retain(|t| *t > now - 3_600_000);
+        self.changes.len()
+    }
 }
 
 /// Points of a group's lag trend.
@@ -558,7 +583,16 @@ pub fn build(
                 })
                 .collect()
         });
+        let rebalances = desc.map(|d| {
+            let ids: Vec<&str> = d.members.iter().map(|m| m.member_id.as_str()).collect();
+            trails
+                .memberships
+                .entry(gid.clone())
+                .or_default()
+                .observe(&ids, now_ms)
+        });
         let summary = api::GroupSummary {
+            rebalances_last_hour: rebalances,
             group_id: gid.clone(),
             state: state.clone(),
             members: members.as_ref().map(|m| m.len()),
@@ -591,6 +625,7 @@ pub fn build(
             status_reason: reason,
             rates,
             status_window_seconds: (window_ms / 1000) as u64,
+            rebalances_last_hour: rebalances,
             offsets: rows.into_iter().map(|(r, _)| r).collect(),
             data_at: None,
         };
@@ -641,6 +676,9 @@ pub fn build(
     let listed: std::collections::HashSet<&str> =
         data.groups.iter().map(|l| l.group_id.as_str()).collect();
     trails.group_lag.retain(|g, _| listed.contains(g.as_str()));
+    trails
+        .memberships
+        .retain(|g, _| listed.contains(g.as_str()));
     for (t, mut list) in topic_groups {
         if let Some(ts) = topics.get_mut(&t) {
             list.sort_by(|a, b| a.group_id.cmp(&b.group_id));
@@ -1185,5 +1223,24 @@ mod tests {
             1
         );
         assert_eq!(trails.ends[&("orders".to_string(), 0)].points().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod membership_tests {
+    use super::Membership;
+
+    #[test]
+    fn member_set_changes_are_counted_for_an_hour() {
+        let mut m = Membership::default();
+        // The first description is a baseline, not a rebalance.
+        assert_eq!(m.observe(&["a", "b"], 0), 0);
+        assert_eq!(m.observe(&["b", "a"], 10_000), 0, "order does not matter");
+        assert_eq!(m.observe(&["a"], 20_000), 1, "a member left");
+        assert_eq!(m.observe(&["a", "c"], 30_000), 2, "a member joined");
+        assert_eq!(m.observe(&[], 40_000), 3, "everyone left");
+        assert_eq!(m.observe(&[], 50_000), 3);
+        // An hour after the first change, it no longer counts.
+        assert_eq!(m.observe(&[], 3_620_001), 2);
     }
 }

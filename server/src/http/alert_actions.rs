@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/silences", get(list_silences).post(create_silence))
         .route("/alerts/silences/{id}", delete(expire_silence))
         .route("/alerts/ack", post(ack))
+        .route("/alerts/rules", post(save_rule))
+        .route("/alerts/rules/{id}", delete(delete_rule))
         .route("/alerts/receivers/{name}/test", post(test_receiver))
         .route("/audit", get(audit))
 }
@@ -314,6 +316,87 @@ async fn test_receiver(
         .map_err(|e| ApiError::Internal(e.into()))?;
     st.alert_wake.notify_one();
     Ok((StatusCode::ACCEPTED, Json(json!({"idempotency_key": key}))))
+}
+
+/// Create a rule or change one (same body as an `[[alerts.rules]]` entry, in JSON).
+async fn save_rule(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let author = authorize(&st, &headers)?;
+    let raw = json_body(body)?;
+    let rule: crate::alerts::config::FileRule = serde_json::from_value(raw.clone())
+        .map_err(|e| ApiError::BadRequest(format!("not a rule: {e}")))?;
+    let id = rule.id().to_string();
+    if id.is_empty() || id.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "a rule needs an id of 1–100 characters".into(),
+        ));
+    }
+    // The rules as a restart would build them: the configuration's, the other API rules,
+    // then this one.
+    let saved = st
+        .store
+        .api_rules()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let others: Vec<(String, String)> = saved.into_iter().filter(|(i, _)| *i != id).collect();
+    let mut next = crate::alerts::with_api_rules(&st.alerts_config.rules, &others);
+    crate::alerts::config::apply_rule(&mut next, rule, "api", "rule", "api")
+        .map_err(|e| ApiError::BadRequest(format!("{}: {}", e.key, e.reason)))?;
+    let now = now_ms();
+    let audit = AuditEntry {
+        at_ms: now,
+        actor: author,
+        action: "rule.save".into(),
+        detail: raw.to_string(),
+    };
+    st.store
+        .save_api_rule(&id, &raw.to_string(), &audit)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if let Ok(mut r) = st.alert_rules.write() {
+        *r = next;
+    }
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+/// Remove a rule created or changed through the API (a built-in one goes back to its
+/// configured form).
+async fn delete_rule(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let author = authorize(&st, &headers)?;
+    let Path(id) = p?;
+    let audit = AuditEntry {
+        at_ms: now_ms(),
+        actor: author,
+        action: "rule.delete".into(),
+        detail: "{}".into(),
+    };
+    let removed = st
+        .store
+        .delete_api_rule(&id, &audit)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if !removed {
+        return Err(ApiError::NotFound(format!(
+            "no rule '{id}' was saved through the API (rules from the configuration are changed there)"
+        )));
+    }
+    let saved = st
+        .store
+        .api_rules()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let next = crate::alerts::with_api_rules(&st.alerts_config.rules, &saved);
+    if let Ok(mut r) = st.alert_rules.write() {
+        *r = next;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 impl Listable for AuditItem {

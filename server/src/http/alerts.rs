@@ -119,6 +119,12 @@ pub fn describe(c: &Condition) -> String {
         Condition::GroupLag(cmp, t) => format!("consumer group lag {} {t} messages", cmp.as_str()),
         Condition::GroupLagSeconds(cmp, t) => format!("consumer group lag {} {t} s", cmp.as_str()),
         Condition::GroupFallingBehind => "consumer group falling behind (lag growing)".into(),
+        Condition::GroupRebalances(cmp, t) => {
+            format!(
+                "consumer group rebalances in the last hour {} {t}",
+                cmp.as_str()
+            )
+        }
         Condition::BrokerMetric(m, cmp, t) => format!("broker {m} {} {t}", cmp.as_str()),
         Condition::Unreachable => "cluster unreachable".into(),
     }
@@ -139,7 +145,9 @@ fn rule_item(r: &Rule, alerts: &[AlertItem]) -> RuleItem {
         condition: describe(&r.condition),
         clusters: r.clusters.clone(),
         groups: r.groups.clone(),
+        topics: r.topics.clone(),
         labels: r.labels.clone(),
+        source: r.source.to_string(),
         firing: count(AlertState::Firing),
         pending: count(AlertState::Pending),
     }
@@ -165,11 +173,10 @@ async fn list_rules(
     let Query(q) = q?;
     let alerts = all_alerts(&st);
     let rules: Vec<RuleItem> = st
-        .alerts_config
-        .rules
-        .iter()
-        .map(|r| rule_item(r, &alerts))
-        .collect();
+        .alert_rules
+        .read()
+        .map(|rules| rules.iter().map(|r| rule_item(r, &alerts)).collect())
+        .unwrap_or_default();
     Ok(Json(q.apply(rules.into_iter())?))
 }
 

@@ -20,6 +20,7 @@ pub struct AppState {
     pub alerts: crate::alerts::AlertsView,
     pub alerts_config: Arc<crate::alerts::config::AlertsConfig>,
     pub alert_controls: Arc<crate::alerts::Controls>,
+    pub alert_rules: Arc<std::sync::RwLock<Vec<crate::alerts::rules::Rule>>>,
     /// Wakes the delivery worker (a test notification was queued).
     pub alert_wake: Arc<tokio::sync::Notify>,
     /// Mutating requests need this bearer token; `None`: mutations are off.

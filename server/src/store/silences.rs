@@ -191,3 +191,52 @@ async fn insert_audit(
     .await?;
     Ok(())
 }
+
+impl Store {
+    /// Save (or replace) a rule sent through the API, with its audit row.
+    pub async fn save_api_rule(
+        &self,
+        id: &str,
+        body: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM api_rules WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO api_rules (id, body, author, at_ms) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(body)
+            .bind(&audit.actor)
+            .bind(audit.at_ms)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Remove a rule sent through the API; false when there is none with this id.
+    pub async fn delete_api_rule(&self, id: &str, audit: &AuditEntry) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let n = sqlx::query("DELETE FROM api_rules WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            insert_audit(&mut tx, audit, id).await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Rules sent through the API, oldest first: (id, JSON body).
+    pub async fn api_rules(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, body FROM api_rules ORDER BY seq")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
