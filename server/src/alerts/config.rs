@@ -289,14 +289,16 @@ pub fn apply_rule(
     let existing = rules.iter().position(|x| x.id == r.id);
     let mut rule = match (existing, r.kind.as_deref()) {
         (Some(pos), None) => rules[pos].clone(),
-        (Some(_), Some(_)) => return Err(ConfigError::new(
-            origin,
-            key("kind"),
-            format!(
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::new(
+                origin,
+                key("kind"),
+                format!(
                 "'{}' is a built-in rule: change it without `kind`, or give your rule another id",
                 r.id
             ),
-        )),
+            ))
+        }
         (None, None) => {
             return Err(ConfigError::new(
                 origin,

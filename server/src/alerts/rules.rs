@@ -327,7 +327,7 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
                             (s.rates.falling_behind && s.lag.unwrap_or(0) > 0).then(|| {
                                 (
                                     format!(
-                                        "Consumer group {}'s lag is growing: producers outpace it",
+                                        "The lag of consumer group {} is growing: producers outpace it",
                                         s.group_id
                                     ),
                                     s.lag.map(|l| l as f64),
