@@ -385,6 +385,7 @@ pub fn apply_rule(
         match &mut rule.condition {
             Condition::GroupLag(_, x)
             | Condition::GroupLagSeconds(_, x)
+            | Condition::GroupRebalances(_, x)
             | Condition::BrokerMetric(_, _, x) => *x = t,
             _ => {
                 return Err(ConfigError::new(
@@ -467,6 +468,9 @@ mod tests {
             id = "consumer_slow"
             enabled = false
             [[alerts.rules]]
+            id = "rebalances"
+            threshold = 10
+            [[alerts.rules]]
             id = "orders_slo"
             kind = "group_lag_seconds"
             cmp = ">="
@@ -499,6 +503,10 @@ mod tests {
         );
         assert_eq!(rule("consumer_lag").for_ms, 600_000);
         assert!(!rule("consumer_slow").enabled);
+        assert_eq!(
+            rule("rebalances").condition,
+            Condition::GroupRebalances(Cmp::Gt, 10.0)
+        );
         assert_eq!(
             rule("orders_slo").condition,
             Condition::GroupLagSeconds(Cmp::Ge, 300.0)

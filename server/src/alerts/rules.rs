@@ -334,7 +334,22 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
                                 )
                             })
                         }
-                        _ => None,
+                        Condition::GroupRebalances(cmp, t) => s
+                            .rebalances_last_hour
+                            .filter(|n| cmp.holds(*n as f64, *t))
+                            .map(|n| {
+                                (
+                                    format!(
+                                        "Consumer group {} rebalanced {n} times in the last hour ({} {t})",
+                                        s.group_id,
+                                        cmp.as_str()
+                                    ),
+                                    Some(n as f64),
+                                )
+                            }),
+                        Condition::Problem(_)
+                        | Condition::BrokerMetric(..)
+                        | Condition::Unreachable => None,
                     };
                     if let Some((summary, value)) = hit {
                         add(
@@ -500,7 +515,8 @@ mod tests {
     #[test]
     fn disabled_rules_scopes_and_user_rules() {
         let mut s = snapshot();
-        let g = group("orders", "ok", 5, false);
+        let mut g = group("orders", "ok", 5, false);
+        g.summary.rebalances_last_hour = Some(0);
         s.groups.insert("orders".into(), g);
         let mut rules = defaults();
         rules.push(Rule {
