@@ -66,6 +66,7 @@ pub struct AckRequest {
 /// `GET /api/v1/audit`: who changed what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditItem {
+    pub id: i64,
     pub at: String,
     pub actor: String,
     pub action: String,

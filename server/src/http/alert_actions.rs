@@ -400,9 +400,14 @@ async fn delete_rule(
 }
 
 impl Listable for AuditItem {
-    const SORT_FIELDS: &'static [&'static str] = &["at"];
-    fn sort_key(&self, _: &str) -> SortKey {
-        SortKey::Text(self.at.clone())
+    /// Newest first by default (entries of the same millisecond in the order they were made).
+    const SORT_FIELDS: &'static [&'static str] = &["newest", "action", "actor"];
+    fn sort_key(&self, field: &str) -> SortKey {
+        match field {
+            "action" => SortKey::Text(self.action.clone()),
+            "actor" => SortKey::Text(self.actor.clone()),
+            _ => num(Some(-(self.id as f64))),
+        }
     }
     fn search_text(&self) -> &str {
         &self.action
@@ -421,7 +426,8 @@ async fn audit(
         .map_err(|e| ApiError::Internal(e.into()))?;
     let items = rows
         .into_iter()
-        .map(|(at, actor, action, target, detail)| AuditItem {
+        .map(|(id, at, actor, action, target, detail)| AuditItem {
+            id,
             at: rfc3339(at),
             actor,
             action,

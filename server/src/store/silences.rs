@@ -148,22 +148,23 @@ impl Store {
         Ok(())
     }
 
-    pub async fn audit_log(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<(i64, String, String, String, String)>, StoreError> {
+    /// The newest audit entries.
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at_ms, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+            "SELECT id, at_ms, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?",
         )
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
             .collect())
     }
 }
+
+/// An audit entry as stored: (id, at, actor, action, target, detail).
+pub type AuditRow = (i64, i64, String, String, String, String);
 
 /// Who did what (target filled in by the store call).
 #[derive(Debug, Clone)]
