@@ -172,8 +172,11 @@ async fn measure(
     std::fs::write(
         &config_path,
         format!(
-            "[store]\nurl = \"sqlite://{}\"\n[[clusters]]\nname = \"bench\"\nbootstrap_servers = \"{bs}\"\npoll_interval = \"15s\"\nrequest_timeout = \"30s\"\n[clusters.client]\n\"statistics.interval.ms\" = 1000\n",
-            db.display()
+            "[store]\nurl = \"sqlite://{}\"\n[[clusters]]\nname = \"bench\"\nbootstrap_servers = \"{bs}\"\npoll_interval = \"15s\"\nrequest_timeout = \"30s\"\n[clusters.client]\n\"statistics.interval.ms\" = {stats}\n",
+            db.display(),
+            // librdkafka's statistics count the requests; BENCH_STATS=0 measures memory
+            // without them (a console does not enable them by default).
+            stats = if std::env::var("BENCH_STATS").as_deref() == Ok("0") { 0 } else { 1000 }
         ),
     )
     .unwrap();
