@@ -10,6 +10,9 @@ say "building kafscope (release)"
 cargo build --manifest-path "$ROOT/Cargo.toml" --release -p kafscope --bins
 
 demo="$ROOT/.demo"
+# Every run starts from an empty broker and store: the traffic seeds known states (a caught-up
+# group on an idle topic, …) that a second seeding on top of old data would not give.
+rm -rf "$demo"
 mkdir -p "$demo"
 port="$(free_port)"
 pids=()
