@@ -323,8 +323,16 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
                                 )
                             })
                         }
-                        Condition::GroupFallingBehind => {
-                            (s.rates.falling_behind && s.lag.unwrap_or(0) > 0).then(|| {
+                        // Growing, not merely owed: a healthy consumer with a small steady
+                        // lag consumes as fast as producers write ("falling behind" by the
+                        // rates alone), so the window's verdict must also say the lag grew.
+                        Condition::GroupFallingBehind => (s.rates.falling_behind
+                            && s.lag.unwrap_or(0) > 0
+                            && matches!(
+                                s.status,
+                                LagStatus::Slow | LagStatus::Stalled | LagStatus::Stopped
+                            ))
+                        .then(|| {
                                 (
                                     format!(
                                         "The lag of consumer group {} is growing: producers outpace it",
@@ -332,8 +340,7 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
                                     ),
                                     s.lag.map(|l| l as f64),
                                 )
-                            })
-                        }
+                            }),
                         Condition::GroupRebalances(cmp, t) => s
                             .rebalances_last_hour
                             .filter(|n| cmp.holds(*n as f64, *t))
@@ -481,7 +488,8 @@ mod tests {
         for g in [
             group("stuck", "stopped", 10, false),
             group("slowpoke", "slow", 2_000_000, true),
-            group("fine", "ok", 3, false),
+            // Keeping up with a small steady lag: "falling behind" by the rates, not growing.
+            group("fine", "ok", 3, true),
         ] {
             s.groups.insert(g.summary.group_id.clone(), g);
         }
