@@ -46,39 +46,57 @@ pub fn Sparkline(values: Vec<i64>) -> impl IntoView {
 
 pub const RANGES: [&str; 5] = ["15m", "1h", "6h", "24h", "7d"];
 
-/// Build the JSON spec chart.js draws: one x axis (unix seconds) shared by every series.
-pub fn chart_spec(h: &LagHistory, seconds: bool) -> String {
-    let mut xs: Vec<f64> = h
-        .series
+/// A labelled series of (RFC 3339 time, value) points.
+pub type Series<'a> = (String, Vec<(&'a str, Option<f64>)>);
+
+/// The JSON spec chart.js draws: one x axis (unix seconds) shared by every series, each
+/// given as (label, points of (RFC 3339 time, value)); a time a series lacks is a gap.
+pub fn spec(unit: &str, series: Vec<Series<'_>>) -> String {
+    let at = |t: &str| js_sys::Date::parse(t) / 1000.0;
+    let mut xs: Vec<f64> = series
         .iter()
-        .flat_map(|s| s.points.iter().map(|p| js_sys::Date::parse(&p.at) / 1000.0))
+        .flat_map(|(_, pts)| pts.iter().map(|(t, _)| at(t)))
         .collect();
     xs.sort_by(|a, b| a.total_cmp(b));
     xs.dedup();
-    let series: Vec<serde_json::Value> = h
+    let series: Vec<serde_json::Value> = series
+        .into_iter()
+        .map(|(label, pts)| {
+            let mut values: Vec<Option<f64>> = vec![None; xs.len()];
+            for (t, v) in pts {
+                let x = at(t);
+                if let Ok(i) = xs.binary_search_by(|p| p.total_cmp(&x)) {
+                    values[i] = v;
+                }
+            }
+            serde_json::json!({ "label": label, "values": values })
+        })
+        .collect();
+    serde_json::json!({ "unit": unit, "x": xs, "series": series }).to_string()
+}
+
+/// The lag chart's spec, in messages or seconds.
+pub fn chart_spec(h: &LagHistory, seconds: bool) -> String {
+    let series = h
         .series
         .iter()
         .map(|s| {
-            let mut values: Vec<Option<f64>> = vec![None; xs.len()];
-            for p in &s.points {
-                let x = js_sys::Date::parse(&p.at) / 1000.0;
-                if let Ok(i) = xs.binary_search_by(|v| v.total_cmp(&x)) {
-                    values[i] = if seconds {
+            let pts = s
+                .points
+                .iter()
+                .map(|p| {
+                    let v = if seconds {
                         p.lag_seconds
                     } else {
                         p.lag.map(|v| v as f64)
                     };
-                }
-            }
-            serde_json::json!({ "label": label(s), "values": values })
+                    (p.at.as_str(), v)
+                })
+                .collect();
+            (label(s), pts)
         })
         .collect();
-    serde_json::json!({
-        "unit": if seconds { "seconds" } else { "messages" },
-        "x": xs,
-        "series": series,
-    })
-    .to_string()
+    spec(if seconds { "seconds" } else { "messages" }, series)
 }
 
 fn label(s: &LagSeries) -> String {

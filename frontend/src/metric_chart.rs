@@ -6,38 +6,25 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::api::{enc, use_api, Load};
-use crate::chart::{draw_chart, RANGES};
+use crate::chart::{draw_chart, spec, RANGES};
 use crate::components::{ErrorBox, Loading};
 
-/// The x axis (unix seconds) shared by every series, and each series' means on it.
+/// The chart spec of a metric history: each series' bucket means, labelled from `labels`.
 pub fn metric_spec(h: &MetricHistory, unit: &str, labels: &[MetricInfo]) -> String {
-    let mut xs: Vec<f64> = h
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| js_sys::Date::parse(&p.at) / 1000.0))
-        .collect();
-    xs.sort_by(|a, b| a.total_cmp(b));
-    xs.dedup();
-    let series: Vec<serde_json::Value> = h
+    let series = h
         .series
         .iter()
         .map(|s| {
-            let mut values: Vec<Option<f64>> = vec![None; xs.len()];
-            for p in &s.points {
-                let x = js_sys::Date::parse(&p.at) / 1000.0;
-                if let Ok(i) = xs.binary_search_by(|v| v.total_cmp(&x)) {
-                    values[i] = p.avg;
-                }
-            }
             let label = labels
                 .iter()
                 .find(|m| m.key == s.metric)
                 .map(|m| m.label.clone())
                 .unwrap_or_else(|| s.metric.clone());
-            serde_json::json!({ "label": label, "values": values })
+            let pts = s.points.iter().map(|p| (p.at.as_str(), p.avg)).collect();
+            (label, pts)
         })
         .collect();
-    serde_json::json!({ "unit": unit, "x": xs, "series": series }).to_string()
+    spec(unit, series)
 }
 
 /// A titled chart of some metrics with the same unit, with its own range buttons.

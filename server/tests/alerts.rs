@@ -12,6 +12,20 @@ use kafscope::config::{Cli, Config};
 use kafscope::traffic;
 use serde_json::Value;
 
+/// `s-topic` with `produced` records, and groups committed at the given offsets.
+async fn seed(bs: &str, produced: usize, groups: &[(&'static str, i64)]) {
+    traffic::create_topics(bs, &[("s-topic", 1)]).await.unwrap();
+    let (bs, groups) = (bs.to_string(), groups.to_vec());
+    tokio::task::spawn_blocking(move || {
+        traffic::produce_n(&bs, "s-topic", 0, produced).unwrap();
+        for (g, offset) in groups {
+            traffic::commit(&bs, g, &[("s-topic", 0, offset)]).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
 /// What a receiver got: (path, idempotency-key header, authorization header, body).
 type Got = Arc<Mutex<Vec<(String, String, String, Value)>>>;
 
@@ -152,18 +166,7 @@ fn of<'a>(
 async fn a_stopped_group_fires_then_resolves_in_both_formats_despite_receiver_errors() {
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
-    traffic::create_topics(&bs, &[("s-topic", 1)])
-        .await
-        .unwrap();
-    {
-        let bs = bs.clone();
-        tokio::task::spawn_blocking(move || {
-            traffic::produce_n(&bs, "s-topic", 0, 4).unwrap();
-            traffic::commit(&bs, "stopper", &[("s-topic", 0, 2)]).unwrap();
-        })
-        .await
-        .unwrap();
-    }
+    seed(&bs, 4, &[("stopper", 2)]).await;
     // The receiver fails its first two requests: the outbox retries them.
     let (url, got) = receiver(2).await;
     let dir = tempfile::tempdir().unwrap();
@@ -328,18 +331,7 @@ impl Drop for Console {
 async fn nothing_is_lost_when_the_receiver_is_down_and_the_console_is_killed() {
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
-    traffic::create_topics(&bs, &[("s-topic", 1)])
-        .await
-        .unwrap();
-    {
-        let bs = bs.clone();
-        tokio::task::spawn_blocking(move || {
-            traffic::produce_n(&bs, "s-topic", 0, 4).unwrap();
-            traffic::commit(&bs, "stopper", &[("s-topic", 0, 2)]).unwrap();
-        })
-        .await
-        .unwrap();
-    }
+    seed(&bs, 4, &[("stopper", 2)]).await;
     // The receiver is down (500) until told otherwise.
     let (url, got, budget) = receiver_with(usize::MAX).await;
     let dir = tempfile::tempdir().unwrap();
@@ -416,19 +408,7 @@ async fn nothing_is_lost_when_the_receiver_is_down_and_the_console_is_killed() {
 async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
-    traffic::create_topics(&bs, &[("s-topic", 1)])
-        .await
-        .unwrap();
-    {
-        let bs = bs.clone();
-        tokio::task::spawn_blocking(move || {
-            traffic::produce_n(&bs, "s-topic", 0, 4).unwrap();
-            traffic::commit(&bs, "quiet-one", &[("s-topic", 0, 2)]).unwrap();
-            traffic::commit(&bs, "loud-one", &[("s-topic", 0, 1)]).unwrap();
-        })
-        .await
-        .unwrap();
-    }
+    seed(&bs, 4, &[("quiet-one", 2), ("loud-one", 1)]).await;
     let (url, got) = receiver(0).await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&bs, &url, dir.path());
@@ -592,18 +572,7 @@ async fn changes_are_refused_without_an_admin_token() {
 async fn rules_created_through_the_api_fire_survive_a_restart_and_can_be_removed() {
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
-    traffic::create_topics(&bs, &[("s-topic", 1)])
-        .await
-        .unwrap();
-    {
-        let bs = bs.clone();
-        tokio::task::spawn_blocking(move || {
-            traffic::produce_n(&bs, "s-topic", 0, 10).unwrap();
-            traffic::commit(&bs, "lagger", &[("s-topic", 0, 4)]).unwrap();
-        })
-        .await
-        .unwrap();
-    }
+    seed(&bs, 10, &[("lagger", 4)]).await;
     let (url, _got) = receiver(0).await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&bs, &url, dir.path());

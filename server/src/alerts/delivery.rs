@@ -116,13 +116,7 @@ impl Deliverer {
         match req.send().await {
             Ok(resp) if resp.status().is_success() => Ok(()),
             Ok(resp) => Err(format!("HTTP {}", resp.status())),
-            Err(e) => Err(if e.is_timeout() {
-                "timed out".to_string()
-            } else if e.is_connect() {
-                "cannot connect".to_string()
-            } else {
-                "request failed".to_string()
-            }),
+            Err(e) => Err(crate::metrics::scrape::describe(&e)),
         }
     }
 

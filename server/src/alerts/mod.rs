@@ -401,6 +401,21 @@ pub fn with_api_rules(base: &[rules::Rule], api: &[(String, String)]) -> Vec<rul
     out
 }
 
+/// The UI page of what an alert concerns (group, broker, topic, else the cluster's health),
+/// relative to the console's base path.
+pub fn link_path(labels: &BTreeMap<String, String>) -> String {
+    let cluster = labels.get("cluster").map(String::as_str).unwrap_or("");
+    if let Some(g) = labels.get("group") {
+        format!("/clusters/{cluster}/consumer-groups/{g}")
+    } else if let Some(b) = labels.get("broker") {
+        format!("/clusters/{cluster}/brokers/{b}")
+    } else if let Some(t) = labels.get("topic") {
+        format!("/clusters/{cluster}/topics/{t}")
+    } else {
+        format!("/clusters/{cluster}/health")
+    }
+}
+
 /// How a receiver renders its notifications.
 pub fn render_for<'a>(r: &'a config::Receiver, external_url: &'a str) -> payload::Render<'a> {
     payload::Render {

@@ -125,18 +125,11 @@ fn pagerduty(r: &Render, n: &Notify) -> Value {
 }
 
 fn link(n: &Notify, external_url: &str) -> String {
-    let l = &n.alert.labels;
-    let cluster = l.get("cluster").cloned().unwrap_or_default();
-    let path = if let Some(g) = l.get("group") {
-        format!("/clusters/{cluster}/consumer-groups/{g}")
-    } else if let Some(b) = l.get("broker") {
-        format!("/clusters/{cluster}/brokers/{b}")
-    } else if let Some(t) = l.get("topic") {
-        format!("/clusters/{cluster}/topics/{t}")
-    } else {
-        format!("/clusters/{cluster}/health")
-    };
-    format!("{}{path}", external_url.trim_end_matches('/'))
+    format!(
+        "{}{}",
+        external_url.trim_end_matches('/'),
+        super::link_path(&n.alert.labels)
+    )
 }
 
 /// `{"version": "kafscope.alert.v1", "idempotency_key", "kind": firing|repeat|resolved, "alert": {…}}`.

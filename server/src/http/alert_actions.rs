@@ -13,6 +13,7 @@ use kafscope_api::{AckRequest, AuditItem, NewSilence, Page, SilenceItem};
 use serde_json::json;
 
 use super::error::ApiError;
+use super::history::parse_time;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
 use crate::alerts::engine::{Alert, Notify, State as AlertState};
@@ -62,12 +63,6 @@ fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
 fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v)
         .map_err(|e| ApiError::BadRequest(format!("bad JSON body: {}", e.body_text())))
-}
-
-fn parse_time(name: &str, v: &str) -> Result<i64, ApiError> {
-    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| ApiError::BadRequest(format!("{name} must be an RFC 3339 time, got '{v}'")))
 }
 
 fn silence_item(s: &Silence, now: i64) -> SilenceItem {

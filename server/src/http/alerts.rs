@@ -23,20 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/deliveries", get(list_deliveries))
 }
 
-fn link(a: &Alert) -> String {
-    let l = &a.labels;
-    let c = l.get("cluster").cloned().unwrap_or_default();
-    if let Some(g) = l.get("group") {
-        format!("/clusters/{c}/consumer-groups/{g}")
-    } else if let Some(b) = l.get("broker") {
-        format!("/clusters/{c}/brokers/{b}")
-    } else if let Some(t) = l.get("topic") {
-        format!("/clusters/{c}/topics/{t}")
-    } else {
-        format!("/clusters/{c}/health")
-    }
-}
-
 pub fn item(cluster: &str, a: &Alert, controls: &Controls, now: i64) -> AlertItem {
     let ack = controls.ack_of(a);
     AlertItem {
@@ -51,7 +37,7 @@ pub fn item(cluster: &str, a: &Alert, controls: &Controls, now: i64) -> AlertIte
         active_since: rfc3339(a.active_since_ms),
         firing_since: a.firing_since_ms.map(rfc3339),
         resolved_at: a.resolved_at_ms.map(rfc3339),
-        link: link(a),
+        link: crate::alerts::link_path(&a.labels),
         silenced_by: (a.state != AlertState::Resolved)
             .then(|| controls.silenced_by(&a.labels, now))
             .flatten(),

@@ -42,7 +42,7 @@ pub struct HistoryParams {
     pub by: Option<String>,
 }
 
-fn parse_time(name: &str, v: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_time(name: &str, v: &str) -> Result<i64, ApiError> {
     OffsetDateTime::parse(v, &Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
         .map_err(|_| {

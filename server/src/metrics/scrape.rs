@@ -200,7 +200,7 @@ async fn fetch(
 }
 
 /// A reqwest error in one line, without the URL (which may carry credentials).
-fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {

@@ -90,39 +90,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for o in outbox {
-            // The same key twice (a replayed cycle) is the same notification.
-            sqlx::query(
-                "INSERT OR IGNORE INTO outbox (idempotency_key, receiver, payload, created_ms, next_attempt_ms)
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&o.idempotency_key)
-            .bind(&o.receiver)
-            .bind(&o.payload)
-            .bind(now_ms)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_outbox(&mut tx, outbox, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Queue notifications outside an evaluation (a receiver test).
     pub async fn enqueue(&self, outbox: &[OutboxItem], now_ms: i64) -> Result<(), StoreError> {
-        for o in outbox {
-            sqlx::query(
-                "INSERT OR IGNORE INTO outbox (idempotency_key, receiver, payload, created_ms, next_attempt_ms)
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&o.idempotency_key)
-            .bind(&o.receiver)
-            .bind(&o.payload)
-            .bind(now_ms)
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
-        }
+        let mut tx = self.pool().begin().await?;
+        insert_outbox(&mut tx, outbox, now_ms).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -215,4 +192,26 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Outbox rows due at once; the same key twice (a replayed cycle) is the same notification.
+async fn insert_outbox(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    outbox: &[OutboxItem],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    for o in outbox {
+        sqlx::query(
+            "INSERT OR IGNORE INTO outbox (idempotency_key, receiver, payload, created_ms, next_attempt_ms)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&o.idempotency_key)
+        .bind(&o.receiver)
+        .bind(&o.payload)
+        .bind(now_ms)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
