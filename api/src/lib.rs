@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 mod alerts;
 pub mod fmt;
 mod health;
+mod messages;
 pub use alerts::*;
 pub use health::*;
+pub use messages::*;
 
 /// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

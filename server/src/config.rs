@@ -49,6 +49,9 @@ pub struct Cli {
     /// agent). Repeat for each broker.
     #[arg(long = "metrics-url")]
     pub metrics_url: Vec<String>,
+    /// Schema Registry of the quick-start cluster (Confluent wire format decoding).
+    #[arg(long)]
+    pub schema_registry_url: Option<String>,
     /// Directory holding the built web UI (default: `web/` next to the executable).
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
@@ -120,6 +123,29 @@ pub struct ClusterConfig {
     pub metrics: Vec<MetricsSource>,
     /// Read disk usage per broker with DescribeLogDirs (plaintext listeners only).
     pub describe_log_dirs: bool,
+    /// Schema Registry for decoding Confluent wire-format records.
+    pub schema_registry: Option<SchemaRegistryConfig>,
+    /// Masking rules applied to records before they leave the server.
+    pub masking: Vec<crate::messages::mask::MaskRule>,
+}
+
+/// A Schema Registry (Confluent API) of a cluster.
+#[derive(Clone)]
+pub struct SchemaRegistryConfig {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for SchemaRegistryConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchemaRegistryConfig")
+            .field("url", &redact_url(&self.url))
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +307,94 @@ struct FileCluster {
     #[serde(default)]
     metrics: Vec<FileMetrics>,
     describe_log_dirs: Option<bool>,
+    schema_registry: Option<FileRegistry>,
+    #[serde(default)]
+    masking: Vec<FileMask>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRegistry {
+    url: String,
+    username: Option<String>,
+    password: Option<String>,
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMask {
+    /// Regular expression over topic names; every topic when absent.
+    topics: Option<String>,
+    /// `key`, `value`, `headers`; all three when absent.
+    parts: Option<Vec<String>>,
+    /// JSON fields (dotted paths, `*` for any field) whose values are replaced.
+    fields: Option<Vec<String>>,
+    /// Or: a regular expression whose matches are replaced.
+    pattern: Option<String>,
+    replacement: Option<String>,
+}
+
+fn registry_config(
+    url: &str,
+    username: Option<String>,
+    password: Option<String>,
+    timeout: Duration,
+    key: &str,
+    origin: &str,
+) -> Result<SchemaRegistryConfig, ConfigError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError::new(
+            origin,
+            key,
+            format!("'{}' is not an http:// or https:// URL", redact_url(url)),
+        ));
+    }
+    Ok(SchemaRegistryConfig {
+        url: url.to_string(),
+        username,
+        password: password.map(Secret),
+        timeout,
+    })
+}
+
+fn mask_from_file(
+    m: FileMask,
+    key: &str,
+    origin: &str,
+) -> Result<crate::messages::mask::MaskRule, ConfigError> {
+    use crate::messages::mask::{MaskKind, MaskRule, Part};
+    let err = |k: &str, why: String| ConfigError::new(origin, format!("{key}.{k}"), why);
+    let regex = |k: &str, src: &str| {
+        regex::Regex::new(src).map_err(|e| err(k, format!("not a valid regular expression: {e}")))
+    };
+    let topics = regex("topics", m.topics.as_deref().unwrap_or(".*"))?;
+    let parts = match m.parts {
+        None => vec![Part::Key, Part::Value, Part::Header],
+        Some(ps) => ps
+            .iter()
+            .map(|p| {
+                Part::parse(p).ok_or_else(|| {
+                    err("parts", format!("'{p}' is not one of key, value, headers"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let replacement = m.replacement.unwrap_or_else(|| "***".into());
+    match (m.fields, m.pattern) {
+        (Some(f), None) if !f.is_empty() => Ok(MaskRule::fields(topics, parts, &f, &replacement)),
+        (None, Some(p)) => Ok(MaskRule {
+            topics,
+            parts,
+            kind: MaskKind::Pattern(regex("pattern", &p)?),
+            replacement,
+        }),
+        _ => Err(ConfigError::new(
+            origin,
+            key,
+            "a masking rule needs either `fields` (a non-empty list) or `pattern`, not both",
+        )),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,6 +410,7 @@ struct FileMetrics {
 }
 
 const DEFAULT_METRICS_MAX_BYTES: usize = 64 << 20;
+const DEFAULT_REGISTRY_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn metrics_from_file(
     m: FileMetrics,
@@ -449,6 +564,21 @@ impl Config {
                     })
                     .collect::<Result<_, _>>()?,
                 describe_log_dirs: true,
+                schema_registry: cli
+                    .schema_registry_url
+                    .as_deref()
+                    .map(|u| {
+                        registry_config(
+                            u,
+                            None,
+                            None,
+                            DEFAULT_REGISTRY_TIMEOUT,
+                            "--schema-registry-url",
+                            origin,
+                        )
+                    })
+                    .transpose()?,
+                masking: Vec::new(),
             });
         } else if let Some(p) = &cli.poll_interval {
             let poll = parse_duration(p, origin, "--poll-interval")?;
@@ -588,6 +718,29 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         .enumerate()
         .map(|(j, m)| metrics_from_file(m, &key(&format!("metrics[{j}]")), origin))
         .collect::<Result<Vec<_>, _>>()?;
+    let schema_registry = match c.schema_registry {
+        None => None,
+        Some(r) => {
+            let timeout = match &r.timeout {
+                Some(t) => parse_duration(t, origin, &key("schema_registry.timeout"))?,
+                None => DEFAULT_REGISTRY_TIMEOUT,
+            };
+            Some(registry_config(
+                &r.url,
+                r.username,
+                r.password,
+                timeout,
+                &key("schema_registry.url"),
+                origin,
+            )?)
+        }
+    };
+    let masking = c
+        .masking
+        .into_iter()
+        .enumerate()
+        .map(|(j, m)| mask_from_file(m, &key(&format!("masking[{j}]")), origin))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ClusterConfig {
         name: c.name,
         bootstrap_servers: c.bootstrap_servers,
@@ -600,6 +753,8 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         client,
         metrics,
         describe_log_dirs: c.describe_log_dirs.unwrap_or(true),
+        schema_registry,
+        masking,
     })
 }
 

@@ -9,6 +9,7 @@ pub mod health;
 pub mod http;
 pub mod kafka;
 pub mod lag;
+pub mod messages;
 pub mod metrics;
 pub mod store;
 pub mod traffic;
@@ -46,12 +47,17 @@ impl App {
         let mut clusters = Vec::new();
         let mut clients = Vec::new();
         let mut collectors = Vec::new();
+        let mut inspectors = std::collections::BTreeMap::new();
         for c in &config.clusters {
             let client = ClusterClient::connect(c)
                 .with_context(|| format!("cluster '{}': bad client configuration", c.name))?;
             let (tx, rx) = collect::channel(c);
             clusters.push((c.name.clone(), rx));
             clients.push((c.name.clone(), client.clone()));
+            inspectors.insert(
+                c.name.clone(),
+                Arc::new(messages::Inspector::new(c.clone(), client.clone())),
+            );
             let collector = Collector::new(c.clone(), client, store.clone(), tx, events.clone());
             collectors.push(collector.start());
         }
@@ -83,6 +89,7 @@ impl App {
                 alert_rules: alerting.rules.clone(),
                 alert_wake: alerting.wake.clone(),
                 admin_token: config.server.admin_token.clone(),
+                inspectors: Arc::new(inspectors),
             },
             collectors,
             alerting,

@@ -362,7 +362,7 @@ impl Collector {
             let target = match spec {
                 OffsetSpec::Earliest => &mut data.log_start,
                 OffsetSpec::Latest => &mut data.high_watermark,
-                OffsetSpec::LastStable => &mut data.last_stable,
+                OffsetSpec::LastStable | OffsetSpec::Timestamp(_) => &mut data.last_stable,
             };
             let answered = match result {
                 Ok(entries) => {

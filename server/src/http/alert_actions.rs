@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
 const MAX_SILENCE_MS: i64 = 90 * 24 * 3_600_000;
 
 /// The author of a mutating request, once its token is checked.
-fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(token) = &st.admin_token else {
         return Err(ApiError::Forbidden(
             "changes through the API are switched off: set server.admin_token".into(),
@@ -60,7 +60,7 @@ fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(who)
 }
 
-fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v)
         .map_err(|e| ApiError::BadRequest(format!("bad JSON body: {}", e.body_text())))
 }

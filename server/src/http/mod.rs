@@ -12,6 +12,7 @@ mod groups;
 mod health;
 mod history;
 pub mod list;
+mod messages;
 pub mod metrics;
 pub mod state;
 mod topics;
@@ -59,12 +60,14 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         .merge(cluster_health::router())
         .merge(alerts::router())
         .merge(alert_actions::router())
+        .merge(messages::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
         // Server-sent events are long-lived: outside the timeout.
         .merge(events::router())
+        .merge(messages::stream_router())
         .fallback(api_not_found);
     let app: Router<AppState> = Router::new()
         .nest("/api/v1", api)

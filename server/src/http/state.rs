@@ -25,6 +25,8 @@ pub struct AppState {
     pub alert_wake: Arc<tokio::sync::Notify>,
     /// Mutating requests need this bearer token; `None`: mutations are off.
     pub admin_token: Option<crate::config::Secret>,
+    /// Message inspection per cluster.
+    pub inspectors: Arc<std::collections::BTreeMap<String, Arc<crate::messages::Inspector>>>,
 }
 
 impl AppState {

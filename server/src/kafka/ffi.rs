@@ -270,6 +270,9 @@ pub enum OffsetSpec {
     /// The last stable offset: the end as a read_committed consumer sees it (before the
     /// first open transaction).
     LastStable,
+    /// The first offset whose record timestamp is at or after this (unix ms); `-1` when
+    /// there is none.
+    Timestamp(i64),
 }
 
 /// ListOffsets for many partitions in one call; librdkafka routes the request per leader.
@@ -288,6 +291,7 @@ pub fn list_offsets(
         OffsetSpec::Latest | OffsetSpec::LastStable => {
             rd::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_LATEST as i64
         }
+        OffsetSpec::Timestamp(ms) => ms.max(0),
     };
     let isolation = (spec == OffsetSpec::LastStable)
         .then_some(rd::rd_kafka_IsolationLevel_t::RD_KAFKA_ISOLATION_LEVEL_READ_COMMITTED);

@@ -1,0 +1,524 @@
+//! Message inspection endpoints under `/clusters/{cluster}/topics/{topic}/messages`:
+//! a page (`GET`), a streamed search or live tail (`GET …/stream`, server-sent events), an
+//! export (`GET …/export`), one whole record (`GET …/{partition}/{offset}`) and produce
+//! (`POST`). Every read is bounded and stops when the client goes away.
+
+use std::convert::Infallible;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::stream::Stream;
+use futures::StreamExt;
+use kafscope_api::{Message, MessagePage, ProduceRequest, ProduceResult};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::alert_actions::{authorize, json_body};
+use super::error::ApiError;
+use super::state::AppState;
+use crate::collect::now_ms;
+use crate::kafka::KafkaCallError;
+use crate::messages::decode::Decoding;
+use crate::messages::export::{Export, Format};
+use crate::messages::filter::FilterSpec;
+use crate::messages::plan::{decode_cursor, Order, Start};
+use crate::messages::scan::Limits;
+use crate::messages::{Inspector, Request, ScanError, StreamItem};
+use crate::store::silences::AuditEntry;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/clusters/{cluster}/topics/{topic}/messages",
+            get(page).post(produce),
+        )
+        .route(
+            "/clusters/{cluster}/topics/{topic}/messages/export",
+            get(export),
+        )
+        .route(
+            "/clusters/{cluster}/topics/{topic}/messages/{partition}/{offset}",
+            get(one),
+        )
+}
+
+/// Long-lived: served outside the API's request timeout (bounded by its own).
+pub fn stream_router() -> Router<AppState> {
+    Router::new().route(
+        "/clusters/{cluster}/topics/{topic}/messages/stream",
+        get(stream),
+    )
+}
+
+/// Query parameters of every read; numbers are parsed here for clear errors.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ScanQuery {
+    partition: Option<String>,
+    from: Option<String>,
+    order: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+    key_contains: Option<String>,
+    value_contains: Option<String>,
+    header_contains: Option<String>,
+    key_regex: Option<String>,
+    value_regex: Option<String>,
+    header_regex: Option<String>,
+    expr: Option<String>,
+    decode_key: Option<String>,
+    decode_value: Option<String>,
+    max_scan: Option<String>,
+    max_bytes: Option<String>,
+    timeout_ms: Option<String>,
+    max_value_bytes: Option<String>,
+    follow: Option<String>,
+    format: Option<String>,
+    max_export_bytes: Option<String>,
+}
+
+/// Defaults and ceilings of one kind of read.
+struct Bounds {
+    limit: (usize, usize),
+    timeout_ms: (u64, u64),
+    value_bytes: (usize, usize),
+}
+
+const PAGE: Bounds = Bounds {
+    limit: (50, 500),
+    timeout_ms: (10_000, 25_000),
+    value_bytes: (16 << 10, 1 << 20),
+};
+const STREAM: Bounds = Bounds {
+    limit: (100, 10_000),
+    timeout_ms: (60_000, 600_000),
+    value_bytes: (16 << 10, 1 << 20),
+};
+const TAIL: Bounds = Bounds {
+    limit: (10_000, 100_000),
+    timeout_ms: (600_000, 3_600_000),
+    value_bytes: (16 << 10, 1 << 20),
+};
+const EXPORT: Bounds = Bounds {
+    limit: (10_000, 1_000_000),
+    timeout_ms: (20_000, 25_000),
+    value_bytes: (1 << 20, 8 << 20),
+};
+const DEFAULT_MAX_SCAN: u64 = 1_000_000;
+const MAX_MAX_SCAN: u64 = 100_000_000;
+const DEFAULT_MAX_BYTES: u64 = 512 << 20;
+const MAX_MAX_BYTES: u64 = 8 << 30;
+const DEFAULT_EXPORT_BYTES: usize = 10 << 20;
+const MAX_EXPORT_BYTES: usize = 100 << 20;
+/// "Load full": one record up to this size.
+const FULL_VALUE_BYTES: usize = 8 << 20;
+
+fn number<T: FromStr + PartialOrd + Copy + std::fmt::Display>(
+    name: &str,
+    v: &Option<String>,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ApiError> {
+    let Some(s) = v.as_deref().filter(|s| !s.is_empty()) else {
+        return Ok(default);
+    };
+    let n: T = s
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("{name}='{s}' is not a number")))?;
+    if n < min || n > max {
+        return Err(ApiError::BadRequest(format!(
+            "{name}={n} is out of range ({min} to {max})"
+        )));
+    }
+    Ok(n)
+}
+
+fn decoding(name: &str, v: &Option<String>) -> Result<Decoding, ApiError> {
+    let s = v.as_deref().unwrap_or("auto");
+    Decoding::parse(s).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "{name}='{s}' is not one of {}",
+            Decoding::NAMES
+        ))
+    })
+}
+
+fn kafka_error(e: KafkaCallError) -> ApiError {
+    if e.unsupported {
+        ApiError::Unsupported(format!("the broker refused {}: {}", e.api, e.message))
+    } else {
+        ApiError::Unavailable(format!("{} failed: {}", e.api, e.message))
+    }
+}
+
+fn scan_error(e: ScanError) -> ApiError {
+    match e {
+        ScanError::Kafka(k) => kafka_error(k),
+        ScanError::Client(m) => ApiError::BadRequest(m),
+    }
+}
+
+/// The inspector of a cluster and the checked request.
+fn request(
+    st: &AppState,
+    cluster: &str,
+    topic: &str,
+    q: &ScanQuery,
+    bounds: &Bounds,
+    follow: bool,
+) -> Result<(Arc<Inspector>, Request), ApiError> {
+    let snap = st.cluster_with_data(cluster)?;
+    let inspector = st
+        .inspectors
+        .get(cluster)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("cluster '{cluster}' is not configured")))?;
+    let t = snap.topics.get(topic).ok_or_else(|| {
+        ApiError::NotFound(format!("topic '{topic}' does not exist in cluster '{cluster}'"))
+    })?;
+    let all: Vec<i32> = t.partitions.iter().map(|p| p.partition).collect();
+    let mut partitions = match q.partition.as_deref().filter(|s| !s.is_empty()) {
+        None | Some("all") => all.clone(),
+        Some(s) => {
+            let p: i32 = s.parse().map_err(|_| {
+                ApiError::BadRequest(format!("partition='{s}' is not a number or 'all'"))
+            })?;
+            if !all.contains(&p) {
+                return Err(ApiError::NotFound(format!(
+                    "topic '{topic}' has no partition {p} (it has {})",
+                    all.len()
+                )));
+            }
+            vec![p]
+        }
+    };
+    let mut order = match q.order.as_deref() {
+        None | Some("") | Some("newest") => Order::Newest,
+        Some("oldest") => Order::Oldest,
+        Some(o) => {
+            return Err(ApiError::BadRequest(format!(
+                "order='{o}' is not oldest or newest"
+            )))
+        }
+    };
+    if follow {
+        order = Order::Oldest;
+    }
+    let start = match q.cursor.as_deref().filter(|s| !s.is_empty()) {
+        Some(c) => {
+            let (o, positions) = decode_cursor(c).map_err(ApiError::BadRequest)?;
+            if q.order.is_some() && o != order && !follow {
+                return Err(ApiError::BadRequest(format!(
+                    "the cursor continues {} first, not {} first",
+                    o.as_str(),
+                    order.as_str()
+                )));
+            }
+            order = if follow { Order::Oldest } else { o };
+            if let Some(p) = positions.iter().find(|(p, _)| !all.contains(p)) {
+                return Err(ApiError::BadRequest(format!(
+                    "the cursor names partition {} that topic '{topic}' does not have",
+                    p.0
+                )));
+            }
+            partitions.retain(|p| positions.iter().any(|(c, _)| c == p));
+            Start::Cursor(positions)
+        }
+        None => {
+            let from = q.from.as_deref().unwrap_or(match order {
+                Order::Oldest if !follow => "earliest",
+                _ => "latest",
+            });
+            Start::parse(from).map_err(ApiError::BadRequest)?
+        }
+    };
+    let limits = Limits {
+        limit: number("limit", &q.limit, bounds.limit.0, 1, bounds.limit.1)?,
+        max_scan: number("max_scan", &q.max_scan, DEFAULT_MAX_SCAN, 1, MAX_MAX_SCAN)?,
+        max_bytes: number("max_bytes", &q.max_bytes, DEFAULT_MAX_BYTES, 1, MAX_MAX_BYTES)?,
+        timeout: Duration::from_millis(number(
+            "timeout_ms",
+            &q.timeout_ms,
+            bounds.timeout_ms.0,
+            1,
+            bounds.timeout_ms.1,
+        )?),
+    };
+    let filter = FilterSpec {
+        key_contains: q.key_contains.clone(),
+        value_contains: q.value_contains.clone(),
+        header_contains: q.header_contains.clone(),
+        key_regex: q.key_regex.clone(),
+        value_regex: q.value_regex.clone(),
+        header_regex: q.header_regex.clone(),
+        expr: q.expr.clone(),
+    };
+    // Compile once here so a bad filter is a 400 before Kafka is asked anything.
+    crate::messages::filter::Filter::compile(&filter).map_err(ApiError::BadRequest)?;
+    let req = Request {
+        topic: topic.to_string(),
+        partitions,
+        order,
+        start,
+        follow,
+        limits,
+        filter,
+        key_as: decoding("decode_key", &q.decode_key)?,
+        value_as: decoding("decode_value", &q.decode_value)?,
+        display_limit: number(
+            "max_value_bytes",
+            &q.max_value_bytes,
+            bounds.value_bytes.0,
+            16,
+            bounds.value_bytes.1,
+        )?,
+    };
+    Ok((inspector, req))
+}
+
+fn query(q: Result<Query<ScanQuery>, QueryRejection>) -> Result<ScanQuery, ApiError> {
+    q.map(|Query(q)| q).map_err(ApiError::from)
+}
+
+async fn page(
+    State(st): State<AppState>,
+    Path((cluster, topic)): Path<(String, String)>,
+    q: Result<Query<ScanQuery>, QueryRejection>,
+) -> Result<Json<MessagePage>, ApiError> {
+    let q = query(q)?;
+    let (inspector, req) = request(&st, &cluster, &topic, &q, &PAGE, false)?;
+    let order = req.order;
+    let (done, cursor) = inspector.page(req).await.map_err(scan_error)?;
+    if let Some(e) = done.error {
+        return Err(ApiError::Unavailable(format!("reading {topic} failed: {e}")));
+    }
+    Ok(Json(MessagePage {
+        order: order.as_str().to_string(),
+        messages: done.messages,
+        next_cursor: cursor,
+        stats: done.stats,
+    }))
+}
+
+async fn one(
+    State(st): State<AppState>,
+    Path((cluster, topic, partition, offset)): Path<(String, String, String, String)>,
+    q: Result<Query<ScanQuery>, QueryRejection>,
+) -> Result<Json<Message>, ApiError> {
+    let mut q = query(q)?;
+    let off: i64 = offset
+        .parse()
+        .ok()
+        .filter(|o| *o >= 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("offset '{offset}' is not a number ≥ 0")))?;
+    q.partition = Some(partition);
+    q.from = Some(off.to_string());
+    q.order = Some("oldest".into());
+    q.cursor = None;
+    q.limit = Some("1".into());
+    q.max_value_bytes = Some(
+        q.max_value_bytes
+            .clone()
+            .unwrap_or_else(|| FULL_VALUE_BYTES.to_string()),
+    );
+    let bounds = Bounds {
+        value_bytes: (FULL_VALUE_BYTES, FULL_VALUE_BYTES),
+        ..PAGE
+    };
+    let (inspector, req) = request(&st, &cluster, &topic, &q, &bounds, false)?;
+    let (done, _) = inspector.page(req).await.map_err(scan_error)?;
+    if let Some(e) = done.error {
+        return Err(ApiError::Unavailable(format!("reading {topic} failed: {e}")));
+    }
+    done.messages
+        .into_iter()
+        .find(|m| m.offset == off)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no record at offset {off} (deleted, compacted away, a transaction marker, or past the end)"
+            ))
+        })
+        .map(Json)
+}
+
+async fn stream(
+    State(st): State<AppState>,
+    Path((cluster, topic)): Path<(String, String)>,
+    q: Result<Query<ScanQuery>, QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let q = query(q)?;
+    let follow = match q.follow.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(o) => {
+            return Err(ApiError::BadRequest(format!(
+                "follow='{o}' is not true or false"
+            )))
+        }
+    };
+    let bounds = if follow { &TAIL } else { &STREAM };
+    let (inspector, req) = request(&st, &cluster, &topic, &q, bounds, follow)?;
+    let rx = inspector.stream(req).await.map_err(kafka_error)?;
+    let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|item| {
+        let ev = match item {
+            StreamItem::Match(m) => Event::default().event("message").json_data(&m),
+            StreamItem::Progress(s) => Event::default().event("progress").json_data(&s),
+            StreamItem::Done {
+                stats,
+                cursor,
+                error,
+            } => Event::default()
+                .event("done")
+                .json_data(json!({"stats": stats, "next_cursor": cursor, "error": error})),
+        };
+        Ok(ev.unwrap_or_else(|_| Event::default().event("error").data("encoding failed")))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn export(
+    State(st): State<AppState>,
+    Path((cluster, topic)): Path<(String, String)>,
+    q: Result<Query<ScanQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    let format = match q.format.as_deref() {
+        None | Some("") => Format::Jsonl,
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            ApiError::BadRequest(format!("format='{f}' is not jsonl or csv"))
+        })?,
+    };
+    let cap = number(
+        "max_export_bytes",
+        &q.max_export_bytes,
+        DEFAULT_EXPORT_BYTES,
+        1,
+        MAX_EXPORT_BYTES,
+    )?;
+    let (inspector, req) = request(&st, &cluster, &topic, &q, &EXPORT, false)?;
+    let mut rx = inspector.stream(req).await.map_err(kafka_error)?;
+    let mut out = Export::new(format, cap);
+    let mut stopped = String::from("end");
+    let mut failure = None;
+    while let Some(item) = rx.recv().await {
+        match item {
+            StreamItem::Match(m) => {
+                if !out.push(&m) {
+                    stopped = "max_export_bytes".into();
+                    break; // dropping the receiver stops the scan
+                }
+            }
+            StreamItem::Progress(_) => {}
+            StreamItem::Done { stats, error, .. } => {
+                stopped = stats.stopped.unwrap_or_default();
+                failure = error;
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(ApiError::Unavailable(format!("reading {topic} failed: {e}")));
+    }
+    let name = format!(
+        "{}-{}.{}",
+        sanitize(&topic),
+        crate::http::state::rfc3339(now_ms()).replace(':', ""),
+        format.extension()
+    );
+    let mut resp = out.bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&out.rows.to_string()) {
+        h.insert("x-kafscope-rows", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&stopped) {
+        h.insert("x-kafscope-stopped", v);
+    }
+    Ok(resp)
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .collect()
+}
+
+const PRODUCE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn produce(
+    State(st): State<AppState>,
+    Path((cluster, topic)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Json<ProduceRequest>, JsonRejection>,
+) -> Result<Json<ProduceResult>, ApiError> {
+    let actor = authorize(&st, &headers)?;
+    let req = json_body(body)?;
+    let snap = st.cluster_with_data(&cluster)?;
+    if snap.read_only {
+        return Err(ApiError::Forbidden(format!(
+            "cluster '{cluster}' is read-only: producing is refused"
+        )));
+    }
+    let t = snap.topics.get(&topic).ok_or_else(|| {
+        ApiError::NotFound(format!("topic '{topic}' does not exist in cluster '{cluster}'"))
+    })?;
+    if let Some(p) = req.partition {
+        if !t.partitions.iter().any(|x| x.partition == p) {
+            return Err(ApiError::NotFound(format!(
+                "topic '{topic}' has no partition {p}"
+            )));
+        }
+    }
+    let inspector = st
+        .inspectors
+        .get(&cluster)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("cluster '{cluster}' is not configured")))?;
+    let mask = crate::messages::mask::TopicMask::for_topic(&inspector.cfg.masking, &topic);
+    let key_shown = if mask.covers(crate::messages::mask::Part::Key) {
+        json!("<masked>")
+    } else {
+        json!(req.key.as_ref().map(|k| k.chars().take(200).collect::<String>()))
+    };
+    let result = inspector.produce(&topic, &req, PRODUCE_TIMEOUT).await;
+    let detail = json!({
+        "partition_requested": req.partition,
+        "key": key_shown,
+        "value_bytes": req.value.as_ref().map(String::len),
+        "headers": req.headers.iter().map(|h| h.key.clone()).collect::<Vec<_>>(),
+        "encoding": req.encoding.clone().unwrap_or_else(|| "text".into()),
+        "result": match &result {
+            Ok(r) => json!({"partition": r.partition, "offset": r.offset}),
+            Err(e) => json!({"error": e}),
+        },
+    });
+    let audit = AuditEntry {
+        at_ms: now_ms(),
+        actor,
+        action: if result.is_ok() { "message.produce" } else { "message.produce_failed" }.into(),
+        detail: detail.to_string(),
+    };
+    st.store
+        .audit(&audit, &format!("{cluster}/{topic}"))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    match result {
+        Ok(r) => Ok(Json(r)),
+        Err(e) if e.starts_with("the broker") || e.starts_with("cannot create") => {
+            Err(ApiError::Unavailable(e))
+        }
+        Err(e) => Err(ApiError::BadRequest(e)),
+    }
+}
