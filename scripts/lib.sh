@@ -40,6 +40,20 @@ ensure_tansu() {
   cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore,libsql
 }
 
+# kafka-python (pure Python, from PyPI) in a venv under target/: the tests' independent Kafka
+# client, so what they check is not only librdkafka talking to librdkafka.
+KAFKA_PYTHON_VERSION="3.0.12"
+ensure_python_client() {
+  local venv="$TARGET_DIR/pyclient"
+  if [ -x "$venv/bin/python" ] &&
+    "$venv/bin/python" -c "import kafka, sys; sys.exit(kafka.__version__ != '$KAFKA_PYTHON_VERSION')" 2>/dev/null; then
+    return
+  fi
+  say "installing kafka-python $KAFKA_PYTHON_VERSION into $venv (the tests' independent client)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "kafka-python==$KAFKA_PYTHON_VERSION"
+}
+
 # Debian packages: a C toolchain's friends for librdkafka, and Chromium for browser tests.
 ensure_debs() {
   local missing=()

@@ -4,9 +4,10 @@
 # in Debian's Chromium against the real server.
 source "$(dirname "$0")/lib.sh"
 # openjdk + libjolokia-core-java: a test JVM serving real Jolokia answers (tests/jolokia/).
-ensure_debs build-essential pkg-config libssl-dev python3 chromium openjdk-17-jdk-headless libjolokia-core-java
+ensure_debs build-essential pkg-config libssl-dev python3 python3-venv chromium openjdk-17-jdk-headless libjolokia-core-java
 ensure_node
 ensure_tansu
+ensure_python_client
 ensure_rust_targets
 
 say "Rust tests (unit + integration against tansu)"

@@ -115,7 +115,11 @@ pub struct ProduceRequest {
     /// How `key`, `value` and header values are written: `text` (UTF-8, default), `json`
     /// (checked, then sent as UTF-8) or `base64` (binary).
     #[serde(default)]
-    pub encoding: Option<String>,
+    pub key_encoding: Option<String>,
+    #[serde(default)]
+    pub value_encoding: Option<String>,
+    #[serde(default)]
+    pub header_encoding: Option<String>,
     #[serde(default)]
     pub headers: Vec<ProduceHeader>,
 }

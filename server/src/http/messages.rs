@@ -498,7 +498,7 @@ async fn produce(
         "key": key_shown,
         "value_bytes": req.value.as_ref().map(String::len),
         "headers": req.headers.iter().map(|h| h.key.clone()).collect::<Vec<_>>(),
-        "encoding": req.encoding.clone().unwrap_or_else(|| "text".into()),
+        "value_encoding": req.value_encoding.clone().unwrap_or_else(|| "text".into()),
         "result": match &result {
             Ok(r) => json!({"partition": r.partition, "offset": r.offset}),
             Err(e) => json!({"error": e}),

@@ -35,6 +35,24 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
             );
         }
     }
+    f.head(
+        "kafscope_message_scans_active",
+        "gauge",
+        "Message browse, search, tail and export scans running now.",
+    );
+    for (cluster, i) in st.inspectors.iter() {
+        let n = i.active_scans.load(std::sync::atomic::Ordering::Relaxed);
+        f.sample("kafscope_message_scans_active", &[("cluster", cluster)], n);
+    }
+    f.head(
+        "kafscope_message_scanned_records_total",
+        "counter",
+        "Records read by finished message scans.",
+    );
+    for (cluster, i) in st.inspectors.iter() {
+        let n = i.scanned_total.load(std::sync::atomic::Ordering::Relaxed);
+        f.sample("kafscope_message_scanned_records_total", &[("cluster", cluster)], n);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -152,18 +152,11 @@ pub fn decode(bytes: &[u8], how: Decoding, registry: Option<&dyn SchemaSource>) 
 }
 
 fn auto(bytes: &[u8], registry: Option<&dyn SchemaSource>) -> Decoded {
-    let mut note = None;
     if let (Some(r), true) = (registry, bytes.len() >= 5 && bytes[0] == 0) {
-        match wire_format(bytes, r) {
-            Ok(d) => return d,
-            Err(e) => note = Some(e),
-        }
+        // Wire format that does not decode: the bytes, with the reason.
+        return wire_format(bytes, r).unwrap_or_else(|e| hex(bytes).noted(e));
     }
-    let d = fallback(bytes);
-    match note {
-        Some(n) => d.noted(n),
-        None => d,
-    }
+    fallback(bytes)
 }
 
 /// JSON, text, an integer or hex, whichever fits first.

@@ -12,7 +12,7 @@ pub mod registry;
 pub mod scan;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -35,6 +35,29 @@ pub struct Inspector {
     pub client: ClusterClient,
     registry: Option<Arc<registry::Registry>>,
     producer: OnceLock<Result<FutureProducer, String>>,
+    /// Scans running now, and records read by all scans (for `/metrics`).
+    pub active_scans: Arc<AtomicUsize>,
+    pub scanned_total: Arc<AtomicU64>,
+}
+
+/// Counts a scan as active while it lives, and adds what it read when it ends.
+struct Running {
+    active: Arc<AtomicUsize>,
+}
+
+impl Running {
+    fn new(i: &Inspector) -> Running {
+        i.active_scans.fetch_add(1, Ordering::Relaxed);
+        Running {
+            active: i.active_scans.clone(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.active.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Everything a scan needs, checked.
@@ -92,6 +115,8 @@ impl Inspector {
             client,
             registry,
             producer: OnceLock::new(),
+            active_scans: Default::default(),
+            scanned_total: Default::default(),
         }
     }
 
@@ -178,10 +203,14 @@ impl Inspector {
         let this = self.clone();
         let order = req.order;
         let done = tokio::task::spawn_blocking(move || {
+            let _running = Running::new(&this);
             let pipe = this.pipeline(&req).map_err(ScanError::Client)?;
             let consumer = scan::consumer(&this.cfg).map_err(|e| ScanError::Client(e.to_string()))?;
             let scan = Self::scan_of(&req, lanes, Mode::Page);
-            Ok(scan::run(&consumer, scan, &pipe, &cancel, &mut |_| true))
+            let done = scan::run(&consumer, scan, &pipe, &cancel, &mut |_| true);
+            this.scanned_total
+                .fetch_add(done.stats.scanned, Ordering::Relaxed);
+            Ok(done)
         })
         .await
         .map_err(|e| ScanError::Client(format!("scan worker failed: {e}")))??;
@@ -199,6 +228,7 @@ impl Inspector {
         let (tx, rx) = tokio::sync::mpsc::channel(256);
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
+            let _running = Running::new(&this);
             let cancel = AtomicBool::new(false);
             let order = req.order;
             let pipe = match this.pipeline(&req) {
@@ -224,6 +254,8 @@ impl Inspector {
                 tx.blocking_send(item).is_ok()
             };
             let done = scan::run(&consumer, scan, &pipe, &cancel, &mut emit);
+            this.scanned_total
+                .fetch_add(done.stats.scanned, Ordering::Relaxed);
             let cursor = next_cursor(order, &done.lanes);
             let _ = tx.blocking_send(done_item(done.stats, cursor, done.error));
         });
@@ -237,19 +269,23 @@ impl Inspector {
         req: &ProduceRequest,
         timeout: Duration,
     ) -> Result<ProduceResult, String> {
-        let encoding = req.encoding.as_deref().unwrap_or("text");
-        let bytes = |what: &str, s: &Option<String>| -> Result<Option<Vec<u8>>, String> {
-            s.as_ref().map(|s| encode(what, s, encoding)).transpose()
+        let bytes = |what: &str, s: &Option<String>, enc: &Option<String>| {
+            let enc = enc.as_deref().unwrap_or("text");
+            s.as_ref().map(|s| encode(what, s, enc)).transpose()
         };
-        let key = bytes("key", &req.key)?;
-        let value = bytes("value", &req.value)?;
+        let key = bytes("key", &req.key, &req.key_encoding)?;
+        let value = bytes("value", &req.value, &req.value_encoding)?;
         let mut headers = OwnedHeaders::new_with_capacity(req.headers.len());
         let mut header_values = Vec::with_capacity(req.headers.len());
         for h in &req.headers {
             if h.key.is_empty() {
                 return Err("a header needs a key".into());
             }
-            header_values.push(bytes(&format!("header '{}'", h.key), &h.value)?);
+            header_values.push(bytes(
+                &format!("header '{}'", h.key),
+                &h.value,
+                &req.header_encoding,
+            )?);
         }
         for (h, v) in req.headers.iter().zip(&header_values) {
             headers = headers.insert(Header {

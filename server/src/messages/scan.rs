@@ -56,11 +56,14 @@ pub struct Finished {
     pub error: Option<String>,
 }
 
-/// The consumer of one scan: the cluster's client settings, no group, no commits, small
-/// local queues.
+/// The consumer of one scan: the cluster's client settings, assigned partitions (never a
+/// group membership), no commits, small local queues.
 pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer, KafkaError> {
     let mut cc = crate::kafka::client_config(cfg);
-    cc.set("enable.auto.commit", "false")
+    // librdkafka's assign() needs a group id; the group is never joined and nothing is
+    // committed to it, so it never exists on the broker.
+    cc.set("group.id", "kafscope-inspect")
+        .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
@@ -105,7 +108,8 @@ pub fn run(
         cancel,
         emit,
         started: now,
-        last_progress: now,
+        // The first progress goes out at once: the client sees the scan's lanes.
+        last_progress: now.checked_sub(PROGRESS_EVERY).unwrap_or(now),
         stats: ScanStats::default(),
         collected: Vec::new(),
         error: None,
@@ -178,7 +182,9 @@ impl Run<'_> {
             tpl.add_partition_offset(&self.scan.topic, p, Offset::Offset(o))
                 .map_err(|e| e.to_string())?;
         }
-        self.consumer.assign(&tpl).map_err(|e| e.to_string())
+        self.consumer.assign(&tpl).map_err(|e| e.to_string())?;
+        // A partition paused at the end of the previous window stays paused across assign().
+        self.consumer.resume(&tpl).map_err(|e| e.to_string())
     }
 
     fn pause(&self, p: i32) {

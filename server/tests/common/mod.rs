@@ -33,6 +33,17 @@ impl TestApp {
 
     /// Like [`TestApp::start`], with flags changed by `adjust` (e.g. `metrics_url`).
     pub async fn start_with(bootstrap: &str, poll: &str, adjust: impl FnOnce(&mut Cli)) -> TestApp {
+        Self::start_configured(bootstrap, poll, adjust, |_| {}).await
+    }
+
+    /// Like [`TestApp::start_with`], then `config` changes what flags cannot (masking,
+    /// admin token, read-only).
+    pub async fn start_configured(
+        bootstrap: &str,
+        poll: &str,
+        adjust: impl FnOnce(&mut Cli),
+        config: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut cli = Cli {
             bootstrap_servers: Some(bootstrap.to_string()),
@@ -47,8 +58,9 @@ impl TestApp {
             ..Default::default()
         };
         adjust(&mut cli);
-        let config = Config::load(&cli, &[]).unwrap();
-        Self::with_config(config, dir).await
+        let mut c = Config::load(&cli, &[]).unwrap();
+        config(&mut c);
+        Self::with_config(c, dir).await
     }
 
     /// Stop the console and start it again on the same store file (a new HTTP port).

@@ -1,0 +1,581 @@
+//! Message inspection end to end against a real tansu broker: records written by an
+//! independent client (kafka-python, not librdkafka) come back byte-identical, searches find
+//! exactly their matches, tails stop when the client leaves, masked data never leaves the
+//! server, produce is protected and audited, and bad input gets a clear 4xx.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::{Tansu, TestApp};
+use kafscope::traffic;
+use serde_json::{json, Value};
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// The independent client: kafka-python in the venv `scripts/test.sh` prepares.
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("KAFSCOPE_TEST_PYTHON") {
+        return p.into();
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target")
+    });
+    let p = target.join("pyclient/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test.sh once (it installs kafka-python there)",
+        p.display()
+    );
+    p
+}
+
+/// Produce with kafka-python; returns (partition, offset, timestamp_ms) per record.
+fn produce_independently(bootstrap: &str, create: &[&str], records: &Value) -> Vec<Value> {
+    let mut cmd = Command::new(python());
+    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/produce.py"))
+        .arg(bootstrap);
+    for c in create {
+        cmd.arg(format!("--create={c}"));
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the python client");
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        records.to_string().as_bytes(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+/// Twelve records over three partitions: JSON, text, binary, empty and null keys, a
+/// tombstone, binary and null-free headers; timestamps one second apart in input order.
+fn sample_records() -> Vec<Value> {
+    let values: Vec<Option<Vec<u8>>> = vec![
+        Some(br#"{"order":1,"item":"tea"}"#.to_vec()),
+        Some(b"plain text".to_vec()),
+        Some(vec![0, 255, 1, 2, 0x80]),
+        None,
+        Some("ünïcödé ✓".as_bytes().to_vec()),
+        Some(br#"[1,2,3]"#.to_vec()),
+        Some(42i64.to_be_bytes().to_vec()),
+        Some(Vec::new()),
+        Some(br#"{"order":9,"nested":{"a":[true,null]}}"#.to_vec()),
+        Some(b"x".repeat(300)),
+        Some(vec![0xc3, 0x28]),
+        Some(br#"{"order":12}"#.to_vec()),
+    ];
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let key: Value = match i % 4 {
+                0 => json!(b64(format!("key-{i}").as_bytes())),
+                1 => Value::Null,
+                2 => json!(b64(b"")),
+                _ => json!(b64(&[0xde, 0xad, i as u8])),
+            };
+            json!({
+                "topic": "inspect",
+                "partition": (i % 3) as i32,
+                "key": key,
+                "value": v.map(|v| b64(&v)),
+                "headers": [["trace", b64(format!("t-{i}").as_bytes())], ["bin", b64(&[0, 1, i as u8])]],
+                "timestamp_ms": T0 + i as i64 * 1000,
+            })
+        })
+        .collect()
+}
+
+fn summary(m: &Value) -> (i64, i64) {
+    (m["partition"].as_i64().unwrap(), m["offset"].as_i64().unwrap())
+}
+
+/// Page through a topic with a cursor; returns every message.
+async fn all_pages(t: &TestApp, base: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let (s, mut page) = t.get(base).await;
+    assert_eq!(s, 200, "{page}");
+    for _ in 0..50 {
+        out.extend(page["messages"].as_array().unwrap().iter().cloned());
+        let Some(c) = page["next_cursor"].as_str() else {
+            return out;
+        };
+        let (s, next) = t.get(&format!("{base}&cursor={c}")).await;
+        assert_eq!(s, 200, "{next}");
+        if next["messages"].as_array().unwrap().is_empty() {
+            return out;
+        }
+        page = next;
+    }
+    panic!("paging did not end")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_from_an_independent_client_come_back_byte_identical_in_every_order() {
+    let tansu = Tansu::start();
+    let records = sample_records();
+    let written = produce_independently(&tansu.bootstrap(), &["inspect:3"], &json!(records));
+    let t = TestApp::start(&tansu.bootstrap(), "1s").await;
+    t.app.poll_now().await;
+    let api = "/api/v1/clusters/test/topics/inspect/messages";
+
+    let (s, page) = t.get(&format!("{api}?order=oldest&from=earliest&limit=500")).await;
+    assert_eq!(s, 200, "{page}");
+    let got = page["messages"].as_array().unwrap();
+    assert_eq!(got.len(), records.len());
+    // Merged across partitions by timestamp: input order.
+    for (i, ((m, r), w)) in got.iter().zip(&records).zip(&written).enumerate() {
+        assert_eq!(summary(m), (w["partition"].as_i64().unwrap(), w["offset"].as_i64().unwrap()), "record {i}");
+        assert_eq!(m["timestamp_ms"], r["timestamp_ms"], "record {i}");
+        assert_eq!(m["timestamp_type"], "create");
+        match r["key"].as_str() {
+            None => assert!(m["key"].is_null(), "record {i}: a null key stays null"),
+            Some(k) => assert_eq!(m["key"]["base64"], k, "record {i} key"),
+        }
+        match r["value"].as_str() {
+            None => assert!(m["value"].is_null(), "record {i}: a tombstone"),
+            Some(v) => {
+                assert_eq!(m["value"]["base64"], v, "record {i} value");
+                assert_eq!(m["value"]["truncated"], false);
+            }
+        }
+        let headers: Vec<(String, String)> = m["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (h["key"].as_str().unwrap().to_string(), h["value"]["base64"].as_str().unwrap().to_string()))
+            .collect();
+        let sent: Vec<(String, String)> = r["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(headers, sent, "record {i} headers, in order");
+    }
+    // Decoding: JSON parsed, text, hex for binary, the 8-byte integer guessed and said so.
+    assert_eq!(got[0]["value"]["encoding"], "json");
+    assert_eq!(got[0]["value"]["json"], json!({"order": 1, "item": "tea"}));
+    assert_eq!(got[1]["value"]["text"], "plain text");
+    assert_eq!(got[2]["value"]["encoding"], "hex");
+    assert_eq!(got[4]["value"]["text"], "ünïcödé ✓");
+    assert_eq!((got[6]["value"]["encoding"].as_str(), got[6]["value"]["text"].as_str()), (Some("int"), Some("42")));
+    assert_eq!(got[10]["value"]["encoding"], "hex", "invalid UTF-8 is shown as bytes");
+    assert_eq!(got[0]["headers"][0]["value"]["text"], "t-0");
+
+    // Newest first: the reverse.
+    let (_, newest) = t.get(&format!("{api}?order=newest&limit=500")).await;
+    let rev: Vec<(i64, i64)> = newest["messages"].as_array().unwrap().iter().map(summary).collect();
+    let mut expect: Vec<(i64, i64)> = got.iter().map(summary).collect();
+    expect.reverse();
+    assert_eq!(rev, expect);
+    assert!(newest["next_cursor"].is_null(), "nothing older is left");
+
+    // Paging with a cursor covers everything once, in order, both ways.
+    let asc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=oldest&from=earliest&limit=5")).await.iter().map(summary).collect();
+    assert_eq!(asc, got.iter().map(summary).collect::<Vec<_>>());
+    let desc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=newest&limit=4")).await.iter().map(summary).collect();
+    assert_eq!(desc, expect);
+
+    // One partition from an offset, both orders; latest oldest-first is empty.
+    let (_, p1) = t.get(&format!("{api}?partition=1&from=2&order=oldest")).await;
+    let p1: Vec<(i64, i64)> = p1["messages"].as_array().unwrap().iter().map(summary).collect();
+    assert_eq!(p1, vec![(1, 2), (1, 3)]);
+    let (_, p1) = t.get(&format!("{api}?partition=1&from=2&order=newest")).await;
+    let p1: Vec<(i64, i64)> = p1["messages"].as_array().unwrap().iter().map(summary).collect();
+    assert_eq!(p1, vec![(1, 2), (1, 1), (1, 0)]);
+    let (_, late) = t.get(&format!("{api}?order=oldest&from=latest")).await;
+    assert_eq!(late["messages"].as_array().unwrap().len(), 0);
+    assert_eq!(late["stats"]["stopped"], "end");
+
+    // One whole record by its coordinates (the "load full" path).
+    let (s, one) = t.get(&format!("{api}/0/3")).await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["value"]["base64"], records[9]["value"]);
+    let (s, gone) = t.get(&format!("{api}/0/99")).await;
+    assert_eq!(s, 404, "{gone}");
+    // A small display limit cuts the value and says so.
+    let (_, cut) = t.get(&format!("{api}/0/3?max_value_bytes=100")).await;
+    assert_eq!(cut["value"]["truncated"], true);
+    assert_eq!(cut["value"]["text"].as_str().unwrap().len(), 100);
+    assert_eq!(cut["value"]["size"], 300);
+    t.app.stop().await;
+}
+
+/// Read an SSE response into (event, data) pairs until `stop` says so or it ends.
+async fn sse_events(
+    resp: reqwest::Response,
+    limit: Duration,
+    mut stop: impl FnMut(&str, &Value) -> bool,
+) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut resp = resp;
+    let deadline = Instant::now() + limit;
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline.into(), resp.chunk()).await {
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let mut ev = String::new();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(e) = line.strip_prefix("event: ") {
+                    ev = e.to_string();
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data.push_str(d);
+                }
+            }
+            if ev.is_empty() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+            let done = stop(&ev, &v);
+            out.push((ev, v));
+            if done {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+async fn scans_active(t: &TestApp) -> i64 {
+    let text = t
+        .http
+        .get(format!("http://{}/metrics", t.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with("kafscope_message_scans_active{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_its_client_leaves() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    traffic::create_topics(&bs, &[("haystack", 2)]).await.unwrap();
+    const N: usize = 20_000;
+    let needles = [7usize, 12_345, 19_998];
+    tokio::task::spawn_blocking({
+        let bs = bs.clone();
+        move || {
+            let p = traffic::producer(&bs).unwrap();
+            for i in 0..N {
+                let part = (i % 2) as i32;
+                let needle = needles.contains(&i);
+                let v = if needle {
+                    format!(r#"{{"n":{i},"needle":true}}"#)
+                } else {
+                    format!(r#"{{"n":{i}}}"#)
+                };
+                traffic::send(&p, "haystack", part, &format!("k{i}"), v.as_bytes()).unwrap();
+            }
+            rdkafka::producer::Producer::flush(&p, Duration::from_secs(30)).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let t = TestApp::start(&bs, "1s").await;
+    t.app.poll_now().await;
+    let api = format!("http://{}/api/v1/clusters/test/topics/haystack/messages", t.addr);
+
+    // Streamed: matches as found, progress on the way, counts at the end.
+    let resp = t
+        .http
+        .get(format!("{api}/stream?order=oldest&from=earliest&expr=has(value.needle)&limit=100"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let events = sse_events(resp, Duration::from_secs(60), |e, _| e == "done").await;
+    let found: Vec<i64> = events
+        .iter()
+        .filter(|(e, _)| e == "message")
+        .map(|(_, m)| m["value"]["json"]["n"].as_i64().unwrap())
+        .collect();
+    let mut found_sorted = found.clone();
+    found_sorted.sort();
+    assert_eq!(found_sorted, vec![7, 12_345, 19_998]);
+    assert!(events.iter().any(|(e, _)| e == "progress"), "progress is streamed");
+    let (_, done) = events.last().unwrap();
+    assert_eq!(done["stats"]["scanned"], N as u64);
+    assert_eq!(done["stats"]["matched"], 3);
+    assert_eq!(done["stats"]["stopped"], "end");
+    assert_eq!(done["stats"]["filter_errors"], 0);
+
+    // The same search as a page, newest first, and with a substring filter.
+    let (s, page) = t.get(&format!("/api/v1/clusters/test/topics/haystack/messages?value_contains=needle&limit=10")).await;
+    assert_eq!(s, 200, "{page}");
+    let ns: Vec<i64> = page["messages"].as_array().unwrap().iter().map(|m| m["value"]["json"]["n"].as_i64().unwrap()).collect();
+    assert_eq!(ns.len(), 3, "{ns:?} {}", page["stats"]);
+    // A bound stops a scan and says which.
+    let (_, bounded) = t.get("/api/v1/clusters/test/topics/haystack/messages?order=oldest&from=earliest&value_contains=needle&max_scan=1000").await;
+    assert_eq!(bounded["stats"]["stopped"], "max_scan");
+    assert!(bounded["stats"]["scanned"].as_u64().unwrap() >= 1000);
+    assert!(bounded["stats"]["scanned"].as_u64().unwrap() < 5000);
+
+    // A live tail: a new record arrives; when the client goes away the scan ends.
+    assert_eq!(scans_active(&t).await, 0);
+    let resp = t.http.get(format!("{api}/stream?follow=true")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let bs2 = bs.clone();
+    let writer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::task::spawn_blocking(move || {
+            let p = traffic::producer(&bs2).unwrap();
+            traffic::send(&p, "haystack", 1, "live", br#"{"live":true}"#).unwrap();
+            rdkafka::producer::Producer::flush(&p, Duration::from_secs(10)).unwrap();
+        })
+        .await
+        .unwrap();
+    });
+    let events = sse_events(resp, Duration::from_secs(30), |e, _| e == "message").await;
+    writer.await.unwrap();
+    let (_, live) = events.last().unwrap();
+    assert_eq!(live["value"]["json"]["live"], true, "{events:?}");
+    assert_eq!(live["offset"], N as i64 / 2);
+    assert_eq!(scans_active(&t).await, 1, "the tail is still running");
+    // `events` consumed the response; it is dropped now: the scan must stop on its own.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while scans_active(&t).await != 0 {
+        assert!(Instant::now() < deadline, "the tail kept running after its client left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    t.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masked_fields_never_leave_the_server() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    let secret = r#"{"card":{"number":"4111111111111111","cvc":"123"},"email":"ann@example.com","amount":5}"#;
+    produce_independently(
+        &bs,
+        &["payments:1"],
+        &json!([{"topic": "payments", "partition": 0, "key": b64(b"ann@example.com"), "value": b64(secret.as_bytes()),
+                 "headers": [["who", b64(b"ann@example.com")]]}]),
+    );
+    let t = TestApp::start_configured(&bs, "1s", |_| {}, |c| {
+        use kafscope::messages::mask::{MaskKind, MaskRule, Part};
+        c.clusters[0].masking = vec![
+            MaskRule::fields(regex::Regex::new("^pay").unwrap(), vec![Part::Value], &["card.number".into(), "card.cvc".into()], "***"),
+            MaskRule {
+                topics: regex::Regex::new(".*").unwrap(),
+                parts: vec![Part::Key, Part::Value, Part::Header],
+                kind: MaskKind::Pattern(regex::Regex::new(r"[\w.]+@[\w.]+").unwrap()),
+                replacement: "<email>".into(),
+            },
+        ];
+    })
+    .await;
+    t.app.poll_now().await;
+    let api = format!("http://{}/api/v1/clusters/test/topics/payments/messages", t.addr);
+    let forbidden = ["4111111111111111", "ann@example.com", "123\"", &b64(secret.as_bytes())[..20]];
+    let mut bodies = Vec::new();
+    for path in [
+        "?order=oldest&from=earliest",
+        "/0/0",
+        "/export?order=oldest&from=earliest&format=jsonl",
+        "/export?order=oldest&from=earliest&format=csv",
+        "/stream?order=oldest&from=earliest",
+        "?order=oldest&from=earliest&decode_value=hex",
+        "?order=oldest&from=earliest&decode_value=base64",
+    ] {
+        let r = t.http.get(format!("{api}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        bodies.push((path, r.text().await.unwrap()));
+    }
+    for (path, body) in &bodies {
+        for f in forbidden {
+            assert!(!body.contains(f), "{path} leaked {f}: {body}");
+        }
+        assert!(body.contains("***") || body.contains("<email>"), "{path}: {body}");
+    }
+    let page: Value = serde_json::from_str(&bodies[0].1).unwrap();
+    let v = &page["messages"][0]["value"];
+    assert_eq!(v["masked"], true);
+    assert!(v["base64"].is_null(), "masked parts carry no stored bytes");
+    assert_eq!(v["json"]["amount"], 5, "unmasked fields stay");
+    // Searching for the hidden value finds nothing.
+    let (_, hit) = t.get("/api/v1/clusters/test/topics/payments/messages?value_contains=4111").await;
+    assert_eq!(hit["messages"].as_array().unwrap().len(), 0);
+    t.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_needs_the_token_is_audited_and_is_refused_on_read_only_clusters() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    traffic::create_topics(&bs, &[("out", 2)]).await.unwrap();
+    let t = TestApp::start_configured(&bs, "1s", |_| {}, |c| {
+        c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
+    })
+    .await;
+    t.app.poll_now().await;
+    let url = format!("http://{}/api/v1/clusters/test/topics/out/messages", t.addr);
+    let body = json!({"partition": 1, "key": "k-1", "value": "{\"a\":1}", "value_encoding": "json",
+                      "headers": [{"key": "h", "value": "v"}]});
+    let r = t.http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = t
+        .http
+        .post(&url)
+        .bearer_auth("s3cret")
+        .header("x-kafscope-user", "alice")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{res}");
+    assert_eq!((res["partition"].as_i64(), res["offset"].as_i64()), (Some(1), Some(0)));
+    let (_, page) = t.get("/api/v1/clusters/test/topics/out/messages?partition=1&order=oldest&from=earliest").await;
+    let m = &page["messages"][0];
+    assert_eq!(m["key"]["text"], "k-1");
+    assert_eq!(m["value"]["json"], json!({"a": 1}));
+    assert_eq!(m["headers"][0]["value"]["text"], "v");
+    // Bad input: invalid JSON when JSON is claimed, a partition the topic lacks.
+    let bad = t.http.post(&url).bearer_auth("s3cret").json(&json!({"value": "{", "value_encoding": "json"})).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let bad = t.http.post(&url).bearer_auth("s3cret").json(&json!({"value": "x", "partition": 7})).send().await.unwrap();
+    assert_eq!(bad.status(), 404);
+    let (_, audit) = t.get("/api/v1/audit").await;
+    let entry = audit["items"].as_array().unwrap().iter().find(|a| a["action"] == "message.produce").expect("audited");
+    assert_eq!(entry["actor"], "alice");
+    assert_eq!(entry["target"], "test/out");
+    assert_eq!(entry["detail"]["result"]["offset"], 0);
+    t.app.stop().await;
+
+    let t = TestApp::start_configured(&bs, "1s", |_| {}, |c| {
+        c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
+        c.clusters[0].read_only = true;
+    })
+    .await;
+    t.app.poll_now().await;
+    let url = format!("http://{}/api/v1/clusters/test/topics/out/messages", t.addr);
+    let r = t.http.post(&url).bearer_auth("s3cret").json(&json!({"value": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("read-only"));
+    t.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_error() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    traffic::create_topics(&bs, &[("t", 1)]).await.unwrap();
+    let t = TestApp::start(&bs, "1s").await;
+    t.app.poll_now().await;
+    let api = "/api/v1/clusters/test/topics";
+    for (path, status, says) in [
+        ("/nope/messages", 404, "topic 'nope' does not exist"),
+        ("/t/messages?partition=9", 404, "no partition 9"),
+        ("/t/messages?partition=x", 400, "partition='x'"),
+        ("/t/messages?from=yesterday", 400, "RFC 3339"),
+        ("/t/messages?limit=0", 400, "limit=0 is out of range"),
+        ("/t/messages?limit=100000", 400, "out of range"),
+        ("/t/messages?order=sideways", 400, "order="),
+        ("/t/messages?cursor=zzz", 400, "cursor"),
+        ("/t/messages?cursor=o.5_1", 400, "partition 5"),
+        ("/t/messages?value_regex=(", 400, "value_regex is not a valid regular expression"),
+        ("/t/messages?expr=value.a%20%3D%3D", 400, "expr is not valid CEL"),
+        ("/t/messages?decode_value=yaml", 400, "decode_value='yaml'"),
+        ("/t/messages?colour=red", 400, "colour"),
+        ("/t/messages/0/-1", 400, "offset"),
+        ("/t/messages/export?format=xml", 400, "format='xml'"),
+        ("/t/messages/stream?follow=maybe", 400, "follow="),
+    ] {
+        let (s, body) = t.get(&format!("{api}{path}")).await;
+        assert_eq!(s, status, "{path}: {body}");
+        let msg = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(says), "{path}: {msg}");
+    }
+    t.app.stop().await;
+}
+
+/// A Schema Registry answering with recorded schemas (the registry's REST API, served on
+/// loopback); the records are Confluent wire format written by the independent client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_registry_wire_format_records_decode_to_their_fields() {
+    use axum::routing::get;
+    let schema = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"long"},{"name":"item","type":"string"},{"name":"paid","type":"boolean"}]}"#;
+    let registry = axum::Router::new()
+        .route(
+            "/schemas/ids/7",
+            get(move || async move { axum::Json(json!({"schema": schema})) }),
+        )
+        .route(
+            "/schemas/ids/7/versions",
+            get(|| async { axum::Json(json!([{"subject": "orders-value", "version": 3}])) }),
+        )
+        .route(
+            "/schemas/ids/8",
+            get(|| async { axum::Json(json!({"schema": "{\"type\":\"object\"}", "schemaType": "JSON"})) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let reg_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, registry).await.unwrap() });
+
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    // Avro binary by hand from the specification: long 42 → zig-zag 0x54; "tea" → 0x06 't' 'e' 'a'; true → 1.
+    let avro = [0u8, 0, 0, 0, 7, 0x54, 0x06, b't', b'e', b'a', 1];
+    let mut js = vec![0u8, 0, 0, 0, 8];
+    js.extend_from_slice(br#"{"x":1}"#);
+    let unknown = [0u8, 0, 0, 0, 99, 1, 2, 3];
+    produce_independently(
+        &bs,
+        &["orders:1"],
+        &json!([
+            {"topic": "orders", "partition": 0, "key": null, "value": b64(&avro)},
+            {"topic": "orders", "partition": 0, "key": null, "value": b64(&js)},
+            {"topic": "orders", "partition": 0, "key": null, "value": b64(&unknown)},
+        ]),
+    );
+    let t = TestApp::start_with(&bs, "1s", |cli| {
+        cli.schema_registry_url = Some(format!("http://{reg_addr}"));
+    })
+    .await;
+    t.app.poll_now().await;
+    let (s, page) = t.get("/api/v1/clusters/test/topics/orders/messages?order=oldest&from=earliest").await;
+    assert_eq!(s, 200, "{page}");
+    let m = page["messages"].as_array().unwrap();
+    assert_eq!(m[0]["value"]["encoding"], "avro");
+    assert_eq!(m[0]["value"]["json"], json!({"id": 42, "item": "tea", "paid": true}));
+    assert_eq!(m[0]["value"]["schema"], json!({"id": 7, "subject": "orders-value", "version": 3, "kind": "AVRO"}));
+    assert_eq!(m[0]["value"]["base64"], b64(&avro), "the stored bytes are still there");
+    assert_eq!(m[1]["value"]["encoding"], "json_schema");
+    assert_eq!(m[1]["value"]["json"], json!({"x": 1}));
+    assert_eq!(m[2]["value"]["encoding"], "hex");
+    assert!(m[2]["value"]["note"].as_str().unwrap().contains("schema 99: not found"), "{}", m[2]);
+    // A filter over decoded Avro fields.
+    let (_, hit) = t.get("/api/v1/clusters/test/topics/orders/messages?expr=value.item%20%3D%3D%20%27tea%27").await;
+    assert_eq!(hit["messages"].as_array().unwrap().len(), 1, "{hit}");
+    t.app.stop().await;
+}
