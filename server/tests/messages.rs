@@ -579,3 +579,72 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
     assert_eq!(hit["messages"].as_array().unwrap().len(), 1, "{hit}");
     t.app.stop().await;
 }
+
+/// tansu and librdkafka's mock cluster both ignore the timestamp of a ListOffsets lookup, so
+/// the scripted test broker answers it (record n written at n × 1000 ms): a timestamp start
+/// becomes the broker's offset, oldest first from it, newest first up to it, the end past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamp_starts_use_the_brokers_offset_for_that_time() {
+    use common::scripted_broker::{Script, ScriptPartition, ScriptTopic, ScriptedCluster};
+    use kafscope::messages::plan::{Order, Start};
+    let part = ScriptPartition {
+        leader: Some(1),
+        replicas: vec![1],
+        isr: vec![1],
+        end_offset: 100,
+        size: 0,
+    };
+    let cluster = ScriptedCluster::start(
+        1,
+        Script {
+            controller: 1,
+            topics: vec![ScriptTopic {
+                name: "timed".into(),
+                partitions: vec![part.clone(), part],
+                configs: vec![],
+            }],
+            ..Default::default()
+        },
+    )
+    .await;
+    let cli = kafscope::config::Cli {
+        bootstrap_servers: Some(cluster.bootstrap()),
+        cluster_name: "scripted".into(),
+        ..Default::default()
+    };
+    let cfg = kafscope::config::Config::load(&cli, &[]).unwrap().clusters.remove(0);
+    let client = kafscope::kafka::ClusterClient::connect(&cfg).unwrap();
+    let inspector = kafscope::messages::Inspector::new(cfg, client);
+    let request = |order, start| kafscope::messages::Request {
+        topic: "timed".into(),
+        partitions: vec![0, 1],
+        order,
+        start,
+        follow: false,
+        limits: kafscope::messages::scan::Limits {
+            limit: 10,
+            max_scan: 1000,
+            max_bytes: 1 << 20,
+            timeout: Duration::from_secs(5),
+        },
+        filter: Default::default(),
+        key_as: kafscope::messages::decode::Decoding::Auto,
+        value_as: kafscope::messages::decode::Decoding::Auto,
+        display_limit: 1024,
+    };
+    let at = |order, ms| {
+        let r = request(order, Start::Timestamp(ms));
+        let i = &inspector;
+        async move {
+            i.lanes(&r)
+                .await
+                .unwrap()
+                .iter()
+                .map(|l| l.position)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(at(Order::Oldest, 5_500).await, vec![6, 6], "first record at or after");
+    assert_eq!(at(Order::Newest, 5_000).await, vec![6, 6], "records up to and at the time");
+    assert_eq!(at(Order::Oldest, 500_000).await, vec![100, 100], "later than all: the end");
+}

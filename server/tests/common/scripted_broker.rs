@@ -333,8 +333,17 @@ fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
                     match p {
                         None => r.with_error_code(3).with_offset(-1),
                         Some(p) if p.leader.is_none() => r.with_error_code(5).with_offset(-1),
-                        // -2 earliest, -1 latest (also the last stable offset here).
-                        Some(p) => r.with_offset(if rp.timestamp == -2 { 0 } else { p.end_offset }),
+                        // -2 earliest, -1 latest (also the last stable offset here). By
+                        // timestamp: record n is taken to be written at n × 1000 ms, so the
+                        // answer is the first offset at or after it, -1 past the end.
+                        Some(p) => r.with_offset(match rp.timestamp {
+                            -2 => 0,
+                            t if t < 0 => p.end_offset,
+                            t => {
+                                let n = (t + 999) / 1000;
+                                if n < p.end_offset { n } else { -1 }
+                            }
+                        }),
                     }
                 })
                 .collect();
