@@ -92,6 +92,26 @@ pub async fn send_change(
     body: Option<serde_json::Value>,
     delete: bool,
 ) -> Result<(), String> {
+    change(path, body, delete).await.map(|_| ())
+}
+
+/// Like [`send_change`] (a POST), returning the server's JSON answer.
+pub async fn send_change_json<T: DeserializeOwned>(
+    path: &str,
+    body: serde_json::Value,
+) -> Result<T, String> {
+    change(path, Some(body), false)
+        .await?
+        .json::<T>()
+        .await
+        .map_err(|e| format!("unexpected answer from the server: {e}"))
+}
+
+async fn change(
+    path: &str,
+    body: Option<serde_json::Value>,
+    delete: bool,
+) -> Result<gloo_net::http::Response, String> {
     let token = admin_token(true).ok_or("a change needs the admin token")?;
     let url = format!("{}/api/v1{}", base(), path);
     let req = if delete {
@@ -106,7 +126,7 @@ pub async fn send_change(
     }
     .map_err(|e| format!("cannot reach the Kafscope server: {e}"))?;
     if resp.ok() {
-        return Ok(());
+        return Ok(resp);
     }
     if resp.status() == 401 {
         // A wrong token: forget it so the next try asks again.

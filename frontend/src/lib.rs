@@ -33,6 +33,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/clusters/:cluster/brokers/:broker") view=pages::broker::BrokerPage/>
                     <Route path=path!("/clusters/:cluster/topics") view=pages::topics::Topics/>
                     <Route path=path!("/clusters/:cluster/topics/:topic") view=pages::topic::Topic/>
+                    <Route path=path!("/clusters/:cluster/topics/:topic/messages") view=pages::messages::Messages/>
                     <Route path=path!("/clusters/:cluster/consumer-groups") view=pages::groups::Groups/>
                     <Route path=path!("/clusters/:cluster/consumer-groups/:group") view=pages::group::Group/>
                 </Routes>

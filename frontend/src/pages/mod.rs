@@ -6,6 +6,7 @@ pub mod brokers;
 pub mod group;
 pub mod groups;
 pub mod health;
+pub mod messages;
 pub mod overview;
 pub mod topic;
 pub mod topics;

@@ -23,6 +23,8 @@ pub fn Topic() -> impl IntoView {
     view! {
         <ClusterHeader cluster active="topics"/>
         <h2 data-testid="topic-name">{move || topic.get()}</h2>
+        <p><a class="button" data-testid="messages-link"
+            href=move || href(&format!("/clusters/{}/topics/{}/messages", enc(&cluster.get()), enc(&topic.get())))>"Browse messages"</a></p>
         {show(detail, move |t: TopicDetail| body(cluster.get_untracked(), t))}
     }
 }

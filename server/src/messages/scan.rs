@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kafscope_api::{Message, PartitionProgress, ScanStats};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message as _};
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
@@ -58,7 +59,7 @@ pub struct Finished {
 
 /// The consumer of one scan: the cluster's client settings, assigned partitions (never a
 /// group membership), no commits, small local queues.
-pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer, KafkaError> {
+pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer<Quiet>, KafkaError> {
     let mut cc = crate::kafka::client_config(cfg);
     // librdkafka's assign() needs a group id; the group is never joined and nothing is
     // committed to it, so it never exists on the broker.
@@ -72,15 +73,29 @@ pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer, KafkaError> {
         .set("fetch.wait.max.ms", "100")
         .set("socket.timeout.ms", &cfg.request_timeout.as_millis().max(10).to_string())
         .set("client.id", "kafscope-inspect");
-    cc.create()
+    cc.create_with_context(Quiet)
 }
+
+/// The scan consumers' context: reaching a partition's end is how a scan knows it is done,
+/// not an error worth a log line.
+pub struct Quiet;
+
+impl ClientContext for Quiet {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            tracing::warn!(%error, reason, "message scan consumer");
+        }
+    }
+}
+
+impl ConsumerContext for Quiet {}
 
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// Largest newest-first window (records per partition per round) when filtering.
 const MAX_WINDOW: i64 = 100_000;
 
 struct Run<'a> {
-    consumer: &'a BaseConsumer,
+    consumer: &'a BaseConsumer<Quiet>,
     scan: Scan,
     pipe: &'a Pipeline,
     cancel: &'a AtomicBool,
@@ -94,7 +109,7 @@ struct Run<'a> {
 
 /// Run a scan to its end or a bound.
 pub fn run(
-    consumer: &BaseConsumer,
+    consumer: &BaseConsumer<Quiet>,
     scan: Scan,
     pipe: &Pipeline,
     cancel: &AtomicBool,
