@@ -535,6 +535,13 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
             get(|| async { axum::Json(json!([{"subject": "orders-value", "version": 3}])) }),
         )
         .route(
+            "/schemas/ids/9",
+            get(|| async {
+                axum::Json(json!({"schemaType": "PROTOBUF", "schema":
+                    "syntax = \"proto3\"; package shop; message Order { int64 id = 1; string item = 2; }"}))
+            }),
+        )
+        .route(
             "/schemas/ids/8",
             get(|| async { axum::Json(json!({"schema": "{\"type\":\"object\"}", "schemaType": "JSON"})) }),
         );
@@ -549,6 +556,8 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
     let mut js = vec![0u8, 0, 0, 0, 8];
     js.extend_from_slice(br#"{"x":1}"#);
     let unknown = [0u8, 0, 0, 0, 99, 1, 2, 3];
+    // Protobuf by hand: index count 0 (first message), field 1 varint 42, field 2 "tea".
+    let proto = [0u8, 0, 0, 0, 9, 0, 0x08, 42, 0x12, 3, b't', b'e', b'a'];
     produce_independently(
         &bs,
         &["orders:1"],
@@ -556,6 +565,7 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
             {"topic": "orders", "partition": 0, "key": null, "value": b64(&avro)},
             {"topic": "orders", "partition": 0, "key": null, "value": b64(&js)},
             {"topic": "orders", "partition": 0, "key": null, "value": b64(&unknown)},
+            {"topic": "orders", "partition": 0, "key": null, "value": b64(&proto)},
         ]),
     );
     let t = TestApp::start_with(&bs, "1s", |cli| {
@@ -574,9 +584,13 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
     assert_eq!(m[1]["value"]["json"], json!({"x": 1}));
     assert_eq!(m[2]["value"]["encoding"], "hex");
     assert!(m[2]["value"]["note"].as_str().unwrap().contains("schema 99: not found"), "{}", m[2]);
-    // A filter over decoded Avro fields.
+    assert_eq!(m[3]["value"]["encoding"], "protobuf");
+    assert_eq!(m[3]["value"]["json"], json!({"id": 42, "item": "tea"}));
+    assert_eq!(m[3]["value"]["schema"]["kind"], "PROTOBUF");
+    assert_eq!(m[3]["value"]["note"], "shop.Order");
+    // A filter over decoded Avro and Protobuf fields.
     let (_, hit) = t.get("/api/v1/clusters/test/topics/orders/messages?expr=value.item%20%3D%3D%20%27tea%27").await;
-    assert_eq!(hit["messages"].as_array().unwrap().len(), 1, "{hit}");
+    assert_eq!(hit["messages"].as_array().unwrap().len(), 2, "{hit}");
     t.app.stop().await;
 }
 

@@ -57,8 +57,7 @@ pub struct RegisteredSchema {
 pub enum SchemaKind {
     Avro(Box<apache_avro::Schema>),
     Json,
-    /// Known to be Protobuf; decoding it is not supported (shown as hex with a note).
-    Protobuf,
+    Protobuf(Box<super::protobuf::ProtoSchema>),
 }
 
 impl SchemaKind {
@@ -66,7 +65,7 @@ impl SchemaKind {
         match self {
             SchemaKind::Avro(_) => "AVRO",
             SchemaKind::Json => "JSON",
-            SchemaKind::Protobuf => "PROTOBUF",
+            SchemaKind::Protobuf(_) => "PROTOBUF",
         }
     }
 }
@@ -319,12 +318,10 @@ fn wire_format(bytes: &[u8], registry: &dyn SchemaSource) -> Result<Decoded, Str
                 .map_err(|e| format!("JSON Schema data of schema {id} is not JSON: {e}"))?;
             Decoded::with_json("json_schema", json)
         }
-        SchemaKind::Protobuf => {
-            let mut d = hex(data);
-            d.note = Some(format!(
-                "schema {id} is Protobuf; decoding Protobuf is not supported yet, the bytes after the schema id are shown"
-            ));
-            d
+        SchemaKind::Protobuf(p) => {
+            let (json, name) = super::protobuf::decode(p, data)
+                .map_err(|e| format!("Protobuf data of schema {id}: {e}"))?;
+            Decoded::with_json("protobuf", json).noted(name)
         }
     };
     d.schema = schema_ref;

@@ -7,6 +7,7 @@ pub mod export;
 pub mod filter;
 pub mod mask;
 pub mod plan;
+pub mod protobuf;
 pub mod record;
 pub mod registry;
 pub mod scan;

@@ -95,7 +95,7 @@ impl Registry {
                     .map_err(|e| format!("the registry's Avro schema does not parse: {e}"))?,
             )),
             "JSON" => SchemaKind::Json,
-            "PROTOBUF" => SchemaKind::Protobuf,
+            "PROTOBUF" => SchemaKind::Protobuf(Box::new(super::protobuf::compile(&a.schema)?)),
             other => return Err(format!("unknown schema type {other}")),
         };
         // Which subject and version it is registered under (best effort: older registries
