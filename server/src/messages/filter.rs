@@ -44,7 +44,14 @@ pub struct Filter {
 
 struct Expr {
     program: cel::Program,
-    env: Arc<cel::Env>,
+    /// The root scope (standard library and string extensions); each record gets a child.
+    root: cel::Context<'static, 'static>,
+    /// Which record variables the expression reads (only those are converted per record).
+    uses_key: bool,
+    uses_value: bool,
+    uses_headers: bool,
+    /// partition, offset, timestamp, size.
+    uses_coordinates: [bool; 4],
 }
 
 /// Longest accepted expression or pattern.
@@ -83,9 +90,21 @@ impl Filter {
                 let program = env
                     .compile(src)
                     .map_err(|e| format!("expr is not valid CEL: {e}"))?;
+                let refs = program.references();
+                let (uses_key, uses_value, uses_headers) = (
+                    refs.has_variable("key"),
+                    refs.has_variable("value"),
+                    refs.has_variable("headers"),
+                );
+                let uses_coordinates = ["partition", "offset", "timestamp", "size"]
+                    .map(|v| refs.has_variable(v));
                 Some(Expr {
                     program,
-                    env: Arc::new(env),
+                    root: cel::Context::with_env(Arc::new(env)),
+                    uses_key,
+                    uses_value,
+                    uses_headers,
+                    uses_coordinates,
                 })
             }
         };
@@ -161,23 +180,43 @@ fn cel_of(d: Option<&Decoded>) -> cel::Value {
     match d {
         None => cel::Value::Null,
         Some(d) => match &d.json {
-            Some(j) => cel::to_value(j).unwrap_or(cel::Value::Null),
+            Some(j) => cel_json(j),
             None => cel::Value::String(Arc::new(d.text.clone())),
         },
     }
 }
 
+/// JSON as CEL values (integers stay integers, so `value.n == 42` holds).
+fn cel_json(v: &serde_json::Value) -> cel::Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => cel::Value::Null,
+        J::Bool(b) => cel::Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map(cel::Value::Int)
+            .or_else(|| n.as_u64().map(cel::Value::UInt))
+            .unwrap_or_else(|| cel::Value::Float(n.as_f64().unwrap_or(f64::NAN))),
+        J::String(s) => cel::Value::String(Arc::new(s.clone())),
+        J::Array(a) => cel::Value::List(Arc::new(a.iter().map(cel_json).collect())),
+        J::Object(o) => o
+            .iter()
+            .map(|(k, v)| (k.clone(), cel_json(v)))
+            .collect::<std::collections::HashMap<String, cel::Value>>()
+            .into(),
+    }
+}
+
 impl Expr {
     fn eval(&self, v: &View) -> Result<bool, String> {
-        let refs = self.program.references();
-        let mut ctx = cel::Context::with_env(self.env.clone());
-        if refs.has_variable("key") {
+        let mut ctx = self.root.new_inner_scope();
+        if self.uses_key {
             ctx.add_variable_from_value("key", cel_of(v.key));
         }
-        if refs.has_variable("value") {
+        if self.uses_value {
             ctx.add_variable_from_value("value", cel_of(v.value));
         }
-        if refs.has_variable("headers") {
+        if self.uses_headers {
             let map: std::collections::HashMap<String, cel::Value> = v
                 .headers
                 .iter()
@@ -190,13 +229,22 @@ impl Expr {
                 .collect();
             ctx.add_variable_from_value("headers", map);
         }
-        ctx.add_variable_from_value("partition", v.partition as i64);
-        ctx.add_variable_from_value("offset", v.offset);
-        ctx.add_variable_from_value(
-            "timestamp",
-            v.timestamp_ms.map_or(cel::Value::Null, cel::Value::Int),
-        );
-        ctx.add_variable_from_value("size", v.size as i64);
+        let [partition, offset, timestamp, size] = self.uses_coordinates;
+        if partition {
+            ctx.add_variable_from_value("partition", v.partition as i64);
+        }
+        if offset {
+            ctx.add_variable_from_value("offset", v.offset);
+        }
+        if timestamp {
+            ctx.add_variable_from_value(
+                "timestamp",
+                v.timestamp_ms.map_or(cel::Value::Null, cel::Value::Int),
+            );
+        }
+        if size {
+            ctx.add_variable_from_value("size", v.size as i64);
+        }
         match self.program.execute(&ctx) {
             Ok(cel::Value::Bool(b)) => Ok(b),
             Ok(other) => Err(format!(

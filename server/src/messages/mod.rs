@@ -211,6 +211,9 @@ impl Inspector {
             let done = scan::run(&consumer, scan, &pipe, &cancel, &mut |_| true);
             this.scanned_total
                 .fetch_add(done.stats.scanned, Ordering::Relaxed);
+            // Closing a consumer waits for its in-flight fetch (up to fetch.wait.max.ms):
+            // not on the answer's path.
+            std::thread::spawn(move || drop(consumer));
             Ok(done)
         })
         .await

@@ -68,8 +68,12 @@ pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer<Quiet>, KafkaError> 
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .set("queued.min.messages", "2000")
-        .set("queued.max.messages.kbytes", "8192")
+        // Local prefetch is bounded by size (4 MB per partition); librdkafka's default backoff
+        // of a second once a queue is "full enough" would throttle a scan to a few thousand
+        // records a second.
+        .set("queued.min.messages", "20000")
+        .set("queued.max.messages.kbytes", "4096")
+        .set("fetch.queue.backoff.ms", "0")
         .set("fetch.wait.max.ms", "100")
         .set("socket.timeout.ms", &cfg.request_timeout.as_millis().max(10).to_string())
         .set("client.id", "kafscope-inspect");
