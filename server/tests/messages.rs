@@ -274,6 +274,14 @@ async fn scans_active(t: &TestApp) -> i64 {
         .unwrap()
 }
 
+async fn wait_no_scans(t: &TestApp, why: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while scans_active(t).await != 0 {
+        assert!(Instant::now() < deadline, "{why}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_its_client_leaves() {
     let tansu = Tansu::start();
@@ -339,8 +347,28 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
     assert!(bounded["stats"]["scanned"].as_u64().unwrap() >= 1000);
     assert!(bounded["stats"]["scanned"].as_u64().unwrap() < 5000);
 
+    // Export: every match as a line, and a cap that stops it with the reason in a header.
+    let r = t.http.get(format!("{api}/export?order=oldest&from=earliest&value_contains=needle&format=jsonl")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-kafscope-rows"], "3");
+    assert_eq!(r.headers()["x-kafscope-stopped"], "end");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"haystack-"));
+    let lines: Vec<Value> = r.text().await.unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // In the order found: each partition in offset order.
+    let mut ns: Vec<i64> = lines.iter().map(|m| m["value"]["json"]["n"].as_i64().unwrap()).collect();
+    ns.sort();
+    assert_eq!(ns, vec![7, 12_345, 19_998]);
+    let r = t.http.get(format!("{api}/export?order=oldest&from=earliest&format=csv&max_export_bytes=2000")).send().await.unwrap();
+    assert_eq!(r.headers()["x-kafscope-stopped"], "max_export_bytes");
+    let rows: usize = r.headers()["x-kafscope-rows"].to_str().unwrap().parse().unwrap();
+    let body = r.text().await.unwrap();
+    assert!(body.len() <= 2000 && rows > 5, "{rows} rows, {} bytes", body.len());
+    assert_eq!(body.matches("\r\n").count(), rows + 1, "a header line and one line per row");
+
+    // The capped export's scan ends once its reader is gone.
+    wait_no_scans(&t, "the export's scan kept running after the cap").await;
+
     // A live tail: a new record arrives; when the client goes away the scan ends.
-    assert_eq!(scans_active(&t).await, 0);
     let resp = t.http.get(format!("{api}/stream?follow=true")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let bs2 = bs.clone();
@@ -361,11 +389,7 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
     assert_eq!(live["offset"], N as i64 / 2);
     assert_eq!(scans_active(&t).await, 1, "the tail is still running");
     // `events` consumed the response; it is dropped now: the scan must stop on its own.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while scans_active(&t).await != 0 {
-        assert!(Instant::now() < deadline, "the tail kept running after its client left");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_no_scans(&t, "the tail kept running after its client left").await;
     t.app.stop().await;
 }
 

@@ -406,25 +406,19 @@ async fn export(
         MAX_EXPORT_BYTES,
     )?;
     let (inspector, req) = request(&st, &cluster, &topic, &q, &EXPORT, false)?;
-    let mut rx = inspector.stream(req).await.map_err(kafka_error)?;
-    let mut out = Export::new(format, cap);
-    let mut stopped = String::from("end");
-    let mut failure = None;
-    while let Some(item) = rx.recv().await {
-        match item {
-            StreamItem::Match(m) => {
-                if !out.push(&m) {
-                    stopped = "max_export_bytes".into();
-                    break; // dropping the receiver stops the scan
-                }
-            }
-            StreamItem::Progress(_) => {}
-            StreamItem::Done { stats, error, .. } => {
-                stopped = stats.stopped.unwrap_or_default();
-                failure = error;
-            }
-        }
-    }
+    let rx = inspector.stream(req).await.map_err(kafka_error)?;
+    // Spooled to a temporary file (at most `cap` bytes), so memory stays flat; the row count
+    // and the reason it ended are known before the answer starts.
+    let spooled = tokio::task::spawn_blocking(move || spool(rx, format, cap))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("export worker: {e}")))?
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("export spool: {e}")))?;
+    let Spooled {
+        file,
+        rows,
+        stopped,
+        failure,
+    } = spooled;
     if let Some(e) = failure {
         return Err(ApiError::Unavailable(format!("reading {topic} failed: {e}")));
     }
@@ -434,19 +428,79 @@ async fn export(
         crate::http::state::rfc3339(now_ms()).replace(':', ""),
         format.extension()
     );
-    let mut resp = out.bytes.into_response();
+    let reader = tokio::fs::File::from_std(
+        file.reopen()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("export spool: {e}")))?,
+    );
+    // The temporary file lives (and is deleted) with the body stream.
+    let body = futures::stream::unfold((reader, file), |(mut r, f)| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 << 10];
+        match r.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), (r, f)))
+            }
+            Err(e) => Some((Err(e), (r, f))),
+        }
+    });
+    let mut resp = axum::body::Body::from_stream(body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&out.rows.to_string()) {
+    if let Ok(v) = HeaderValue::from_str(&rows.to_string()) {
         h.insert("x-kafscope-rows", v);
     }
     if let Ok(v) = HeaderValue::from_str(&stopped) {
         h.insert("x-kafscope-stopped", v);
     }
     Ok(resp)
+}
+
+struct Spooled {
+    file: tempfile::NamedTempFile,
+    rows: usize,
+    stopped: String,
+    failure: Option<String>,
+}
+
+/// Write a stream's matches to a temporary file; stops (dropping the receiver stops the
+/// scan) when the cap is reached.
+fn spool(
+    mut rx: tokio::sync::mpsc::Receiver<StreamItem>,
+    format: Format,
+    cap: usize,
+) -> std::io::Result<Spooled> {
+    let file = tempfile::NamedTempFile::new()?;
+    let mut out = Export::new(format, cap, std::io::BufWriter::new(file))?;
+    let mut stopped = String::from("end");
+    let mut failure = None;
+    while let Some(item) = rx.blocking_recv() {
+        match item {
+            StreamItem::Match(m) => {
+                if !out.push(&m)? {
+                    stopped = "max_export_bytes".into();
+                    break;
+                }
+            }
+            StreamItem::Progress(_) => {}
+            StreamItem::Done { stats, error, .. } => {
+                stopped = stats.stopped.unwrap_or_default();
+                failure = error;
+            }
+        }
+    }
+    let rows = out.rows;
+    let file = out.finish()?.into_inner().map_err(|e| e.into_error())?;
+    Ok(Spooled {
+        file,
+        rows,
+        stopped,
+        failure,
+    })
 }
 
 fn sanitize(s: &str) -> String {

@@ -1,5 +1,8 @@
-//! Export of a result set as JSON Lines or CSV, up to a size cap. Pure: records in (already
-//! decoded and masked), bytes out.
+//! Export of a result set as JSON Lines or CSV, up to a size cap: records in (already
+//! decoded and masked), bytes out to any writer (the HTTP layer spools to a temporary file,
+//! so memory does not grow with the export).
+
+use std::io::Write;
 
 use kafscope_api::{Message, Payload};
 
@@ -36,10 +39,11 @@ impl Format {
     }
 }
 
-pub struct Export {
+pub struct Export<W: Write> {
     format: Format,
     cap: usize,
-    pub bytes: Vec<u8>,
+    out: W,
+    pub written: usize,
     pub rows: usize,
     /// A record did not fit under the cap (it and everything after it are left out).
     pub truncated: bool,
@@ -48,25 +52,27 @@ pub struct Export {
 const CSV_HEADER: &str =
     "partition,offset,timestamp,key,value,headers,key_encoding,value_encoding\r\n";
 
-impl Export {
-    pub fn new(format: Format, cap: usize) -> Export {
-        let mut bytes = Vec::new();
+impl<W: Write> Export<W> {
+    pub fn new(format: Format, cap: usize, mut out: W) -> std::io::Result<Export<W>> {
+        let mut written = 0;
         if format == Format::Csv {
-            bytes.extend_from_slice(CSV_HEADER.as_bytes());
+            out.write_all(CSV_HEADER.as_bytes())?;
+            written = CSV_HEADER.len();
         }
-        Export {
+        Ok(Export {
             format,
             cap,
-            bytes,
+            out,
+            written,
             rows: 0,
             truncated: false,
-        }
+        })
     }
 
     /// Add a record; false (and nothing added) once the cap would be passed.
-    pub fn push(&mut self, m: &Message) -> bool {
+    pub fn push(&mut self, m: &Message) -> std::io::Result<bool> {
         if self.truncated {
-            return false;
+            return Ok(false);
         }
         let line = match self.format {
             Format::Jsonl => {
@@ -76,13 +82,20 @@ impl Export {
             }
             Format::Csv => csv_row(m),
         };
-        if self.bytes.len() + line.len() > self.cap {
+        if self.written + line.len() > self.cap {
             self.truncated = true;
-            return false;
+            return Ok(false);
         }
-        self.bytes.extend_from_slice(line.as_bytes());
+        self.out.write_all(line.as_bytes())?;
+        self.written += line.len();
         self.rows += 1;
-        true
+        Ok(true)
+    }
+
+    /// Flush and hand the writer back.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -173,11 +186,11 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_quoting_and_defuses_formulas() {
-        let mut e = Export::new(Format::Csv, 1 << 20);
-        assert!(e.push(&msg(1, "a,\"b\"\nc")));
-        assert!(e.push(&msg(2, "=HYPERLINK(\"x\")")));
-        assert!(e.push(&msg(3, "-5")));
-        let s = String::from_utf8(e.bytes).unwrap();
+        let mut e = Export::new(Format::Csv, 1 << 20, Vec::new()).unwrap();
+        assert!(e.push(&msg(1, "a,\"b\"\nc")).unwrap());
+        assert!(e.push(&msg(2, "=HYPERLINK(\"x\")")).unwrap());
+        assert!(e.push(&msg(3, "-5")).unwrap());
+        let s = String::from_utf8(e.finish().unwrap()).unwrap();
         let lines: Vec<&str> = s.split("\r\n").collect();
         assert_eq!(lines[0], CSV_HEADER.trim_end());
         assert_eq!(
@@ -191,14 +204,15 @@ mod tests {
     #[test]
     fn jsonl_is_one_api_object_per_line_and_the_cap_holds() {
         let one = serde_json::to_string(&msg(1, "x")).unwrap().len() + 1;
-        let mut e = Export::new(Format::Jsonl, one * 2 + 5);
-        assert!(e.push(&msg(1, "x")) && e.push(&msg(2, "x")));
-        assert!(!e.push(&msg(3, "x")));
+        let mut e = Export::new(Format::Jsonl, one * 2 + 5, Vec::new()).unwrap();
+        assert!(e.push(&msg(1, "x")).unwrap() && e.push(&msg(2, "x")).unwrap());
+        assert!(!e.push(&msg(3, "x")).unwrap());
         assert!(e.truncated);
         assert_eq!(e.rows, 2);
-        assert!(e.bytes.len() <= one * 2 + 5);
+        let bytes = e.finish().unwrap();
+        assert!(bytes.len() <= one * 2 + 5);
         let back: Message =
-            serde_json::from_str(std::str::from_utf8(&e.bytes).unwrap().lines().nth(1).unwrap())
+            serde_json::from_str(std::str::from_utf8(&bytes).unwrap().lines().nth(1).unwrap())
                 .unwrap();
         assert_eq!(back, msg(2, "x"));
     }

@@ -206,14 +206,10 @@ impl Inspector {
         let done = tokio::task::spawn_blocking(move || {
             let _running = Running::new(&this);
             let pipe = this.pipeline(&req).map_err(ScanError::Client)?;
-            let consumer = scan::consumer(&this.cfg).map_err(|e| ScanError::Client(e.to_string()))?;
             let scan = Self::scan_of(&req, lanes, Mode::Page);
-            let done = scan::run(&consumer, scan, &pipe, &cancel, &mut |_| true);
+            let done = scan::run(&this.cfg, scan, &pipe, &cancel, &mut |_| true);
             this.scanned_total
                 .fetch_add(done.stats.scanned, Ordering::Relaxed);
-            // Closing a consumer waits for its in-flight fetch (up to fetch.wait.max.ms):
-            // not on the answer's path.
-            std::thread::spawn(move || drop(consumer));
             Ok(done)
         })
         .await
@@ -242,13 +238,6 @@ impl Inspector {
                     return;
                 }
             };
-            let consumer = match scan::consumer(&this.cfg) {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.blocking_send(done_item(ScanStats::default(), None, Some(e.to_string())));
-                    return;
-                }
-            };
             let scan = Self::scan_of(&req, lanes, Mode::Stream);
             let mut emit = |ev: Event| {
                 let item = match ev {
@@ -257,7 +246,7 @@ impl Inspector {
                 };
                 tx.blocking_send(item).is_ok()
             };
-            let done = scan::run(&consumer, scan, &pipe, &cancel, &mut emit);
+            let done = scan::run(&this.cfg, scan, &pipe, &cancel, &mut emit);
             this.scanned_total
                 .fetch_add(done.stats.scanned, Ordering::Relaxed);
             let cursor = next_cursor(order, &done.lanes);

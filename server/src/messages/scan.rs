@@ -99,7 +99,10 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 const MAX_WINDOW: i64 = 100_000;
 
 struct Run<'a> {
-    consumer: &'a BaseConsumer<Quiet>,
+    cfg: &'a ClusterConfig,
+    /// The current assignment's consumer (a new one per assignment: librdkafka keeps a
+    /// partition paused across assign(), and a window once stalled a search that way).
+    consumer: Option<std::sync::Arc<BaseConsumer<Quiet>>>,
     scan: Scan,
     pipe: &'a Pipeline,
     cancel: &'a AtomicBool,
@@ -113,7 +116,7 @@ struct Run<'a> {
 
 /// Run a scan to its end or a bound.
 pub fn run(
-    consumer: &BaseConsumer<Quiet>,
+    cfg: &ClusterConfig,
     scan: Scan,
     pipe: &Pipeline,
     cancel: &AtomicBool,
@@ -121,7 +124,8 @@ pub fn run(
 ) -> Finished {
     let now = Instant::now();
     let mut r = Run {
-        consumer,
+        cfg,
+        consumer: None,
         scan,
         pipe,
         cancel,
@@ -195,21 +199,38 @@ impl Run<'_> {
         }
     }
 
-    fn assign(&self, from: &[(i32, i64)]) -> Result<(), String> {
+    /// Start reading these partitions at these offsets, on a fresh consumer.
+    fn assign(&mut self, from: &[(i32, i64)]) -> Result<(), String> {
+        self.close();
         let mut tpl = TopicPartitionList::with_capacity(from.len());
         for &(p, o) in from {
             tpl.add_partition_offset(&self.scan.topic, p, Offset::Offset(o))
                 .map_err(|e| e.to_string())?;
         }
-        self.consumer.assign(&tpl).map_err(|e| e.to_string())?;
-        // A partition paused at the end of the previous window stays paused across assign().
-        self.consumer.resume(&tpl).map_err(|e| e.to_string())
+        let c = consumer(self.cfg).map_err(|e| format!("cannot create a consumer: {e}"))?;
+        c.assign(&tpl).map_err(|e| e.to_string())?;
+        self.consumer = Some(std::sync::Arc::new(c));
+        Ok(())
+    }
+
+    /// Closing waits for the in-flight fetch (up to fetch.wait.max.ms): off the scan's path.
+    fn close(&mut self) {
+        if let Some(c) = self.consumer.take() {
+            std::thread::spawn(move || drop(c));
+        }
     }
 
     fn pause(&self, p: i32) {
         let mut tpl = TopicPartitionList::with_capacity(1);
         tpl.add_partition(&self.scan.topic, p);
-        let _ = self.consumer.pause(&tpl);
+        if let Some(c) = &self.consumer {
+            let _ = c.pause(&tpl);
+        }
+    }
+
+    /// The current consumer, to poll while `self` changes.
+    fn current(&self) -> Option<std::sync::Arc<BaseConsumer<Quiet>>> {
+        self.consumer.clone()
     }
 
     /// Process one record; counts it and says whether it matched.
@@ -274,6 +295,9 @@ impl Run<'_> {
             self.error = Some(e);
             return "error";
         }
+        let Some(consumer) = self.current() else {
+            return "error";
+        };
         loop {
             if !open.iter().any(|o| *o) {
                 return if page && self.collected.len() >= limit {
@@ -286,7 +310,6 @@ impl Run<'_> {
                 return b;
             }
             self.progress();
-            let consumer = self.consumer;
             let Some(res) = consumer.poll(Duration::from_millis(100)) else {
                 continue;
             };
@@ -408,6 +431,7 @@ impl Run<'_> {
                     return "error";
                 }
             }
+            let consumer = self.current();
             let index: BTreeMap<i32, usize> = wins
                 .iter()
                 .enumerate()
@@ -420,8 +444,7 @@ impl Run<'_> {
                     break;
                 }
                 self.progress();
-                let consumer = self.consumer;
-                let Some(res) = consumer.poll(Duration::from_millis(100)) else {
+                let Some(res) = consumer.as_ref().and_then(|c| c.poll(Duration::from_millis(100))) else {
                     continue;
                 };
                 let msg = match res {
@@ -498,6 +521,7 @@ impl Run<'_> {
     }
 
     fn finish(mut self, reason: &'static str) -> Finished {
+        self.close();
         let order = self.scan.order;
         if self.scan.mode == Mode::Page {
             let key = |m: &Message| (m.timestamp_ms.unwrap_or(i64::MIN), m.partition, m.offset);
