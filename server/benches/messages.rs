@@ -106,7 +106,14 @@ async fn main() {
         let bs = mock.bootstrap_servers();
         (None, Some(mock), bs)
     };
-    println!("broker: {}", if on_tansu { "tansu 0.6 (sqlite)" } else { "librdkafka mock cluster" });
+    println!(
+        "broker: {}",
+        if on_tansu {
+            "tansu 0.6 (sqlite)"
+        } else {
+            "librdkafka mock cluster"
+        }
+    );
     let needles = [n / 7, n / 2, n - 5];
     let t = Instant::now();
     tokio::task::spawn_blocking({
@@ -120,8 +127,14 @@ async fn main() {
                     format!("u{}", i % 1000)
                 };
                 let v = format!(r#"{{"n":{i},"user":"{user}","amount":{}}}"#, i % 997);
-                traffic::send(&p, "bench", (i % PARTITIONS as usize) as i32, &format!("k{i}"), v.as_bytes())
-                    .unwrap();
+                traffic::send(
+                    &p,
+                    "bench",
+                    (i % PARTITIONS as usize) as i32,
+                    &format!("k{i}"),
+                    v.as_bytes(),
+                )
+                .unwrap();
             }
             rdkafka::producer::Producer::flush(&p, Duration::from_secs(300)).unwrap();
         }
@@ -159,7 +172,10 @@ async fn main() {
         if ok {
             break;
         }
-        assert!(Instant::now() < deadline, "the console did not become ready");
+        assert!(
+            Instant::now() < deadline,
+            "the console did not become ready"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let api = format!("{base}/api/v1/clusters/bench/topics/bench/messages");
@@ -168,7 +184,10 @@ async fn main() {
     // First page: newest 50 over all partitions, and oldest 50 from the start.
     for (label, q) in [
         ("newest 50, all partitions", "?limit=50"),
-        ("oldest 50 from earliest", "?limit=50&order=oldest&from=earliest"),
+        (
+            "oldest 50 from earliest",
+            "?limit=50&order=oldest&from=earliest",
+        ),
         ("one record by offset", "/2/1000"),
     ] {
         let mut times = Vec::new();
@@ -177,7 +196,11 @@ async fn main() {
             let r = http.get(format!("{api}{q}")).send().await.unwrap();
             let status = r.status();
             let body = r.bytes().await.unwrap();
-            assert!(status.is_success(), "{q}: {status} {}", String::from_utf8_lossy(&body));
+            assert!(
+                status.is_success(),
+                "{q}: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         let first = times[0];
@@ -192,8 +215,14 @@ async fn main() {
     let sampler = PeakRss::start(pid);
     let scan = "order=oldest&from=earliest&limit=100&timeout_ms=600000&max_scan=100000000";
     for (label, filter) in [
-        ("substring (value_contains, no match)", "value_contains=%22zzz%22"),
-        ("regex (value_regex)", "value_regex=%22user%22%3A%22needle%22"),
+        (
+            "substring (value_contains, no match)",
+            "value_contains=%22zzz%22",
+        ),
+        (
+            "regex (value_regex)",
+            "value_regex=%22user%22%3A%22needle%22",
+        ),
         (
             "CEL (value.user == 'needle' && value.amount >= 0)",
             "expr=value.user%20%3D%3D%20%27needle%27%20%26%26%20value.amount%20%3E%3D%200",
@@ -235,7 +264,7 @@ async fn main() {
     );
     let peak = sampler.stop().await;
     println!(
-        "console RSS: peak during the export (its 100 MB buffer included) {peak:.0} MB, after {:.0} MB",
+        "console RSS: peak during the export (spooled to a temporary file) {peak:.0} MB, after {:.0} MB",
         rss_mb(pid, "VmRSS:")
     );
     let _ = child.kill();

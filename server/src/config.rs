@@ -374,9 +374,8 @@ fn mask_from_file(
         Some(ps) => ps
             .iter()
             .map(|p| {
-                Part::parse(p).ok_or_else(|| {
-                    err("parts", format!("'{p}' is not one of key, value, headers"))
-                })
+                Part::parse(p)
+                    .ok_or_else(|| err("parts", format!("'{p}' is not one of key, value, headers")))
             })
             .collect::<Result<Vec<_>, _>>()?,
     };

@@ -23,9 +23,9 @@ fn python() -> PathBuf {
     if let Ok(p) = std::env::var("KAFSCOPE_TEST_PYTHON") {
         return p.into();
     }
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target")
-    });
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let p = target.join("pyclient/bin/python");
     assert!(
         p.exists(),
@@ -38,8 +38,11 @@ fn python() -> PathBuf {
 /// Produce with kafka-python; returns (partition, offset, timestamp_ms) per record.
 fn produce_independently(bootstrap: &str, create: &[&str], records: &Value) -> Vec<Value> {
     let mut cmd = Command::new(python());
-    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/produce.py"))
-        .arg(bootstrap);
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/produce.py"
+    ))
+    .arg(bootstrap);
     for c in create {
         cmd.arg(format!("--create={c}"));
     }
@@ -105,7 +108,10 @@ fn sample_records() -> Vec<Value> {
 }
 
 fn summary(m: &Value) -> (i64, i64) {
-    (m["partition"].as_i64().unwrap(), m["offset"].as_i64().unwrap())
+    (
+        m["partition"].as_i64().unwrap(),
+        m["offset"].as_i64().unwrap(),
+    )
 }
 
 /// Page through a topic with a cursor; returns every message.
@@ -137,13 +143,22 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
     t.app.poll_now().await;
     let api = "/api/v1/clusters/test/topics/inspect/messages";
 
-    let (s, page) = t.get(&format!("{api}?order=oldest&from=earliest&limit=500")).await;
+    let (s, page) = t
+        .get(&format!("{api}?order=oldest&from=earliest&limit=500"))
+        .await;
     assert_eq!(s, 200, "{page}");
     let got = page["messages"].as_array().unwrap();
     assert_eq!(got.len(), records.len());
     // Merged across partitions by timestamp: input order.
     for (i, ((m, r), w)) in got.iter().zip(&records).zip(&written).enumerate() {
-        assert_eq!(summary(m), (w["partition"].as_i64().unwrap(), w["offset"].as_i64().unwrap()), "record {i}");
+        assert_eq!(
+            summary(m),
+            (
+                w["partition"].as_i64().unwrap(),
+                w["offset"].as_i64().unwrap()
+            ),
+            "record {i}"
+        );
         assert_eq!(m["timestamp_ms"], r["timestamp_ms"], "record {i}");
         assert_eq!(m["timestamp_type"], "create");
         match r["key"].as_str() {
@@ -161,13 +176,23 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| (h["key"].as_str().unwrap().to_string(), h["value"]["base64"].as_str().unwrap().to_string()))
+            .map(|h| {
+                (
+                    h["key"].as_str().unwrap().to_string(),
+                    h["value"]["base64"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         let sent: Vec<(String, String)> = r["headers"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_str().unwrap().to_string()))
+            .map(|h| {
+                (
+                    h[0].as_str().unwrap().to_string(),
+                    h[1].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         assert_eq!(headers, sent, "record {i} headers, in order");
     }
@@ -177,30 +202,66 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
     assert_eq!(got[1]["value"]["text"], "plain text");
     assert_eq!(got[2]["value"]["encoding"], "hex");
     assert_eq!(got[4]["value"]["text"], "ünïcödé ✓");
-    assert_eq!((got[6]["value"]["encoding"].as_str(), got[6]["value"]["text"].as_str()), (Some("int"), Some("42")));
-    assert_eq!(got[10]["value"]["encoding"], "hex", "invalid UTF-8 is shown as bytes");
+    assert_eq!(
+        (
+            got[6]["value"]["encoding"].as_str(),
+            got[6]["value"]["text"].as_str()
+        ),
+        (Some("int"), Some("42"))
+    );
+    assert_eq!(
+        got[10]["value"]["encoding"], "hex",
+        "invalid UTF-8 is shown as bytes"
+    );
     assert_eq!(got[0]["headers"][0]["value"]["text"], "t-0");
 
     // Newest first: the reverse.
     let (_, newest) = t.get(&format!("{api}?order=newest&limit=500")).await;
-    let rev: Vec<(i64, i64)> = newest["messages"].as_array().unwrap().iter().map(summary).collect();
+    let rev: Vec<(i64, i64)> = newest["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(summary)
+        .collect();
     let mut expect: Vec<(i64, i64)> = got.iter().map(summary).collect();
     expect.reverse();
     assert_eq!(rev, expect);
     assert!(newest["next_cursor"].is_null(), "nothing older is left");
 
     // Paging with a cursor covers everything once, in order, both ways.
-    let asc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=oldest&from=earliest&limit=5")).await.iter().map(summary).collect();
+    let asc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=oldest&from=earliest&limit=5"))
+        .await
+        .iter()
+        .map(summary)
+        .collect();
     assert_eq!(asc, got.iter().map(summary).collect::<Vec<_>>());
-    let desc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=newest&limit=4")).await.iter().map(summary).collect();
+    let desc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=newest&limit=4"))
+        .await
+        .iter()
+        .map(summary)
+        .collect();
     assert_eq!(desc, expect);
 
     // One partition from an offset, both orders; latest oldest-first is empty.
-    let (_, p1) = t.get(&format!("{api}?partition=1&from=2&order=oldest")).await;
-    let p1: Vec<(i64, i64)> = p1["messages"].as_array().unwrap().iter().map(summary).collect();
+    let (_, p1) = t
+        .get(&format!("{api}?partition=1&from=2&order=oldest"))
+        .await;
+    let p1: Vec<(i64, i64)> = p1["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(summary)
+        .collect();
     assert_eq!(p1, vec![(1, 2), (1, 3)]);
-    let (_, p1) = t.get(&format!("{api}?partition=1&from=2&order=newest")).await;
-    let p1: Vec<(i64, i64)> = p1["messages"].as_array().unwrap().iter().map(summary).collect();
+    let (_, p1) = t
+        .get(&format!("{api}?partition=1&from=2&order=newest"))
+        .await;
+    let p1: Vec<(i64, i64)> = p1["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(summary)
+        .collect();
     assert_eq!(p1, vec![(1, 2), (1, 1), (1, 0)]);
     let (_, late) = t.get(&format!("{api}?order=oldest&from=latest")).await;
     assert_eq!(late["messages"].as_array().unwrap().len(), 0);
@@ -283,10 +344,13 @@ async fn wait_no_scans(t: &TestApp, why: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_its_client_leaves() {
+async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_its_client_leaves()
+{
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
-    traffic::create_topics(&bs, &[("haystack", 2)]).await.unwrap();
+    traffic::create_topics(&bs, &[("haystack", 2)])
+        .await
+        .unwrap();
     const N: usize = 20_000;
     let needles = [7usize, 12_345, 19_998];
     tokio::task::spawn_blocking({
@@ -310,12 +374,17 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
     .unwrap();
     let t = TestApp::start(&bs, "1s").await;
     t.app.poll_now().await;
-    let api = format!("http://{}/api/v1/clusters/test/topics/haystack/messages", t.addr);
+    let api = format!(
+        "http://{}/api/v1/clusters/test/topics/haystack/messages",
+        t.addr
+    );
 
     // Streamed: matches as found, progress on the way, counts at the end.
     let resp = t
         .http
-        .get(format!("{api}/stream?order=oldest&from=earliest&expr=has(value.needle)&limit=100"))
+        .get(format!(
+            "{api}/stream?order=oldest&from=earliest&expr=has(value.needle)&limit=100"
+        ))
         .send()
         .await
         .unwrap();
@@ -329,7 +398,10 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
     let mut found_sorted = found.clone();
     found_sorted.sort();
     assert_eq!(found_sorted, vec![7, 12_345, 19_998]);
-    assert!(events.iter().any(|(e, _)| e == "progress"), "progress is streamed");
+    assert!(
+        events.iter().any(|(e, _)| e == "progress"),
+        "progress is streamed"
+    );
     let (_, done) = events.last().unwrap();
     assert_eq!(done["stats"]["scanned"], N as u64);
     assert_eq!(done["stats"]["matched"], 3);
@@ -337,9 +409,16 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
     assert_eq!(done["stats"]["filter_errors"], 0);
 
     // The same search as a page, newest first, and with a substring filter.
-    let (s, page) = t.get(&format!("/api/v1/clusters/test/topics/haystack/messages?value_contains=needle&limit=10")).await;
+    let (s, page) = t
+        .get("/api/v1/clusters/test/topics/haystack/messages?value_contains=needle&limit=10")
+        .await;
     assert_eq!(s, 200, "{page}");
-    let ns: Vec<i64> = page["messages"].as_array().unwrap().iter().map(|m| m["value"]["json"]["n"].as_i64().unwrap()).collect();
+    let ns: Vec<i64> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"]["json"]["n"].as_i64().unwrap())
+        .collect();
     assert_eq!(ns.len(), 3, "{ns:?} {}", page["stats"]);
     // A bound stops a scan and says which.
     let (_, bounded) = t.get("/api/v1/clusters/test/topics/haystack/messages?order=oldest&from=earliest&value_contains=needle&max_scan=1000").await;
@@ -348,28 +427,71 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
     assert!(bounded["stats"]["scanned"].as_u64().unwrap() < 5000);
 
     // Export: every match as a line, and a cap that stops it with the reason in a header.
-    let r = t.http.get(format!("{api}/export?order=oldest&from=earliest&value_contains=needle&format=jsonl")).send().await.unwrap();
+    let r = t
+        .http
+        .get(format!(
+            "{api}/export?order=oldest&from=earliest&value_contains=needle&format=jsonl"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-kafscope-rows"], "3");
     assert_eq!(r.headers()["x-kafscope-stopped"], "end");
-    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"haystack-"));
-    let lines: Vec<Value> = r.text().await.unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"haystack-"));
+    let lines: Vec<Value> = r
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // In the order found: each partition in offset order.
-    let mut ns: Vec<i64> = lines.iter().map(|m| m["value"]["json"]["n"].as_i64().unwrap()).collect();
+    let mut ns: Vec<i64> = lines
+        .iter()
+        .map(|m| m["value"]["json"]["n"].as_i64().unwrap())
+        .collect();
     ns.sort();
     assert_eq!(ns, vec![7, 12_345, 19_998]);
-    let r = t.http.get(format!("{api}/export?order=oldest&from=earliest&format=csv&max_export_bytes=2000")).send().await.unwrap();
+    let r = t
+        .http
+        .get(format!(
+            "{api}/export?order=oldest&from=earliest&format=csv&max_export_bytes=2000"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-kafscope-stopped"], "max_export_bytes");
-    let rows: usize = r.headers()["x-kafscope-rows"].to_str().unwrap().parse().unwrap();
+    let rows: usize = r.headers()["x-kafscope-rows"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let body = r.text().await.unwrap();
-    assert!(body.len() <= 2000 && rows > 5, "{rows} rows, {} bytes", body.len());
-    assert_eq!(body.matches("\r\n").count(), rows + 1, "a header line and one line per row");
+    assert!(
+        body.len() <= 2000 && rows > 5,
+        "{rows} rows, {} bytes",
+        body.len()
+    );
+    assert_eq!(
+        body.matches("\r\n").count(),
+        rows + 1,
+        "a header line and one line per row"
+    );
 
     // The capped export's scan ends once its reader is gone.
     wait_no_scans(&t, "the export's scan kept running after the cap").await;
 
     // A live tail: a new record arrives; when the client goes away the scan ends.
-    let resp = t.http.get(format!("{api}/stream?follow=true")).send().await.unwrap();
+    let resp = t
+        .http
+        .get(format!("{api}/stream?follow=true"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let bs2 = bs.clone();
     let writer = tokio::spawn(async move {
@@ -404,22 +526,40 @@ async fn masked_fields_never_leave_the_server() {
         &json!([{"topic": "payments", "partition": 0, "key": b64(b"ann@example.com"), "value": b64(secret.as_bytes()),
                  "headers": [["who", b64(b"ann@example.com")]]}]),
     );
-    let t = TestApp::start_configured(&bs, "1s", |_| {}, |c| {
-        use kafscope::messages::mask::{MaskKind, MaskRule, Part};
-        c.clusters[0].masking = vec![
-            MaskRule::fields(regex::Regex::new("^pay").unwrap(), vec![Part::Value], &["card.number".into(), "card.cvc".into()], "***"),
-            MaskRule {
-                topics: regex::Regex::new(".*").unwrap(),
-                parts: vec![Part::Key, Part::Value, Part::Header],
-                kind: MaskKind::Pattern(regex::Regex::new(r"[\w.]+@[\w.]+").unwrap()),
-                replacement: "<email>".into(),
-            },
-        ];
-    })
+    let t = TestApp::start_configured(
+        &bs,
+        "1s",
+        |_| {},
+        |c| {
+            use kafscope::messages::mask::{MaskKind, MaskRule, Part};
+            c.clusters[0].masking = vec![
+                MaskRule::fields(
+                    regex::Regex::new("^pay").unwrap(),
+                    vec![Part::Value],
+                    &["card.number".into(), "card.cvc".into()],
+                    "***",
+                ),
+                MaskRule {
+                    topics: regex::Regex::new(".*").unwrap(),
+                    parts: vec![Part::Key, Part::Value, Part::Header],
+                    kind: MaskKind::Pattern(regex::Regex::new(r"[\w.]+@[\w.]+").unwrap()),
+                    replacement: "<email>".into(),
+                },
+            ];
+        },
+    )
     .await;
     t.app.poll_now().await;
-    let api = format!("http://{}/api/v1/clusters/test/topics/payments/messages", t.addr);
-    let forbidden = ["4111111111111111", "ann@example.com", "123\"", &b64(secret.as_bytes())[..20]];
+    let api = format!(
+        "http://{}/api/v1/clusters/test/topics/payments/messages",
+        t.addr
+    );
+    let forbidden = [
+        "4111111111111111",
+        "ann@example.com",
+        "123\"",
+        &b64(secret.as_bytes())[..20],
+    ];
     let mut bodies = Vec::new();
     for path in [
         "?order=oldest&from=earliest",
@@ -438,7 +578,10 @@ async fn masked_fields_never_leave_the_server() {
         for f in forbidden {
             assert!(!body.contains(f), "{path} leaked {f}: {body}");
         }
-        assert!(body.contains("***") || body.contains("<email>"), "{path}: {body}");
+        assert!(
+            body.contains("***") || body.contains("<email>"),
+            "{path}: {body}"
+        );
     }
     let page: Value = serde_json::from_str(&bodies[0].1).unwrap();
     let v = &page["messages"][0]["value"];
@@ -446,7 +589,9 @@ async fn masked_fields_never_leave_the_server() {
     assert!(v["base64"].is_null(), "masked parts carry no stored bytes");
     assert_eq!(v["json"]["amount"], 5, "unmasked fields stay");
     // Searching for the hidden value finds nothing.
-    let (_, hit) = t.get("/api/v1/clusters/test/topics/payments/messages?value_contains=4111").await;
+    let (_, hit) = t
+        .get("/api/v1/clusters/test/topics/payments/messages?value_contains=4111")
+        .await;
     assert_eq!(hit["messages"].as_array().unwrap().len(), 0);
     t.app.stop().await;
 }
@@ -456,9 +601,14 @@ async fn produce_needs_the_token_is_audited_and_is_refused_on_read_only_clusters
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
     traffic::create_topics(&bs, &[("out", 2)]).await.unwrap();
-    let t = TestApp::start_configured(&bs, "1s", |_| {}, |c| {
-        c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
-    })
+    let t = TestApp::start_configured(
+        &bs,
+        "1s",
+        |_| {},
+        |c| {
+            c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
+        },
+    )
     .await;
     t.app.poll_now().await;
     let url = format!("http://{}/api/v1/clusters/test/topics/out/messages", t.addr);
@@ -478,32 +628,68 @@ async fn produce_needs_the_token_is_audited_and_is_refused_on_read_only_clusters
     let status = r.status();
     let res: Value = r.json().await.unwrap();
     assert_eq!(status, 200, "{res}");
-    assert_eq!((res["partition"].as_i64(), res["offset"].as_i64()), (Some(1), Some(0)));
-    let (_, page) = t.get("/api/v1/clusters/test/topics/out/messages?partition=1&order=oldest&from=earliest").await;
+    assert_eq!(
+        (res["partition"].as_i64(), res["offset"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let (_, page) = t
+        .get("/api/v1/clusters/test/topics/out/messages?partition=1&order=oldest&from=earliest")
+        .await;
     let m = &page["messages"][0];
     assert_eq!(m["key"]["text"], "k-1");
     assert_eq!(m["value"]["json"], json!({"a": 1}));
     assert_eq!(m["headers"][0]["value"]["text"], "v");
     // Bad input: invalid JSON when JSON is claimed, a partition the topic lacks.
-    let bad = t.http.post(&url).bearer_auth("s3cret").json(&json!({"value": "{", "value_encoding": "json"})).send().await.unwrap();
+    let bad = t
+        .http
+        .post(&url)
+        .bearer_auth("s3cret")
+        .json(&json!({"value": "{", "value_encoding": "json"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
-    let bad = t.http.post(&url).bearer_auth("s3cret").json(&json!({"value": "x", "partition": 7})).send().await.unwrap();
+    let bad = t
+        .http
+        .post(&url)
+        .bearer_auth("s3cret")
+        .json(&json!({"value": "x", "partition": 7}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 404);
     let (_, audit) = t.get("/api/v1/audit").await;
-    let entry = audit["items"].as_array().unwrap().iter().find(|a| a["action"] == "message.produce").expect("audited");
+    let entry = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "message.produce")
+        .expect("audited");
     assert_eq!(entry["actor"], "alice");
     assert_eq!(entry["target"], "test/out");
     assert_eq!(entry["detail"]["result"]["offset"], 0);
     t.app.stop().await;
 
-    let t = TestApp::start_configured(&bs, "1s", |_| {}, |c| {
-        c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
-        c.clusters[0].read_only = true;
-    })
+    let t = TestApp::start_configured(
+        &bs,
+        "1s",
+        |_| {},
+        |c| {
+            c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
+            c.clusters[0].read_only = true;
+        },
+    )
     .await;
     t.app.poll_now().await;
     let url = format!("http://{}/api/v1/clusters/test/topics/out/messages", t.addr);
-    let r = t.http.post(&url).bearer_auth("s3cret").json(&json!({"value": "x"})).send().await.unwrap();
+    let r = t
+        .http
+        .post(&url)
+        .bearer_auth("s3cret")
+        .json(&json!({"value": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("read-only"));
     t.app.stop().await;
@@ -527,8 +713,16 @@ async fn bad_input_gets_a_clear_error() {
         ("/t/messages?order=sideways", 400, "order="),
         ("/t/messages?cursor=zzz", 400, "cursor"),
         ("/t/messages?cursor=o.5_1", 400, "partition 5"),
-        ("/t/messages?value_regex=(", 400, "value_regex is not a valid regular expression"),
-        ("/t/messages?expr=value.a%20%3D%3D", 400, "expr is not valid CEL"),
+        (
+            "/t/messages?value_regex=(",
+            400,
+            "value_regex is not a valid regular expression",
+        ),
+        (
+            "/t/messages?expr=value.a%20%3D%3D",
+            400,
+            "expr is not valid CEL",
+        ),
         ("/t/messages?decode_value=yaml", 400, "decode_value='yaml'"),
         ("/t/messages?colour=red", 400, "colour"),
         ("/t/messages/0/-1", 400, "offset"),
@@ -597,23 +791,44 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
     })
     .await;
     t.app.poll_now().await;
-    let (s, page) = t.get("/api/v1/clusters/test/topics/orders/messages?order=oldest&from=earliest").await;
+    let (s, page) = t
+        .get("/api/v1/clusters/test/topics/orders/messages?order=oldest&from=earliest")
+        .await;
     assert_eq!(s, 200, "{page}");
     let m = page["messages"].as_array().unwrap();
     assert_eq!(m[0]["value"]["encoding"], "avro");
-    assert_eq!(m[0]["value"]["json"], json!({"id": 42, "item": "tea", "paid": true}));
-    assert_eq!(m[0]["value"]["schema"], json!({"id": 7, "subject": "orders-value", "version": 3, "kind": "AVRO"}));
-    assert_eq!(m[0]["value"]["base64"], b64(&avro), "the stored bytes are still there");
+    assert_eq!(
+        m[0]["value"]["json"],
+        json!({"id": 42, "item": "tea", "paid": true})
+    );
+    assert_eq!(
+        m[0]["value"]["schema"],
+        json!({"id": 7, "subject": "orders-value", "version": 3, "kind": "AVRO"})
+    );
+    assert_eq!(
+        m[0]["value"]["base64"],
+        b64(&avro),
+        "the stored bytes are still there"
+    );
     assert_eq!(m[1]["value"]["encoding"], "json_schema");
     assert_eq!(m[1]["value"]["json"], json!({"x": 1}));
     assert_eq!(m[2]["value"]["encoding"], "hex");
-    assert!(m[2]["value"]["note"].as_str().unwrap().contains("schema 99: not found"), "{}", m[2]);
+    assert!(
+        m[2]["value"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("schema 99: not found"),
+        "{}",
+        m[2]
+    );
     assert_eq!(m[3]["value"]["encoding"], "protobuf");
     assert_eq!(m[3]["value"]["json"], json!({"id": 42, "item": "tea"}));
     assert_eq!(m[3]["value"]["schema"]["kind"], "PROTOBUF");
     assert_eq!(m[3]["value"]["note"], "shop.Order");
     // A filter over decoded Avro and Protobuf fields.
-    let (_, hit) = t.get("/api/v1/clusters/test/topics/orders/messages?expr=value.item%20%3D%3D%20%27tea%27").await;
+    let (_, hit) = t
+        .get("/api/v1/clusters/test/topics/orders/messages?expr=value.item%20%3D%3D%20%27tea%27")
+        .await;
     assert_eq!(hit["messages"].as_array().unwrap().len(), 2, "{hit}");
     t.app.stop().await;
 }
@@ -650,7 +865,10 @@ async fn timestamp_starts_use_the_brokers_offset_for_that_time() {
         cluster_name: "scripted".into(),
         ..Default::default()
     };
-    let cfg = kafscope::config::Config::load(&cli, &[]).unwrap().clusters.remove(0);
+    let cfg = kafscope::config::Config::load(&cli, &[])
+        .unwrap()
+        .clusters
+        .remove(0);
     let client = kafscope::kafka::ClusterClient::connect(&cfg).unwrap();
     let inspector = kafscope::messages::Inspector::new(cfg, client);
     let request = |order, start| kafscope::messages::Request {
@@ -682,7 +900,19 @@ async fn timestamp_starts_use_the_brokers_offset_for_that_time() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(at(Order::Oldest, 5_500).await, vec![6, 6], "first record at or after");
-    assert_eq!(at(Order::Newest, 5_000).await, vec![6, 6], "records up to and at the time");
-    assert_eq!(at(Order::Oldest, 500_000).await, vec![100, 100], "later than all: the end");
+    assert_eq!(
+        at(Order::Oldest, 5_500).await,
+        vec![6, 6],
+        "first record at or after"
+    );
+    assert_eq!(
+        at(Order::Newest, 5_000).await,
+        vec![6, 6],
+        "records up to and at the time"
+    );
+    assert_eq!(
+        at(Order::Oldest, 500_000).await,
+        vec![100, 100],
+        "later than all: the end"
+    );
 }

@@ -170,7 +170,8 @@ pub fn Messages() -> impl IntoView {
             enc(&cluster.get()),
             enc(&topic.get()),
             f.query(),
-            c.map(|c| format!("&cursor={}", enc(&c))).unwrap_or_default()
+            c.map(|c| format!("&cursor={}", enc(&c)))
+                .unwrap_or_default()
         );
         stop_live();
         running.set(Running::Idle);
@@ -182,7 +183,10 @@ pub fn Messages() -> impl IntoView {
                     let pick = sel.and_then(|s| {
                         let (pp, oo) = s.split_once(':')?;
                         let (pp, oo): (i32, i64) = (pp.parse().ok()?, oo.parse().ok()?);
-                        p.messages.iter().find(|m| m.partition == pp && m.offset == oo).cloned()
+                        p.messages
+                            .iter()
+                            .find(|m| m.partition == pp && m.offset == oo)
+                            .cloned()
                     });
                     selected.set(pick);
                     next.set(p.next_cursor);
@@ -205,7 +209,11 @@ pub fn Messages() -> impl IntoView {
         let navigate = navigate.clone();
         move |extra: String| {
             let q = form.get_untracked().query();
-            let sep = if q.is_empty() || extra.is_empty() { "" } else { "&" };
+            let sep = if q.is_empty() || extra.is_empty() {
+                ""
+            } else {
+                "&"
+            };
             navigate(
                 &format!(
                     "/clusters/{}/topics/{}/messages?{q}{sep}{extra}",
@@ -243,65 +251,85 @@ pub fn Messages() -> impl IntoView {
             error.set(Some("the browser could not open the stream".into()));
             return;
         };
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let Some(data) = e.data().as_string() else { return };
-            let Ok(m) = serde_json::from_str::<Message>(&data) else { return };
-            positions.update_value(|p| {
-                p.insert(m.partition, m.offset + 1);
-            });
-            messages.update(|v| {
-                if follow {
-                    v.insert(0, m);
-                    v.truncate(TAIL_KEEP);
-                } else {
-                    v.push(m);
-                }
-            });
-        });
-        let on_progress = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let Some(data) = e.data().as_string() else { return };
-            if let Ok(s) = serde_json::from_str::<ScanStats>(&data) {
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let Some(data) = e.data().as_string() else {
+                    return;
+                };
+                let Ok(m) = serde_json::from_str::<Message>(&data) else {
+                    return;
+                };
                 positions.update_value(|p| {
-                    for l in &s.partitions {
-                        let e = p.entry(l.partition).or_insert(l.position);
-                        *e = (*e).max(l.position);
+                    p.insert(m.partition, m.offset + 1);
+                });
+                messages.update(|v| {
+                    if follow {
+                        v.insert(0, m);
+                        v.truncate(TAIL_KEEP);
+                    } else {
+                        v.push(m);
                     }
                 });
-                stats.set(Some(s));
-            }
-        });
-        let on_done = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            // Close at once: an EventSource would otherwise reconnect and scan again.
-            if let Some(l) = live.try_update_value(|l| l.take()).flatten() {
-                l.close();
-            }
-            let data = e.data().as_string().unwrap_or_default();
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&data) {
-                if let Ok(s) = serde_json::from_value::<ScanStats>(v["stats"].clone()) {
+            });
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let Some(data) = e.data().as_string() else {
+                    return;
+                };
+                if let Ok(s) = serde_json::from_str::<ScanStats>(&data) {
+                    positions.update_value(|p| {
+                        for l in &s.partitions {
+                            let e = p.entry(l.partition).or_insert(l.position);
+                            *e = (*e).max(l.position);
+                        }
+                    });
                     stats.set(Some(s));
                 }
-                if let Some(err) = v["error"].as_str() {
-                    error.set(Some(err.to_string()));
+            });
+        let on_done =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                // Close at once: an EventSource would otherwise reconnect and scan again.
+                if let Some(l) = live.try_update_value(|l| l.take()).flatten() {
+                    l.close();
                 }
-                next.set(v["next_cursor"].as_str().map(str::to_string));
-            }
-            running.set(Running::Idle);
-        });
+                let data = e.data().as_string().unwrap_or_default();
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&data) {
+                    if let Ok(s) = serde_json::from_value::<ScanStats>(v["stats"].clone()) {
+                        stats.set(Some(s));
+                    }
+                    if let Some(err) = v["error"].as_str() {
+                        error.set(Some(err.to_string()));
+                    }
+                    next.set(v["next_cursor"].as_str().map(str::to_string));
+                }
+                running.set(Running::Idle);
+            });
         let on_error = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
             if let Some(l) = live.try_update_value(|l| l.take()).flatten() {
                 l.close();
-                error.set(Some("the stream was interrupted (bad filter, or the server went away)".into()));
+                error.set(Some(
+                    "the stream was interrupted (bad filter, or the server went away)".into(),
+                ));
                 running.set(Running::Idle);
             }
         });
-        for (name, cb) in [("message", &on_message), ("progress", &on_progress), ("done", &on_done), ("error", &on_error)] {
+        for (name, cb) in [
+            ("message", &on_message),
+            ("progress", &on_progress),
+            ("done", &on_done),
+            ("error", &on_error),
+        ] {
             let _ = source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
         }
         live.set_value(Some(Live {
             source,
             _listeners: vec![on_message, on_progress, on_done, on_error],
         }));
-        running.set(if follow { Running::Tailing } else { Running::Searching });
+        running.set(if follow {
+            Running::Tailing
+        } else {
+            Running::Searching
+        });
     };
 
     let pause = move || {
@@ -331,7 +359,9 @@ pub fn Messages() -> impl IntoView {
             </label>
         }
     };
-    let select_field = move |name: &'static str, label: &'static str, options: Vec<(String, String)>| {
+    let select_field = move |name: &'static str,
+                             label: &'static str,
+                             options: Vec<(String, String)>| {
         let opts = options
             .into_iter()
             .map(|(v, l)| {
@@ -351,10 +381,21 @@ pub fn Messages() -> impl IntoView {
         }
     };
     let decodings = || {
-        ["", "text", "json", "hex", "base64", "int", "msgpack", "registry"]
-            .iter()
-            .map(|d| (d.to_string(), if d.is_empty() { "auto".to_string() } else { d.to_string() }))
-            .collect::<Vec<_>>()
+        [
+            "", "text", "json", "hex", "base64", "int", "msgpack", "registry",
+        ]
+        .iter()
+        .map(|d| {
+            (
+                d.to_string(),
+                if d.is_empty() {
+                    "auto".to_string()
+                } else {
+                    d.to_string()
+                },
+            )
+        })
+        .collect::<Vec<_>>()
     };
     let go_browse = go.clone();
     let go_next = go.clone();
@@ -559,8 +600,13 @@ fn payload_view(label: &'static str, p: Option<Payload>, testid: &'static str) -
     };
     let raw = p.base64.clone();
     let body = match &p.json {
-        Some(j) => view! { <div class="json" data-testid=format!("{testid}-json")>{json_tree(j, 0)}</div> }.into_any(),
-        None => view! { <pre data-testid=format!("{testid}-text")>{p.text.clone()}</pre> }.into_any(),
+        Some(j) => {
+            view! { <div class="json" data-testid=format!("{testid}-json")>{json_tree(j, 0)}</div> }
+                .into_any()
+        }
+        None => {
+            view! { <pre data-testid=format!("{testid}-text")>{p.text.clone()}</pre> }.into_any()
+        }
     };
     view! {
         <section class="payload" data-testid=testid>
@@ -600,11 +646,16 @@ fn detail(
         enc(&topic),
         m.partition,
         m.offset,
-        if form.decode_value.is_empty() { String::new() } else { format!("&decode_value={}", enc(&form.decode_value)) },
+        if form.decode_value.is_empty() {
+            String::new()
+        } else {
+            format!("&decode_value={}", enc(&form.decode_value))
+        },
         m.partition,
         m.offset
     ));
-    let truncated = m.value.as_ref().is_some_and(|v| v.truncated) || m.key.as_ref().is_some_and(|k| k.truncated);
+    let truncated = m.value.as_ref().is_some_and(|v| v.truncated)
+        || m.key.as_ref().is_some_and(|k| k.truncated);
     let full_path = format!(
         "/clusters/{}/topics/{}/messages/{}/{}?{}",
         enc(&cluster),
@@ -637,7 +688,8 @@ fn detail(
                 <td>{h.value.as_ref().map(|v| v.encoding.clone()).unwrap_or_else(|| "null".into())}</td></tr>
             })
             .collect_view();
-        view! { <table class="grid" data-testid="detail-headers"><tbody>{rows}</tbody></table> }.into_any()
+        view! { <table class="grid" data-testid="detail-headers"><tbody>{rows}</tbody></table> }
+            .into_any()
     };
     view! {
         <aside class="msg-detail" data-testid="message-detail" aria-label="Message detail">
@@ -700,7 +752,12 @@ fn produce_form(
         let p = path();
         spawn_local(async move {
             let r = send_change_json::<ProduceResult>(&p, body).await;
-            status.set(Some(r.map(|r| format!("Written to partition {} at offset {}.", r.partition, r.offset))));
+            status.set(Some(r.map(|r| {
+                format!(
+                    "Written to partition {} at offset {}.",
+                    r.partition, r.offset
+                )
+            })));
         });
     };
     view! {

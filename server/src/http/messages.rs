@@ -146,10 +146,7 @@ fn number<T: FromStr + PartialOrd + Copy + std::fmt::Display>(
 fn decoding(name: &str, v: &Option<String>) -> Result<Decoding, ApiError> {
     let s = v.as_deref().unwrap_or("auto");
     Decoding::parse(s).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "{name}='{s}' is not one of {}",
-            Decoding::NAMES
-        ))
+        ApiError::BadRequest(format!("{name}='{s}' is not one of {}", Decoding::NAMES))
     })
 }
 
@@ -184,7 +181,9 @@ fn request(
         .cloned()
         .ok_or_else(|| ApiError::NotFound(format!("cluster '{cluster}' is not configured")))?;
     let t = snap.topics.get(topic).ok_or_else(|| {
-        ApiError::NotFound(format!("topic '{topic}' does not exist in cluster '{cluster}'"))
+        ApiError::NotFound(format!(
+            "topic '{topic}' does not exist in cluster '{cluster}'"
+        ))
     })?;
     let all: Vec<i32> = t.partitions.iter().map(|p| p.partition).collect();
     let mut partitions = match q.partition.as_deref().filter(|s| !s.is_empty()) {
@@ -245,7 +244,13 @@ fn request(
     let limits = Limits {
         limit: number("limit", &q.limit, bounds.limit.0, 1, bounds.limit.1)?,
         max_scan: number("max_scan", &q.max_scan, DEFAULT_MAX_SCAN, 1, MAX_MAX_SCAN)?,
-        max_bytes: number("max_bytes", &q.max_bytes, DEFAULT_MAX_BYTES, 1, MAX_MAX_BYTES)?,
+        max_bytes: number(
+            "max_bytes",
+            &q.max_bytes,
+            DEFAULT_MAX_BYTES,
+            1,
+            MAX_MAX_BYTES,
+        )?,
         timeout: Duration::from_millis(number(
             "timeout_ms",
             &q.timeout_ms,
@@ -300,7 +305,9 @@ async fn page(
     let order = req.order;
     let (done, cursor) = inspector.page(req).await.map_err(scan_error)?;
     if let Some(e) = done.error {
-        return Err(ApiError::Unavailable(format!("reading {topic} failed: {e}")));
+        return Err(ApiError::Unavailable(format!(
+            "reading {topic} failed: {e}"
+        )));
     }
     Ok(Json(MessagePage {
         order: order.as_str().to_string(),
@@ -316,11 +323,10 @@ async fn one(
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Json<Message>, ApiError> {
     let mut q = query(q)?;
-    let off: i64 = offset
-        .parse()
-        .ok()
-        .filter(|o| *o >= 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("offset '{offset}' is not a number ≥ 0")))?;
+    let off: i64 =
+        offset.parse().ok().filter(|o| *o >= 0).ok_or_else(|| {
+            ApiError::BadRequest(format!("offset '{offset}' is not a number ≥ 0"))
+        })?;
     q.partition = Some(partition);
     q.from = Some(off.to_string());
     q.order = Some("oldest".into());
@@ -338,7 +344,9 @@ async fn one(
     let (inspector, req) = request(&st, &cluster, &topic, &q, &bounds, false)?;
     let (done, _) = inspector.page(req).await.map_err(scan_error)?;
     if let Some(e) = done.error {
-        return Err(ApiError::Unavailable(format!("reading {topic} failed: {e}")));
+        return Err(ApiError::Unavailable(format!(
+            "reading {topic} failed: {e}"
+        )));
     }
     done.messages
         .into_iter()
@@ -394,9 +402,8 @@ async fn export(
     let q = query(q)?;
     let format = match q.format.as_deref() {
         None | Some("") => Format::Jsonl,
-        Some(f) => Format::parse(f).ok_or_else(|| {
-            ApiError::BadRequest(format!("format='{f}' is not jsonl or csv"))
-        })?,
+        Some(f) => Format::parse(f)
+            .ok_or_else(|| ApiError::BadRequest(format!("format='{f}' is not jsonl or csv")))?,
     };
     let cap = number(
         "max_export_bytes",
@@ -420,7 +427,9 @@ async fn export(
         failure,
     } = spooled;
     if let Some(e) = failure {
-        return Err(ApiError::Unavailable(format!("reading {topic} failed: {e}")));
+        return Err(ApiError::Unavailable(format!(
+            "reading {topic} failed: {e}"
+        )));
     }
     let name = format!(
         "{}-{}.{}",
@@ -447,7 +456,10 @@ async fn export(
     });
     let mut resp = axum::body::Body::from_stream(body).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -505,7 +517,13 @@ fn spool(
 
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -526,7 +544,9 @@ async fn produce(
         )));
     }
     let t = snap.topics.get(&topic).ok_or_else(|| {
-        ApiError::NotFound(format!("topic '{topic}' does not exist in cluster '{cluster}'"))
+        ApiError::NotFound(format!(
+            "topic '{topic}' does not exist in cluster '{cluster}'"
+        ))
     })?;
     if let Some(p) = req.partition {
         if !t.partitions.iter().any(|x| x.partition == p) {
@@ -544,7 +564,10 @@ async fn produce(
     let key_shown = if mask.covers(crate::messages::mask::Part::Key) {
         json!("<masked>")
     } else {
-        json!(req.key.as_ref().map(|k| k.chars().take(200).collect::<String>()))
+        json!(req
+            .key
+            .as_ref()
+            .map(|k| k.chars().take(200).collect::<String>()))
     };
     let result = inspector.produce(&topic, &req, PRODUCE_TIMEOUT).await;
     let detail = json!({
@@ -561,7 +584,12 @@ async fn produce(
     let audit = AuditEntry {
         at_ms: now_ms(),
         actor,
-        action: if result.is_ok() { "message.produce" } else { "message.produce_failed" }.into(),
+        action: if result.is_ok() {
+            "message.produce"
+        } else {
+            "message.produce_failed"
+        }
+        .into(),
         detail: detail.to_string(),
     };
     st.store

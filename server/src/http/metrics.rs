@@ -51,7 +51,11 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     );
     for (cluster, i) in st.inspectors.iter() {
         let n = i.scanned_total.load(std::sync::atomic::Ordering::Relaxed);
-        f.sample("kafscope_message_scanned_records_total", &[("cluster", cluster)], n);
+        f.sample(
+            "kafscope_message_scanned_records_total",
+            &[("cluster", cluster)],
+            n,
+        );
     }
     (
         [(

@@ -401,7 +401,13 @@ mod tests {
         // Data shorter than the schema needs.
         let d = decode(&AVRO_ORDER_42[..7], Decoding::Registry, Some(&r));
         assert_eq!(d.encoding, "hex");
-        assert!(d.note.as_deref().unwrap_or("").contains("does not match schema 7"), "{d:?}");
+        assert!(
+            d.note
+                .as_deref()
+                .unwrap_or("")
+                .contains("does not match schema 7"),
+            "{d:?}"
+        );
         // No registry configured, registry asked for.
         let d = decode(AVRO_ORDER_42, Decoding::Registry, None);
         assert!(d.note.unwrap().contains("no Schema Registry"));
@@ -420,7 +426,10 @@ mod tests {
         let d = decode(br#" {"order": 42}"#, Decoding::Auto, None);
         assert_eq!(d.encoding, "json");
         assert_eq!(d.text, r#" {"order": 42}"#, "JSON text is kept as written");
-        assert_eq!(decode(b"hello\tworld\n", Decoding::Auto, None).encoding, "text");
+        assert_eq!(
+            decode(b"hello\tworld\n", Decoding::Auto, None).encoding,
+            "text"
+        );
         assert_eq!(decode(b"{not json", Decoding::Auto, None).encoding, "text");
         let d = decode(&42i64.to_be_bytes(), Decoding::Auto, None);
         assert_eq!((d.encoding, d.text.as_str()), ("int", "42"));
@@ -448,9 +457,7 @@ mod tests {
         let d = decode(b"[1,", Decoding::Json, None);
         assert!(d.note.unwrap().starts_with("not JSON"));
         // MessagePack {"a": [1, "x"], "b": nil}
-        let mp = [
-            0x82, 0xa1, b'a', 0x92, 0x01, 0xa1, b'x', 0xa1, b'b', 0xc0,
-        ];
+        let mp = [0x82, 0xa1, b'a', 0x92, 0x01, 0xa1, b'x', 0xa1, b'b', 0xc0];
         let d = decode(&mp, Decoding::MsgPack, None);
         assert_eq!(d.json, Some(serde_json::json!({"a": [1, "x"], "b": null})));
         let d = decode(&[0x92, 0x01], Decoding::MsgPack, None);

@@ -197,7 +197,11 @@ mod tests {
             lines[1],
             "0,1,2023-11-14T22:13:20Z,,\"a,\"\"b\"\"\nc\",\"{\"\"h\"\":\"\"v\"\"}\",null,text"
         );
-        assert!(lines[2].contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{}", lines[2]);
+        assert!(
+            lines[2].contains(",\"'=HYPERLINK(\"\"x\"\")\","),
+            "{}",
+            lines[2]
+        );
         assert!(lines[3].contains(",-5,"), "numbers stay numbers");
     }
 

@@ -78,7 +78,12 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 impl Filter {
     /// Compile the filter; `None` when it tests nothing. The error says which part is wrong.
     pub fn compile(spec: &FilterSpec) -> Result<Option<Filter>, String> {
-        let expr = match spec.expr.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let expr = match spec
+            .expr
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(src) if src.len() > MAX_SOURCE => {
                 return Err(format!("expr is longer than {MAX_SOURCE} characters"))
@@ -96,8 +101,8 @@ impl Filter {
                     refs.has_variable("value"),
                     refs.has_variable("headers"),
                 );
-                let uses_coordinates = ["partition", "offset", "timestamp", "size"]
-                    .map(|v| refs.has_variable(v));
+                let uses_coordinates =
+                    ["partition", "offset", "timestamp", "size"].map(|v| refs.has_variable(v));
                 Some(Expr {
                     program,
                     root: cel::Context::with_env(Arc::new(env)),
@@ -130,7 +135,7 @@ impl Filter {
     /// Whether the record passes. An expression that cannot be evaluated on this record
     /// (a missing field, a type mismatch) is an `Err`; the scan counts it as not matching.
     pub fn matches(&self, v: &View) -> Result<bool, String> {
-        fn text<'a>(d: Option<&'a Decoded>) -> Option<&'a str> {
+        fn text(d: Option<&Decoded>) -> Option<&str> {
             d.map(|d| d.text.as_str())
         }
         if let Some(s) = &self.key_contains {
@@ -162,9 +167,10 @@ impl Filter {
             }
         }
         if let Some(re) = &self.header_regex {
-            let hit = v.headers.iter().any(|(k, d)| {
-                re.is_match(k) || d.as_ref().is_some_and(|d| re.is_match(&d.text))
-            });
+            let hit = v
+                .headers
+                .iter()
+                .any(|(k, d)| re.is_match(k) || d.as_ref().is_some_and(|d| re.is_match(&d.text)));
             if !hit {
                 return Ok(false);
             }
@@ -247,9 +253,7 @@ impl Expr {
         }
         match self.program.execute(&ctx) {
             Ok(cel::Value::Bool(b)) => Ok(b),
-            Ok(other) => Err(format!(
-                "the expression gave {other:?}, not true or false"
-            )),
+            Ok(other) => Err(format!("the expression gave {other:?}, not true or false")),
             Err(e) => Err(e.to_string()),
         }
     }
@@ -287,7 +291,9 @@ mod tests {
             "trace".to_string(),
             Some(decode(b"abc-123", Decoding::Auto, None)),
         )];
-        Filter::compile(&spec)?.unwrap().matches(&view(&key, &value, &headers))
+        Filter::compile(&spec)?
+            .unwrap()
+            .matches(&view(&key, &value, &headers))
     }
 
     fn expr(e: &str) -> Result<bool, String> {
@@ -322,9 +328,15 @@ mod tests {
             run(s)
         };
         assert_eq!(spec(|s| s.key_contains = Some("42".into())), Ok(true));
-        assert_eq!(spec(|s| s.value_contains = Some("\"paid\"".into())), Ok(true));
+        assert_eq!(
+            spec(|s| s.value_contains = Some("\"paid\"".into())),
+            Ok(true)
+        );
         assert_eq!(spec(|s| s.header_contains = Some("trace".into())), Ok(true));
-        assert_eq!(spec(|s| s.header_regex = Some(r"^\w+-\d+$".into())), Ok(true));
+        assert_eq!(
+            spec(|s| s.header_regex = Some(r"^\w+-\d+$".into())),
+            Ok(true)
+        );
         assert_eq!(
             spec(|s| {
                 s.key_contains = Some("42".into());
@@ -342,7 +354,10 @@ mod tests {
         })
         .err()
         .unwrap();
-        assert!(e.starts_with("value_regex is not a valid regular expression"), "{e}");
+        assert!(
+            e.starts_with("value_regex is not a valid regular expression"),
+            "{e}"
+        );
         let e = Filter::compile(&FilterSpec {
             expr: Some("value.id ==".into()),
             ..Default::default()

@@ -112,10 +112,8 @@ impl TopicMask {
 
 fn replace_strings(v: &mut Value, re: &Regex, with: &str) {
     match v {
-        Value::String(s) => {
-            if re.is_match(s) {
-                *s = re.replace_all(s, with).into_owned();
-            }
+        Value::String(s) if re.is_match(s) => {
+            *s = re.replace_all(s, with).into_owned();
         }
         Value::Array(a) => a.iter_mut().for_each(|x| replace_strings(x, re, with)),
         Value::Object(o) => o.values_mut().for_each(|x| replace_strings(x, re, with)),
@@ -175,7 +173,11 @@ mod tests {
         assert!(!d.text.contains("s1") && !d.text.contains("s2"));
         assert!(!d.text.contains("ann@example.com"));
         assert_eq!(d.json.as_ref().unwrap()["card"]["number"], "***");
-        assert_eq!(d.json.as_ref().unwrap()["card"]["cvc"], "1", "other fields stay");
+        assert_eq!(
+            d.json.as_ref().unwrap()["card"]["cvc"],
+            "1",
+            "other fields stay"
+        );
         assert_eq!(d.json.as_ref().unwrap()["who"], "<email>");
         assert!(m.covers(Part::Value) && m.covers(Part::Key));
     }
@@ -194,7 +196,10 @@ mod tests {
         let m = TopicMask::for_topic(&rules(), "orders");
         let mut d = decode(br#"{"card":{"number":"4111"}}"#, Decoding::Auto, None);
         m.apply(Part::Value, &mut d);
-        assert!(d.text.contains("4111"), "the field rule is for payments topics");
+        assert!(
+            d.text.contains("4111"),
+            "the field rule is for payments topics"
+        );
         let mut k = decode(b"bob@example.org", Decoding::Auto, None);
         m.apply(Part::Key, &mut k);
         assert_eq!(k.text, "<email>");

@@ -145,7 +145,8 @@ impl Inspector {
             .map(|p| (req.topic.clone(), *p))
             .collect();
         let (low, high) = futures::future::join(
-            self.client.list_offsets(parts.clone(), OffsetSpec::Earliest),
+            self.client
+                .list_offsets(parts.clone(), OffsetSpec::Earliest),
             self.client.list_offsets(parts.clone(), OffsetSpec::Latest),
         )
         .await;
@@ -171,19 +172,30 @@ impl Inspector {
         let resolved = match req.start {
             Start::Timestamp(ms) => {
                 // Newest first includes records at the time itself: look up the next ms.
-                let at = if req.order == Order::Newest { ms + 1 } else { ms };
+                let at = if req.order == Order::Newest {
+                    ms + 1
+                } else {
+                    ms
+                };
                 let found = self
                     .client
                     .list_offsets(parts, OffsetSpec::Timestamp(at))
                     .await?;
                 found
                     .into_iter()
-                    .map(|e| (e.partition, (e.error.is_none() && e.offset >= 0).then_some(e.offset)))
+                    .map(|e| {
+                        (
+                            e.partition,
+                            (e.error.is_none() && e.offset >= 0).then_some(e.offset),
+                        )
+                    })
                     .collect()
             }
             _ => BTreeMap::new(),
         };
-        Ok(plan::lanes(req.order, &req.start, &marks, &resolved, req.follow))
+        Ok(plan::lanes(
+            req.order, &req.start, &marks, &resolved, req.follow,
+        ))
     }
 
     fn scan_of(req: &Request, lanes: Vec<Lane>, mode: Mode) -> Scan {
@@ -197,7 +209,10 @@ impl Inspector {
     }
 
     /// One page, merged across partitions. Stops early when the caller is dropped.
-    pub async fn page(self: &Arc<Self>, req: Request) -> Result<(Finished, Option<String>), ScanError> {
+    pub async fn page(
+        self: &Arc<Self>,
+        req: Request,
+    ) -> Result<(Finished, Option<String>), ScanError> {
         let lanes = self.lanes(&req).await.map_err(ScanError::Kafka)?;
         let cancel = Arc::new(AtomicBool::new(false));
         let _guard = CancelOnDrop(cancel.clone());
@@ -312,7 +327,9 @@ impl Inspector {
             Ok(d) => Ok(ProduceResult {
                 partition: d.partition,
                 offset: d.offset,
-                timestamp: Some(crate::http::state::rfc3339(d.timestamp.to_millis().unwrap_or(now))),
+                timestamp: Some(crate::http::state::rfc3339(
+                    d.timestamp.to_millis().unwrap_or(now),
+                )),
             }),
             Err((e, _)) => Err(format!("the broker did not take the record: {e}")),
         }
@@ -358,11 +375,20 @@ mod tests {
 
     #[test]
     fn produce_encodings_check_their_input() {
-        assert_eq!(encode("value", "héllo", "text").unwrap(), "héllo".as_bytes());
+        assert_eq!(
+            encode("value", "héllo", "text").unwrap(),
+            "héllo".as_bytes()
+        );
         assert_eq!(encode("key", "AAEC", "base64").unwrap(), vec![0, 1, 2]);
-        assert!(encode("value", "{bad", "json").unwrap_err().starts_with("value is not valid JSON"));
-        assert!(encode("key", "***", "base64").unwrap_err().contains("base64"));
-        assert!(encode("key", "x", "utf16").unwrap_err().contains("not one of"));
+        assert!(encode("value", "{bad", "json")
+            .unwrap_err()
+            .starts_with("value is not valid JSON"));
+        assert!(encode("key", "***", "base64")
+            .unwrap_err()
+            .contains("base64"));
+        assert!(encode("key", "x", "utf16")
+            .unwrap_err()
+            .contains("not one of"));
     }
 
     #[test]
@@ -375,7 +401,10 @@ mod tests {
             kept: 0,
         };
         assert_eq!(next_cursor(Order::Newest, &[lane(0)]), None);
-        assert_eq!(next_cursor(Order::Newest, &[lane(4)]).as_deref(), Some("n.0_4"));
+        assert_eq!(
+            next_cursor(Order::Newest, &[lane(4)]).as_deref(),
+            Some("n.0_4")
+        );
         assert_eq!(next_cursor(Order::Oldest, &[]), None);
     }
 }

@@ -51,9 +51,7 @@ impl Start {
                 time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
                     .map(|d| Start::Timestamp((d.unix_timestamp_nanos() / 1_000_000) as i64))
                     .map_err(|_| {
-                        format!(
-                            "from='{t}' is not earliest, latest, an offset or an RFC 3339 time"
-                        )
+                        format!("from='{t}' is not earliest, latest, an offset or an RFC 3339 time")
                     })
             }
         }
@@ -177,11 +175,15 @@ mod tests {
     use super::*;
 
     fn marks() -> Marks {
-        [(0, (10, 100)), (1, (0, 0)), (2, (50, 60))].into_iter().collect()
+        [(0, (10, 100)), (1, (0, 0)), (2, (50, 60))]
+            .into_iter()
+            .collect()
     }
 
     fn positions(ls: &[Lane]) -> Vec<(i32, i64, Option<i64>)> {
-        ls.iter().map(|l| (l.partition, l.position, l.stop)).collect()
+        ls.iter()
+            .map(|l| (l.partition, l.position, l.stop))
+            .collect()
     }
 
     #[test]
@@ -192,7 +194,10 @@ mod tests {
             positions(&l),
             vec![(0, 10, Some(100)), (1, 0, Some(0)), (2, 50, Some(60))]
         );
-        assert!(l[1].exhausted(Order::Oldest), "an empty partition has nothing");
+        assert!(
+            l[1].exhausted(Order::Oldest),
+            "an empty partition has nothing"
+        );
         let l = lanes(Order::Newest, &Start::Latest, &marks(), &none, false);
         assert_eq!(
             positions(&l),
@@ -213,8 +218,18 @@ mod tests {
     #[test]
     fn timestamps_use_the_brokers_offsets_and_a_cursor_its_partitions() {
         let resolved = [(0, Some(42)), (2, None)].into_iter().collect();
-        let l = lanes(Order::Oldest, &Start::Timestamp(1), &marks(), &resolved, false);
-        assert_eq!((l[0].position, l[2].position), (42, 60), "none that late: the end");
+        let l = lanes(
+            Order::Oldest,
+            &Start::Timestamp(1),
+            &marks(),
+            &resolved,
+            false,
+        );
+        assert_eq!(
+            (l[0].position, l[2].position),
+            (42, 60),
+            "none that late: the end"
+        );
         let c = Start::Cursor(vec![(2, 55)]);
         let l = lanes(Order::Newest, &c, &marks(), &BTreeMap::new(), false);
         assert_eq!(positions(&l), vec![(2, 55, Some(50))]);
@@ -235,7 +250,13 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let l = lanes(Order::Newest, &Start::Latest, &marks(), &BTreeMap::new(), false);
+        let l = lanes(
+            Order::Newest,
+            &Start::Latest,
+            &marks(),
+            &BTreeMap::new(),
+            false,
+        );
         let c = encode_cursor(Order::Newest, &l);
         assert_eq!(c, "n.0_100.1_0.2_60");
         assert_eq!(

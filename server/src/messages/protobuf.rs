@@ -143,7 +143,10 @@ mod tests {
         let s = compile(SCHEMA).unwrap();
         // [1] → Refund (zig-zag: count 1 → 2, index 1 → 2).
         let (json, name) = decode(&s, &[2, 2, 0x0a, 2, b'n', b'o']).unwrap();
-        assert_eq!((name.as_str(), json["reason"].as_str()), ("shop.Refund", Some("no")));
+        assert_eq!(
+            (name.as_str(), json["reason"].as_str()),
+            ("shop.Refund", Some("no"))
+        );
         // [0, 0] → Order.Line.
         let (_, name) = decode(&s, &[4, 0, 0, 0x0a, 1, b'B']).unwrap();
         assert_eq!(name, "shop.Order.Line");
@@ -152,9 +155,15 @@ mod tests {
     #[test]
     fn wrong_data_and_schemas_are_errors_with_reasons() {
         let s = compile(SCHEMA).unwrap();
-        assert!(decode(&s, &[2, 10, 0]).unwrap_err().contains("no message at index path"));
-        assert!(decode(&s, &[0, 0x12, 9, b'x']).unwrap_err().contains("not a valid shop.Order"));
+        assert!(decode(&s, &[2, 10, 0])
+            .unwrap_err()
+            .contains("no message at index path"));
+        assert!(decode(&s, &[0, 0x12, 9, b'x'])
+            .unwrap_err()
+            .contains("not a valid shop.Order"));
         assert!(decode(&s, &[0x80]).unwrap_err().contains("end early"));
-        assert!(compile("message {").unwrap_err().contains("does not compile"));
+        assert!(compile("message {")
+            .unwrap_err()
+            .contains("does not compile"));
     }
 }

@@ -219,8 +219,7 @@ mod tests {
         }];
         let raw = br#"{"card":"4111111111111111"}"#;
         let p = pipeline(FilterSpec::default(), &rules, 1024);
-        let Outcome::Match(m) =
-            p.process(&record(raw, vec![("card", Some(b"4111111111111111"))]))
+        let Outcome::Match(m) = p.process(&record(raw, vec![("card", Some(b"4111111111111111"))]))
         else {
             panic!()
         };

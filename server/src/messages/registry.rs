@@ -74,7 +74,12 @@ impl Registry {
             .get(&format!("/schemas/ids/{id}"))
             .send()
             .await
-            .map_err(|e| format!("registry unreachable: {}", crate::metrics::scrape::describe(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "registry unreachable: {}",
+                    crate::metrics::scrape::describe(&e)
+                )
+            })?;
         let status = resp.status();
         if status.as_u16() == 404 {
             return Err("not found in the registry".into());
@@ -100,7 +105,10 @@ impl Registry {
         };
         // Which subject and version it is registered under (best effort: older registries
         // lack this endpoint).
-        let (subject, version) = match self.get(&format!("/schemas/ids/{id}/versions")).send().await
+        let (subject, version) = match self
+            .get(&format!("/schemas/ids/{id}/versions"))
+            .send()
+            .await
         {
             Ok(r) if r.status().is_success() => match r.json::<Vec<VersionAnswer>>().await {
                 Ok(v) => v

@@ -75,7 +75,10 @@ pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer<Quiet>, KafkaError> 
         .set("queued.max.messages.kbytes", "4096")
         .set("fetch.queue.backoff.ms", "0")
         .set("fetch.wait.max.ms", "100")
-        .set("socket.timeout.ms", &cfg.request_timeout.as_millis().max(10).to_string())
+        .set(
+            "socket.timeout.ms",
+            cfg.request_timeout.as_millis().max(10).to_string(),
+        )
         .set("client.id", "kafscope-inspect");
     cc.create_with_context(Quiet)
 }
@@ -444,7 +447,10 @@ impl Run<'_> {
                     break;
                 }
                 self.progress();
-                let Some(res) = consumer.as_ref().and_then(|c| c.poll(Duration::from_millis(100))) else {
+                let Some(res) = consumer
+                    .as_ref()
+                    .and_then(|c| c.poll(Duration::from_millis(100)))
+                else {
                     continue;
                 };
                 let msg = match res {

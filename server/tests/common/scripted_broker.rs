@@ -341,7 +341,11 @@ fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
                             t if t < 0 => p.end_offset,
                             t => {
                                 let n = (t + 999) / 1000;
-                                if n < p.end_offset { n } else { -1 }
+                                if n < p.end_offset {
+                                    n
+                                } else {
+                                    -1
+                                }
                             }
                         }),
                     }
