@@ -512,6 +512,33 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
     assert_eq!(scans_active(&t).await, 1, "the tail is still running");
     // `events` consumed the response; it is dropped now: the scan must stop on its own.
     wait_no_scans(&t, "the tail kept running after its client left").await;
+
+    // Scans at once are limited per cluster: one more is refused with the reason, not queued.
+    let mut tails = Vec::new();
+    for _ in 0..kafscope::messages::MAX_SCANS {
+        let r = t
+            .http
+            .get(format!("{api}/stream?follow=true"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        tails.push(r);
+    }
+    let (s, busy) = t
+        .get("/api/v1/clusters/test/topics/haystack/messages")
+        .await;
+    assert_eq!(s, 503, "{busy}");
+    assert!(busy["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("message scans are running"));
+    drop(tails);
+    wait_no_scans(&t, "tails kept running after their clients left").await;
+    let (s, _) = t
+        .get("/api/v1/clusters/test/topics/haystack/messages")
+        .await;
+    assert_eq!(s, 200);
     t.app.stop().await;
 }
 
@@ -726,6 +753,7 @@ async fn bad_input_gets_a_clear_error() {
         ("/t/messages?decode_value=yaml", 400, "decode_value='yaml'"),
         ("/t/messages?colour=red", 400, "colour"),
         ("/t/messages/0/-1", 400, "offset"),
+        ("/t/messages/all/0", 400, "partition 'all' is not a number"),
         ("/t/messages/export?format=xml", 400, "format='xml'"),
         ("/t/messages/stream?follow=maybe", 400, "follow="),
     ] {
@@ -812,7 +840,7 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
     );
     assert_eq!(m[1]["value"]["encoding"], "json_schema");
     assert_eq!(m[1]["value"]["json"], json!({"x": 1}));
-    assert_eq!(m[2]["value"]["encoding"], "hex");
+    assert_eq!(m[2]["value"]["encoding"], "int", "guessed as usual");
     assert!(
         m[2]["value"]["note"]
             .as_str()

@@ -141,6 +141,26 @@ pub fn Messages() -> impl IntoView {
     let live: StoredValue<Option<Live>, LocalStorage> = StoredValue::new_local(None);
     let positions: StoredValue<BTreeMap<i32, i64>, LocalStorage> =
         StoredValue::new_local(BTreeMap::new());
+    // Records received and not yet drawn, and whether a redraw is scheduled.
+    let pending: StoredValue<Vec<Message>, LocalStorage> = StoredValue::new_local(Vec::new());
+    let flush_due = StoredValue::new(false);
+    let flush = move |follow: bool| {
+        flush_due.try_set_value(false);
+        let batch = pending.try_update_value(std::mem::take).unwrap_or_default();
+        if batch.is_empty() {
+            return;
+        }
+        messages.try_update(|v| {
+            if follow {
+                for m in batch {
+                    v.insert(0, m);
+                }
+                v.truncate(TAIL_KEEP);
+            } else {
+                v.extend(batch);
+            }
+        });
+    };
 
     let api_base = move || {
         format!(
@@ -242,6 +262,7 @@ pub fn Messages() -> impl IntoView {
             q.push_str(&format!("&cursor={}", enc(&c)));
         } else {
             messages.set(Vec::new());
+            pending.set_value(Vec::new());
             positions.set_value(BTreeMap::new());
         }
         stats.set(None);
@@ -262,14 +283,12 @@ pub fn Messages() -> impl IntoView {
                 positions.update_value(|p| {
                     p.insert(m.partition, m.offset + 1);
                 });
-                messages.update(|v| {
-                    if follow {
-                        v.insert(0, m);
-                        v.truncate(TAIL_KEEP);
-                    } else {
-                        v.push(m);
-                    }
-                });
+                // Batched: the table is redrawn at most every 200 ms, not once per record.
+                pending.update_value(|q| q.push(m));
+                if !flush_due.get_value() {
+                    flush_due.set_value(true);
+                    gloo_timers::callback::Timeout::new(200, move || flush(follow)).forget();
+                }
             });
         let on_progress =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
@@ -292,6 +311,7 @@ pub fn Messages() -> impl IntoView {
                 if let Some(l) = live.try_update_value(|l| l.take()).flatten() {
                     l.close();
                 }
+                flush(follow);
                 let data = e.data().as_string().unwrap_or_default();
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&data) {
                     if let Ok(s) = serde_json::from_value::<ScanStats>(v["stats"].clone()) {

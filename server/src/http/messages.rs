@@ -162,6 +162,7 @@ fn scan_error(e: ScanError) -> ApiError {
     match e {
         ScanError::Kafka(k) => kafka_error(k),
         ScanError::Client(m) => ApiError::BadRequest(m),
+        ScanError::Busy(m) => ApiError::Unavailable(m),
     }
 }
 
@@ -323,6 +324,11 @@ async fn one(
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Json<Message>, ApiError> {
     let mut q = query(q)?;
+    if partition.parse::<i32>().is_err() {
+        return Err(ApiError::BadRequest(format!(
+            "partition '{partition}' is not a number"
+        )));
+    }
     let off: i64 =
         offset.parse().ok().filter(|o| *o >= 0).ok_or_else(|| {
             ApiError::BadRequest(format!("offset '{offset}' is not a number ≥ 0"))
@@ -376,7 +382,7 @@ async fn stream(
     };
     let bounds = if follow { &TAIL } else { &STREAM };
     let (inspector, req) = request(&st, &cluster, &topic, &q, bounds, follow)?;
-    let rx = inspector.stream(req).await.map_err(kafka_error)?;
+    let rx = inspector.stream(req).await.map_err(scan_error)?;
     let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|item| {
         let ev = match item {
             StreamItem::Match(m) => Event::default().event("message").json_data(&m),
@@ -413,10 +419,14 @@ async fn export(
         MAX_EXPORT_BYTES,
     )?;
     let (inspector, req) = request(&st, &cluster, &topic, &q, &EXPORT, false)?;
-    let rx = inspector.stream(req).await.map_err(kafka_error)?;
+    let rx = inspector.stream(req).await.map_err(scan_error)?;
+    // Stops the spool (and so the scan) when the client goes away before the answer starts.
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _guard = crate::messages::CancelOnDrop(cancel.clone());
+    let flag = cancel.clone();
     // Spooled to a temporary file (at most `cap` bytes), so memory stays flat; the row count
     // and the reason it ended are known before the answer starts.
-    let spooled = tokio::task::spawn_blocking(move || spool(rx, format, cap))
+    let spooled = tokio::task::spawn_blocking(move || spool(rx, format, cap, &flag))
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("export worker: {e}")))?
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("export spool: {e}")))?;
@@ -485,12 +495,17 @@ fn spool(
     mut rx: tokio::sync::mpsc::Receiver<StreamItem>,
     format: Format,
     cap: usize,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<Spooled> {
     let file = tempfile::NamedTempFile::new()?;
     let mut out = Export::new(format, cap, std::io::BufWriter::new(file))?;
     let mut stopped = String::from("end");
     let mut failure = None;
     while let Some(item) = rx.blocking_recv() {
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            stopped = "cancelled".into();
+            break;
+        }
         match item {
             StreamItem::Match(m) => {
                 if !out.push(&m)? {

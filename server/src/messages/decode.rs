@@ -151,9 +151,20 @@ pub fn decode(bytes: &[u8], how: Decoding, registry: Option<&dyn SchemaSource>) 
 }
 
 fn auto(bytes: &[u8], registry: Option<&dyn SchemaSource>) -> Decoded {
-    if let (Some(r), true) = (registry, bytes.len() >= 5 && bytes[0] == 0) {
-        // Wire format that does not decode: the bytes, with the reason.
-        return wire_format(bytes, r).unwrap_or_else(|e| hex(bytes).noted(e));
+    // Magic byte 0 and a schema id (ids start at 1): try the registry; data that does not
+    // decode (an 8-byte integer key also starts with 0) is guessed as usual, with the reason.
+    if let (Some(r), true) = (
+        registry,
+        bytes.len() >= 5 && bytes[0] == 0 && bytes[1..5] != [0; 4],
+    ) {
+        return wire_format(bytes, r).unwrap_or_else(|e| {
+            let d = fallback(bytes);
+            let note = match &d.note {
+                Some(n) => format!("not Schema Registry data ({e}); {n}"),
+                None => format!("not Schema Registry data ({e})"),
+            };
+            d.noted(note)
+        });
     }
     fallback(bytes)
 }
@@ -394,10 +405,19 @@ mod tests {
     #[test]
     fn wire_format_problems_fall_back_to_bytes_with_the_reason() {
         let r = registry();
-        // Unknown schema id.
-        let d = decode(&[0, 0, 0, 0, 9, 1, 2], Decoding::Auto, Some(&r));
-        assert_eq!(d.encoding, "hex");
-        assert!(d.note.unwrap().contains("schema 9: not found"));
+        // Unknown schema id: guessed as usual (here an 8-byte integer), with the reason.
+        let d = decode(&[0, 0, 0, 0, 9, 1, 2, 3], Decoding::Auto, Some(&r));
+        assert_eq!(d.encoding, "int");
+        assert!(
+            d.note
+                .as_deref()
+                .unwrap_or("")
+                .contains("schema 9: not found"),
+            "{d:?}"
+        );
+        // Schema id 0 does not exist: not even asked.
+        let d = decode(&[0, 0, 0, 0, 0, 0, 0, 42], Decoding::Auto, Some(&r));
+        assert_eq!((d.encoding, d.text.as_str()), ("int", "42"));
         // Data shorter than the schema needs.
         let d = decode(&AVRO_ORDER_42[..7], Decoding::Registry, Some(&r));
         assert_eq!(d.encoding, "hex");

@@ -82,9 +82,20 @@ impl TopicMask {
         self.rules.iter().any(|r| r.parts.contains(&part))
     }
 
-    /// Apply every rule covering `part` to `d`.
-    pub fn apply(&self, part: Part, d: &mut Decoded) {
+    /// Apply every rule covering `part` to `d`, decoded from `raw`.
+    pub fn apply(&self, part: Part, raw: &[u8], d: &mut Decoded) {
         for r in self.rules.iter().filter(|r| r.parts.contains(&part)) {
+            if let MaskKind::Pattern(re) = &r.kind {
+                // Shown in another form than the text itself (hex, base64, an integer, Avro or
+                // Protobuf fields, MessagePack binaries): the pattern cannot be replaced where
+                // it is, so a part whose bytes match is hidden whole.
+                if !matches!(d.encoding, "text" | "json")
+                    && re.is_match(&String::from_utf8_lossy(raw))
+                {
+                    mask_whole(d, &r.replacement, "its bytes match a masking pattern");
+                    continue;
+                }
+            }
             match (&r.kind, d.json.as_mut()) {
                 (MaskKind::Pattern(re), Some(json)) => {
                     replace_strings(json, re, &r.replacement);
@@ -102,18 +113,30 @@ impl TopicMask {
                     d.text = json.to_string();
                 }
                 (MaskKind::Fields(_), None) => {
-                    d.text = r.replacement.clone();
-                    d.note = Some("masked whole: not JSON, so its fields cannot be told".into());
+                    mask_whole(d, &r.replacement, "not JSON, so its fields cannot be told");
                 }
             }
         }
     }
 }
 
+fn mask_whole(d: &mut Decoded, with: &str, why: &str) {
+    d.text = with.to_string();
+    d.json = None;
+    d.schema = None;
+    d.note = Some(format!("masked whole: {why}"));
+}
+
 fn replace_strings(v: &mut Value, re: &Regex, with: &str) {
     match v {
         Value::String(s) if re.is_match(s) => {
             *s = re.replace_all(s, with).into_owned();
+        }
+        Value::Number(n) => {
+            let t = n.to_string();
+            if re.is_match(&t) {
+                *v = Value::String(re.replace_all(&t, with).into_owned());
+            }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| replace_strings(x, re, with)),
         Value::Object(o) => o.values_mut().for_each(|x| replace_strings(x, re, with)),
@@ -168,7 +191,7 @@ mod tests {
         let m = TopicMask::for_topic(&rules(), "payments.v1");
         let raw = br#"{"card":{"number":"4111111111111111","cvc":"1"},"items":[{"secret":"s1","n":1},{"secret":"s2"}],"who":"ann@example.com"}"#;
         let mut d = decode(raw, Decoding::Auto, None);
-        m.apply(Part::Value, &mut d);
+        m.apply(Part::Value, raw, &mut d);
         assert!(!d.text.contains("4111"));
         assert!(!d.text.contains("s1") && !d.text.contains("s2"));
         assert!(!d.text.contains("ann@example.com"));
@@ -186,22 +209,54 @@ mod tests {
     fn a_field_rule_on_data_that_is_not_json_masks_it_whole() {
         let m = TopicMask::for_topic(&rules(), "payments");
         let mut d = decode(b"card.number=4111", Decoding::Auto, None);
-        m.apply(Part::Value, &mut d);
+        m.apply(Part::Value, b"card.number=4111", &mut d);
         assert_eq!(d.text, "***");
         assert!(d.note.is_some());
+    }
+
+    #[test]
+    fn patterns_cannot_be_dodged_by_another_rendering() {
+        let rules = [MaskRule {
+            topics: Regex::new(".*").unwrap(),
+            parts: vec![Part::Value],
+            kind: MaskKind::Pattern(Regex::new(r"\d{16}").unwrap()),
+            replacement: "****".into(),
+        }];
+        let m = TopicMask::for_topic(&rules, "t");
+        let raw = b"card 4111111111111111 ok";
+        for how in [
+            Decoding::Hex,
+            Decoding::Base64,
+            Decoding::Int,
+            Decoding::MsgPack,
+        ] {
+            let mut d = decode(raw, how, None);
+            m.apply(Part::Value, raw, &mut d);
+            assert_eq!(d.text, "****", "{how:?}");
+        }
+        // A number in JSON is masked too.
+        let raw = br#"{"card":4111111111111111}"#;
+        let mut d = decode(raw, Decoding::Auto, None);
+        m.apply(Part::Value, raw, &mut d);
+        assert_eq!(d.text, r#"{"card":"****"}"#);
+        // Bytes that do not match stay visible in any rendering.
+        let mut d = decode(b"nothing here", Decoding::Hex, None);
+        m.apply(Part::Value, b"nothing here", &mut d);
+        assert_eq!(d.encoding, "hex");
+        assert!(d.text.contains("6e 6f"));
     }
 
     #[test]
     fn rules_only_apply_to_their_topics_and_parts() {
         let m = TopicMask::for_topic(&rules(), "orders");
         let mut d = decode(br#"{"card":{"number":"4111"}}"#, Decoding::Auto, None);
-        m.apply(Part::Value, &mut d);
+        m.apply(Part::Value, br#"{"card":{"number":"4111"}}"#, &mut d);
         assert!(
             d.text.contains("4111"),
             "the field rule is for payments topics"
         );
         let mut k = decode(b"bob@example.org", Decoding::Auto, None);
-        m.apply(Part::Key, &mut k);
+        m.apply(Part::Key, b"bob@example.org", &mut k);
         assert_eq!(k.text, "<email>");
         assert!(!TopicMask::for_topic(&rules()[..1], "orders").covers(Part::Value));
     }

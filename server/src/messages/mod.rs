@@ -39,6 +39,7 @@ pub struct Inspector {
     /// Scans running now, and records read by all scans (for `/metrics`).
     pub active_scans: Arc<AtomicUsize>,
     pub scanned_total: Arc<AtomicU64>,
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// Counts a scan as active while it lives, and adds what it read when it ends.
@@ -89,7 +90,7 @@ pub enum StreamItem {
 }
 
 /// Raises the scan's stop flag when the request it serves is dropped (client gone).
-struct CancelOnDrop(Arc<AtomicBool>);
+pub struct CancelOnDrop(pub Arc<AtomicBool>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
@@ -102,7 +103,12 @@ impl Drop for CancelOnDrop {
 pub enum ScanError {
     Kafka(KafkaCallError),
     Client(String),
+    /// As many scans as allowed are running on this cluster.
+    Busy(String),
 }
+
+/// Scans running at once per cluster (each holds a blocking thread and a consumer).
+pub const MAX_SCANS: usize = 16;
 
 impl Inspector {
     /// Must be called inside the runtime (the registry client keeps its handle).
@@ -118,6 +124,7 @@ impl Inspector {
             producer: OnceLock::new(),
             active_scans: Default::default(),
             scanned_total: Default::default(),
+            permits: Arc::new(tokio::sync::Semaphore::new(MAX_SCANS)),
         }
     }
 
@@ -198,6 +205,15 @@ impl Inspector {
         ))
     }
 
+    fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ScanError> {
+        self.permits.clone().try_acquire_owned().map_err(|_| {
+            ScanError::Busy(format!(
+                "{MAX_SCANS} message scans are running on cluster '{}' (the most at once); try again when one ends",
+                self.cfg.name
+            ))
+        })
+    }
+
     fn scan_of(req: &Request, lanes: Vec<Lane>, mode: Mode) -> Scan {
         Scan {
             topic: req.topic.clone(),
@@ -213,13 +229,16 @@ impl Inspector {
         self: &Arc<Self>,
         req: Request,
     ) -> Result<(Finished, Option<String>), ScanError> {
+        let permit = self.permit()?;
         let lanes = self.lanes(&req).await.map_err(ScanError::Kafka)?;
         let cancel = Arc::new(AtomicBool::new(false));
         let _guard = CancelOnDrop(cancel.clone());
         let this = self.clone();
         let order = req.order;
         let done = tokio::task::spawn_blocking(move || {
+            // Declared after the counter so the permit is given back first.
             let _running = Running::new(&this);
+            let _permit = permit;
             let pipe = this.pipeline(&req).map_err(ScanError::Client)?;
             let scan = Self::scan_of(&req, lanes, Mode::Page);
             let done = scan::run(&this.cfg, scan, &pipe, &cancel, &mut |_| true);
@@ -238,12 +257,16 @@ impl Inspector {
     pub async fn stream(
         self: &Arc<Self>,
         req: Request,
-    ) -> Result<tokio::sync::mpsc::Receiver<StreamItem>, KafkaCallError> {
-        let lanes = self.lanes(&req).await?;
-        let (tx, rx) = tokio::sync::mpsc::channel(256);
+    ) -> Result<tokio::sync::mpsc::Receiver<StreamItem>, ScanError> {
+        let permit = self.permit()?;
+        let lanes = self.lanes(&req).await.map_err(ScanError::Kafka)?;
+        // Small: a slow reader holds the scan back rather than piling records up here.
+        let (tx, rx) = tokio::sync::mpsc::channel(32);
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
+            // Declared after the counter so the permit is given back first.
             let _running = Running::new(&this);
+            let _permit = permit;
             let cancel = AtomicBool::new(false);
             let order = req.order;
             let pipe = match this.pipeline(&req) {

@@ -55,7 +55,7 @@ impl Pipeline {
         let part = |bytes: Option<&[u8]>, how: Decoding, which: Part| {
             bytes.map(|b| {
                 let mut d = decode(b, how, registry);
-                self.mask.apply(which, &mut d);
+                self.mask.apply(which, b, &mut d);
                 d
             })
         };
@@ -67,7 +67,7 @@ impl Pipeline {
             .map(|(k, v)| {
                 let d = v.map(|b| {
                     let mut d = decode(b, Decoding::Auto, None);
-                    self.mask.apply(Part::Header, &mut d);
+                    self.mask.apply(Part::Header, b, &mut d);
                     d
                 });
                 (k.to_string(), d)

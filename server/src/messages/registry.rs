@@ -13,12 +13,17 @@ use crate::config::SchemaRegistryConfig;
 
 const MAX_CACHED: usize = 10_000;
 const RETRY_FAILED_AFTER: Duration = Duration::from_secs(30);
+/// Unknown ids looked up per `RETRY_FAILED_AFTER`; beyond it (say, integer keys that start
+/// with byte 0) new ids are not asked for until the period ends.
+const MISS_BUDGET: u32 = 50;
 
 pub struct Registry {
     cfg: SchemaRegistryConfig,
     http: reqwest::Client,
     runtime: tokio::runtime::Handle,
     cache: Mutex<HashMap<u32, Cached>>,
+    /// (failed lookups, since) of the current period.
+    misses: Mutex<(u32, Instant)>,
 }
 
 #[derive(Clone)]
@@ -54,6 +59,7 @@ impl Registry {
             http,
             runtime: tokio::runtime::Handle::current(),
             cache: Mutex::new(HashMap::new()),
+            misses: Mutex::new((0, Instant::now())),
         }
     }
 
@@ -137,7 +143,23 @@ impl SchemaSource for Registry {
                 Cached::Failed(..) => {}
             }
         }
+        if let Ok(mut m) = self.misses.lock() {
+            if m.1.elapsed() >= RETRY_FAILED_AFTER {
+                *m = (0, Instant::now());
+            }
+            if m.0 >= MISS_BUDGET {
+                return Err(format!(
+                    "not asked: {MISS_BUDGET} unknown schema ids in the last {}s",
+                    RETRY_FAILED_AFTER.as_secs()
+                ));
+            }
+        }
         let got = self.runtime.block_on(self.fetch(id)).map(Arc::new);
+        if got.is_err() {
+            if let Ok(mut m) = self.misses.lock() {
+                m.0 += 1;
+            }
+        }
         if let Ok(mut c) = self.cache.lock() {
             if c.len() >= MAX_CACHED {
                 c.clear();

@@ -67,6 +67,10 @@ pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer<Quiet>, KafkaError> 
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
+        // Everything up to the end offset (what the lanes are planned against), including
+        // records of open or aborted transactions: read_committed (librdkafka's default)
+        // would stop at the last stable offset and the cursor would skip past it.
+        .set("isolation.level", "read_uncommitted")
         .set("auto.offset.reset", "earliest")
         // Local prefetch is bounded by size (4 MB per partition); librdkafka's default backoff
         // of a second once a queue is "full enough" would throttle a scan to a few thousand
@@ -114,7 +118,28 @@ struct Run<'a> {
     last_progress: Instant,
     stats: ScanStats,
     collected: Vec<Message>,
+    /// About how much memory `collected` holds.
+    collected_bytes: usize,
     error: Option<String>,
+}
+
+/// Most a page collects before it stops (`max_bytes`): partitions × limit records of up to
+/// `max_value_bytes` could otherwise add up to gigabytes.
+const PAGE_BYTES: usize = 64 << 20;
+
+/// About what a record of the API holds in memory.
+fn approx_size(m: &Message) -> usize {
+    let part = |p: &Option<kafscope_api::Payload>| {
+        p.as_ref().map_or(0, |p| {
+            2 * p.text.len() + p.base64.as_ref().map_or(0, String::len)
+        })
+    };
+    256 + part(&m.key)
+        + part(&m.value)
+        + m.headers
+            .iter()
+            .map(|h| h.key.len() + part(&h.value))
+            .sum::<usize>()
 }
 
 /// Run a scan to its end or a bound.
@@ -138,6 +163,7 @@ pub fn run(
         last_progress: now.checked_sub(PROGRESS_EVERY).unwrap_or(now),
         stats: ScanStats::default(),
         collected: Vec::new(),
+        collected_bytes: 0,
         error: None,
     };
     let reason = match r.scan.order {
@@ -164,7 +190,7 @@ impl Run<'_> {
             Some("timeout")
         } else if self.stats.scanned >= l.max_scan {
             Some("max_scan")
-        } else if self.stats.bytes >= l.max_bytes {
+        } else if self.stats.bytes >= l.max_bytes || self.collected_bytes >= PAGE_BYTES {
             Some("max_bytes")
         } else {
             None
@@ -355,6 +381,7 @@ impl Run<'_> {
             }
             if let Some(m) = hit {
                 if page {
+                    self.collected_bytes += approx_size(&m);
                     self.collected.push(*m);
                     let lane = &mut self.scan.lanes[i];
                     lane.kept += 1;
@@ -379,11 +406,9 @@ impl Run<'_> {
     fn newest(&mut self) -> &'static str {
         let page = self.scan.mode == Mode::Page;
         let limit = self.scan.limits.limit;
-        let mut size: i64 = if self.pipe.filter.is_some() {
-            1_000.max(limit as i64)
-        } else {
-            limit as i64
-        };
+        // Small first windows finish quickly (a window cut short by a bound is read again);
+        // they double each round.
+        let mut size: i64 = limit.max(1) as i64;
         loop {
             if let Some(b) = self.bound() {
                 return b;
@@ -507,6 +532,7 @@ impl Run<'_> {
                 for m in w.found.into_iter().rev() {
                     let off = m.offset;
                     if page {
+                        self.collected_bytes += approx_size(&m);
                         self.collected.push(m);
                         self.scan.lanes[lane].kept += 1;
                     } else if !self.hand_over(Box::new(m)) {
@@ -530,29 +556,27 @@ impl Run<'_> {
         self.close();
         let order = self.scan.order;
         if self.scan.mode == Mode::Page {
-            let key = |m: &Message| (m.timestamp_ms.unwrap_or(i64::MIN), m.partition, m.offset);
-            match order {
-                Order::Oldest => self.collected.sort_by_key(key),
-                Order::Newest => self.collected.sort_by_key(|m| std::cmp::Reverse(key(m))),
-            }
-            let limit = self.scan.limits.limit;
-            if self.collected.len() > limit {
-                // Continue each lane from its first record left out of this page.
-                for m in self.collected.drain(limit..) {
-                    if let Some(l) = self
-                        .scan
-                        .lanes
-                        .iter_mut()
-                        .find(|l| l.partition == m.partition)
-                    {
-                        l.position = match order {
-                            Order::Oldest => l.position.min(m.offset),
-                            Order::Newest => l.position.max(m.offset + 1),
-                        };
-                    }
+            let (page, left) = merge(
+                std::mem::take(&mut self.collected),
+                order,
+                self.scan.limits.limit,
+            );
+            // Continue each lane from its first record left out of this page.
+            for (partition, first_left) in left {
+                if let Some(l) = self
+                    .scan
+                    .lanes
+                    .iter_mut()
+                    .find(|l| l.partition == partition)
+                {
+                    l.position = match order {
+                        Order::Oldest => first_left,
+                        Order::Newest => first_left + 1,
+                    };
                 }
             }
-            self.stats.matched = self.collected.len() as u64;
+            self.stats.matched = page.len() as u64;
+            self.collected = page;
         }
         let stats = self.snapshot(Some(reason));
         Finished {
@@ -562,6 +586,44 @@ impl Run<'_> {
             error: self.error,
         }
     }
+}
+
+/// Merge the lanes' matches (each lane's in its reading order) by (timestamp, partition,
+/// offset), oldest or newest first, up to `limit`: a k-way merge, so each lane keeps a run of
+/// consecutive records even when its timestamps are out of order. Also returns, per lane
+/// with records left out, the offset of the first one.
+fn merge(collected: Vec<Message>, order: Order, limit: usize) -> (Vec<Message>, Vec<(i32, i64)>) {
+    let mut lanes: BTreeMap<i32, VecDeque<Message>> = BTreeMap::new();
+    for m in collected {
+        lanes.entry(m.partition).or_default().push_back(m);
+    }
+    let key = |m: &Message| (m.timestamp_ms.unwrap_or(i64::MIN), m.partition, m.offset);
+    let mut out = Vec::with_capacity(limit);
+    while out.len() < limit {
+        let pick = lanes
+            .iter()
+            .filter_map(|(p, q)| q.front().map(|m| (*p, key(m))))
+            .reduce(|a, b| {
+                let better = match order {
+                    Order::Oldest => b.1 < a.1,
+                    Order::Newest => b.1 > a.1,
+                };
+                if better {
+                    b
+                } else {
+                    a
+                }
+            });
+        let Some((p, _)) = pick else { break };
+        if let Some(m) = lanes.get_mut(&p).and_then(VecDeque::pop_front) {
+            out.push(m);
+        }
+    }
+    let left = lanes
+        .into_iter()
+        .filter_map(|(p, q)| q.front().map(|m| (p, m.offset)))
+        .collect();
+    (out, left)
 }
 
 struct Window {
@@ -585,5 +647,50 @@ fn raw<'a>(m: &'a rdkafka::message::BorrowedMessage<'a>) -> RawRecord<'a> {
             .headers()
             .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
             .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(partition: i32, offset: i64, ts: i64) -> Message {
+        Message {
+            partition,
+            offset,
+            timestamp: None,
+            timestamp_ms: Some(ts),
+            timestamp_type: None,
+            key: None,
+            value: None,
+            headers: vec![],
+            size: 0,
+        }
+    }
+
+    #[test]
+    fn merging_keeps_each_partition_a_run_of_consecutive_records() {
+        // Partition 0's timestamps go backwards (two producers with skewed clocks).
+        let collected = vec![
+            msg(0, 0, 10),
+            msg(0, 1, 5),
+            msg(0, 2, 30),
+            msg(1, 0, 7),
+            msg(1, 1, 20),
+        ];
+        let (page, left) = merge(collected, Order::Oldest, 3);
+        let got: Vec<(i32, i64)> = page.iter().map(|m| (m.partition, m.offset)).collect();
+        assert_eq!(got, vec![(1, 0), (0, 0), (0, 1)]);
+        assert_eq!(
+            left,
+            vec![(0, 2), (1, 1)],
+            "each lane continues at its first record left out"
+        );
+        // Newest first: lanes arrive in descending offsets.
+        let collected = vec![msg(0, 2, 30), msg(0, 1, 5), msg(1, 1, 20), msg(1, 0, 7)];
+        let (page, left) = merge(collected, Order::Newest, 2);
+        let got: Vec<(i32, i64)> = page.iter().map(|m| (m.partition, m.offset)).collect();
+        assert_eq!(got, vec![(0, 2), (1, 1)]);
+        assert_eq!(left, vec![(0, 1), (1, 0)]);
     }
 }
