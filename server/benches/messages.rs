@@ -230,6 +230,16 @@ async fn main() {
     ] {
         let (scanned, matched, stopped, secs) =
             stream_scan(&http, &format!("{api}/stream?{scan}&{filter}")).await;
+        assert_eq!((scanned, stopped.as_str()), (n as u64, "end"), "{label}");
+        assert_eq!(
+            matched,
+            if filter.starts_with("value_contains") {
+                0
+            } else {
+                3
+            },
+            "{label}"
+        );
         println!(
             "scan with {label}: {scanned} scanned, {matched} matched, stopped {stopped}, {secs:.2} s = {:.0} messages/s",
             scanned as f64 / secs

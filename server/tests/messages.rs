@@ -278,6 +278,10 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
     assert_eq!(cut["value"]["truncated"], true);
     assert_eq!(cut["value"]["text"].as_str().unwrap().len(), 100);
     assert_eq!(cut["value"]["size"], 300);
+    // None of those scans joined or created a consumer group on the broker.
+    t.app.poll_now().await;
+    let (_, groups) = t.get("/api/v1/clusters/test/consumer-groups").await;
+    assert_eq!(groups["total"], 0, "{groups}");
     t.app.stop().await;
 }
 
