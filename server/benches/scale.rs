@@ -352,6 +352,12 @@ async fn measure(
             .map(|a| a.len())
             .unwrap_or(0);
     }
+    // BENCH_HOLD=<seconds>: keep the console (and the brokers) up to inspect its memory.
+    let hold = env("BENCH_HOLD", 0);
+    if hold > 0 {
+        println!("holding for {hold} s: console pid {}", child.id());
+        tokio::time::sleep(Duration::from_secs(hold as u64)).await;
+    }
     let _ = child.kill();
     let _ = child.wait();
 
