@@ -143,6 +143,8 @@ pub fn Messages() -> impl IntoView {
         StoredValue::new_local(BTreeMap::new());
     // Records received and not yet drawn, and whether a redraw is scheduled.
     let pending: StoredValue<Vec<Message>, LocalStorage> = StoredValue::new_local(Vec::new());
+    // Bumped by every browse and every stream: a late answer for an older one is dropped.
+    let generation = StoredValue::new(0u64);
     let flush_due = StoredValue::new(false);
     let flush = move |follow: bool| {
         flush_due.try_set_value(false);
@@ -197,8 +199,15 @@ pub fn Messages() -> impl IntoView {
         running.set(Running::Idle);
         loading.set(true);
         error.set(None);
+        let mine = generation.get_value() + 1;
+        generation.set_value(mine);
         spawn_local(async move {
-            match get_json::<MessagePage>(&path).await {
+            let page = get_json::<MessagePage>(&path).await;
+            // A search or tail started meanwhile owns the table now.
+            if generation.try_get_value() != Some(mine) {
+                return;
+            }
+            match page {
                 Ok(p) => {
                     let pick = sel.and_then(|s| {
                         let (pp, oo) = s.split_once(':')?;
@@ -249,6 +258,8 @@ pub fn Messages() -> impl IntoView {
     let open = move |follow: bool, resume: Option<String>| {
         stop_live();
         error.set(None);
+        generation.update_value(|g| *g += 1);
+        loading.set(false);
         let mut f = form.get_untracked();
         if follow {
             // A tail starts at the end; the form's start is for browsing.
