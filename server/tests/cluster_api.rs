@@ -160,15 +160,7 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
     assert_eq!(s, 400);
 
     // /metrics parses as Prometheus text and says what the API says.
-    let text = t
-        .http
-        .get(format!("http://{}/metrics", t.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.text("/metrics").await;
     let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
     let value = |metric: &str, labels: &[(&str, &str)]| -> Option<f64> {
         scrape

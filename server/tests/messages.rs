@@ -114,19 +114,31 @@ fn summary(m: &Value) -> (i64, i64) {
     )
 }
 
+/// (partition, offset) of each record of a page or list.
+fn coords(records: &[Value]) -> Vec<(i64, i64)> {
+    records.iter().map(summary).collect()
+}
+
+/// The page's records (a page that is not one fails the test).
+fn page_records(page: &Value) -> &[Value] {
+    page["messages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a page of messages: {page}"))
+}
+
 /// Page through a topic with a cursor; returns every message.
 async fn all_pages(t: &TestApp, base: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let (s, mut page) = t.get(base).await;
     assert_eq!(s, 200, "{page}");
     for _ in 0..50 {
-        out.extend(page["messages"].as_array().unwrap().iter().cloned());
+        out.extend(page_records(&page).iter().cloned());
         let Some(c) = page["next_cursor"].as_str() else {
             return out;
         };
         let (s, next) = t.get(&format!("{base}&cursor={c}")).await;
         assert_eq!(s, 200, "{next}");
-        if next["messages"].as_array().unwrap().is_empty() {
+        if page_records(&next).is_empty() {
             return out;
         }
         page = next;
@@ -147,7 +159,7 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
         .get(&format!("{api}?order=oldest&from=earliest&limit=500"))
         .await;
     assert_eq!(s, 200, "{page}");
-    let got = page["messages"].as_array().unwrap();
+    let got = page_records(&page);
     assert_eq!(got.len(), records.len());
     // Merged across partitions by timestamp: input order.
     for (i, ((m, r), w)) in got.iter().zip(&records).zip(&written).enumerate() {
@@ -217,54 +229,31 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
 
     // Newest first: the reverse.
     let (_, newest) = t.get(&format!("{api}?order=newest&limit=500")).await;
-    let rev: Vec<(i64, i64)> = newest["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(summary)
-        .collect();
-    let mut expect: Vec<(i64, i64)> = got.iter().map(summary).collect();
+    let rev = coords(page_records(&newest));
+    let mut expect = coords(got);
     expect.reverse();
     assert_eq!(rev, expect);
     assert!(newest["next_cursor"].is_null(), "nothing older is left");
 
     // Paging with a cursor covers everything once, in order, both ways.
-    let asc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=oldest&from=earliest&limit=5"))
-        .await
-        .iter()
-        .map(summary)
-        .collect();
-    assert_eq!(asc, got.iter().map(summary).collect::<Vec<_>>());
-    let desc: Vec<(i64, i64)> = all_pages(&t, &format!("{api}?order=newest&limit=4"))
-        .await
-        .iter()
-        .map(summary)
-        .collect();
+    let asc = coords(&all_pages(&t, &format!("{api}?order=oldest&from=earliest&limit=5")).await);
+    assert_eq!(asc, coords(got));
+    let desc = coords(&all_pages(&t, &format!("{api}?order=newest&limit=4")).await);
     assert_eq!(desc, expect);
 
     // One partition from an offset, both orders; latest oldest-first is empty.
     let (_, p1) = t
         .get(&format!("{api}?partition=1&from=2&order=oldest"))
         .await;
-    let p1: Vec<(i64, i64)> = p1["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(summary)
-        .collect();
+    let p1 = coords(page_records(&p1));
     assert_eq!(p1, vec![(1, 2), (1, 3)]);
     let (_, p1) = t
         .get(&format!("{api}?partition=1&from=2&order=newest"))
         .await;
-    let p1: Vec<(i64, i64)> = p1["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(summary)
-        .collect();
+    let p1 = coords(page_records(&p1));
     assert_eq!(p1, vec![(1, 2), (1, 1), (1, 0)]);
     let (_, late) = t.get(&format!("{api}?order=oldest&from=latest")).await;
-    assert_eq!(late["messages"].as_array().unwrap().len(), 0);
+    assert_eq!(page_records(&late).len(), 0);
     assert_eq!(late["stats"]["stopped"], "end");
 
     // One whole record by its coordinates (the "load full" path).
@@ -323,15 +312,7 @@ async fn sse_events(
 }
 
 async fn scans_active(t: &TestApp) -> i64 {
-    let text = t
-        .http
-        .get(format!("http://{}/metrics", t.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.text("/metrics").await;
     text.lines()
         .find(|l| l.starts_with("kafscope_message_scans_active{"))
         .and_then(|l| l.rsplit(' ').next())
@@ -623,7 +604,7 @@ async fn masked_fields_never_leave_the_server() {
     let (_, hit) = t
         .get("/api/v1/clusters/test/topics/payments/messages?value_contains=4111")
         .await;
-    assert_eq!(hit["messages"].as_array().unwrap().len(), 0);
+    assert_eq!(page_records(&hit).len(), 0);
     t.app.stop().await;
 }
 
@@ -827,7 +808,7 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
         .get("/api/v1/clusters/test/topics/orders/messages?order=oldest&from=earliest")
         .await;
     assert_eq!(s, 200, "{page}");
-    let m = page["messages"].as_array().unwrap();
+    let m = page_records(&page);
     assert_eq!(m[0]["value"]["encoding"], "avro");
     assert_eq!(
         m[0]["value"]["json"],
@@ -861,7 +842,7 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
     let (_, hit) = t
         .get("/api/v1/clusters/test/topics/orders/messages?expr=value.item%20%3D%3D%20%27tea%27")
         .await;
-    assert_eq!(hit["messages"].as_array().unwrap().len(), 2, "{hit}");
+    assert_eq!(page_records(&hit).len(), 2, "{hit}");
     t.app.stop().await;
 }
 

@@ -358,18 +358,7 @@ pub fn apply_rule(
                         ))
                     }
                 };
-            Rule {
-                id: r.id.clone(),
-                severity: Some(Severity::Warning),
-                for_ms: 0,
-                condition,
-                clusters: Vec::new(),
-                groups: Vec::new(),
-                topics: Vec::new(),
-                labels: BTreeMap::new(),
-                enabled: true,
-                source,
-            }
+            Rule::new(&r.id, Some(Severity::Warning), 0, condition, source)
         }
     };
     if let Some(e) = r.enabled {

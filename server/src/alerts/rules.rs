@@ -89,17 +89,30 @@ pub struct Rule {
 const MIN: i64 = 60_000;
 
 fn rule(id: &str, severity: Option<Severity>, for_ms: i64, condition: Condition) -> Rule {
-    Rule {
-        id: id.to_string(),
-        severity,
-        for_ms,
-        condition,
-        clusters: Vec::new(),
-        groups: Vec::new(),
-        topics: Vec::new(),
-        labels: BTreeMap::new(),
-        enabled: true,
-        source: "built-in",
+    Rule::new(id, severity, for_ms, condition, "built-in")
+}
+
+impl Rule {
+    /// A rule for every cluster, group and topic, without labels, enabled.
+    pub fn new(
+        id: &str,
+        severity: Option<Severity>,
+        for_ms: i64,
+        condition: Condition,
+        source: &'static str,
+    ) -> Rule {
+        Rule {
+            id: id.to_string(),
+            severity,
+            for_ms,
+            condition,
+            clusters: Vec::new(),
+            groups: Vec::new(),
+            topics: Vec::new(),
+            labels: BTreeMap::new(),
+            enabled: true,
+            source,
+        }
     }
 }
 

@@ -362,7 +362,9 @@ impl Collector {
             let target = match spec {
                 OffsetSpec::Earliest => &mut data.log_start,
                 OffsetSpec::Latest => &mut data.high_watermark,
-                OffsetSpec::LastStable | OffsetSpec::Timestamp(_) => &mut data.last_stable,
+                OffsetSpec::LastStable => &mut data.last_stable,
+                // Lookups by time are message inspection's; a poll never asks for them.
+                OffsetSpec::Timestamp(_) => continue,
             };
             let answered = match result {
                 Ok(entries) => {

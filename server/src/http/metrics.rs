@@ -3,6 +3,7 @@
 //! are left out, never written as 0. The console's own health is under `kafscope_*`.
 
 use std::fmt::Write;
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::header;
@@ -35,27 +36,26 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
             );
         }
     }
-    f.head(
-        "kafscope_message_scans_active",
-        "gauge",
-        "Message browse, search, tail and export scans running now.",
-    );
-    for (cluster, i) in st.inspectors.iter() {
-        let n = i.active_scans.load(std::sync::atomic::Ordering::Relaxed);
-        f.sample("kafscope_message_scans_active", &[("cluster", cluster)], n);
-    }
-    f.head(
-        "kafscope_message_scanned_records_total",
-        "counter",
-        "Records read by finished message scans.",
-    );
-    for (cluster, i) in st.inspectors.iter() {
-        let n = i.scanned_total.load(std::sync::atomic::Ordering::Relaxed);
-        f.sample(
+    type Count = fn(&crate::messages::Inspector) -> u64;
+    let inspection: [(&str, &str, &str, Count); 2] = [
+        (
+            "kafscope_message_scans_active",
+            "gauge",
+            "Message browse, search, tail and export scans running now.",
+            |i| i.active_scans.load(Ordering::Relaxed) as u64,
+        ),
+        (
             "kafscope_message_scanned_records_total",
-            &[("cluster", cluster)],
-            n,
-        );
+            "counter",
+            "Records read by finished message scans.",
+            |i| i.scanned_total.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, kind, help, count) in inspection {
+        f.head(name, kind, help);
+        for (cluster, i) in st.inspectors.iter() {
+            f.sample(name, &[("cluster", cluster)], count(i));
+        }
     }
     (
         [(

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use kafscope_api::SchemaRef;
 use serde_json::Value;
 
 /// How the user asked a key or value to be decoded.
@@ -81,7 +82,7 @@ pub struct Decoded {
     pub encoding: &'static str,
     pub text: String,
     pub json: Option<Value>,
-    pub schema: Option<(u32, Option<String>, Option<i64>, &'static str)>,
+    pub schema: Option<SchemaRef>,
     pub note: Option<String>,
 }
 
@@ -298,12 +299,12 @@ fn wire_format(bytes: &[u8], registry: &dyn SchemaSource) -> Result<Decoded, Str
         .schema(id)
         .map_err(|e| format!("schema {id}: {e}"))?;
     let data = &bytes[5..];
-    let schema_ref = Some((
+    let schema_ref = Some(SchemaRef {
         id,
-        schema.subject.clone(),
-        schema.version,
-        schema.kind.name(),
-    ));
+        subject: schema.subject.clone(),
+        version: schema.version,
+        kind: schema.kind.name().to_string(),
+    });
     let mut d = match &schema.kind {
         SchemaKind::Avro(s) => {
             let mut rd = data;
@@ -398,7 +399,12 @@ mod tests {
         );
         assert_eq!(
             d.schema,
-            Some((7, Some("orders-value".into()), Some(2), "AVRO"))
+            Some(SchemaRef {
+                id: 7,
+                subject: Some("orders-value".into()),
+                version: Some(2),
+                kind: "AVRO".into()
+            })
         );
     }
 

@@ -43,7 +43,7 @@ pub struct Export<W: Write> {
     format: Format,
     cap: usize,
     out: W,
-    pub written: usize,
+    written: usize,
     pub rows: usize,
     /// A record did not fit under the cap (it and everything after it are left out).
     pub truncated: bool,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use kafscope_api::{Header, Message, Payload, SchemaRef};
+use kafscope_api::{Header, Message, Payload};
 
 use super::decode::{decode, Decoded, Decoding, SchemaSource};
 use super::filter::{Filter, View};
@@ -143,12 +143,7 @@ pub fn payload(raw: &[u8], d: Decoded, masked: bool, limit: usize) -> Payload {
         base64,
         truncated,
         masked,
-        schema: d.schema.map(|(id, subject, version, kind)| SchemaRef {
-            id,
-            subject,
-            version,
-            kind: kind.to_string(),
-        }),
+        schema: d.schema,
         note: d.note,
     }
 }

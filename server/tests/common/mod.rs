@@ -102,6 +102,18 @@ impl TestApp {
         (status, v)
     }
 
+    /// GET a text answer (for `/metrics`).
+    pub async fn text(&self, path: &str) -> String {
+        self.http
+            .get(format!("http://{}{}", self.addr, path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// GET until `ok` holds, polling the collector between tries (at most `limit`).
     pub async fn poll_until(
         &self,
