@@ -287,12 +287,10 @@ impl Collector {
             ..Default::default()
         };
         data.timed("metadata", t);
-        let partitions: Vec<(String, i32)> = data
-            .metadata
-            .topics
-            .iter()
-            .flat_map(|t| t.partitions.iter().map(move |p| (t.name.clone(), p.id)))
-            .collect();
+        // Offsets are asked of each partition's leader; a partition without one (offline) has
+        // none to give, and asking would fail librdkafka's whole batch ("No leaders found").
+        let by_leader = partitions_by_leader(&data.metadata);
+        let partitions: Vec<(String, i32)> = by_leader.values().flatten().cloned().collect();
 
         let t = Instant::now();
         match self.client.list_groups().await {
@@ -349,10 +347,16 @@ impl Collector {
         let calls = kinds.iter().map(|(spec, _)| {
             let client = self.client.clone();
             let parts = partitions.clone();
+            let by_leader = &by_leader;
             let spec = *spec;
             async move {
                 let t = Instant::now();
-                let r = client.list_offsets(parts, spec).await;
+                let mut r = client.list_offsets(parts, spec).await;
+                // One call covers every leader; when it fails as a whole, one call per leader
+                // keeps a single unreachable broker from hiding the offsets of all the others.
+                if r.is_err() && by_leader.len() > 1 {
+                    r = Ok(list_offsets_per_leader(&client, by_leader, spec).await);
+                }
                 (r, t.elapsed().as_millis() as u64)
             }
         });
@@ -536,6 +540,49 @@ impl Collector {
     }
 }
 
+type ByLeader = std::collections::BTreeMap<i32, Vec<(String, i32)>>;
+
+/// The partitions whose leader is a broker in the metadata, grouped by that leader.
+fn partitions_by_leader(meta: &crate::kafka::ClusterMetadata) -> ByLeader {
+    let mut out = ByLeader::new();
+    for t in &meta.topics {
+        for p in &t.partitions {
+            if let Some(l) = p.leader.filter(|l| meta.brokers.iter().any(|b| b.id == *l)) {
+                out.entry(l).or_default().push((t.name.clone(), p.id));
+            }
+        }
+    }
+    out
+}
+
+/// ListOffsets as one call per leader; a call that fails gives each of its partitions the
+/// error, so the caller sees which partitions (and through them which broker) went unread.
+async fn list_offsets_per_leader(
+    client: &ClusterClient,
+    by_leader: &ByLeader,
+    spec: OffsetSpec,
+) -> Vec<crate::kafka::PartitionEntry> {
+    let calls = by_leader.iter().map(|(leader, parts)| async move {
+        match client.list_offsets(parts.clone(), spec).await {
+            Ok(entries) => entries,
+            Err(e) => parts
+                .iter()
+                .map(|(topic, partition)| crate::kafka::PartitionEntry {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: -1,
+                    error: Some(format!("leader {leader}: {e}")),
+                })
+                .collect(),
+        }
+    });
+    futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 fn stage(name: &str, message: impl Into<String>) -> StageError {
     StageError {
         stage: name.to_string(),
@@ -581,4 +628,47 @@ pub fn channel(
         cfg.poll_interval,
         cfg.read_only,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::{ClusterMetadata, PartitionMetadata, TopicMetadata};
+
+    #[test]
+    fn offsets_are_asked_only_of_live_leaders() {
+        let node = |id| crate::kafka::ffi::Node {
+            id,
+            host: "h".into(),
+            port: 9092,
+            rack: None,
+        };
+        let part = |id, leader| PartitionMetadata {
+            id,
+            leader,
+            replicas: vec![1, 2, 3],
+            isr: vec![1, 2],
+        };
+        let meta = ClusterMetadata {
+            brokers: vec![node(1), node(2)],
+            controller_id: Some(1),
+            topics: vec![TopicMetadata {
+                name: "orders".into(),
+                error: None,
+                // 0 and 3 led by 1, 1 by 2, 2 has no leader, 4 is led by broker 3 which is
+                // not in the metadata.
+                partitions: vec![
+                    part(0, Some(1)),
+                    part(1, Some(2)),
+                    part(2, None),
+                    part(3, Some(1)),
+                    part(4, Some(3)),
+                ],
+            }],
+        };
+        let by = partitions_by_leader(&meta);
+        assert_eq!(by.len(), 2);
+        assert_eq!(by[&1], vec![("orders".into(), 0), ("orders".into(), 3)]);
+        assert_eq!(by[&2], vec![("orders".to_string(), 1)]);
+    }
 }
