@@ -83,6 +83,9 @@ pub struct Collector {
     scraper: Option<crate::metrics::scrape::Scraper>,
     /// When log dirs are read next (DescribeLogDirs).
     log_dirs_due: Option<Instant>,
+    /// Batched group reads over the Kafka protocol (plaintext listeners); `None`: librdkafka's
+    /// admin calls, one request per group.
+    group_reader: Option<crate::kafka::groups::GroupReader>,
 }
 
 /// How often DescribeLogDirs is sent (disk usage moves slowly; the answer is large).
@@ -104,6 +107,7 @@ impl Collector {
     ) -> Collector {
         let cfg_metrics = cfg.metrics.clone();
         let request_timeout = cfg.request_timeout;
+        let plaintext = crate::kafka::logdirs::plaintext(&cfg.client).is_ok();
         Collector {
             trails: Trails::new(cfg.status_window),
             seeded: false,
@@ -117,6 +121,8 @@ impl Collector {
             configs_due: None,
             configs_known: 0,
             log_dirs_due: None,
+            group_reader: plaintext
+                .then(|| crate::kafka::groups::GroupReader::new(request_timeout)),
             scraper: (!cfg_metrics.is_empty())
                 .then(|| crate::metrics::scrape::Scraper::new(cfg_metrics, request_timeout)),
         }
@@ -323,15 +329,26 @@ impl Collector {
 
         // Committed offsets before end offsets: lag is never negative for a live consumer.
         let t = Instant::now();
-        match self.client.group_offsets(ids.clone()).await {
-            Ok(list) => {
-                for (g, r) in list {
-                    data.offsets.insert(g, r.map_err(|e| e.to_string()));
+        if let Some(reader) = &mut self.group_reader {
+            let brokers: Vec<(i32, String, u16)> = data
+                .metadata
+                .brokers
+                .iter()
+                .map(|b| (b.id, b.host.clone(), b.port))
+                .collect();
+            reader.set_brokers(&brokers);
+            data.offsets.extend(reader.offsets(&ids).await);
+        } else {
+            match self.client.group_offsets(ids.clone()).await {
+                Ok(list) => {
+                    for (g, r) in list {
+                        data.offsets.insert(g, r.map_err(|e| e.to_string()));
+                    }
                 }
+                Err(e) => data
+                    .stage_errors
+                    .push(stage("group_offsets", e.to_string())),
             }
-            Err(e) => data
-                .stage_errors
-                .push(stage("group_offsets", e.to_string())),
         }
         data.timed("group_offsets", t);
 
@@ -420,7 +437,10 @@ impl Collector {
         if !ids.is_empty() {
             if self.describe_backoff.due(now) {
                 let t = Instant::now();
-                let described = self.client.describe_groups(ids, DESCRIBE_CHUNK).await;
+                let described = match &mut self.group_reader {
+                    Some(reader) => reader.describe(&ids, DESCRIBE_CHUNK).await,
+                    None => self.client.describe_groups(ids, DESCRIBE_CHUNK).await,
+                };
                 data.timed("describe_groups", t);
                 match described {
                     Ok(descs) => {

@@ -3,6 +3,7 @@
 //! nothing blocks the async runtime and errors say which Kafka API failed.
 
 pub mod ffi;
+pub mod groups;
 pub mod logdirs;
 pub mod wire;
 

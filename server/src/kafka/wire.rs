@@ -1,5 +1,6 @@
-//! The Kafka wire protocol for the one request librdkafka has no admin API for
-//! (DescribeLogDirs): frames over a plain TCP connection, encoded with `kafka-protocol`.
+//! The Kafka wire protocol for what librdkafka's admin API does not do, or does one request
+//! per group (DescribeLogDirs; batched group reads): frames over a plain TCP connection,
+//! encoded with `kafka-protocol`, several requests in flight on one connection.
 //! Bounded in time (every read and write) and in bytes (the largest frame accepted).
 
 use std::time::Duration;
@@ -40,37 +41,73 @@ impl Connection {
         version: i16,
         request: &Req,
     ) -> Result<Resp, String> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let header = RequestHeader::default()
-            .with_request_api_key(key as i16)
-            .with_request_api_version(version)
-            .with_correlation_id(id)
-            .with_client_id(Some(StrBytes::from_static_str("kafscope")));
-        let mut body = BytesMut::new();
-        encode_request_header_into_buffer(&mut body, &header).map_err(|e| e.to_string())?;
-        request
-            .encode(&mut body, version)
-            .map_err(|e| format!("cannot encode {key:?} v{version}: {e}"))?;
-        let frame = with_length(body);
+        let mut answers = self
+            .call_many(key, version, std::slice::from_ref(request))
+            .await?;
+        answers.pop().ok_or_else(|| format!("{key:?}: no answer"))
+    }
+
+    /// Send several requests at once and decode their responses, which a broker sends in
+    /// request order on one connection. Writing and reading run together, so answers larger
+    /// than the socket buffers cannot stall the exchange. Callers keep batches small.
+    pub async fn call_many<Req: Encodable, Resp: Decodable>(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        requests: &[Req],
+    ) -> Result<Vec<Resp>, String> {
+        let first = self.next_id;
+        let mut frames = BytesMut::new();
+        for request in requests {
+            let header = RequestHeader::default()
+                .with_request_api_key(key as i16)
+                .with_request_api_version(version)
+                .with_correlation_id(self.next_id)
+                .with_client_id(Some(StrBytes::from_static_str("kafscope")));
+            self.next_id = self.next_id.wrapping_add(1);
+            let mut body = BytesMut::new();
+            encode_request_header_into_buffer(&mut body, &header).map_err(|e| e.to_string())?;
+            request
+                .encode(&mut body, version)
+                .map_err(|e| format!("cannot encode {key:?} v{version}: {e}"))?;
+            frames.extend_from_slice(&with_length(body));
+        }
+        let n = requests.len();
+        let (mut rd, mut wr) = self.stream.split();
         let exchange = async {
-            self.stream.write_all(&frame).await?;
-            read_frame(&mut self.stream).await
+            let write = wr.write_all(&frames);
+            let read = async {
+                let mut out = Vec::with_capacity(n);
+                for _ in 0..n {
+                    out.push(read_frame(&mut rd).await?);
+                }
+                Ok::<_, std::io::Error>(out)
+            };
+            let (w, r) = tokio::join!(write, read);
+            w?;
+            r
         };
-        let mut answer = tokio::time::timeout(self.timeout, exchange)
+        let answers = tokio::time::timeout(self.timeout, exchange)
             .await
             .map_err(|_| format!("{key:?} timed out after {:?}", self.timeout))?
             .map_err(|e| format!("{key:?}: {e}"))?;
-        let header = ResponseHeader::decode(&mut answer, key.response_header_version(version))
-            .map_err(|e| format!("{key:?}: bad response header: {e}"))?;
-        if header.correlation_id != id {
-            return Err(format!(
-                "{key:?}: answer to another request ({})",
-                header.correlation_id
-            ));
+        let mut out = Vec::with_capacity(n);
+        for (i, mut answer) in answers.into_iter().enumerate() {
+            let header = ResponseHeader::decode(&mut answer, key.response_header_version(version))
+                .map_err(|e| format!("{key:?}: bad response header: {e}"))?;
+            let expected = first.wrapping_add(i as i32);
+            if header.correlation_id != expected {
+                return Err(format!(
+                    "{key:?}: answer to another request ({} instead of {expected})",
+                    header.correlation_id
+                ));
+            }
+            out.push(
+                Resp::decode(&mut answer, version)
+                    .map_err(|e| format!("{key:?}: cannot decode v{version}: {e}"))?,
+            );
         }
-        Resp::decode(&mut answer, version)
-            .map_err(|e| format!("{key:?}: cannot decode v{version}: {e}"))
+        Ok(out)
     }
 }
 

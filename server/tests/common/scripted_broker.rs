@@ -12,13 +12,15 @@ use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
 use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition;
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult,
 };
-use kafka_protocol::messages::describe_groups_response::DescribedGroup;
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::describe_log_dirs_response::{
     DescribeLogDirsPartition, DescribeLogDirsResult, DescribeLogDirsTopic,
 };
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
@@ -27,15 +29,16 @@ use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::offset_fetch_response::{
-    OffsetFetchResponsePartition, OffsetFetchResponseTopic,
+    OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
+    OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, DescribeConfigsRequest,
-    DescribeConfigsResponse, DescribeGroupsRequest, DescribeGroupsResponse, DescribeLogDirsRequest,
-    DescribeLogDirsResponse, FindCoordinatorRequest, FindCoordinatorResponse, GroupId,
-    ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
-    MetadataRequest, MetadataResponse, OffsetFetchRequest, OffsetFetchResponse, ResponseHeader,
-    TopicName,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, ConsumerProtocolAssignment,
+    DescribeConfigsRequest, DescribeConfigsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+    DescribeLogDirsRequest, DescribeLogDirsResponse, FindCoordinatorRequest,
+    FindCoordinatorResponse, GroupId, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest,
+    ListOffsetsResponse, MetadataRequest, MetadataResponse, OffsetFetchRequest,
+    OffsetFetchResponse, ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, Encodable, StrBytes};
 use kafscope::kafka::wire::{read_frame, with_length};
@@ -75,9 +78,29 @@ pub struct Script {
     pub controller: i32,
     pub topics: Vec<ScriptTopic>,
     pub log_dirs: BTreeMap<i32, ScriptLogDir>,
-    /// Consumer groups and their committed offsets: (topic, partition, offset). Every group is
-    /// coordinated by broker 1 and described as `Empty` (no members).
+    /// Consumer groups and their committed offsets: (topic, partition, offset). A group's
+    /// coordinator is one broker chosen from its name (see [`coordinator`]); the others answer
+    /// NOT_COORDINATOR for it, as Kafka does.
     pub groups: BTreeMap<String, Vec<(String, i32, i64)>>,
+    /// Members of groups (a group without members is described `Empty`, with them `Stable`).
+    pub members: BTreeMap<String, Vec<ScriptMember>>,
+    /// Added to every group's coordinator choice: changing it moves every coordinator.
+    pub coordinator_shift: usize,
+}
+
+/// A member of a scripted group and the partitions assigned to it.
+#[derive(Debug, Clone)]
+pub struct ScriptMember {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+    pub assignment: Vec<(String, i32)>,
+}
+
+/// The broker (id, port) coordinating `group`: fixed by its name and the script's shift.
+pub fn coordinator(s_: &Script, ports: &[(i32, u16)], group: &str) -> (i32, u16) {
+    let h = group.bytes().map(|b| b as usize).sum::<usize>() + s_.coordinator_shift;
+    ports[h % ports.len()]
 }
 
 /// Brokers `1..=n`, each on its own loopback listener (librdkafka connects per node id).
@@ -155,9 +178,9 @@ const OFFERED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Metadata, 1, 12),
     (ApiKey::ListOffsets, 1, 7),
     (ApiKey::ListGroups, 0, 4),
-    (ApiKey::FindCoordinator, 0, 2),
-    (ApiKey::OffsetFetch, 1, 7),
-    (ApiKey::DescribeGroups, 0, 4),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DescribeConfigs, 1, 1),
     (ApiKey::DescribeLogDirs, 1, 4),
 ];
@@ -205,31 +228,23 @@ async fn serve(
             }
             ApiKey::ListGroups => {
                 let _ = ListGroupsRequest::decode(&mut frame, version);
-                // As in Kafka, a broker lists the groups it coordinates: here, broker 1 all.
-                if me == ports[0].0 {
-                    list_groups(&snapshot).encode(&mut body, version)
-                } else {
-                    ListGroupsResponse::default().encode(&mut body, version)
-                }
+                // As in Kafka, a broker lists the groups it coordinates.
+                list_groups(&snapshot, ports, me).encode(&mut body, version)
             }
             ApiKey::FindCoordinator => {
-                let _ = FindCoordinatorRequest::decode(&mut frame, version);
-                let port = ports[0].1 as i32;
-                FindCoordinatorResponse::default()
-                    .with_node_id(BrokerId(ports[0].0))
-                    .with_host(s("127.0.0.1"))
-                    .with_port(port)
-                    .encode(&mut body, version)
+                let req = FindCoordinatorRequest::decode(&mut frame, version)
+                    .map_err(|e| e.to_string())?;
+                find_coordinator(&snapshot, ports, &req, version).encode(&mut body, version)
             }
             ApiKey::OffsetFetch => {
                 let req =
                     OffsetFetchRequest::decode(&mut frame, version).map_err(|e| e.to_string())?;
-                offset_fetch(&snapshot, &req).encode(&mut body, version)
+                offset_fetch(&snapshot, ports, me, &req).encode(&mut body, version)
             }
             ApiKey::DescribeGroups => {
                 let req = DescribeGroupsRequest::decode(&mut frame, version)
                     .map_err(|e| e.to_string())?;
-                describe_groups(&snapshot, &req).encode(&mut body, version)
+                describe_groups(&snapshot, ports, me, &req).encode(&mut body, version)
             }
             ApiKey::DescribeConfigs => {
                 let req = DescribeConfigsRequest::decode(&mut frame, version)
@@ -359,65 +374,227 @@ fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
     ListOffsetsResponse::default().with_topics(topics)
 }
 
-fn list_groups(s_: &Script) -> ListGroupsResponse {
+fn list_groups(s_: &Script, ports: &[(i32, u16)], me: i32) -> ListGroupsResponse {
     ListGroupsResponse::default().with_groups(
         s_.groups
             .keys()
+            .filter(|g| coordinator(s_, ports, g).0 == me)
             .map(|g| {
                 ListedGroup::default()
                     .with_group_id(GroupId(s(g)))
                     .with_protocol_type(s("consumer"))
-                    .with_group_state(s("Empty"))
+                    .with_group_state(s(group_state(s_, g)))
             })
             .collect(),
     )
 }
 
-fn offset_fetch(s_: &Script, req: &OffsetFetchRequest) -> OffsetFetchResponse {
-    let Some(offsets) = s_.groups.get(req.group_id.0.as_str()) else {
-        return OffsetFetchResponse::default();
-    };
-    let mut by_topic: BTreeMap<&str, Vec<OffsetFetchResponsePartition>> = BTreeMap::new();
-    for (t, p, o) in offsets {
-        let wanted = req.topics.as_ref().is_none_or(|ts| {
-            ts.iter()
-                .any(|rt| rt.name.0.as_str() == t && rt.partition_indexes.contains(p))
-        });
-        if wanted {
-            by_topic.entry(t).or_default().push(
-                OffsetFetchResponsePartition::default()
-                    .with_partition_index(*p)
-                    .with_committed_offset(*o)
-                    .with_metadata(Some(s(""))),
-            );
+fn group_state(s_: &Script, group: &str) -> &'static str {
+    if s_.members.get(group).is_some_and(|m| !m.is_empty()) {
+        "Stable"
+    } else {
+        "Empty"
+    }
+}
+
+/// One key per request before v4, many after.
+fn find_coordinator(
+    s_: &Script,
+    ports: &[(i32, u16)],
+    req: &FindCoordinatorRequest,
+    version: i16,
+) -> FindCoordinatorResponse {
+    if version < 4 {
+        let (id, port) = coordinator(s_, ports, req.key.as_str());
+        return FindCoordinatorResponse::default()
+            .with_node_id(BrokerId(id))
+            .with_host(s("127.0.0.1"))
+            .with_port(port as i32);
+    }
+    FindCoordinatorResponse::default().with_coordinators(
+        req.coordinator_keys
+            .iter()
+            .map(|k| {
+                let (id, port) = coordinator(s_, ports, k.as_str());
+                Coordinator::default()
+                    .with_key(k.clone())
+                    .with_node_id(BrokerId(id))
+                    .with_host(s("127.0.0.1"))
+                    .with_port(port as i32)
+            })
+            .collect(),
+    )
+}
+
+/// NOT_COORDINATOR when `me` does not coordinate `group`.
+fn not_coordinator(s_: &Script, ports: &[(i32, u16)], me: i32, group: &str) -> i16 {
+    if coordinator(s_, ports, group).0 == me {
+        0
+    } else {
+        16
+    }
+}
+
+/// The committed offsets of one group: (topic, partitions as (index, offset)).
+fn committed(
+    s_: &Script,
+    group: &str,
+    wanted: impl Fn(&str, i32) -> bool,
+) -> BTreeMap<String, Vec<(i32, i64)>> {
+    let mut by_topic: BTreeMap<String, Vec<(i32, i64)>> = BTreeMap::new();
+    for (t, p, o) in s_.groups.get(group).into_iter().flatten() {
+        if wanted(t, *p) {
+            by_topic.entry(t.clone()).or_default().push((*p, *o));
         }
     }
-    OffsetFetchResponse::default().with_topics(
-        by_topic
-            .into_iter()
-            .map(|(t, parts)| {
-                OffsetFetchResponseTopic::default()
-                    .with_name(TopicName(s(t)))
-                    .with_partitions(parts)
-            })
-            .collect(),
-    )
+    by_topic
 }
 
-fn describe_groups(s_: &Script, req: &DescribeGroupsRequest) -> DescribeGroupsResponse {
+/// One group per request up to v7; v8 takes many.
+fn offset_fetch(
+    s_: &Script,
+    ports: &[(i32, u16)],
+    me: i32,
+    req: &OffsetFetchRequest,
+) -> OffsetFetchResponse {
+    let groups = req
+        .groups
+        .iter()
+        .map(|g| {
+            let id = g.group_id.0.as_str();
+            let code = not_coordinator(s_, ports, me, id);
+            let topics = if code != 0 {
+                vec![]
+            } else {
+                committed(s_, id, |t, p| {
+                    g.topics.as_ref().is_none_or(|ts| {
+                        ts.iter()
+                            .any(|rt| rt.name.0.as_str() == t && rt.partition_indexes.contains(&p))
+                    })
+                })
+                .into_iter()
+                .map(|(t, parts)| {
+                    OffsetFetchResponseTopics::default()
+                        .with_name(TopicName(s(&t)))
+                        .with_partitions(
+                            parts
+                                .into_iter()
+                                .map(|(p, o)| {
+                                    OffsetFetchResponsePartitions::default()
+                                        .with_partition_index(p)
+                                        .with_committed_offset(o)
+                                        .with_metadata(Some(s("")))
+                                })
+                                .collect(),
+                        )
+                })
+                .collect()
+            };
+            OffsetFetchResponseGroup::default()
+                .with_group_id(g.group_id.clone())
+                .with_error_code(code)
+                .with_topics(topics)
+        })
+        .collect();
+    let id = req.group_id.0.as_str();
+    let code = if req.groups.is_empty() {
+        not_coordinator(s_, ports, me, id)
+    } else {
+        0
+    };
+    let topics = if code != 0 || !req.groups.is_empty() {
+        vec![]
+    } else {
+        committed(s_, id, |t, p| {
+            req.topics.as_ref().is_none_or(|ts| {
+                ts.iter()
+                    .any(|rt| rt.name.0.as_str() == t && rt.partition_indexes.contains(&p))
+            })
+        })
+        .into_iter()
+        .map(|(t, parts)| {
+            OffsetFetchResponseTopic::default()
+                .with_name(TopicName(s(&t)))
+                .with_partitions(
+                    parts
+                        .into_iter()
+                        .map(|(p, o)| {
+                            OffsetFetchResponsePartition::default()
+                                .with_partition_index(p)
+                                .with_committed_offset(o)
+                                .with_metadata(Some(s("")))
+                        })
+                        .collect(),
+                )
+        })
+        .collect()
+    };
+    OffsetFetchResponse::default()
+        .with_error_code(code)
+        .with_topics(topics)
+        .with_groups(groups)
+}
+
+fn describe_groups(
+    s_: &Script,
+    ports: &[(i32, u16)],
+    me: i32,
+    req: &DescribeGroupsRequest,
+) -> DescribeGroupsResponse {
     DescribeGroupsResponse::default().with_groups(
         req.groups
             .iter()
             .map(|g| {
-                let known = s_.groups.contains_key(g.0.as_str());
+                let id = g.0.as_str();
+                let known = s_.groups.contains_key(id) || s_.members.contains_key(id);
+                let code = match not_coordinator(s_, ports, me, id) {
+                    0 if known => 0,
+                    0 => 69,
+                    other => other,
+                };
+                let members = s_.members.get(id).into_iter().flatten().map(|m| {
+                    DescribedGroupMember::default()
+                        .with_member_id(s(&m.member_id))
+                        .with_client_id(s(&m.client_id))
+                        .with_client_host(s(&m.host))
+                        .with_member_assignment(assignment_bytes(&m.assignment))
+                });
                 DescribedGroup::default()
                     .with_group_id(g.clone())
-                    .with_error_code(if known { 0 } else { 69 })
-                    .with_group_state(s(if known { "Empty" } else { "Dead" }))
+                    .with_error_code(code)
+                    .with_group_state(s(if code == 0 {
+                        group_state(s_, id)
+                    } else {
+                        "Dead"
+                    }))
                     .with_protocol_type(s("consumer"))
+                    .with_protocol_data(s("range"))
+                    .with_members(if code == 0 { members.collect() } else { vec![] })
             })
             .collect(),
     )
+}
+
+/// A consumer-protocol assignment (version 0) as a member's assignment bytes.
+fn assignment_bytes(parts: &[(String, i32)]) -> bytes::Bytes {
+    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for (t, p) in parts {
+        by_topic.entry(t).or_default().push(*p);
+    }
+    let a = ConsumerProtocolAssignment::default().with_assigned_partitions(
+        by_topic
+            .into_iter()
+            .map(|(t, ps)| {
+                TopicPartition::default()
+                    .with_topic(TopicName(s(t)))
+                    .with_partitions(ps)
+            })
+            .collect(),
+    );
+    let mut buf = BytesMut::new();
+    bytes::BufMut::put_i16(&mut buf, 0);
+    let _ = a.encode(&mut buf, 0);
+    buf.freeze()
 }
 
 fn describe_configs(s_: &Script, req: &DescribeConfigsRequest) -> DescribeConfigsResponse {
