@@ -6,7 +6,10 @@
 //! bounds the cycle); `BENCH_BROKER=scripted cargo bench -p kafscope --bench scale` on the
 //! scripted protocol-level test broker (tests/common/scripted_broker.rs: three brokers that
 //! answer from memory), which shows Kafscope's own cycle time. Env: BENCH_TOPICS,
-//! BENCH_PARTITIONS, BENCH_GROUPS, BENCH_CYCLES. Prints one table; figures go in the README.
+//! BENCH_PARTITIONS, BENCH_GROUPS, BENCH_CYCLES, BENCH_POLL (poll interval, default 15s),
+//! BENCH_STATS=0 (no librdkafka statistics), BENCH_HOLD (seconds to keep the console up),
+//! BENCH_ACTIVE=1 (scripted: every partition written and consumed all the time).
+//! Prints one table; figures go in the README.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -17,6 +20,16 @@ use kafscope::traffic::{self, Tansu};
 mod scripted_broker;
 
 use scripted_broker::{Script, ScriptPartition, ScriptTopic, ScriptedCluster};
+
+/// The console process, stopped when dropped (also when the benchmark panics).
+struct Console(std::process::Child);
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// The broker under the console; kept alive until the end.
 #[allow(dead_code)]
@@ -61,6 +74,10 @@ async fn scripted(topics: usize, per_topic: i32, groups: usize) -> (Broker, Stri
                 (format!("bench-group-{g:04}"), offs)
             })
             .collect(),
+        // BENCH_ACTIVE=1: every partition is written and every group consumes at 10 msg/s,
+        // so no history collapses into the two points an idle series keeps.
+        growth: (std::env::var("BENCH_ACTIVE").as_deref() == Ok("1"))
+            .then(|| (std::time::Instant::now(), 10)),
         ..Default::default()
     };
     let cluster = ScriptedCluster::start(3, script).await;
@@ -85,6 +102,10 @@ async fn main() {
     let topics = env("BENCH_TOPICS", 100);
     let per_topic = env("BENCH_PARTITIONS", 100) as i32;
     let groups = env("BENCH_GROUPS", 1000);
+    assert!(
+        groups > 0,
+        "BENCH_GROUPS must be at least 1 (the history query needs a group)"
+    );
     let cycles = env("BENCH_CYCLES", 5);
     let on_scripted = std::env::var("BENCH_BROKER").as_deref() == Ok("scripted");
     let t = Instant::now();
@@ -172,8 +193,10 @@ async fn measure(
     std::fs::write(
         &config_path,
         format!(
-            "[store]\nurl = \"sqlite://{}\"\n[[clusters]]\nname = \"bench\"\nbootstrap_servers = \"{bs}\"\npoll_interval = \"15s\"\nrequest_timeout = \"30s\"\n[clusters.client]\n\"statistics.interval.ms\" = {stats}\n",
+            "[store]\nurl = \"sqlite://{}\"\n[[clusters]]\nname = \"bench\"\nbootstrap_servers = \"{bs}\"\npoll_interval = \"{poll}\"\nrequest_timeout = \"30s\"\n[clusters.client]\n\"statistics.interval.ms\" = {stats}\n",
             db.display(),
+            // BENCH_POLL: the poll interval (default 15s; shorter fills the trails sooner).
+            poll = std::env::var("BENCH_POLL").unwrap_or_else(|_| "15s".into()),
             // librdkafka's statistics count the requests; BENCH_STATS=0 measures memory
             // without them (a console does not enable them by default).
             stats = if std::env::var("BENCH_STATS").as_deref() == Ok("0") { 0 } else { 1000 }
@@ -181,15 +204,28 @@ async fn measure(
     )
     .unwrap();
     let port = traffic::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kafscope"))
-        .arg("--config")
-        .arg(&config_path)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--web-dir")
-        .arg(dir.path().join("no-web"))
-        .env("KAFSCOPE_LOG", "warn")
-        .spawn()
-        .expect("starting kafscope");
+    // BENCH_BIN: another console binary (e.g. one built without mimalloc); BENCH_WRAP: a
+    // program to run it under (e.g. heaptrack).
+    let bin = std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kafscope").into());
+    let mut command = match std::env::var("BENCH_WRAP") {
+        Ok(wrap) => {
+            let mut c = std::process::Command::new(wrap);
+            c.arg(&bin);
+            c
+        }
+        Err(_) => std::process::Command::new(&bin),
+    };
+    let child = Console(
+        command
+            .arg("--config")
+            .arg(&config_path)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--web-dir")
+            .arg(dir.path().join("no-web"))
+            .env("KAFSCOPE_LOG", "warn")
+            .spawn()
+            .expect("starting kafscope"),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let get_json = |path: String| {
@@ -274,7 +310,7 @@ async fn measure(
     }
     let bytes_per_cycle =
         (db_bytes().await - bytes_at_1) as f64 / (rows.len().saturating_sub(2)).max(1) as f64;
-    let rss_mb = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+    let rss_mb = std::fs::read_to_string(format!("/proc/{}/status", child.0.id()))
         .unwrap_or_default()
         .lines()
         .find(|l| l.starts_with("VmRSS:"))
@@ -355,11 +391,10 @@ async fn measure(
     // BENCH_HOLD=<seconds>: keep the console (and the brokers) up to inspect its memory.
     let hold = env("BENCH_HOLD", 0);
     if hold > 0 {
-        println!("holding for {hold} s: console pid {}", child.id());
+        println!("holding for {hold} s: console pid {}", child.0.id());
         tokio::time::sleep(Duration::from_secs(hold as u64)).await;
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
 
     println!(
         "\nKafscope scale benchmark ({}; release build)",

@@ -7,6 +7,7 @@ use kafscope::config::{Cli, Config};
 /// mimalloc instead of glibc malloc: the collector's large per-cycle allocations, made on
 /// several blocking threads, fragmented glibc's per-thread arenas (the 10 000-partition
 /// benchmark measured 391 MB RSS with glibc).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -108,6 +108,7 @@ impl Collector {
         let cfg_metrics = cfg.metrics.clone();
         let request_timeout = cfg.request_timeout;
         let plaintext = crate::kafka::logdirs::plaintext(&cfg.client).is_ok();
+        let wire_counts = client.wire_counts.clone();
         Collector {
             trails: Trails::new(cfg.status_window),
             seeded: false,
@@ -121,8 +122,9 @@ impl Collector {
             configs_due: None,
             configs_known: 0,
             log_dirs_due: None,
-            group_reader: plaintext
-                .then(|| crate::kafka::groups::GroupReader::new(request_timeout)),
+            group_reader: plaintext.then(|| {
+                crate::kafka::groups::GroupReader::new(request_timeout, wire_counts.clone())
+            }),
             scraper: (!cfg_metrics.is_empty())
                 .then(|| crate::metrics::scrape::Scraper::new(cfg_metrics, request_timeout)),
         }
@@ -227,6 +229,8 @@ impl Collector {
                 snapshot::unreachable(&prev, e, at, took)
             }
         };
+        // The previous snapshot goes when the next is published, not after the history write.
+        drop(prev);
         let mut next = next;
         let log_dirs = if next.last_poll_error.is_none() {
             self.read_log_dirs(&mut next).await
@@ -280,7 +284,9 @@ impl Collector {
             .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
             .collect();
         let t = Instant::now();
-        let r = crate::kafka::logdirs::read(&live, self.cfg.request_timeout).await;
+        let r =
+            crate::kafka::logdirs::read(&live, self.cfg.request_timeout, &self.client.wire_counts)
+                .await;
         snap.stages_ms
             .insert("log_dirs".into(), t.elapsed().as_millis() as u64);
         Some(r)

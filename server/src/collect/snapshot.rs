@@ -1,7 +1,7 @@
 //! The in-memory picture of one cluster that every read view is served from, and the pure
 //! function that builds it from what one poll read. No I/O here: `build` is unit-tested.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use kafscope_api as api;
@@ -187,6 +187,9 @@ pub struct TopicState {
     pub configs: Option<Vec<api::ConfigEntry>>,
     pub configs_error: Option<String>,
     pub groups: Vec<api::TopicGroupLag>,
+    /// Messages per second produced to each partition over the status window, in the order
+    /// of `partitions` (for the rows of groups that never committed there).
+    pub produce_rates: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -195,6 +198,107 @@ pub struct GroupState {
     pub detail: api::GroupDetail,
     /// When the group disappeared from the broker's list.
     pub deleted_at_ms: Option<i64>,
+}
+
+/// Whether a topic's `cleanup.policy` compacts (its lag is an upper bound).
+fn compacted_topic(t: &TopicState) -> bool {
+    t.configs.as_ref().is_some_and(|c| {
+        c.iter().any(|e| {
+            e.name == "cleanup.policy" && e.value.as_deref().is_some_and(|v| v.contains("compact"))
+        })
+    })
+}
+
+/// The rows a group keeps in the snapshot: those with a commit or an owner. A row with
+/// neither is the topic's numbers and one sentence ([`uncommitted_row`]); at thousands of
+/// groups over wide topics they would be most of the console's memory, so they are rebuilt
+/// when the group is asked for ([`ClusterSnapshot::group_detail`]).
+fn kept_rows(rows: Vec<(api::OffsetRow, PartitionLag)>) -> Vec<api::OffsetRow> {
+    let mut kept: Vec<api::OffsetRow> = rows
+        .into_iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.committed_offset.is_some() || r.member_id.is_some())
+        .map(|mut r| {
+            r.status_reason.shrink_to_fit();
+            r
+        })
+        .collect();
+    kept.shrink_to_fit();
+    kept
+}
+
+/// The row of a partition (`topic.partitions[i]`) the group never committed on and no
+/// member owns: lag unknown, the backlog beside it.
+pub fn uncommitted_row(topic: &TopicState, i: usize, upper_bound: bool) -> api::OffsetRow {
+    let p = &topic.partitions[i];
+    let pl = partition_lag(PartitionOffsets {
+        committed: None,
+        log_start: p.log_start_offset,
+        high_watermark: p.high_watermark,
+    });
+    let verdict = judge(&StatusInput {
+        now_ms: 0,
+        window_ms: 0,
+        committed: None,
+        log_start: p.log_start_offset,
+        end: p.high_watermark,
+        committed_trail: &[],
+        end_trail: &[],
+        owner: &Owner::Nobody,
+    });
+    api::OffsetRow {
+        topic: topic.summary.name.clone(),
+        partition: p.partition,
+        committed_offset: None,
+        log_start_offset: p.log_start_offset,
+        high_watermark: p.high_watermark,
+        lag: None,
+        last_stable_offset: p.last_stable_offset,
+        lag_read_committed: None,
+        lost: None,
+        backlog: pl.backlog,
+        lag_seconds: None,
+        lag_seconds_method: None,
+        status: verdict.status,
+        status_reason: verdict.reason,
+        produce_rate: topic.produce_rates.get(i).copied().flatten(),
+        consume_rate: None,
+        lag_is_upper_bound: upper_bound,
+        member_id: None,
+    }
+}
+
+impl ClusterSnapshot {
+    /// A group's detail with every partition of the topics it reads, the rows it never
+    /// committed on rebuilt from the topics ([`kept_rows`]). A deleted group shows the rows
+    /// it had.
+    pub fn group_detail(&self, group: &str) -> Option<api::GroupDetail> {
+        let g = self.groups.get(group)?;
+        let mut detail = g.detail.clone();
+        if g.summary.deleted {
+            return Some(detail);
+        }
+        let have: HashSet<(String, i32)> = detail
+            .offsets
+            .iter()
+            .map(|r| (r.topic.clone(), r.partition))
+            .collect();
+        for name in &g.summary.topic_names {
+            let Some(t) = self.topics.get(name) else {
+                continue;
+            };
+            let upper_bound = compacted_topic(t);
+            for (i, p) in t.partitions.iter().enumerate() {
+                if !have.contains(&(name.clone(), p.partition)) {
+                    detail.offsets.push(uncommitted_row(t, i, upper_bound));
+                }
+            }
+        }
+        detail
+            .offsets
+            .sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        Some(detail)
+    }
 }
 
 /// Deleted groups kept in memory at most (the oldest go first; their history stays stored).
@@ -293,6 +397,14 @@ pub fn build(
             })
             .collect();
         parts.sort_by_key(|p| p.partition);
+        let since = now_ms - window_ms;
+        let produce_rates = parts
+            .iter()
+            .map(|p| {
+                let trail = trails.ends.get(&(t.name.clone(), p.partition))?;
+                rate(trail.window(since), 1).map(round1)
+            })
+            .collect();
         let messages = parts
             .iter()
             .map(|p| match (p.high_watermark, p.log_start_offset) {
@@ -321,6 +433,7 @@ pub fn build(
                 configs,
                 configs_error: configs_error.or_else(|| t.error.clone()),
                 groups: Vec::new(),
+                produce_rates,
             },
         );
     }
@@ -369,14 +482,7 @@ pub fn build(
     // Consumer groups.
     let compacted: BTreeSet<String> = topics
         .iter()
-        .filter(|(_, t)| {
-            t.configs.as_ref().is_some_and(|c| {
-                c.iter().any(|e| {
-                    e.name == "cleanup.policy"
-                        && e.value.as_deref().is_some_and(|v| v.contains("compact"))
-                })
-            })
-        })
+        .filter(|(_, t)| compacted_topic(t))
         .map(|(n, _)| n.clone())
         .collect();
     let mut clamped = 0u64;
@@ -467,6 +573,17 @@ pub fn build(
                 let ctrail = trails.commits.get(&ckey).unwrap_or(&empty);
                 let etrail = trails.ends.get(&key).unwrap_or(&empty);
                 let member = owner.get(&key).cloned();
+                if c.is_none() && member.is_none() {
+                    if let Some((ts, i)) = topics.get(t).and_then(|ts| {
+                        let i = ts.partitions.iter().position(|x| x.partition == p)?;
+                        Some((ts, i))
+                    }) {
+                        let row = uncommitted_row(ts, i, compacted.contains(t));
+                        pl.status = row.status;
+                        rows.push((row, pl));
+                        continue;
+                    }
+                }
                 let who = match (&member, desc) {
                     (Some(m), _) => Owner::Member(m.clone()),
                     (None, Some(_)) => Owner::Nobody,
@@ -490,8 +607,8 @@ pub fn build(
                     _ => None,
                 };
                 let since = now_ms - window_ms;
-                let produce_rate = rate(etrail.since(since), 1);
-                let consume_rate = c.and_then(|_| rate(ctrail.since(since), 1));
+                let produce_rate = rate(etrail.window(since), 1);
+                let consume_rate = c.and_then(|_| rate(ctrail.window(since), 1));
                 rows.push((
                     api::OffsetRow {
                         topic: t.clone(),
@@ -626,7 +743,7 @@ pub fn build(
             rates,
             status_window_seconds: (window_ms / 1000) as u64,
             rebalances_last_hour: rebalances,
-            offsets: rows.into_iter().map(|(r, _)| r).collect(),
+            offsets: kept_rows(rows),
             data_at: None,
         };
         groups.insert(
@@ -1009,12 +1126,26 @@ mod tests {
     fn group_lag_covers_every_partition_and_leaves_uncommitted_null() {
         let s = build(&empty(), sample(), &mut tr(), 1_000, 5);
         let g = &s.groups["billing"];
-        assert_eq!(g.detail.offsets.len(), 3);
-        let p2 = &g.detail.offsets[2];
+        // The snapshot keeps the committed rows; the detail rebuilds the uncommitted one.
+        assert_eq!(g.detail.offsets.len(), 2);
+        let detail = s.group_detail("billing").unwrap();
+        assert_eq!(detail.offsets.len(), 3);
+        let p2 = &detail.offsets[2];
+        assert_eq!((p2.topic.as_str(), p2.partition), ("orders", 2));
         assert_eq!(p2.committed_offset, None);
         assert_eq!(p2.lag, None);
         assert_eq!(p2.status, LagStatus::NoCommit);
         assert_eq!(p2.backlog, Some(30));
+        assert!(
+            p2.status_reason.contains("never committed"),
+            "{}",
+            p2.status_reason
+        );
+        assert_eq!(
+            p2.high_watermark,
+            s.topics["orders"].partitions[2].high_watermark
+        );
+        assert!(s.group_detail("nobody").is_none());
         assert_eq!(g.summary.lag, Some(3));
         assert_eq!(g.summary.partitions_without_commit, 1);
         assert_eq!(
@@ -1054,8 +1185,9 @@ mod tests {
         assert_eq!(g.summary.members, Some(1));
         let m = &g.detail.members.as_ref().unwrap()[0];
         assert_eq!(m.assignments[0].partitions, vec![0, 1]);
-        assert_eq!(g.detail.offsets[0].member_id.as_deref(), Some("m-1"));
-        assert_eq!(g.detail.offsets[2].member_id, None);
+        let detail = s.group_detail("billing").unwrap();
+        assert_eq!(detail.offsets[0].member_id.as_deref(), Some("m-1"));
+        assert_eq!(detail.offsets[2].member_id, None);
     }
 
     #[test]
@@ -1115,7 +1247,9 @@ mod tests {
         let p0 = &g.detail.offsets[0];
         assert_eq!(p0.status, LagStatus::Stopped, "{}", p0.status_reason);
         assert!(
-            p0.status_reason.contains("has not moved for 10 min"),
+            // Since the first sample at minute 0, not only over the 10 min window: the run
+            // of equal committed offsets keeps its first point.
+            p0.status_reason.contains("has not moved for 12 min"),
             "{}",
             p0.status_reason
         );

@@ -65,12 +65,11 @@ async fn get_group(
 ) -> Result<Json<GroupDetail>, ApiError> {
     let Path((cluster, group)) = p?;
     let snap = st.cluster_with_data(&cluster)?;
-    let g = snap.groups.get(&group).ok_or_else(|| {
+    let mut detail = snap.group_detail(&group).ok_or_else(|| {
         ApiError::NotFound(format!(
             "consumer group '{group}' does not exist in cluster '{cluster}'"
         ))
     })?;
-    let mut detail = g.detail.clone();
     detail.data_at = snap.data_at_ms.map(rfc3339);
     Ok(Json(detail))
 }

@@ -25,7 +25,7 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     f.head(
         "kafscope_kafka_requests_total",
         "counter",
-        "Requests sent to the cluster by Kafka API (with statistics.interval.ms set).",
+        "Requests sent to the cluster by Kafka API: librdkafka's (with statistics.interval.ms set) and those of Kafscope's own connections (always).",
     );
     for (cluster, client) in st.clients.iter() {
         for (api, n) in client.request_counts() {

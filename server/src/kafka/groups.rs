@@ -25,7 +25,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::{Decodable, StrBytes};
 
 use super::ffi::MemberDescription;
-use super::wire::Connection;
+use super::wire::{Connection, RequestCounts};
 use super::{GroupDescription, GroupOffsets, KafkaCallError};
 
 /// Requests written before their answers are read, per connection.
@@ -60,8 +60,13 @@ struct Session {
 }
 
 impl Session {
-    async fn open(host: &str, port: u16, timeout: Duration) -> Result<Session, String> {
-        let mut conn = Connection::open(host, port, timeout).await?;
+    async fn open(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        counts: &RequestCounts,
+    ) -> Result<Session, String> {
+        let mut conn = Connection::open(host, port, timeout, counts).await?;
         let answer: ApiVersionsResponse = conn
             .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
             .await?;
@@ -142,14 +147,16 @@ pub struct GroupReader {
     peers: BTreeMap<i32, Peer>,
     coordinators: HashMap<String, i32>,
     timeout: Duration,
+    counts: RequestCounts,
 }
 
 impl GroupReader {
-    pub fn new(timeout: Duration) -> GroupReader {
+    pub fn new(timeout: Duration, counts: RequestCounts) -> GroupReader {
         GroupReader {
             peers: BTreeMap::new(),
             coordinators: HashMap::new(),
             timeout,
+            counts,
         }
     }
 
@@ -320,7 +327,7 @@ impl GroupReader {
             let Some(peer) = self.peers.get_mut(&id) else {
                 continue;
             };
-            let session = match connected(peer, timeout).await {
+            let session = match connected(peer, timeout, &self.counts).await {
                 Ok(s) => s,
                 Err(e) => {
                     last = format!("broker {id}: {e}");
@@ -345,6 +352,7 @@ impl GroupReader {
         op: Op,
     ) -> Answers<Answer> {
         let timeout = self.timeout;
+        let counts = &self.counts;
         let mut work = Vec::new();
         for (id, groups) in by_coordinator {
             if let Some(peer) = self.peers.get_mut(&id) {
@@ -354,7 +362,7 @@ impl GroupReader {
                 work.push(async move {
                     let mut session = match session {
                         Some(s) => s,
-                        None => match Session::open(&host, port, timeout).await {
+                        None => match Session::open(&host, port, timeout, counts).await {
                             Ok(s) => s,
                             Err(e) => {
                                 let e = GroupError {
@@ -391,9 +399,13 @@ fn fail_all<T>(groups: Vec<String>, e: &GroupError) -> Answers<T> {
     groups.into_iter().map(|g| (g, Err(e.clone()))).collect()
 }
 
-async fn connected(peer: &mut Peer, timeout: Duration) -> Result<&mut Session, String> {
+async fn connected<'a>(
+    peer: &'a mut Peer,
+    timeout: Duration,
+    counts: &RequestCounts,
+) -> Result<&'a mut Session, String> {
     if peer.session.is_none() {
-        peer.session = Some(Session::open(&peer.host, peer.port, timeout).await?);
+        peer.session = Some(Session::open(&peer.host, peer.port, timeout, counts).await?);
     }
     peer.session
         .as_mut()

@@ -11,7 +11,7 @@ use kafka_protocol::messages::{
 };
 use kafscope_api::LogDir;
 
-use super::wire::Connection;
+use super::wire::{Connection, RequestCounts};
 use crate::collect::assess::LogDirsRead;
 
 /// Whether a cluster's client settings allow a plain TCP connection to its brokers.
@@ -34,10 +34,11 @@ pub fn plaintext(client: &BTreeMap<String, String>) -> Result<(), String> {
 pub async fn read(
     brokers: &[(i32, String, u16)],
     timeout: Duration,
+    counts: &RequestCounts,
 ) -> Result<LogDirsRead, String> {
-    let reads = brokers
-        .iter()
-        .map(|(id, host, port)| async move { (*id, describe_one(host, *port, timeout).await) });
+    let reads = brokers.iter().map(|(id, host, port)| async move {
+        (*id, describe_one(host, *port, timeout, counts).await)
+    });
     let results = futures::future::join_all(reads).await;
     let mut out = LogDirsRead::default();
     let mut errors = Vec::new();
@@ -64,8 +65,9 @@ async fn describe_one(
     host: &str,
     port: u16,
     timeout: Duration,
+    counts: &RequestCounts,
 ) -> Result<(Vec<LogDir>, TopicBytes), String> {
-    let mut conn = Connection::open(host, port, timeout).await?;
+    let mut conn = Connection::open(host, port, timeout, counts).await?;
     let versions: ApiVersionsResponse = conn
         .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
         .await?;

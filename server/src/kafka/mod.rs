@@ -112,6 +112,8 @@ pub struct ClusterClient {
     /// librdkafka's latest statistics (when `statistics.interval.ms` is set): requests sent
     /// to each broker by type.
     stats: Arc<std::sync::Mutex<Option<Statistics>>>,
+    /// Requests sent over Kafscope's own protocol connections (group reads, log dirs).
+    pub wire_counts: wire::RequestCounts,
 }
 
 /// The librdkafka configuration for a cluster: the user's properties, then ours.
@@ -154,6 +156,7 @@ impl ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,
             stats: Default::default(),
+            wire_counts: Default::default(),
         })
     }
 
@@ -183,8 +186,9 @@ impl ClusterClient {
         }
     }
 
-    /// Requests sent so far by Kafka API name, summed over brokers, from the latest
-    /// statistics; empty unless `statistics.interval.ms` is configured.
+    /// Requests sent so far by Kafka API name, summed over brokers: librdkafka's from its
+    /// latest statistics (when `statistics.interval.ms` is configured), plus those sent over
+    /// Kafscope's own connections (always counted).
     pub fn request_counts(&self) -> BTreeMap<String, i64> {
         let mut out = BTreeMap::new();
         if let Ok(l) = self.stats.lock() {
@@ -195,6 +199,9 @@ impl ClusterClient {
                     }
                 }
             }
+        }
+        for (api, n) in self.wire_counts.get() {
+            *out.entry(api).or_insert(0) += n as i64;
         }
         out
     }

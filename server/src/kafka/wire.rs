@@ -3,6 +3,8 @@
 //! encoded with `kafka-protocol`, several requests in flight on one connection.
 //! Bounded in time (every read and write) and in bytes (the largest frame accepted).
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -14,15 +16,38 @@ use tokio::net::TcpStream;
 /// Largest answer read from a broker.
 pub const MAX_FRAME: usize = 256 << 20;
 
+/// Requests sent over this module's connections, by API name; `/metrics` adds them to
+/// librdkafka's counts. Cloned handles share one count.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounts(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl RequestCounts {
+    fn add(&self, key: ApiKey, n: usize) {
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(format!("{key:?}")).or_default() += n as u64;
+        }
+    }
+
+    pub fn get(&self) -> BTreeMap<String, u64> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
 /// One connection to one broker, with a deadline per exchange.
 pub struct Connection {
     stream: TcpStream,
     timeout: Duration,
     next_id: i32,
+    counts: RequestCounts,
 }
 
 impl Connection {
-    pub async fn open(host: &str, port: u16, timeout: Duration) -> Result<Connection, String> {
+    pub async fn open(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        counts: &RequestCounts,
+    ) -> Result<Connection, String> {
         let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
             .await
             .map_err(|_| format!("connecting to {host}:{port} timed out"))?
@@ -31,6 +56,7 @@ impl Connection {
             stream,
             timeout,
             next_id: 1,
+            counts: counts.clone(),
         })
     }
 
@@ -73,6 +99,7 @@ impl Connection {
             frames.extend_from_slice(&with_length(body));
         }
         let n = requests.len();
+        self.counts.add(key, n);
         let (mut rd, mut wr) = self.stream.split();
         let exchange = async {
             let write = wr.write_all(&frames);

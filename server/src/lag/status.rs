@@ -1,6 +1,7 @@
 //! Consumer status of one group-partition over a time window (DESIGN.md §2), with a
 //! one-line explanation a person can act on. Pure: samples in, verdict out.
 
+use super::trail::anchored;
 use kafscope_api::fmt::{num as n, span_ms as span};
 use kafscope_api::LagStatus;
 
@@ -43,13 +44,6 @@ fn owner_text(owner: &Owner) -> String {
     }
 }
 
-/// The points from the last one at or before `since` (the anchor that proves the window is
-/// covered) onwards; all points when none is that old.
-fn from_anchor(points: &[(i64, i64)], since: i64) -> Vec<(i64, i64)> {
-    let after = points.partition_point(|(t, _)| *t <= since);
-    points[after.saturating_sub(1)..].to_vec()
-}
-
 /// Judge one group-partition.
 pub fn judge(i: &StatusInput<'_>) -> Verdict {
     let v = |status, reason: String| Verdict { status, reason };
@@ -77,7 +71,7 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
         }
     }
     let since = i.now_ms - i.window_ms;
-    let in_window = from_anchor(i.committed_trail, since);
+    let in_window = anchored(i.committed_trail, since);
     if let Some(w) = in_window.windows(2).rev().find(|w| w[1].1 < w[0].1) {
         return v(
             LagStatus::Rewind,
@@ -97,7 +91,7 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
     let first = in_window.first().copied();
     let covered_ms = first.map(|(t, _)| i.now_ms - t).unwrap_or(0);
     let covered = first.is_some_and(|(t, _)| t <= since);
-    let ends_in_window = from_anchor(i.end_trail, since);
+    let ends_in_window = anchored(i.end_trail, since);
     let produced = match (ends_in_window.first(), ends_in_window.last()) {
         (Some(a), Some(b)) => b.1 - a.1,
         _ => 0,

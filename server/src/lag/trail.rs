@@ -2,8 +2,10 @@
 //! lag in seconds (interpolating a committed offset into the end-offset history), rates and
 //! the catch-up ETA.
 //!
-//! A trail keeps every point inside the recent window (status needs them) and thins older
-//! points by halving, so a trail covers a long span in bounded memory.
+//! A trail keeps every change inside the recent window (status needs them) and thins older
+//! points by halving, so a trail covers a long span in bounded memory. A run of equal values
+//! keeps only its first and last point: the first says since when the value has not moved,
+//! the last that it still had it; idle partitions and stopped consumers cost two points.
 
 /// `(time in unix ms, value)` pairs, oldest first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,10 +22,22 @@ impl Trail {
     }
 
     /// Append a point; a point not newer than the last is ignored. Past capacity, every other
-    /// point older than `keep_after_ms` is dropped.
+    /// point older than `keep_after_ms` is dropped (never the oldest, which bounds the span,
+    /// nor the newest of them, which may start a run that reaches into the window).
     pub fn push(&mut self, at_ms: i64, value: i64, keep_after_ms: i64) {
+        let n = self.points.len();
         if self.points.last().is_some_and(|(t, _)| *t >= at_ms) {
             return;
+        }
+        if n >= 2 && self.points[n - 1].1 == value && self.points[n - 2].1 == value {
+            // Same value again: the run's last point moves forward.
+            self.points[n - 1].0 = at_ms;
+            return;
+        }
+        if n == self.points.capacity() && n >= 64 {
+            // Grow to the bound, not past it (a doubling would leave a third unused).
+            self.points
+                .reserve_exact(TRAIL_CAPACITY + 1 - n.min(TRAIL_CAPACITY));
         }
         self.points.push((at_ms, value));
         if self.points.len() > TRAIL_CAPACITY {
@@ -32,17 +46,13 @@ impl Trail {
                 .iter()
                 .position(|(t, _)| *t >= keep_after_ms)
                 .unwrap_or(self.points.len());
-            if split >= 2 {
-                // Keep the oldest point (it bounds the span) and every other one after it.
-                let old: Vec<(i64, i64)> = self.points[..split]
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| i % 2 == 0)
-                    .map(|(_, p)| *p)
-                    .collect();
-                let mut kept = old;
-                kept.extend_from_slice(&self.points[split..]);
-                self.points = kept;
+            if split >= 3 {
+                let mut i = 0;
+                self.points.retain(|_| {
+                    let keep = i % 2 == 0 || i + 1 >= split;
+                    i += 1;
+                    keep
+                });
             } else {
                 // Everything is recent: drop the oldest to stay bounded.
                 self.points.remove(0);
@@ -55,6 +65,20 @@ impl Trail {
         let i = self.points.partition_point(|(t, _)| *t < since_ms);
         &self.points[i..]
     }
+
+    /// Points from the last one at or before `since_ms` (the value the window started with)
+    /// onwards: what rates over a window are taken from, since a run of equal values has no
+    /// point inside the window but its last.
+    pub fn window(&self, since_ms: i64) -> &[(i64, i64)] {
+        anchored(&self.points, since_ms)
+    }
+}
+
+/// The points from the last one at or before `since_ms` (the anchor that proves the window is
+/// covered) onwards; all points when none is that old.
+pub fn anchored(points: &[(i64, i64)], since_ms: i64) -> &[(i64, i64)] {
+    let after = points.partition_point(|(t, _)| *t <= since_ms);
+    &points[after.saturating_sub(1)..]
 }
 
 /// How a time lag was obtained.
@@ -163,6 +187,57 @@ mod tests {
         // Out-of-order points are ignored.
         t.push(5, 5, 0);
         assert_eq!(t.points().last().unwrap().0, 999_000);
+    }
+
+    #[test]
+    fn a_run_of_equal_values_keeps_its_first_and_last_point() {
+        let mut t = Trail::default();
+        t.push(0, 5, 0);
+        for i in 1..=100 {
+            t.push(i * 1_000, 7, 0);
+        }
+        t.push(101_000, 9, 0);
+        assert_eq!(
+            t.points(),
+            &[(0, 5), (1_000, 7), (100_000, 7), (101_000, 9)]
+        );
+        // A window that starts inside the run sees the run's value from its start.
+        assert_eq!(t.window(50_000), &[(1_000, 7), (100_000, 7), (101_000, 9)]);
+        assert_eq!(rate(t.window(50_000), 1), Some(2.0 * 1000.0 / 100_000.0));
+        assert_eq!(t.since(50_000), &[(100_000, 7), (101_000, 9)]);
+    }
+
+    #[test]
+    fn the_value_at_the_window_start_survives_thinning_and_runs() {
+        // Runs of various lengths, pushed every second with a 20 s window: at every step the
+        // window's first point carries the value the series had when the window started.
+        let mut t = Trail::default();
+        let mut all: Vec<(i64, i64)> = Vec::new();
+        let mut value = 0i64;
+        let mut seed = 7u64;
+        for i in 0..3_000i64 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            if (seed >> 33) % 5 == 0 {
+                value += ((seed >> 40) % 3) as i64 + 1;
+            }
+            let now = i * 1_000;
+            t.push(now, value, now - 22_000);
+            all.push((now, value));
+            assert!(t.points().len() <= TRAIL_CAPACITY);
+            let since = now - 20_000;
+            if since > 0 {
+                let truth = all[all.partition_point(|(at, _)| *at <= since) - 1].1;
+                assert_eq!(t.window(since)[0].1, truth, "at {now}: {:?}", t.points());
+                assert!(t.window(since)[0].0 <= since);
+            }
+        }
+        assert_eq!(
+            t.points()[0],
+            (0, all[0].1),
+            "the oldest point bounds the span"
+        );
     }
 
     #[test]

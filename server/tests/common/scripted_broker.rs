@@ -86,6 +86,18 @@ pub struct Script {
     pub members: BTreeMap<String, Vec<ScriptMember>>,
     /// Added to every group's coordinator choice: changing it moves every coordinator.
     pub coordinator_shift: usize,
+    /// Traffic: from this instant every end offset and every committed offset grows by this
+    /// many per second (producers and consumers keeping pace), so nothing is idle.
+    pub growth: Option<(std::time::Instant, i64)>,
+}
+
+impl Script {
+    /// Offsets added by [`Script::growth`] so far.
+    fn grown(&self) -> i64 {
+        self.growth
+            .map(|(from, per_sec)| (from.elapsed().as_millis() as i64 * per_sec) / 1000)
+            .unwrap_or(0)
+    }
 }
 
 /// A member of a scripted group and the partitions assigned to it.
@@ -353,7 +365,7 @@ fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
                         // answer is the first offset at or after it, -1 past the end.
                         Some(p) => r.with_offset(match rp.timestamp {
                             -2 => 0,
-                            t if t < 0 => p.end_offset,
+                            t if t < 0 => p.end_offset + s_.grown(),
                             t => {
                                 let n = (t + 999) / 1000;
                                 if n < p.end_offset {
@@ -444,7 +456,10 @@ fn committed(
     let mut by_topic: BTreeMap<String, Vec<(i32, i64)>> = BTreeMap::new();
     for (t, p, o) in s_.groups.get(group).into_iter().flatten() {
         if wanted(t, *p) {
-            by_topic.entry(t.clone()).or_default().push((*p, *o));
+            by_topic
+                .entry(t.clone())
+                .or_default()
+                .push((*p, *o + s_.grown()));
         }
     }
     by_topic
