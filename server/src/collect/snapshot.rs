@@ -13,7 +13,7 @@ use crate::kafka::{
     ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry,
 };
 use crate::lag::status::{judge, Owner, StatusInput};
-use crate::lag::trail::{catch_up, rate, time_lag, CatchUp, Trail};
+use crate::lag::trail::{anchored, catch_up, rate, time_lag, CatchUp, Trail};
 use crate::lag::{partition_lag, read_committed_lag, LagTotals, PartitionLag, PartitionOffsets};
 
 /// Committed offsets of one group by (topic, partition); `None` where there is no commit.
@@ -402,7 +402,7 @@ pub fn build(
             .iter()
             .map(|p| {
                 let trail = trails.ends.get(&(t.name.clone(), p.partition))?;
-                rate(trail.window(since), 1).map(round1)
+                rate(&trail.window(since), 1).map(round1)
             })
             .collect();
         let messages = parts
@@ -569,9 +569,6 @@ pub fn build(
                         .or_default()
                         .push(now_ms, c, keep_after);
                 }
-                let empty = Trail::default();
-                let ctrail = trails.commits.get(&ckey).unwrap_or(&empty);
-                let etrail = trails.ends.get(&key).unwrap_or(&empty);
                 let member = owner.get(&key).cloned();
                 if c.is_none() && member.is_none() {
                     if let Some((ts, i)) = topics.get(t).and_then(|ts| {
@@ -584,6 +581,12 @@ pub fn build(
                         continue;
                     }
                 }
+                let cpts = trails
+                    .commits
+                    .get(&ckey)
+                    .map(Trail::points)
+                    .unwrap_or_default();
+                let epts = trails.ends.get(&key).map(Trail::points).unwrap_or_default();
                 let who = match (&member, desc) {
                     (Some(m), _) => Owner::Member(m.clone()),
                     (None, Some(_)) => Owner::Nobody,
@@ -595,20 +598,18 @@ pub fn build(
                     committed: c,
                     log_start: l,
                     end: h,
-                    committed_trail: ctrail.points(),
-                    end_trail: etrail.points(),
+                    committed_trail: &cpts,
+                    end_trail: &epts,
                     owner: &who,
                 });
                 pl.status = verdict.status;
                 let tl = match (c, h) {
-                    (Some(c), Some(h)) => {
-                        time_lag(etrail.points(), c.max(l.unwrap_or(c)), h, now_ms)
-                    }
+                    (Some(c), Some(h)) => time_lag(&epts, c.max(l.unwrap_or(c)), h, now_ms),
                     _ => None,
                 };
                 let since = now_ms - window_ms;
-                let produce_rate = rate(etrail.window(since), 1);
-                let consume_rate = c.and_then(|_| rate(ctrail.window(since), 1));
+                let produce_rate = rate(anchored(&epts, since), 1);
+                let consume_rate = c.and_then(|_| rate(anchored(&cpts, since), 1));
                 rows.push((
                     api::OffsetRow {
                         topic: t.clone(),

@@ -7,70 +7,150 @@
 //! keeps only its first and last point: the first says since when the value has not moved,
 //! the last that it still had it; idle partitions and stopped consumers cost two points.
 
-/// `(time in unix ms, value)` pairs, oldest first.
+/// `(time in unix ms, value)` pairs, oldest first. Stored compactly: every point but the last
+/// as zigzag varints of its difference to the point before (a poll's step and a partition's
+/// growth take 3–5 bytes, against 16 for the pair), and the last point as is, since a run
+/// moves it. Tens of thousands of trails live in the collector: this is most of its memory.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trail {
-    points: Vec<(i64, i64)>,
+    packed: Vec<u8>,
+    /// Points in `packed`.
+    count: usize,
+    /// The last point in `packed` (what the next one is encoded against).
+    tail: (i64, i64),
+    last: Option<(i64, i64)>,
 }
 
 /// Points kept per trail at most.
 pub const TRAIL_CAPACITY: usize = 96;
 
+fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+fn get_varint(buf: &[u8], at: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    while let Some(b) = buf.get(*at) {
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 || shift >= 63 {
+            break;
+        }
+        shift += 7;
+    }
+    v
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
 impl Trail {
-    pub fn points(&self) -> &[(i64, i64)] {
-        &self.points
+    /// Every point, oldest first.
+    pub fn points(&self) -> Vec<(i64, i64)> {
+        let mut out = Vec::with_capacity(self.len());
+        let (mut t, mut v) = (0i64, 0i64);
+        let mut at = 0;
+        for _ in 0..self.count {
+            t = t.wrapping_add(unzigzag(get_varint(&self.packed, &mut at)));
+            v = v.wrapping_add(unzigzag(get_varint(&self.packed, &mut at)));
+            out.push((t, v));
+        }
+        out.extend(self.last);
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.count + usize::from(self.last.is_some())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn pack(&mut self, p: (i64, i64)) {
+        let (t0, v0) = if self.count == 0 { (0, 0) } else { self.tail };
+        put_varint(&mut self.packed, zigzag(p.0.wrapping_sub(t0)));
+        put_varint(&mut self.packed, zigzag(p.1.wrapping_sub(v0)));
+        self.tail = p;
+        self.count += 1;
+    }
+
+    fn set(&mut self, points: &[(i64, i64)]) {
+        *self = Trail::default();
+        if let Some((last, rest)) = points.split_last() {
+            for p in rest {
+                self.pack(*p);
+            }
+            self.last = Some(*last);
+        }
+        self.packed.shrink_to_fit();
     }
 
     /// Append a point; a point not newer than the last is ignored. Past capacity, every other
     /// point older than `keep_after_ms` is dropped (never the oldest, which bounds the span,
     /// nor the newest of them, which may start a run that reaches into the window).
     pub fn push(&mut self, at_ms: i64, value: i64, keep_after_ms: i64) {
-        let n = self.points.len();
-        if self.points.last().is_some_and(|(t, _)| *t >= at_ms) {
+        let Some(last) = self.last else {
+            self.last = Some((at_ms, value));
+            return;
+        };
+        if last.0 >= at_ms {
             return;
         }
-        if n >= 2 && self.points[n - 1].1 == value && self.points[n - 2].1 == value {
+        if self.count > 0 && self.tail.1 == value && last.1 == value {
             // Same value again: the run's last point moves forward.
-            self.points[n - 1].0 = at_ms;
+            self.last = Some((at_ms, value));
             return;
         }
-        if n == self.points.capacity() && n >= 64 {
-            // Grow to the bound, not past it (a doubling would leave a third unused).
-            self.points
-                .reserve_exact(TRAIL_CAPACITY + 1 - n.min(TRAIL_CAPACITY));
-        }
-        self.points.push((at_ms, value));
-        if self.points.len() > TRAIL_CAPACITY {
-            let split = self
-                .points
+        self.pack(last);
+        self.last = Some((at_ms, value));
+        if self.len() > TRAIL_CAPACITY {
+            let mut points = self.points();
+            let split = points
                 .iter()
                 .position(|(t, _)| *t >= keep_after_ms)
-                .unwrap_or(self.points.len());
+                .unwrap_or(points.len());
             if split >= 3 {
                 let mut i = 0;
-                self.points.retain(|_| {
+                points.retain(|_| {
                     let keep = i % 2 == 0 || i + 1 >= split;
                     i += 1;
                     keep
                 });
             } else {
                 // Everything is recent: drop the oldest to stay bounded.
-                self.points.remove(0);
+                points.remove(0);
             }
+            self.set(&points);
         }
     }
 
     /// Points at or after `since_ms`.
-    pub fn since(&self, since_ms: i64) -> &[(i64, i64)] {
-        let i = self.points.partition_point(|(t, _)| *t < since_ms);
-        &self.points[i..]
+    pub fn since(&self, since_ms: i64) -> Vec<(i64, i64)> {
+        let mut points = self.points();
+        let i = points.partition_point(|(t, _)| *t < since_ms);
+        points.drain(..i);
+        points
     }
 
     /// Points from the last one at or before `since_ms` (the value the window started with)
     /// onwards: what rates over a window are taken from, since a run of equal values has no
     /// point inside the window but its last.
-    pub fn window(&self, since_ms: i64) -> &[(i64, i64)] {
-        anchored(&self.points, since_ms)
+    pub fn window(&self, since_ms: i64) -> Vec<(i64, i64)> {
+        let mut points = self.points();
+        let i = points.partition_point(|(t, _)| *t <= since_ms);
+        points.drain(..i.saturating_sub(1));
+        points
     }
 }
 
@@ -202,9 +282,9 @@ mod tests {
             &[(0, 5), (1_000, 7), (100_000, 7), (101_000, 9)]
         );
         // A window that starts inside the run sees the run's value from its start.
-        assert_eq!(t.window(50_000), &[(1_000, 7), (100_000, 7), (101_000, 9)]);
-        assert_eq!(rate(t.window(50_000), 1), Some(2.0 * 1000.0 / 100_000.0));
-        assert_eq!(t.since(50_000), &[(100_000, 7), (101_000, 9)]);
+        assert_eq!(t.window(50_000), [(1_000, 7), (100_000, 7), (101_000, 9)]);
+        assert_eq!(rate(&t.window(50_000), 1), Some(2.0 * 1000.0 / 100_000.0));
+        assert_eq!(t.since(50_000), [(100_000, 7), (101_000, 9)]);
     }
 
     #[test]
@@ -237,6 +317,36 @@ mod tests {
             t.points()[0],
             (0, all[0].1),
             "the oldest point bounds the span"
+        );
+    }
+
+    #[test]
+    fn points_come_back_exactly_from_their_compact_form() {
+        // Unix-ms times, offsets near i64::MAX, rewinds (negative steps) and negative values.
+        let pts = [
+            (1_763_700_000_000, i64::MAX - 10),
+            (1_763_700_001_000, 5),
+            (1_763_700_001_001, -3),
+            (1_763_700_060_000, 0),
+            (1_763_700_060_500, 1 << 40),
+        ];
+        let mut t = Trail::default();
+        for (at, v) in pts {
+            t.push(at, v, 0);
+        }
+        assert_eq!(t.points(), pts);
+        assert_eq!(t.len(), 5);
+        // A trail of a partition written at a steady pace, polled every 10 s, full: a few
+        // bytes a point instead of 16.
+        let mut t = Trail::default();
+        for i in 0..500i64 {
+            t.push(1_763_700_000_000 + i * 10_000, 1_000_000 + i * 350, 0);
+        }
+        assert_eq!(t.len(), TRAIL_CAPACITY);
+        assert!(
+            t.packed.len() <= 5 * TRAIL_CAPACITY + 16,
+            "{}",
+            t.packed.len()
         );
     }
 
