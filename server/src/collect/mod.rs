@@ -263,6 +263,7 @@ impl Collector {
             self.record(&next, at).await;
             self.last_store_ms = Some(t.elapsed().as_millis() as u64);
         }
+        crate::kafka::ffi::release_c_heap();
     }
 
     /// DescribeLogDirs on every live broker, when due.

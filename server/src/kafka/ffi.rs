@@ -14,6 +14,17 @@ use std::time::{Duration, Instant};
 use rdkafka::bindings as rd;
 use rdkafka::types::RDKafkaRespErr;
 
+/// Give the C heap's free memory back to the system. librdkafka allocates with glibc's malloc
+/// on its own threads (a copy of every partition's metadata each poll, among others), and
+/// glibc keeps what they free in per-thread arenas that only `malloc_trim` returns.
+pub fn release_c_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers; it locks and walks glibc's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// A failed admin call: which Kafka API, the librdkafka error code and its message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{api}: {message}")]
