@@ -142,14 +142,17 @@ async fn offsets_and_lag_match_what_a_real_client_wrote() {
         .iter()
         .map(|s| (s["partition"].clone(), s["points"][0]["lag"].clone()))
         .collect();
+    // Partition 2 was never committed: it has no lag to record, so no series (the group
+    // page still lists it, with its backlog).
+    assert_eq!(parts, vec![(0.into(), 5.into()), (1.into(), 0.into())]);
+    let (_, g) = t.get("/api/v1/clusters/test/consumer-groups/billing").await;
+    let p2 = &g["offsets"][2];
     assert_eq!(
-        parts,
-        vec![
-            (0.into(), 5.into()),
-            (1.into(), 0.into()),
-            (2.into(), Value::Null)
-        ]
+        (p2["partition"].clone(), p2["lag"].clone()),
+        (2.into(), Value::Null),
+        "{g}"
     );
+    assert_eq!(p2["status"], "no_commit", "{g}");
     let (s, _) = t
         .get("/api/v1/clusters/test/consumer-groups/ghost/history")
         .await;

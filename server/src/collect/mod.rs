@@ -263,7 +263,7 @@ impl Collector {
             self.record(&next, at).await;
             self.last_store_ms = Some(t.elapsed().as_millis() as u64);
         }
-        crate::kafka::ffi::release_c_heap();
+        tokio::task::spawn_blocking(crate::kafka::ffi::release_c_heap);
     }
 
     /// DescribeLogDirs on every live broker, when due.
@@ -344,7 +344,19 @@ impl Collector {
                 .map(|b| (b.id, b.host.clone(), b.port))
                 .collect();
             reader.set_brokers(&brokers);
-            data.offsets.extend(reader.offsets(&ids).await);
+            let read = reader.offsets(&ids).await;
+            let failed: Vec<&String> = read.iter().filter_map(|(_, r)| r.as_ref().err()).collect();
+            if let Some(first) = failed.first() {
+                data.stage_errors.push(stage(
+                    "group_offsets",
+                    format!(
+                        "{} of {} groups failed, e.g. {first}",
+                        failed.len(),
+                        read.len()
+                    ),
+                ));
+            }
+            data.offsets.extend(read);
         } else {
             match self.client.group_offsets(ids.clone()).await {
                 Ok(list) => {

@@ -13,7 +13,7 @@ use crate::kafka::{
     ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry,
 };
 use crate::lag::status::{judge, Owner, StatusInput};
-use crate::lag::trail::{anchored, catch_up, rate, time_lag, CatchUp, Trail};
+use crate::lag::trail::{catch_up, time_lag, window_rate, CatchUp, Trail};
 use crate::lag::{partition_lag, read_committed_lag, LagTotals, PartitionLag, PartitionOffsets};
 
 /// Committed offsets of one group by (topic, partition); `None` where there is no commit.
@@ -28,7 +28,7 @@ pub struct Trails {
     pub ends: HashMap<(String, i32), Trail>,
     pub commits: HashMap<(String, String, i32), Trail>,
     /// Total lag per group, for the trend shown beside each group.
-    pub group_lag: HashMap<String, Trail>,
+    pub group_lag: HashMap<String, std::collections::VecDeque<i64>>,
     /// Each group's last described member set, and when it changed (rebalances).
     pub memberships: HashMap<String, Membership>,
 }
@@ -213,11 +213,16 @@ fn compacted_topic(t: &TopicState) -> bool {
 /// neither is the topic's numbers and one sentence ([`uncommitted_row`]); at thousands of
 /// groups over wide topics they would be most of the console's memory, so they are rebuilt
 /// when the group is asked for ([`ClusterSnapshot::group_detail`]).
-fn kept_rows(rows: Vec<(api::OffsetRow, PartitionLag)>) -> Vec<api::OffsetRow> {
+/// Rows of topics gone from the metadata (`known` says no) are kept whole: nothing could
+/// rebuild them.
+fn kept_rows(
+    rows: Vec<(api::OffsetRow, PartitionLag)>,
+    known: impl Fn(&str) -> bool,
+) -> Vec<api::OffsetRow> {
     let mut kept: Vec<api::OffsetRow> = rows
         .into_iter()
         .map(|(r, _)| r)
-        .filter(|r| r.committed_offset.is_some() || r.member_id.is_some())
+        .filter(|r| r.committed_offset.is_some() || r.member_id.is_some() || !known(&r.topic))
         .map(|mut r| {
             r.status_reason.shrink_to_fit();
             r
@@ -270,14 +275,10 @@ pub fn uncommitted_row(topic: &TopicState, i: usize, upper_bound: bool) -> api::
 
 impl ClusterSnapshot {
     /// A group's detail with every partition of the topics it reads, the rows it never
-    /// committed on rebuilt from the topics ([`kept_rows`]). A deleted group shows the rows
-    /// it had.
+    /// committed on rebuilt from the topics ([`kept_rows`]).
     pub fn group_detail(&self, group: &str) -> Option<api::GroupDetail> {
         let g = self.groups.get(group)?;
         let mut detail = g.detail.clone();
-        if g.summary.deleted {
-            return Some(detail);
-        }
         let have: HashSet<(String, i32)> = detail
             .offsets
             .iter()
@@ -402,7 +403,7 @@ pub fn build(
             .iter()
             .map(|p| {
                 let trail = trails.ends.get(&(t.name.clone(), p.partition))?;
-                rate(&trail.window(since), 1).map(round1)
+                window_rate(&trail.points(), since).map(round1)
             })
             .collect();
         let messages = parts
@@ -608,8 +609,8 @@ pub fn build(
                     _ => None,
                 };
                 let since = now_ms - window_ms;
-                let produce_rate = rate(anchored(&epts, since), 1);
-                let consume_rate = c.and_then(|_| rate(anchored(&cpts, since), 1));
+                let produce_rate = window_rate(&epts, since);
+                let consume_rate = c.and_then(|_| window_rate(&cpts, since));
                 rows.push((
                     api::OffsetRow {
                         topic: t.clone(),
@@ -640,15 +641,15 @@ pub fn build(
             }
         }
         let totals = LagTotals::of(rows.iter().map(|(_, pl)| pl));
+        // The last polls' totals as they were, flat stretches included (a trail would fold them).
         let trend = trails.group_lag.entry(gid.clone()).or_default();
         if let Some(l) = totals.lag {
-            trend.push(now_ms, l, keep_after);
+            if trend.len() == TREND_POINTS {
+                trend.pop_front();
+            }
+            trend.push_back(l);
         }
-        let pts = trend.points();
-        let lag_trend: Vec<i64> = pts[pts.len().saturating_sub(TREND_POINTS)..]
-            .iter()
-            .map(|(_, v)| *v)
-            .collect();
+        let lag_trend: Vec<i64> = trend.iter().copied().collect();
         let worst_time = worst_time_lag(rows.iter().map(|(r, _)| r));
         let rates = group_rates(rows.iter().map(|(r, _)| r), totals.lag);
         let reason = group_reason(rows.iter().map(|(r, _)| r), totals.status, totals.lag);
@@ -744,7 +745,7 @@ pub fn build(
             rates,
             status_window_seconds: (window_ms / 1000) as u64,
             rebalances_last_hour: rebalances,
-            offsets: kept_rows(rows),
+            offsets: kept_rows(rows, |t| topics.contains_key(t)),
             data_at: None,
         };
         groups.insert(

@@ -12,17 +12,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes};
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::describe_groups_response::DescribedGroup;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
 use kafka_protocol::messages::offset_fetch_response::OffsetFetchResponseGroup;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ConsumerProtocolAssignment,
-    DescribeGroupsRequest, DescribeGroupsResponse, FindCoordinatorRequest, FindCoordinatorResponse,
-    GroupId, OffsetFetchRequest, OffsetFetchResponse,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, OffsetFetchRequest,
+    OffsetFetchResponse,
 };
-use kafka_protocol::protocol::{Decodable, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 
 use super::ffi::MemberDescription;
 use super::wire::{Connection, RequestCounts};
@@ -242,6 +241,9 @@ impl GroupReader {
     /// Ask each group's coordinator; groups whose coordinator moved are looked up and asked
     /// once more.
     async fn run(&mut self, groups: &[String], op: Op) -> Vec<(String, Result<Answer, String>)> {
+        // Groups gone from the list are forgotten, so the cache stays the size of the list.
+        let listed: std::collections::HashSet<&str> = groups.iter().map(String::as_str).collect();
+        self.coordinators.retain(|g, _| listed.contains(g.as_str()));
         let mut out = Vec::with_capacity(groups.len());
         let mut todo: Vec<String> = groups.to_vec();
         for attempt in 0..2 {
@@ -283,7 +285,19 @@ impl GroupReader {
             .collect();
         if !unknown.is_empty() {
             match self.find_coordinators(&unknown).await {
-                Ok(found) => {
+                Ok(mut found) => {
+                    let answered: std::collections::HashSet<&str> =
+                        found.iter().map(|(g, _)| g.as_str()).collect();
+                    let left_out: Vec<String> = unknown
+                        .iter()
+                        .filter(|g| !answered.contains(g.as_str()))
+                        .cloned()
+                        .collect();
+                    found.extend(
+                        left_out.into_iter().map(|g| {
+                            (g, Err("the broker's answer left the group out".to_string()))
+                        }),
+                    );
                     for (g, r) in found {
                         match r {
                             Ok(id) if self.peers.contains_key(&id) => {
@@ -358,6 +372,7 @@ impl GroupReader {
             if let Some(peer) = self.peers.get_mut(&id) {
                 // The connection leaves the peer for the call and comes back after it.
                 let session = peer.session.take();
+                let reused = session.is_some();
                 let (host, port) = (peer.host.clone(), peer.port);
                 work.push(async move {
                     let mut session = match session {
@@ -375,9 +390,14 @@ impl GroupReader {
                     };
                     match ask(&mut session, &groups, op).await {
                         Ok(answers) => (id, Some(session), answers),
-                        // The connection is in an unknown state: dropped, reopened next time.
+                        // The connection is in an unknown state: dropped. A kept one may simply
+                        // have been closed by the broker since the last poll: asked again on a
+                        // new connection (after looking the coordinator up) in this poll.
                         Err(e) => {
-                            let e = GroupError::other(format!("coordinator {id}: {e}"));
+                            let e = GroupError {
+                                retry: reused,
+                                message: format!("coordinator {id}: {e}"),
+                            };
                             (id, None, fail_all(groups, &e))
                         }
                     }
@@ -575,15 +595,16 @@ fn offsets_v2(r: &OffsetFetchResponse) -> Result<GroupOffsets, GroupError> {
     if r.error_code != 0 {
         return Err(GroupError::code(r.error_code));
     }
-    Ok(r.topics
-        .iter()
-        .flat_map(|t| {
-            t.partitions
-                .iter()
-                .filter(|p| p.error_code == 0)
-                .map(move |p| committed(&t.name.0, p.partition_index, p.committed_offset))
+    Ok(committed_offsets(r.topics.iter().flat_map(|t| {
+        t.partitions.iter().map(move |p| {
+            (
+                &t.name.0,
+                p.partition_index,
+                p.committed_offset,
+                p.error_code,
+            )
         })
-        .collect())
+    })))
 }
 
 /// One group's committed offsets from a v8+ answer.
@@ -592,17 +613,28 @@ fn offsets_v8(g: &OffsetFetchResponseGroup) -> (String, Result<GroupOffsets, Gro
     if g.error_code != 0 {
         return (id, Err(GroupError::code(g.error_code)));
     }
-    let offsets = g
-        .topics
-        .iter()
-        .flat_map(|t| {
-            t.partitions
-                .iter()
-                .filter(|p| p.error_code == 0)
-                .map(move |p| committed(&t.name.0, p.partition_index, p.committed_offset))
+    let offsets = committed_offsets(g.topics.iter().flat_map(|t| {
+        t.partitions.iter().map(move |p| {
+            (
+                &t.name.0,
+                p.partition_index,
+                p.committed_offset,
+                p.error_code,
+            )
         })
-        .collect();
+    }));
     (id, Ok(offsets))
+}
+
+/// `(topic, partition, committed, error)` as answered → the committed offsets: a failed
+/// partition is left out, -1 is "no commit".
+fn committed_offsets<'a>(
+    parts: impl Iterator<Item = (&'a StrBytes, i32, i64, i16)>,
+) -> GroupOffsets {
+    parts
+        .filter(|(_, _, _, error)| *error == 0)
+        .map(|(t, p, o, _)| committed(t, p, o))
+        .collect()
 }
 
 fn committed(topic: &str, partition: i32, offset: i64) -> (String, i32, Option<i64>) {
@@ -647,32 +679,59 @@ fn described(g: &DescribedGroup) -> (String, Result<GroupDescription, GroupError
     )
 }
 
-/// The partitions in a consumer-protocol assignment: a 2-byte version, then the
-/// assignment at that version. Empty or unreadable bytes are no partitions.
-fn assignment(bytes: &Bytes) -> Vec<(String, i32)> {
-    let mut buf = bytes.clone();
-    if buf.remaining() < 2 {
-        return Vec::new();
+/// The partitions in a consumer-protocol assignment: a 2-byte version, then topics (a name
+/// and its partitions; the layout of versions 0–3). Read by hand, every count checked against
+/// the bytes left: these bytes come from a group member, not the broker, and a decoder that
+/// reserves what a count announces can be made to ask for gigabytes. Empty or unreadable
+/// bytes are no partitions.
+fn assignment(bytes: &[u8]) -> Vec<(String, i32)> {
+    let mut r = Reader(bytes);
+    let mut parse = || -> Option<Vec<(String, i32)>> {
+        r.take(2)?;
+        let mut out = Vec::new();
+        // A topic takes at least a 2-byte name length and a 4-byte partition count.
+        for _ in 0..r.count(6)? {
+            let len = usize::try_from(r.i16()?).ok()?;
+            let name = std::str::from_utf8(r.take(len)?).ok()?.to_string();
+            for _ in 0..r.count(4)? {
+                out.push((name.clone(), r.i32()?));
+            }
+        }
+        Some(out)
+    };
+    parse().unwrap_or_default()
+}
+
+/// Big-endian reads over a byte slice that fail instead of reading past its end.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
     }
-    let version = buf.get_i16().clamp(0, 3);
-    match ConsumerProtocolAssignment::decode(&mut buf, version) {
-        Ok(a) => a
-            .assigned_partitions
-            .iter()
-            .flat_map(|tp| {
-                tp.partitions
-                    .iter()
-                    .map(move |p| (tp.topic.0.to_string(), *p))
-            })
-            .collect(),
-        Err(_) => Vec::new(),
+    fn i16(&mut self) -> Option<i16> {
+        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
+    }
+    fn i32(&mut self) -> Option<i32> {
+        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
+    }
+    /// An array count (a null array is empty), refused when the bytes left cannot hold that
+    /// many items of at least `item` bytes.
+    fn count(&mut self, item: usize) -> Option<usize> {
+        let n = usize::try_from(self.i32()?).unwrap_or(0);
+        (n <= self.0.len() / item).then_some(n)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::{BufMut, BytesMut};
+    use bytes::{BufMut, Bytes, BytesMut};
     use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition;
     use kafka_protocol::messages::describe_groups_response::DescribedGroupMember;
     use kafka_protocol::messages::find_coordinator_response::Coordinator;
@@ -680,6 +739,7 @@ mod tests {
         OffsetFetchResponsePartition, OffsetFetchResponsePartitions, OffsetFetchResponseTopic,
         OffsetFetchResponseTopics,
     };
+    use kafka_protocol::messages::ConsumerProtocolAssignment;
     use kafka_protocol::messages::{BrokerId, TopicName};
     use kafka_protocol::protocol::Encodable;
 
@@ -717,8 +777,17 @@ mod tests {
                 ]
             );
         }
-        assert!(assignment(&Bytes::new()).is_empty());
-        assert!(assignment(&Bytes::from_static(&[0, 0, 0, 0, 0, 9])).is_empty());
+        assert!(assignment(&[]).is_empty());
+        assert!(assignment(&[0, 0, 0, 0, 0, 9]).is_empty());
+        // Counts that announce more than the bytes hold are refused, not reserved.
+        assert!(assignment(&[0, 0, 0x7f, 0xff, 0xff, 0xff]).is_empty());
+        let mut huge = assignment_bytes(0, &[("t", &[1])]).to_vec();
+        huge[9..13].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert!(assignment(&huge).is_empty());
+        // A null partition array is no partitions.
+        let mut null = assignment_bytes(0, &[("t", &[])]).to_vec();
+        null[9..13].copy_from_slice(&(-1i32).to_be_bytes());
+        assert!(assignment(&null).is_empty());
     }
 
     #[test]

@@ -158,7 +158,8 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
     let rising_steps = lags.windows(2).filter(|w| w[1] > w[0]).count();
     let steps = lags.len().saturating_sub(1).max(1);
     if lag > lag_start && rising_steps * 2 >= steps {
-        let mins = (i.now_ms - t0) as f64 / 1000.0;
+        // Rates from the window's start: an anchor older than it is a run that began earlier.
+        let mins = (i.now_ms - t0.max(since)) as f64 / 1000.0;
         let consumed = (c - c0) as f64 / mins.max(1.0);
         let arrived = produced as f64 / mins.max(1.0);
         return v(

@@ -134,24 +134,6 @@ impl Trail {
             self.set(&points);
         }
     }
-
-    /// Points at or after `since_ms`.
-    pub fn since(&self, since_ms: i64) -> Vec<(i64, i64)> {
-        let mut points = self.points();
-        let i = points.partition_point(|(t, _)| *t < since_ms);
-        points.drain(..i);
-        points
-    }
-
-    /// Points from the last one at or before `since_ms` (the value the window started with)
-    /// onwards: what rates over a window are taken from, since a run of equal values has no
-    /// point inside the window but its last.
-    pub fn window(&self, since_ms: i64) -> Vec<(i64, i64)> {
-        let mut points = self.points();
-        let i = points.partition_point(|(t, _)| *t <= since_ms);
-        points.drain(..i.saturating_sub(1));
-        points
-    }
 }
 
 /// The points from the last one at or before `since_ms` (the anchor that proves the window is
@@ -218,6 +200,18 @@ pub fn time_lag(
     ))
 }
 
+/// Change per second over the window that starts at `since_ms`, from its anchor: when the
+/// anchor is older (the start of a run of equal values), the value it holds is the value at
+/// the window's start, so the span is counted from there and an idle stretch before the
+/// window does not dilute the rate.
+pub fn window_rate(points: &[(i64, i64)], since_ms: i64) -> Option<f64> {
+    let w = anchored(points, since_ms);
+    let (t0, v0) = *w.first()?;
+    let (t1, v1) = *w.last()?;
+    let t0 = if w.len() > 1 { t0.max(since_ms) } else { t0 };
+    rate(&[(t0, v0), (t1, v1)], 1)
+}
+
 /// Change per second between the first and last point, when they span at least `min_ms`.
 pub fn rate(points: &[(i64, i64)], min_ms: i64) -> Option<f64> {
     let (t0, v0) = *points.first()?;
@@ -263,7 +257,8 @@ mod tests {
         assert!(t.points().len() <= TRAIL_CAPACITY);
         assert_eq!(t.points()[0], (0, 0), "the oldest point bounds the span");
         // Every point of the recent window is kept.
-        assert_eq!(t.since(950_000).len(), 50);
+        let pts = t.points();
+        assert_eq!(pts.iter().filter(|(at, _)| *at >= 950_000).count(), 50);
         // Out-of-order points are ignored.
         t.push(5, 5, 0);
         assert_eq!(t.points().last().unwrap().0, 999_000);
@@ -282,9 +277,15 @@ mod tests {
             &[(0, 5), (1_000, 7), (100_000, 7), (101_000, 9)]
         );
         // A window that starts inside the run sees the run's value from its start.
-        assert_eq!(t.window(50_000), [(1_000, 7), (100_000, 7), (101_000, 9)]);
-        assert_eq!(rate(&t.window(50_000), 1), Some(2.0 * 1000.0 / 100_000.0));
-        assert_eq!(t.since(50_000), [(100_000, 7), (101_000, 9)]);
+        let pts = t.points();
+        assert_eq!(
+            anchored(&pts, 50_000),
+            [(1_000, 7), (100_000, 7), (101_000, 9)]
+        );
+        // The rate over a window that starts inside the run counts from the window's start:
+        // 2 more in the 51 s since 50 s, not diluted over the run's 100 s.
+        assert_eq!(window_rate(&pts, 50_000), Some(2.0 * 1000.0 / 51_000.0));
+        assert_eq!(window_rate(&pts[..1], 50_000), None);
     }
 
     #[test]
@@ -309,8 +310,9 @@ mod tests {
             let since = now - 20_000;
             if since > 0 {
                 let truth = all[all.partition_point(|(at, _)| *at <= since) - 1].1;
-                assert_eq!(t.window(since)[0].1, truth, "at {now}: {:?}", t.points());
-                assert!(t.window(since)[0].0 <= since);
+                let pts = t.points();
+                assert_eq!(anchored(&pts, since)[0].1, truth, "at {now}: {pts:?}");
+                assert!(anchored(&pts, since)[0].0 <= since);
             }
         }
         assert_eq!(
