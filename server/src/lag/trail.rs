@@ -300,7 +300,7 @@ mod tests {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if (seed >> 33) % 5 == 0 {
+            if (seed >> 33).is_multiple_of(5) {
                 value += ((seed >> 40) % 3) as i64 + 1;
             }
             let now = i * 1_000;
