@@ -93,7 +93,10 @@ pub struct Quiet;
 
 impl ClientContext for Quiet {
     fn error(&self, error: KafkaError, reason: &str) {
-        if !matches!(error, KafkaError::PartitionEOF(_)) {
+        // librdkafka reports it as `PartitionEOF` or as a global error with that code.
+        let eof = matches!(error, KafkaError::PartitionEOF(_))
+            || error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF);
+        if !eof {
             tracing::warn!(%error, reason, "message scan consumer");
         }
     }
