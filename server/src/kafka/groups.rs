@@ -12,23 +12,19 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::describe_groups_response::DescribedGroup;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
 use kafka_protocol::messages::offset_fetch_response::OffsetFetchResponseGroup;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
-    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, OffsetFetchRequest,
-    OffsetFetchResponse,
+    ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, FindCoordinatorRequest,
+    FindCoordinatorResponse, GroupId, OffsetFetchRequest, OffsetFetchResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 
 use super::ffi::MemberDescription;
-use super::wire::{Connection, RequestCounts};
+use super::wire::{error_text, RequestCounts, Session};
 use super::{GroupDescription, GroupOffsets, KafkaCallError};
 
-/// Requests written before their answers are read, per connection.
-const PIPELINE: usize = 32;
 /// Groups per OffsetFetch request where the broker takes many (v8+).
 const OFFSET_FETCH_GROUPS: usize = 100;
 /// Groups per FindCoordinator v4 request.
@@ -43,59 +39,6 @@ const DESCRIBE_GROUPS: (i16, i16) = (0, 5);
 /// coordinator not available, not coordinator.
 fn coordinator_moved(code: i16) -> bool {
     matches!(code, 14..=16)
-}
-
-fn error_text(code: i16) -> String {
-    match ResponseError::try_from_code(code) {
-        Some(e) => format!("{e} (error {code})"),
-        None => "no error".to_string(),
-    }
-}
-
-/// A connection to one broker with the version ranges it offered.
-struct Session {
-    conn: Connection,
-    versions: HashMap<i16, (i16, i16)>,
-}
-
-impl Session {
-    async fn open(
-        host: &str,
-        port: u16,
-        timeout: Duration,
-        counts: &RequestCounts,
-    ) -> Result<Session, String> {
-        let mut conn = Connection::open(host, port, timeout, counts).await?;
-        let answer: ApiVersionsResponse = conn
-            .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
-            .await?;
-        if answer.error_code != 0 {
-            return Err(format!("ApiVersions: {}", error_text(answer.error_code)));
-        }
-        let versions = answer
-            .api_keys
-            .iter()
-            .map(|k| (k.api_key, (k.min_version, k.max_version)))
-            .collect();
-        Ok(Session { conn, versions })
-    }
-
-    /// The highest version both sides speak.
-    fn version(&self, key: ApiKey, ours: (i16, i16)) -> Result<i16, String> {
-        let (min, max) = self
-            .versions
-            .get(&(key as i16))
-            .copied()
-            .ok_or_else(|| format!("the broker does not offer {key:?}"))?;
-        let v = max.min(ours.1);
-        if v < min.max(ours.0) {
-            return Err(format!(
-                "the broker offers {key:?} v{min}–v{max}, Kafscope speaks v{}–v{}",
-                ours.0, ours.1
-            ));
-        }
-        Ok(v)
-    }
 }
 
 struct Peer {
@@ -231,7 +174,7 @@ impl GroupReader {
         match first_error {
             Some(e) if out.iter().all(|d| d.error.is_some()) => Err(KafkaCallError {
                 api: "DescribeGroups",
-                unsupported: e.contains("does not offer") || e.contains("Kafscope speaks"),
+                unsupported: e.contains("does not support") || e.contains("Kafscope speaks"),
                 message: e,
             }),
             _ => Ok(out),
@@ -448,23 +391,21 @@ async fn find_at(
             out.extend(coordinators_v4(&resp));
         }
     } else {
-        for chunk in groups.chunks(PIPELINE) {
-            let reqs: Vec<FindCoordinatorRequest> = chunk
-                .iter()
-                .map(|g| FindCoordinatorRequest::default().with_key(StrBytes::from(g.clone())))
-                .collect();
-            let resps: Vec<FindCoordinatorResponse> = session
-                .conn
-                .call_many(ApiKey::FindCoordinator, v, &reqs)
-                .await?;
-            for (g, r) in chunk.iter().zip(resps) {
-                let found = if r.error_code == 0 {
-                    Ok(r.node_id.0)
-                } else {
-                    Err(error_text(r.error_code))
-                };
-                out.push((g.clone(), found));
-            }
+        let reqs: Vec<FindCoordinatorRequest> = groups
+            .iter()
+            .map(|g| FindCoordinatorRequest::default().with_key(StrBytes::from(g.clone())))
+            .collect();
+        let resps: Vec<FindCoordinatorResponse> = session
+            .conn
+            .call_many(ApiKey::FindCoordinator, v, &reqs)
+            .await?;
+        for (g, r) in groups.iter().zip(resps) {
+            let found = if r.error_code == 0 {
+                Ok(r.node_id.0)
+            } else {
+                Err(error_text(r.error_code))
+            };
+            out.push((g.clone(), found));
         }
     }
     Ok(out)
@@ -507,33 +448,29 @@ async fn ask(session: &mut Session, groups: &[String], op: Op) -> Result<Answers
                         )
                     })
                     .collect();
-                for batch in reqs.chunks(PIPELINE) {
-                    let resps: Vec<OffsetFetchResponse> = session
-                        .conn
-                        .call_many(ApiKey::OffsetFetch, v, batch)
-                        .await?;
-                    for r in &resps {
-                        out.extend(r.groups.iter().map(offsets_v8));
-                    }
+                let resps: Vec<OffsetFetchResponse> = session
+                    .conn
+                    .call_many(ApiKey::OffsetFetch, v, &reqs)
+                    .await?;
+                for r in &resps {
+                    out.extend(r.groups.iter().map(offsets_v8));
                 }
                 answered_all(groups, &mut out, "OffsetFetch");
             } else {
-                for chunk in groups.chunks(PIPELINE) {
-                    let reqs: Vec<OffsetFetchRequest> = chunk
-                        .iter()
-                        .map(|g| {
-                            OffsetFetchRequest::default()
-                                .with_group_id(GroupId(StrBytes::from(g.clone())))
-                                .with_topics(None)
-                        })
-                        .collect();
-                    let resps: Vec<OffsetFetchResponse> = session
-                        .conn
-                        .call_many(ApiKey::OffsetFetch, v, &reqs)
-                        .await?;
-                    for (g, r) in chunk.iter().zip(resps) {
-                        out.push((g.clone(), offsets_v2(&r)));
-                    }
+                let reqs: Vec<OffsetFetchRequest> = groups
+                    .iter()
+                    .map(|g| {
+                        OffsetFetchRequest::default()
+                            .with_group_id(GroupId(StrBytes::from(g.clone())))
+                            .with_topics(None)
+                    })
+                    .collect();
+                let resps: Vec<OffsetFetchResponse> = session
+                    .conn
+                    .call_many(ApiKey::OffsetFetch, v, &reqs)
+                    .await?;
+                for (g, r) in groups.iter().zip(resps) {
+                    out.push((g.clone(), offsets_v2(&r)));
                 }
             }
             Ok(out
@@ -554,14 +491,12 @@ async fn ask(session: &mut Session, groups: &[String], op: Op) -> Result<Answers
                 })
                 .collect();
             let mut out = Vec::with_capacity(groups.len());
-            for batch in reqs.chunks(PIPELINE) {
-                let resps: Vec<DescribeGroupsResponse> = session
-                    .conn
-                    .call_many(ApiKey::DescribeGroups, v, batch)
-                    .await?;
-                for r in &resps {
-                    out.extend(r.groups.iter().map(described));
-                }
+            let resps: Vec<DescribeGroupsResponse> = session
+                .conn
+                .call_many(ApiKey::DescribeGroups, v, &reqs)
+                .await?;
+            for r in &resps {
+                out.extend(r.groups.iter().map(described));
             }
             answered_all(groups, &mut out, "DescribeGroups");
             Ok(out

@@ -1,17 +1,14 @@
 //! Disk usage per broker with DescribeLogDirs (API 35), which librdkafka does not offer:
-//! ApiVersions first (a broker that does not list it is said to, never asked), then one
+//! ApiVersions first (a broker that does not offer it is said to, never asked), then one
 //! request for every topic's log dirs, to every live broker at once.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeLogDirsRequest,
-    DescribeLogDirsResponse,
-};
+use kafka_protocol::messages::{ApiKey, DescribeLogDirsRequest, DescribeLogDirsResponse};
 use kafscope_api::LogDir;
 
-use super::wire::{Connection, RequestCounts};
+use super::wire::{RequestCounts, Session};
 use crate::collect::assess::LogDirsRead;
 
 /// Whether a cluster's client settings allow a plain TCP connection to its brokers.
@@ -67,32 +64,13 @@ async fn describe_one(
     timeout: Duration,
     counts: &RequestCounts,
 ) -> Result<(Vec<LogDir>, TopicBytes), String> {
-    let mut conn = Connection::open(host, port, timeout, counts).await?;
-    let versions: ApiVersionsResponse = conn
-        .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
-        .await?;
-    if versions.error_code != 0 {
-        return Err(format!(
-            "ApiVersions failed with error {}",
-            versions.error_code
-        ));
-    }
-    let Some(range) = versions
-        .api_keys
-        .iter()
-        .find(|k| k.api_key == ApiKey::DescribeLogDirs as i16)
-    else {
-        return Err("the broker does not support DescribeLogDirs".to_string());
-    };
-    let version = range.max_version.min(4);
-    if version < 1 || version < range.min_version {
-        return Err(format!(
-            "the broker offers DescribeLogDirs v{}–v{}, Kafscope speaks v1–v4",
-            range.min_version, range.max_version
-        ));
-    }
+    let mut session = Session::open(host, port, timeout, counts).await?;
+    let version = session.version(ApiKey::DescribeLogDirs, (1, 4))?;
     let req = DescribeLogDirsRequest::default().with_topics(None);
-    let resp: DescribeLogDirsResponse = conn.call(ApiKey::DescribeLogDirs, version, &req).await?;
+    let resp: DescribeLogDirsResponse = session
+        .conn
+        .call(ApiKey::DescribeLogDirs, version, &req)
+        .await?;
     if resp.error_code != 0 {
         return Err(format!(
             "DescribeLogDirs failed with error {}",

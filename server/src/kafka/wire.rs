@@ -3,15 +3,21 @@
 //! encoded with `kafka-protocol`, several requests in flight on one connection.
 //! Bounded in time (every read and write) and in bytes (the largest frame accepted).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+};
 use kafka_protocol::protocol::{encode_request_header_into_buffer, Decodable, Encodable, StrBytes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// Requests written before their answers are read, per connection.
+const PIPELINE: usize = 32;
 
 /// Largest answer read from a broker.
 pub const MAX_FRAME: usize = 256 << 20;
@@ -73,10 +79,24 @@ impl Connection {
         answers.pop().ok_or_else(|| format!("{key:?}: no answer"))
     }
 
-    /// Send several requests at once and decode their responses, which a broker sends in
-    /// request order on one connection. Writing and reading run together, so answers larger
-    /// than the socket buffers cannot stall the exchange. Callers keep batches small.
+    /// Send requests and decode their responses, which a broker sends in request order on
+    /// one connection: [`PIPELINE`] at a time in flight.
     pub async fn call_many<Req: Encodable, Resp: Decodable>(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        requests: &[Req],
+    ) -> Result<Vec<Resp>, String> {
+        let mut out = Vec::with_capacity(requests.len());
+        for batch in requests.chunks(PIPELINE) {
+            out.extend(self.pipelined(key, version, batch).await?);
+        }
+        Ok(out)
+    }
+
+    /// One batch written at once, its answers read while writing, so answers larger than the
+    /// socket buffers cannot stall the exchange; one deadline for the batch.
+    async fn pipelined<Req: Encodable, Resp: Decodable>(
         &mut self,
         key: ApiKey,
         version: i16,
@@ -160,4 +180,59 @@ pub async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<B
     let mut buf = vec![0u8; n as usize];
     r.read_exact(&mut buf).await?;
     Ok(Bytes::from(buf))
+}
+
+/// A connection to one broker with the version ranges it offered (ApiVersions, asked once
+/// when it opens).
+pub struct Session {
+    pub conn: Connection,
+    versions: HashMap<i16, (i16, i16)>,
+}
+
+impl Session {
+    pub async fn open(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        counts: &RequestCounts,
+    ) -> Result<Session, String> {
+        let mut conn = Connection::open(host, port, timeout, counts).await?;
+        let answer: ApiVersionsResponse = conn
+            .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
+            .await?;
+        if answer.error_code != 0 {
+            return Err(format!("ApiVersions: {}", error_text(answer.error_code)));
+        }
+        let versions = answer
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect();
+        Ok(Session { conn, versions })
+    }
+
+    /// The highest version both sides speak.
+    pub fn version(&self, key: ApiKey, ours: (i16, i16)) -> Result<i16, String> {
+        let (min, max) = self
+            .versions
+            .get(&(key as i16))
+            .copied()
+            .ok_or_else(|| format!("the broker does not support {key:?}"))?;
+        let v = max.min(ours.1);
+        if v < min.max(ours.0) {
+            return Err(format!(
+                "the broker offers {key:?} v{min}–v{max}, Kafscope speaks v{}–v{}",
+                ours.0, ours.1
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// A Kafka error code as its name and number.
+pub fn error_text(code: i16) -> String {
+    match ResponseError::try_from_code(code) {
+        Some(e) => format!("{e} (error {code})"),
+        None => "no error".to_string(),
+    }
 }
