@@ -102,6 +102,23 @@ pub struct ClusterSummary {
     pub health: HealthVerdict,
     pub critical_problems: usize,
     pub warning_problems: usize,
+    /// How the console reaches the cluster's brokers.
+    #[serde(default)]
+    pub connection: ConnectionPath,
+}
+
+/// How the console talks to a cluster: the listener's security, and which client reads
+/// consumer groups and log dirs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionPath {
+    /// `plaintext`, `ssl`, `sasl_plaintext (SCRAM-SHA-256)`, `sasl_ssl (PLAIN)`, …
+    pub security: String,
+    /// `protocol`: Kafscope's own batched connections (groups listed with their type,
+    /// offsets of 100 groups per request, DescribeLogDirs); `librdkafka`: one request per
+    /// group through librdkafka's admin API, no disk usage.
+    pub group_reads: String,
+    /// Why the cluster is on librdkafka's path (a SASL mechanism Kafscope does not speak).
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +219,8 @@ pub struct TopicDetail {
 pub enum LagStatus {
     /// Nothing produced, nothing owed.
     Idle,
+    /// The group committed offsets on a topic that no longer exists.
+    TopicDeleted,
     Ok,
     /// No committed offset: lag is unknown, not zero.
     NoCommit,
@@ -221,6 +240,7 @@ impl LagStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             LagStatus::Idle => "idle",
+            LagStatus::TopicDeleted => "topic_deleted",
             LagStatus::Ok => "ok",
             LagStatus::NoCommit => "no_commit",
             LagStatus::Slow => "slow",
@@ -235,6 +255,10 @@ impl LagStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupSummary {
     pub group_id: String,
+    /// `classic`, `consumer` (Kafka 4's consumer protocol, KIP-848) or `share`; `null` when
+    /// the broker does not say (ListGroups before v5, librdkafka's path on old brokers).
+    #[serde(default)]
+    pub group_type: Option<String>,
     /// Group state as the broker reports it (`Stable`, `Empty`, …); `null` when unknown.
     pub state: Option<String>,
     /// Member count; `null` when the broker would not describe the group.
@@ -263,6 +287,14 @@ pub struct GroupSummary {
     /// describe the group.
     #[serde(default)]
     pub rebalances_last_hour: Option<usize>,
+    /// The nearest data loss: seconds until retention deletes records the group has not
+    /// read, over its partitions, at the current rates (see `OffsetRow`); `null`: none in
+    /// sight.
+    #[serde(default)]
+    pub retention_margin_seconds: Option<f64>,
+    /// Which partition that is (`topic[partition]`).
+    #[serde(default)]
+    pub retention_margin_where: Option<String>,
     /// The group no longer exists on the broker; its last state and its history are kept.
     pub deleted: bool,
     /// When the group was last seen, for a deleted group.
@@ -294,7 +326,26 @@ pub struct Member {
     pub client_id: String,
     pub host: String,
     pub group_instance_id: Option<String>,
+    /// The partitions the member owns now.
     pub assignments: Vec<Assignment>,
+    /// Consumer-protocol groups: what the coordinator wants the member to own (differs from
+    /// `assignments` while the group reconciles); `null` for classic groups.
+    #[serde(default)]
+    pub target_assignments: Option<Vec<Assignment>>,
+    #[serde(default)]
+    pub rack: Option<String>,
+    /// Consumer-protocol groups: the epoch the member has reconciled to.
+    #[serde(default)]
+    pub member_epoch: Option<i32>,
+    /// Consumer-protocol groups: the topics it subscribes to (or the regular expression).
+    #[serde(default)]
+    pub subscribed_topics: Option<Vec<String>>,
+    #[serde(default)]
+    pub subscribed_topic_regex: Option<String>,
+    /// Consumer-protocol groups: a member still on the classic protocol (an upgrade in
+    /// progress); `null` when the broker does not say.
+    #[serde(default)]
+    pub classic_member: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -326,11 +377,32 @@ pub struct OffsetRow {
     pub lag_is_upper_bound: bool,
     /// The member that owns the partition, when the broker says.
     pub member_id: Option<String>,
+    /// Records between the committed offset and the log start: how much retention may
+    /// delete before it reaches records the group has not read.
+    #[serde(default)]
+    pub retention_margin_records: Option<i64>,
+    /// Seconds until retention deletes a record the group has not read, at the current
+    /// rates (at the earliest); `null` when it never will at these rates, or nothing says.
+    #[serde(default)]
+    pub retention_margin_seconds: Option<f64>,
+    /// `time_retention` (the unread record ages past `retention.ms`) or `log_start_rate`
+    /// (the log start moves towards the committed offset).
+    #[serde(default)]
+    pub retention_margin_basis: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupDetail {
     pub group_id: String,
+    /// See [`GroupSummary::group_type`].
+    #[serde(default)]
+    pub group_type: Option<String>,
+    /// Consumer-protocol groups: the group epoch and the epoch of its target assignment
+    /// (they differ while the coordinator computes a new assignment).
+    #[serde(default)]
+    pub group_epoch: Option<i32>,
+    #[serde(default)]
+    pub assignment_epoch: Option<i32>,
     pub state: Option<String>,
     pub protocol: Option<String>,
     /// `null` when the broker would not describe the group (see `describe_error`).
@@ -437,6 +509,9 @@ mod tests {
             consume_rate: None,
             lag_is_upper_bound: false,
             member_id: None,
+            retention_margin_records: None,
+            retention_margin_seconds: None,
+            retention_margin_basis: None,
         };
         let v: serde_json::Value = serde_json::to_value(&row).unwrap();
         assert!(v["lag"].is_null());

@@ -32,6 +32,7 @@ pub fn ClusterBadge(status: ClusterStatus) -> impl IntoView {
 pub fn lag_status_title(s: LagStatus) -> &'static str {
     match s {
         LagStatus::Idle => "nothing produced, nothing owed",
+        LagStatus::TopicDeleted => "the topic no longer exists",
         LagStatus::Ok => "consuming",
         LagStatus::NoCommit => "no committed offset: lag unknown",
         LagStatus::Slow => "committing, but lag is growing",
@@ -49,7 +50,7 @@ pub fn LagBadge(
 ) -> impl IntoView {
     let class = match status {
         LagStatus::Ok | LagStatus::Idle => "badge ok",
-        LagStatus::NoCommit => "badge muted",
+        LagStatus::NoCommit | LagStatus::TopicDeleted => "badge muted",
         LagStatus::Slow | LagStatus::Rewind => "badge warn",
         LagStatus::Stopped | LagStatus::Stalled | LagStatus::DataLoss => "badge crit",
     };

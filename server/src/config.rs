@@ -112,6 +112,9 @@ pub struct ClusterConfig {
     pub config_refresh_interval: Duration,
     /// Window over which consumer status and rates are judged.
     pub status_window: Duration,
+    /// When a growing lag counts as `slow`: this many messages behind, or (where a time lag
+    /// is known, which then decides) this far behind in time.
+    pub significance: crate::lag::status::Significance,
     /// Also read the last stable offsets (one more batched ListOffsets per cycle) to report
     /// the lag of read_committed consumers.
     pub read_committed_lag: bool,
@@ -300,6 +303,9 @@ struct FileCluster {
     request_timeout: Option<String>,
     config_refresh_interval: Option<String>,
     status_window: Option<String>,
+    /// Messages (a number, or a numeric string from the environment).
+    significant_lag_messages: Option<toml::Value>,
+    significant_lag_time: Option<String>,
     read_committed_lag: Option<bool>,
     read_only: Option<toml::Value>,
     #[serde(default)]
@@ -547,6 +553,7 @@ impl Config {
                 request_timeout: default_request_timeout(poll),
                 config_refresh_interval: Duration::from_secs(300),
                 status_window: DEFAULT_STATUS_WINDOW,
+                significance: Default::default(),
                 read_committed_lag: true,
                 read_only: false,
                 client: BTreeMap::new(),
@@ -682,6 +689,28 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         Some(s) => parse_duration(s, origin, &key("status_window"))?,
         None => DEFAULT_STATUS_WINDOW,
     };
+    let mut significance = crate::lag::status::Significance::default();
+    match &c.significant_lag_messages {
+        None => {}
+        Some(v) => {
+            let n = match v {
+                toml::Value::Integer(n) => Some(*n),
+                toml::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            significance.messages = n.filter(|n| *n >= 1).ok_or_else(|| {
+                ConfigError::new(
+                    origin,
+                    key("significant_lag_messages"),
+                    format!("expected a number of messages ≥ 1, got {v}"),
+                )
+            })?;
+        }
+    }
+    if let Some(t) = &c.significant_lag_time {
+        significance.seconds =
+            parse_duration(t, origin, &key("significant_lag_time"))?.as_secs_f64();
+    }
     let read_only = match &c.read_only {
         None => false,
         Some(toml::Value::Boolean(b)) => *b,
@@ -747,6 +776,7 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         request_timeout,
         config_refresh_interval,
         status_window,
+        significance,
         read_committed_lag: c.read_committed_lag.unwrap_or(true),
         read_only,
         client,

@@ -187,6 +187,8 @@ pub struct Tansu {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     pub port: u16,
+    /// Started with `--authentication`: clients must pass SASL (SCRAM) first.
+    authentication: bool,
 }
 
 impl Tansu {
@@ -195,6 +197,7 @@ impl Tansu {
             child: None,
             dir: tempfile::tempdir().unwrap(),
             port: free_port(),
+            authentication: false,
         };
         t.spawn();
         t
@@ -217,6 +220,7 @@ impl Tansu {
                 &url,
             ])
             .args(["--storage-engine", "sqlite://tansu.db"])
+            .args(self.authentication.then_some("--authentication"))
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
@@ -248,6 +252,29 @@ impl Tansu {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Store SCRAM credentials for a user (AlterUserScramCredentials through tansu's own
+    /// CLI; `mechanism` is `scram256` or `scram512`). Before [`Tansu::require_authentication`].
+    pub fn add_scram_user(&self, user: &str, password: &str, mechanism: &str) {
+        let out = Command::new(tansu_bin())
+            .current_dir(self.dir.path())
+            .args(["user", "create", user, password, "--mechanism", mechanism])
+            .args(["--broker", &format!("tcp://127.0.0.1:{}", self.port)])
+            .output()
+            .expect("running tansu user create");
+        assert!(
+            out.status.success(),
+            "tansu user create: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Restart with `--authentication`: every client must authenticate with SASL SCRAM.
+    pub fn require_authentication(&mut self) {
+        self.authentication = true;
+        self.restart();
     }
 
     /// Start it again on the same port with the same data.

@@ -252,6 +252,38 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
         .await;
     let p1 = coords(page_records(&p1));
     assert_eq!(p1, vec![(1, 2), (1, 1), (1, 0)]);
+    // `from=earliest` without `order` reads oldest first, as documented: page, stream and
+    // export alike (issue 11).
+    let (s, plain) = t.get(&format!("{api}?from=earliest&limit=500")).await;
+    assert_eq!(s, 200, "{plain}");
+    assert_eq!(plain["order"], "oldest", "{plain}");
+    assert_eq!(coords(page_records(&plain)), coords(got));
+    let resp = t
+        .http
+        .get(format!(
+            "http://{}{api}/stream?from=earliest&limit=500",
+            t.addr
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let events = sse_events(resp, Duration::from_secs(30), |e, _| e == "done").await;
+    let streamed: Vec<(i64, i64)> = events
+        .iter()
+        .filter(|(e, _)| e == "message")
+        .map(|(_, m)| summary(m))
+        .collect();
+    assert_eq!(streamed, coords(got), "stream from=earliest");
+    let exported = t
+        .text(&format!("{api}/export?from=earliest&format=jsonl"))
+        .await;
+    let exported: Vec<(i64, i64)> = exported
+        .lines()
+        .map(|l| summary(&serde_json::from_str::<Value>(l).unwrap()))
+        .collect();
+    assert_eq!(exported, coords(got), "export from=earliest");
+
     let (_, late) = t.get(&format!("{api}?order=oldest&from=latest")).await;
     assert_eq!(page_records(&late).len(), 0);
     assert_eq!(late["stats"]["stopped"], "end");

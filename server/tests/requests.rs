@@ -87,6 +87,7 @@ async fn a_poll_sends_batched_group_requests_per_coordinator_and_list_offsets_pe
                 client_id: "consumer-7".into(),
                 host: "/10.1.2.3".into(),
                 assignment: (0..6).map(|p| ("t1".to_string(), p)).collect(),
+                ..Default::default()
             }],
         );
     });

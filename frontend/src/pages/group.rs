@@ -39,20 +39,80 @@ fn catch_up(g: &GroupDetail) -> String {
     }
 }
 
+fn assignment_text(a: &[kafscope_api::Assignment]) -> String {
+    if a.is_empty() {
+        return "nothing".into();
+    }
+    a.iter()
+        .map(|a| {
+            format!(
+                "{} [{}]",
+                a.topic,
+                a.partitions
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Time until retention deletes unread records: "never at these rates" when none is in
+/// sight but records are unread, "—" when nothing says.
+fn margin_text(seconds: Option<f64>, records: Option<i64>) -> String {
+    match (seconds, records) {
+        (Some(s), _) if s <= 0.0 => "now".into(),
+        (Some(s), _) => format!("≥ {}", format::age(s.round() as u64)),
+        (None, Some(_)) => "not in sight".into(),
+        (None, None) => "—".into(),
+    }
+}
+
+fn margin_title(o: &kafscope_api::OffsetRow) -> String {
+    let basis = match o.retention_margin_basis.as_deref() {
+        Some("time_retention") => "the oldest unread record ages past retention.ms",
+        Some("log_start_rate") => "the log start moves towards the committed offset",
+        _ => "no retention deadline at the current rates",
+    };
+    format!(
+        "{basis}; {} records between the log start and the committed offset",
+        format::opt_num(o.retention_margin_records)
+    )
+}
+
 fn body(cluster: String, g: GroupDetail) -> impl IntoView {
     let members = match (&g.members, &g.describe_error) {
         (Some(ms), _) if ms.is_empty() => view! { <p class="state empty" data-testid="no-members">"No active members: nothing is consuming for this group now."</p> }.into_any(),
         (Some(ms), _) => {
+            let modern = g.group_type.as_deref() == Some("consumer");
             let rows = ms.iter().map(|m| {
-                let assigned = m.assignments.iter()
-                    .map(|a| format!("{} [{}]", a.topic, a.partitions.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")))
-                    .collect::<Vec<_>>().join("; ");
+                let assigned = assignment_text(&m.assignments);
+                // While a consumer-protocol group reconciles, what a member owns and what the
+                // coordinator wants it to own differ: both are shown.
+                let target = m.target_assignments.as_ref()
+                    .filter(|t| **t != m.assignments)
+                    .map(|t| format!("→ {}", assignment_text(t)));
+                let subscribed = match (&m.subscribed_topic_regex, &m.subscribed_topics) {
+                    (Some(re), _) => format!("/{re}/"),
+                    (None, Some(ts)) => ts.join(", "),
+                    (None, None) => "—".into(),
+                };
                 view! {
-                    <tr>
-                        <td><code>{m.member_id.clone()}</code></td>
-                        <td>{m.client_id.clone()}</td>
-                        <td>{m.host.clone()}</td>
-                        <td>{assigned}</td>
+                    <tr data-testid="member-row">
+                        <td>
+                            <code>{m.member_id.clone()}</code>
+                            {m.group_instance_id.clone().map(|i| view! { <div class="sub">"instance "{i}</div> })}
+                            {(m.classic_member == Some(true)).then(|| view! { <div class="sub">"classic-protocol member"</div> })}
+                        </td>
+                        <td data-testid="member-client">{m.client_id.clone()}</td>
+                        <td>{m.host.clone()}{m.rack.clone().map(|r| format!(" (rack {r})"))}</td>
+                        {modern.then(|| view! {
+                            <td class="num">{m.member_epoch.map(|e| e.to_string()).unwrap_or_else(|| "—".into())}</td>
+                            <td class="sub">{subscribed}</td>
+                        })}
+                        <td data-testid="member-assignment">{assigned}{target.map(|t| view! { <div class="sub" data-testid="member-target">{t}</div> })}</td>
                     </tr>
                 }
             }).collect_view();
@@ -62,7 +122,11 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
             ));
             view! {
                 <table class="grid" data-testid="members-table">
-                    <thead><tr><th>"Member"</th><th>"Client"</th><th>"Host"</th><th>"Assigned"</th></tr></thead>
+                    <thead><tr>
+                        <th>"Member"</th><th>"Client"</th><th>"Host"</th>
+                        {modern.then(|| view! { <th class="num">"Epoch"</th><th>"Subscribed"</th> })}
+                        <th>"Assigned"</th>
+                    </tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
                 <p class="sub" data-testid="rebalances">{rebalances}</p>
@@ -101,6 +165,7 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
                 <td class="num" data-testid="lag-time" title=o.lag_seconds_method.clone().unwrap_or_default()>{format::lag_time(o.lag_seconds, o.lag_seconds_method.as_deref())}</td>
                 <td class="num">{format::per_sec(o.produce_rate)}</td>
                 <td class="num">{format::per_sec(o.consume_rate)}</td>
+                <td class="num" data-testid="retention-margin" title=margin_title(o)>{margin_text(o.retention_margin_seconds, o.retention_margin_records)}</td>
                 <td><LagBadge status=o.status reason=o.status_reason.clone()/><div class="sub reason">{o.status_reason.clone()}</div></td>
                 <td class="sub">{o.member_id.clone().unwrap_or_else(|| "—".into())}</td>
             </tr>
@@ -119,6 +184,7 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
                     <th>"Topic"</th><th class="num">"Partition"</th><th class="num">"Committed"</th>
                     <th class="num">"Log start"</th><th class="num">"End offset"</th><th class="num">"Lag"</th>
                     <th class="num">"Lag (time)"</th><th class="num">"Produced"</th><th class="num">"Consumed"</th>
+                    <th class="num" title="How long until retention deletes records this group has not read, at the current rates">"Until data loss"</th>
                     <th>"Status"</th><th>"Owner"</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
@@ -127,7 +193,10 @@ fn body(cluster: String, g: GroupDetail) -> impl IntoView {
     };
     view! {
         <div class="facts">
+            <span>"Type: "<strong data-testid="group-type" title=crate::pages::groups::group_type_title(g.group_type.as_deref())>{g.group_type.clone().unwrap_or_else(|| "unknown".into())}</strong></span>
             <span>"State: "<strong data-testid="group-state">{g.state.clone().unwrap_or_else(|| "unknown".into())}</strong></span>
+            {g.group_epoch.map(|e| view! { <span data-testid="group-epoch">"Epoch "{e}{g.assignment_epoch.filter(|a| *a != e).map(|a| format!(" (assignment at {a})"))}</span> })}
+            {g.protocol.clone().map(|p| view! { <span>"Assignor: "{p}</span> })}
             <span>"Total lag: "<strong data-testid="group-total-lag">{format::opt_num(g.lag)}</strong></span>
             {(g.partitions_without_commit > 0).then(|| view! { <span>{format::plural(g.partitions_without_commit, "partition")}" without a commit"</span> })}
             <span>"Lag (time): "<strong data-testid="group-lag-time">{format::lag_time(g.lag_seconds, g.lag_seconds_method.as_deref())}</strong></span>

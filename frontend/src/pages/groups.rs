@@ -11,6 +11,16 @@ use crate::components::{
 };
 use kafscope_api::fmt as format;
 
+/// What a group type means, for its tooltip.
+pub fn group_type_title(t: Option<&str>) -> &'static str {
+    match t {
+        Some("consumer") => "Kafka 4 consumer protocol (KIP-848): the broker assigns partitions",
+        Some("classic") => "classic group protocol: the group leader assigns partitions",
+        Some("share") => "share group (KIP-932): members share partitions record by record",
+        _ => "the broker does not say (ListGroups before v5)",
+    }
+}
+
 #[component]
 pub fn Groups() -> impl IntoView {
     let params = use_params_map();
@@ -47,6 +57,7 @@ pub fn Groups() -> impl IntoView {
                             <a href=link>{g.group_id.clone()}</a>
                             {g.deleted.then(|| view! { " " <span class="badge muted" data-testid="deleted" title=g.deleted_at.clone().unwrap_or_default()>"deleted"</span> })}
                         </td>
+                        <td data-testid="group-type" title=group_type_title(g.group_type.as_deref())>{g.group_type.clone().unwrap_or_else(|| "—".into())}</td>
                         <td>{g.state.clone().unwrap_or_else(|| "unknown".into())}</td>
                         <td class="num">{g.members.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</td>
                         <td class="sub">{g.topic_names.join(", ")}</td>
@@ -62,6 +73,7 @@ pub fn Groups() -> impl IntoView {
                 <table class="grid" data-testid="groups-table">
                     <thead><tr>
                         <SortHeader label="Group" field="group_id" state path/>
+                        <SortHeader label="Type" field="group_type" state path/>
                         <SortHeader label="State" field="state" state path/>
                         <SortHeader label="Members" field="members" state path numeric=true/>
                         <th>"Topics"</th>

@@ -36,6 +36,14 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
+fn connection_text(c: &kafscope_api::ConnectionPath) -> String {
+    match c.group_reads.as_str() {
+        "librdkafka" => format!("{}, groups through librdkafka", c.security),
+        "" => String::new(),
+        _ => c.security.clone(),
+    }
+}
+
 fn row(c: ClusterSummary) -> impl IntoView {
     let name = c.name.clone();
     let topics = href(&format!("/clusters/{}/topics", enc(&name)));
@@ -64,7 +72,13 @@ fn row(c: ClusterSummary) -> impl IntoView {
     };
     view! {
         <tr data-testid=format!("cluster-row-{name}")>
-            <td><a href=topics.clone()>{name.clone()}</a><div class="sub">{c.bootstrap_servers.clone()}</div></td>
+            <td>
+                <a href=topics.clone()>{name.clone()}</a>
+                <div class="sub">{c.bootstrap_servers.clone()}</div>
+                <div class="sub" data-testid="connection" title=c.connection.reason.clone().unwrap_or_else(|| "consumer groups and log dirs are read over Kafscope's own batched connections".into())>
+                    {connection_text(&c.connection)}
+                </div>
+            </td>
             <td><ClusterBadge status=c.status/></td>
             <td><a href=health_link data-testid="health-link">
                 <span class=verdict_badge(c.health).0>{health_text}</span>

@@ -328,6 +328,9 @@ pub fn apply_rule(
             let condition = match kind {
                     "group_lag" => Condition::GroupLag(cmp, need_threshold()?),
                     "group_lag_seconds" => Condition::GroupLagSeconds(cmp, need_threshold()?),
+                    "group_retention_margin" => {
+                        Condition::GroupRetentionMargin(cmp, need_threshold()?)
+                    }
                     "group_rebalances" => Condition::GroupRebalances(cmp, need_threshold()?),
                     "group_status" => {
                         let mut set = Vec::new();
@@ -354,7 +357,7 @@ pub fn apply_rule(
                         return Err(ConfigError::new(
                             origin,
                             key("kind"),
-                            format!("'{other}' is not a rule kind: use group_lag, group_lag_seconds, group_rebalances, group_status or broker_metric"),
+                            format!("'{other}' is not a rule kind: use group_lag, group_lag_seconds, group_retention_margin, group_rebalances, group_status or broker_metric"),
                         ))
                     }
                 };
@@ -374,6 +377,7 @@ pub fn apply_rule(
         match &mut rule.condition {
             Condition::GroupLag(_, x)
             | Condition::GroupLagSeconds(_, x)
+            | Condition::GroupRetentionMargin(_, x)
             | Condition::GroupRebalances(_, x)
             | Condition::BrokerMetric(_, _, x) => *x = t,
             _ => {

@@ -57,6 +57,9 @@ pub enum Condition {
     GroupLag(Cmp, f64),
     /// A group's worst lag in seconds.
     GroupLagSeconds(Cmp, f64),
+    /// Seconds until retention deletes records the group has not read (its nearest
+    /// partition), at the current rates.
+    GroupRetentionMargin(Cmp, f64),
     /// A group's producers outpace it while it owes messages.
     GroupFallingBehind,
     /// Rebalances of a group in the last hour.
@@ -165,11 +168,19 @@ pub fn defaults() -> Vec<Rule> {
                 LagStatus::DataLoss,
             ]),
         ),
+        // `slow` already needs a lag that matters (the cluster's significance); it must
+        // also last before anyone is told.
         rule(
             "consumer_slow",
             Some(Warning),
-            0,
+            5 * MIN,
             Condition::GroupStatus(vec![LagStatus::Slow]),
+        ),
+        rule(
+            "data_loss_imminent",
+            Some(Critical),
+            0,
+            Condition::GroupRetentionMargin(Cmp::Lt, 3600.0),
         ),
         rule(
             "consumer_lag",
@@ -352,6 +363,20 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
                                         s.group_id
                                     ),
                                     s.lag.map(|l| l as f64),
+                                )
+                            }),
+                        Condition::GroupRetentionMargin(cmp, t) => s
+                            .retention_margin_seconds
+                            .filter(|m| cmp.holds(*m, *t))
+                            .map(|m| {
+                                (
+                                    format!(
+                                        "Consumer group {}: retention deletes records it has not read in {} at the current rates ({})",
+                                        s.group_id,
+                                        kafscope_api::fmt::span_ms((m * 1000.0) as i64),
+                                        s.retention_margin_where.as_deref().unwrap_or("")
+                                    ),
+                                    Some(m),
                                 )
                             }),
                         Condition::GroupRebalances(cmp, t) => s

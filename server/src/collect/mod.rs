@@ -83,9 +83,12 @@ pub struct Collector {
     scraper: Option<crate::metrics::scrape::Scraper>,
     /// When log dirs are read next (DescribeLogDirs).
     log_dirs_due: Option<Instant>,
-    /// Batched group reads over the Kafka protocol (plaintext listeners); `None`: librdkafka's
-    /// admin calls, one request per group.
+    /// Batched group reads and DescribeLogDirs over Kafscope's own protocol connections;
+    /// `None`: librdkafka's admin calls, one request per group (a SASL mechanism Kafscope does
+    /// not speak).
     group_reader: Option<crate::kafka::groups::GroupReader>,
+    /// How the brokers are reached, for the API.
+    connection: kafscope_api::ConnectionPath,
 }
 
 /// How often DescribeLogDirs is sent (disk usage moves slowly; the answer is large).
@@ -107,10 +110,35 @@ impl Collector {
     ) -> Collector {
         let cfg_metrics = cfg.metrics.clone();
         let request_timeout = cfg.request_timeout;
-        let plaintext = crate::kafka::logdirs::plaintext(&cfg.client).is_ok();
         let wire_counts = client.wire_counts.clone();
+        let dialer = crate::kafka::security::from_properties(&cfg.client).and_then(|sec| {
+            crate::kafka::wire::Dialer::new(&sec, request_timeout, wire_counts.clone())
+        });
+        let connection = match &dialer {
+            Ok(d) => kafscope_api::ConnectionPath {
+                security: d.describe().to_string(),
+                group_reads: "protocol".into(),
+                reason: None,
+            },
+            Err(why) => {
+                tracing::info!(cluster = %cfg.name, "consumer groups are read through librdkafka: {why}");
+                kafscope_api::ConnectionPath {
+                    security: cfg
+                        .client
+                        .get("security.protocol")
+                        .map(|p| p.to_ascii_lowercase())
+                        .unwrap_or_else(|| "plaintext".into()),
+                    group_reads: "librdkafka".into(),
+                    reason: Some(why.clone()),
+                }
+            }
+        };
         Collector {
-            trails: Trails::new(cfg.status_window),
+            connection,
+            trails: Trails {
+                significance: cfg.significance,
+                ..Trails::new(cfg.status_window)
+            },
             seeded: false,
             last_store_ms: None,
             cfg,
@@ -122,9 +150,7 @@ impl Collector {
             configs_due: None,
             configs_known: 0,
             log_dirs_due: None,
-            group_reader: plaintext.then(|| {
-                crate::kafka::groups::GroupReader::new(request_timeout, wire_counts.clone())
-            }),
+            group_reader: dialer.ok().map(crate::kafka::groups::GroupReader::new),
             scraper: (!cfg_metrics.is_empty())
                 .then(|| crate::metrics::scrape::Scraper::new(cfg_metrics, request_timeout)),
         }
@@ -232,6 +258,7 @@ impl Collector {
         // The previous snapshot goes when the next is published, not after the history write.
         drop(prev);
         let mut next = next;
+        next.connection = self.connection.clone();
         let log_dirs = if next.last_poll_error.is_none() {
             self.read_log_dirs(&mut next).await
         } else {
@@ -275,9 +302,12 @@ impl Collector {
             return None;
         }
         self.log_dirs_due = Some(Instant::now() + LOG_DIRS_INTERVAL);
-        if let Err(why) = crate::kafka::logdirs::plaintext(&self.cfg.client) {
-            return Some(Err(why));
-        }
+        let Some(reader) = &self.group_reader else {
+            let why = self.connection.reason.clone().unwrap_or_default();
+            return Some(Err(format!(
+                "DescribeLogDirs is read over Kafscope's own connections, which this cluster cannot use ({why}); export log sizes with a metrics endpoint instead"
+            )));
+        };
         let live: Vec<(i32, String, u16)> = snap
             .brokers
             .iter()
@@ -285,9 +315,7 @@ impl Collector {
             .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
             .collect();
         let t = Instant::now();
-        let r =
-            crate::kafka::logdirs::read(&live, self.cfg.request_timeout, &self.client.wire_counts)
-                .await;
+        let r = crate::kafka::logdirs::read(&live, reader.dialer()).await;
         snap.stages_ms
             .insert("log_dirs".into(), t.elapsed().as_millis() as u64);
         Some(r)
@@ -306,7 +334,20 @@ impl Collector {
         let partitions: Vec<(String, i32)> = by_leader.values().flatten().cloned().collect();
 
         let t = Instant::now();
-        match self.client.list_groups().await {
+        let brokers: Vec<(i32, String, u16)> = data
+            .metadata
+            .brokers
+            .iter()
+            .map(|b| (b.id, b.host.clone(), b.port))
+            .collect();
+        let listed = match &mut self.group_reader {
+            Some(reader) => {
+                reader.set_brokers(&brokers);
+                reader.list().await
+            }
+            None => self.client.list_groups().await,
+        };
+        match listed {
             Ok((groups, errors)) => {
                 data.groups = groups;
                 for e in errors {
@@ -326,6 +367,7 @@ impl Collector {
                         group_id: g.summary.group_id.clone(),
                         is_simple: false,
                         state: g.summary.state.clone().unwrap_or_default(),
+                        group_type: g.summary.group_type.clone(),
                     })
                     .collect();
             }
@@ -337,13 +379,6 @@ impl Collector {
         // Committed offsets before end offsets: lag is never negative for a live consumer.
         let t = Instant::now();
         if let Some(reader) = &mut self.group_reader {
-            let brokers: Vec<(i32, String, u16)> = data
-                .metadata
-                .brokers
-                .iter()
-                .map(|b| (b.id, b.host.clone(), b.port))
-                .collect();
-            reader.set_brokers(&brokers);
             let read = reader.offsets(&ids).await;
             let failed: Vec<&String> = read.iter().filter_map(|(_, r)| r.as_ref().err()).collect();
             if let Some(first) = failed.first() {

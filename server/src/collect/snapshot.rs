@@ -12,7 +12,8 @@ use kafscope_api::{BrokerStatus, ClusterStatus, StageError};
 use crate::kafka::{
     ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry,
 };
-use crate::lag::status::{judge, Owner, StatusInput};
+use crate::lag::retention::{effective_retention_ms, margin, RetentionInput};
+use crate::lag::status::{judge, Owner, Significance, StatusInput, TimeLag};
 use crate::lag::trail::{catch_up, time_lag, window_rate, CatchUp, Trail};
 use crate::lag::{partition_lag, read_committed_lag, LagTotals, PartitionLag, PartitionOffsets};
 
@@ -25,7 +26,11 @@ type Committed = HashMap<(String, i32), Option<i64>>;
 #[derive(Debug, Default)]
 pub struct Trails {
     pub window_ms: i64,
+    /// When a growing lag counts as `slow` (the cluster's configuration).
+    pub significance: Significance,
     pub ends: HashMap<(String, i32), Trail>,
+    /// Log-start offsets per partition (a moving log start is retention at work).
+    pub starts: HashMap<(String, i32), Trail>,
     pub commits: HashMap<(String, String, i32), Trail>,
     /// Total lag per group, for the trend shown beside each group.
     pub group_lag: HashMap<String, std::collections::VecDeque<i64>>,
@@ -63,6 +68,7 @@ impl Trails {
     pub fn new(window: Duration) -> Trails {
         Trails {
             window_ms: window.as_millis() as i64,
+            significance: Significance::default(),
             ..Default::default()
         }
     }
@@ -113,6 +119,8 @@ pub struct ClusterSnapshot {
     pub log_dirs_error: Option<String>,
     /// Bytes per topic over all replicas, from DescribeLogDirs.
     pub topic_dir_sizes: BTreeMap<String, u64>,
+    /// How the console reaches the brokers (set by the collector).
+    pub connection: api::ConnectionPath,
 }
 
 impl ClusterSnapshot {
@@ -152,6 +160,7 @@ impl ClusterSnapshot {
             log_dirs: BTreeMap::new(),
             log_dirs_error: None,
             topic_dir_sizes: BTreeMap::new(),
+            connection: Default::default(),
         }
     }
 
@@ -250,6 +259,8 @@ pub fn uncommitted_row(topic: &TopicState, i: usize, upper_bound: bool) -> api::
         committed_trail: &[],
         end_trail: &[],
         owner: &Owner::Nobody,
+        time_lag: None,
+        significance: Significance::default(),
     });
     api::OffsetRow {
         topic: topic.summary.name.clone(),
@@ -270,6 +281,9 @@ pub fn uncommitted_row(topic: &TopicState, i: usize, upper_bound: bool) -> api::
         consume_rate: None,
         lag_is_upper_bound: upper_bound,
         member_id: None,
+        retention_margin_records: None,
+        retention_margin_seconds: None,
+        retention_margin_basis: None,
     }
 }
 
@@ -348,13 +362,20 @@ pub fn build(
     let md = &data.metadata;
     let window_ms = trails.window_ms;
     let keep_after = now_ms - window_ms - window_ms / 10;
-    // Record this cycle's end offsets; forget partitions that are gone.
+    // Record this cycle's end and log-start offsets; forget partitions that are gone.
     for (key, h) in &data.high_watermark {
         trails
             .ends
             .entry(key.clone())
             .or_default()
             .push(now_ms, *h, keep_after);
+    }
+    for (key, l) in &data.log_start {
+        trails
+            .starts
+            .entry(key.clone())
+            .or_default()
+            .push(now_ms, *l, keep_after);
     }
     // Forget only partitions gone from metadata: a poll whose offsets failed keeps history.
     let known: std::collections::HashSet<(&str, i32)> = md
@@ -364,6 +385,9 @@ pub fn build(
         .collect();
     trails
         .ends
+        .retain(|(t, p), _| known.contains(&(t.as_str(), *p)));
+    trails
+        .starts
         .retain(|(t, p), _| known.contains(&(t.as_str(), *p)));
     let live: BTreeSet<i32> = md.brokers.iter().map(|b| b.id).collect();
 
@@ -486,6 +510,10 @@ pub fn build(
         .filter(|(_, t)| compacted_topic(t))
         .map(|(n, _)| n.clone())
         .collect();
+    let retention: HashMap<String, i64> = topics
+        .iter()
+        .filter_map(|(n, t)| Some((n.clone(), topic_retention_ms(t)?)))
+        .collect();
     let mut clamped = 0u64;
     let mut groups: BTreeMap<String, GroupState> = BTreeMap::new();
     let mut topic_groups: BTreeMap<String, Vec<api::TopicGroupLag>> = BTreeMap::new();
@@ -593,7 +621,11 @@ pub fn build(
                     (None, Some(_)) => Owner::Nobody,
                     (None, None) => Owner::Unknown,
                 };
-                let verdict = judge(&StatusInput {
+                let tl = match (c, h) {
+                    (Some(c), Some(h)) => time_lag(&epts, c.max(l.unwrap_or(c)), h, now_ms),
+                    _ => None,
+                };
+                let mut verdict = judge(&StatusInput {
                     now_ms,
                     window_ms,
                     committed: c,
@@ -602,15 +634,36 @@ pub fn build(
                     committed_trail: &cpts,
                     end_trail: &epts,
                     owner: &who,
+                    time_lag: tl.map(|(seconds, m)| TimeLag {
+                        seconds,
+                        lower_bound: m.as_str() == "lower_bound",
+                    }),
+                    significance: trails.significance,
                 });
+                if let (Some(c), false) = (c, topics.contains_key(t)) {
+                    verdict = topic_gone(t, c);
+                }
                 pl.status = verdict.status;
-                let tl = match (c, h) {
-                    (Some(c), Some(h)) => time_lag(&epts, c.max(l.unwrap_or(c)), h, now_ms),
-                    _ => None,
-                };
                 let since = now_ms - window_ms;
                 let produce_rate = window_rate(&epts, since);
                 let consume_rate = c.and_then(|_| window_rate(&cpts, since));
+                let risk = c.map(|c| {
+                    let spts = trails
+                        .starts
+                        .get(&key)
+                        .map(Trail::points)
+                        .unwrap_or_default();
+                    margin(&RetentionInput {
+                        committed: c,
+                        log_start: l,
+                        lag: pl.lag,
+                        age_s: tl.map(|(s, _)| s),
+                        retention_ms: retention.get(t).copied(),
+                        produce_rate,
+                        consume_rate,
+                        log_start_rate: window_rate(&spts, since),
+                    })
+                });
                 rows.push((
                     api::OffsetRow {
                         topic: t.clone(),
@@ -635,9 +688,44 @@ pub fn build(
                         consume_rate: consume_rate.map(round1),
                         lag_is_upper_bound: compacted.contains(t),
                         member_id: member,
+                        retention_margin_records: risk.as_ref().and_then(|r| r.records),
+                        retention_margin_seconds: risk.as_ref().and_then(|r| r.seconds),
+                        retention_margin_basis: risk
+                            .as_ref()
+                            .and_then(|r| r.basis)
+                            .map(String::from),
                     },
                     pl,
                 ));
+            }
+        }
+        // Topics deleted since the last poll took the group's offsets with them (Kafka
+        // removes them): the rows stay, saying so, instead of the group looking uncommitted.
+        if let Some(last) = prev.groups.get(gid) {
+            for r in &last.detail.offsets {
+                let gone = !topics.contains_key(&r.topic) && !group_topics.contains(&r.topic);
+                if let (true, Some(c)) = (gone, r.committed_offset) {
+                    let mut row = r.clone();
+                    let v = topic_gone(&r.topic, c);
+                    row.status = v.status;
+                    row.status_reason = v.reason;
+                    row.high_watermark = None;
+                    row.log_start_offset = None;
+                    row.lag = None;
+                    row.lag_seconds = None;
+                    row.lag_seconds_method = None;
+                    row.member_id = None;
+                    let mut pl = partition_lag(PartitionOffsets {
+                        committed: Some(c),
+                        log_start: None,
+                        high_watermark: None,
+                    });
+                    pl.status = v.status;
+                    rows.push((row, pl));
+                }
+            }
+            for (r, _) in &rows {
+                group_topics.insert(r.topic.clone());
             }
         }
         let totals = LagTotals::of(rows.iter().map(|(_, pl)| pl));
@@ -678,27 +766,18 @@ pub fn build(
         let members: Option<Vec<api::Member>> = desc.map(|d| {
             d.members
                 .iter()
-                .map(|m| {
-                    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-                    for (t, p) in &m.assignment {
-                        by_topic.entry(t.as_str()).or_default().push(*p);
-                    }
-                    api::Member {
-                        member_id: m.member_id.clone(),
-                        client_id: m.client_id.clone(),
-                        host: m.host.clone(),
-                        group_instance_id: m.group_instance_id.clone(),
-                        assignments: by_topic
-                            .into_iter()
-                            .map(|(t, mut ps)| {
-                                ps.sort();
-                                api::Assignment {
-                                    topic: t.to_string(),
-                                    partitions: ps,
-                                }
-                            })
-                            .collect(),
-                    }
+                .map(|m| api::Member {
+                    member_id: m.member_id.clone(),
+                    client_id: m.client_id.clone(),
+                    host: m.host.clone(),
+                    group_instance_id: m.group_instance_id.clone(),
+                    assignments: assignments(&m.assignment),
+                    target_assignments: m.target_assignment.as_deref().map(assignments),
+                    rack: m.rack.clone(),
+                    member_epoch: m.member_epoch,
+                    subscribed_topics: m.subscribed_topics.clone(),
+                    subscribed_topic_regex: m.subscribed_topic_regex.clone(),
+                    classic_member: m.classic_member,
                 })
                 .collect()
         });
@@ -710,9 +789,25 @@ pub fn build(
                 .or_default()
                 .observe(&ids, now_ms)
         });
+        let group_type = desc
+            .and_then(|d| d.group_type.clone())
+            .or_else(|| listing.group_type.clone())
+            .or_else(|| {
+                data.descriptions
+                    .get(gid)
+                    .and_then(|d| d.group_type.clone())
+            });
+        let nearest_loss = rows
+            .iter()
+            .filter_map(|(r, _)| Some((r.retention_margin_seconds?, r)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
         let summary = api::GroupSummary {
+            retention_margin_seconds: nearest_loss.map(|(m, _)| m),
+            retention_margin_where: nearest_loss
+                .map(|(_, r)| format!("{}[{}]", r.topic, r.partition)),
             rebalances_last_hour: rebalances,
             group_id: gid.clone(),
+            group_type: group_type.clone(),
             state: state.clone(),
             members: members.as_ref().map(|m| m.len()),
             topics: group_topics.len(),
@@ -731,6 +826,9 @@ pub fn build(
         };
         let detail = api::GroupDetail {
             group_id: gid.clone(),
+            group_type,
+            group_epoch: desc.and_then(|d| d.group_epoch),
+            assignment_epoch: desc.and_then(|d| d.assignment_epoch),
             state,
             protocol: desc.map(|d| d.assignor.clone()).filter(|a| !a.is_empty()),
             members,
@@ -853,6 +951,7 @@ pub fn build(
         log_dirs: prev.log_dirs.clone(),
         log_dirs_error: prev.log_dirs_error.clone(),
         topic_dir_sizes: prev.topic_dir_sizes.clone(),
+        connection: prev.connection.clone(),
     }
 }
 
@@ -969,11 +1068,49 @@ pub fn unreachable(
 }
 
 /// ListGroups states a broker reports without knowing ("Unknown") are not states.
-fn known_state(s: &str) -> Option<String> {
-    match s {
-        "" | "Unknown" => None,
-        other => Some(other.to_string()),
+/// Partitions by topic, sorted, as the API lists a member's assignment.
+fn assignments(parts: &[(String, i32)]) -> Vec<api::Assignment> {
+    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for (t, p) in parts {
+        by_topic.entry(t.as_str()).or_default().push(*p);
     }
+    by_topic
+        .into_iter()
+        .map(|(t, mut ps)| {
+            ps.sort();
+            api::Assignment {
+                topic: t.to_string(),
+                partitions: ps,
+            }
+        })
+        .collect()
+}
+
+/// The row of a topic that is gone from the metadata.
+fn topic_gone(topic: &str, committed: i64) -> crate::lag::status::Verdict {
+    crate::lag::status::Verdict {
+        status: api::LagStatus::TopicDeleted,
+        reason: format!(
+            "topic {topic} no longer exists (deleted, or not visible to the console); the group's last committed offset there was {}",
+            kafscope_api::fmt::num(committed)
+        ),
+    }
+}
+
+/// `retention.ms` of a topic that deletes by time, from its configs.
+fn topic_retention_ms(t: &TopicState) -> Option<i64> {
+    let configs = t.configs.as_ref()?;
+    let value = |k: &str| {
+        configs
+            .iter()
+            .find(|e| e.name == k)
+            .and_then(|e| e.value.as_deref())
+    };
+    effective_retention_ms(value("cleanup.policy"), value("retention.ms"))
+}
+
+fn known_state(s: &str) -> Option<String> {
+    (!s.is_empty() && !s.eq_ignore_ascii_case("unknown")).then(|| s.to_string())
 }
 
 fn topic_configs(
@@ -1061,6 +1198,7 @@ mod tests {
                 group_id: "billing".into(),
                 is_simple: false,
                 state: "Unknown".into(),
+                group_type: None,
             }],
             ..Default::default()
         };
@@ -1177,8 +1315,11 @@ mod tests {
                     host: "/10.0.0.1".into(),
                     group_instance_id: None,
                     assignment: vec![("orders".into(), 1), ("orders".into(), 0)],
+                    ..Default::default()
                 }],
                 error: None,
+                group_type: Some("classic".into()),
+                ..Default::default()
             },
         );
         let s = build(&empty(), d, &mut tr(), 1_000, 5);
@@ -1189,6 +1330,64 @@ mod tests {
         assert_eq!(m.assignments[0].partitions, vec![0, 1]);
         let detail = s.group_detail("billing").unwrap();
         assert_eq!(detail.offsets[0].member_id.as_deref(), Some("m-1"));
+        assert_eq!(g.summary.group_type.as_deref(), Some("classic"));
+        assert!(m.target_assignments.is_none());
+    }
+
+    #[test]
+    fn a_consumer_protocol_group_owns_partitions_like_a_classic_one() {
+        // Kafka 4's consumer protocol (KIP-848): described by ConsumerGroupDescribe, with
+        // epochs and a target assignment; its members own partitions exactly as classic ones.
+        let mut d = sample();
+        d.groups[0].group_type = Some("consumer".into());
+        d.groups[0].state = "Stable".into();
+        d.descriptions.insert(
+            "billing".into(),
+            GroupDescription {
+                group_id: "billing".into(),
+                state: "Reconciling".into(),
+                assignor: "uniform".into(),
+                members: vec![MemberDescription {
+                    member_id: "m-9".into(),
+                    client_id: "console-consumer".into(),
+                    host: "/10.0.0.2".into(),
+                    assignment: vec![("orders".into(), 0), ("orders".into(), 1)],
+                    target_assignment: Some(vec![("orders".into(), 0)]),
+                    rack: Some("rack-a".into()),
+                    member_epoch: Some(4),
+                    subscribed_topics: Some(vec!["orders".into()]),
+                    classic_member: Some(false),
+                    ..Default::default()
+                }],
+                group_type: Some("consumer".into()),
+                group_epoch: Some(5),
+                assignment_epoch: Some(5),
+                ..Default::default()
+            },
+        );
+        let s = build(&empty(), d, &mut tr(), 1_000, 5);
+        let g = &s.groups["billing"];
+        assert_eq!(g.summary.group_type.as_deref(), Some("consumer"));
+        assert_eq!(g.summary.state.as_deref(), Some("Reconciling"));
+        assert_eq!(g.summary.members, Some(1));
+        assert_eq!(
+            (g.detail.group_epoch, g.detail.assignment_epoch),
+            (Some(5), Some(5))
+        );
+        let m = &g.detail.members.as_ref().unwrap()[0];
+        assert_eq!(m.client_id, "console-consumer");
+        assert_eq!(m.rack.as_deref(), Some("rack-a"));
+        assert_eq!(
+            m.target_assignments.as_ref().unwrap()[0].partitions,
+            vec![0]
+        );
+        let detail = s.group_detail("billing").unwrap();
+        let owners: Vec<(i32, Option<&str>)> = detail
+            .offsets
+            .iter()
+            .map(|o| (o.partition, o.member_id.as_deref()))
+            .collect();
+        assert_eq!(owners, vec![(0, Some("m-9")), (1, Some("m-9")), (2, None)]);
         assert_eq!(detail.offsets[2].member_id, None);
     }
 

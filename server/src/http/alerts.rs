@@ -104,6 +104,10 @@ pub fn describe(c: &Condition) -> String {
         ),
         Condition::GroupLag(cmp, t) => format!("consumer group lag {} {t} messages", cmp.as_str()),
         Condition::GroupLagSeconds(cmp, t) => format!("consumer group lag {} {t} s", cmp.as_str()),
+        Condition::GroupRetentionMargin(cmp, t) => format!(
+            "time until retention deletes unread records {} {t} s",
+            cmp.as_str()
+        ),
         Condition::GroupFallingBehind => "consumer group falling behind (lag growing)".into(),
         Condition::GroupRebalances(cmp, t) => {
             format!(

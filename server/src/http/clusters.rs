@@ -68,6 +68,7 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             .iter()
             .filter(|p| p.severity == kafscope_api::Severity::Warning)
             .count(),
+        connection: s.connection.clone(),
     }
 }
 

@@ -28,6 +28,8 @@ impl Listable for GroupSummary {
         "members",
         "topics",
         "state",
+        "group_type",
+        "retention_margin_seconds",
     ];
     fn sort_key(&self, field: &str) -> SortKey {
         match field {
@@ -38,6 +40,8 @@ impl Listable for GroupSummary {
             "members" => num(self.members.map(|m| m as f64)),
             "topics" => num(Some(self.topics as f64)),
             "state" => SortKey::Text(self.state.clone().unwrap_or_default()),
+            "group_type" => SortKey::Text(self.group_type.clone().unwrap_or_default()),
+            "retention_margin_seconds" => num(self.retention_margin_seconds),
             _ => SortKey::Text(self.group_id.clone()),
         }
     }

@@ -202,7 +202,11 @@ fn request(
             vec![p]
         }
     };
+    // Without `order`, `from=earliest` reads oldest first (as documented); anything else
+    // starts from the newest records.
+    let from_earliest = q.from.as_deref().map(str::trim) == Some("earliest");
     let mut order = match q.order.as_deref() {
+        None | Some("") if from_earliest => Order::Oldest,
         None | Some("") | Some("newest") => Order::Newest,
         Some("oldest") => Order::Oldest,
         Some(o) => {

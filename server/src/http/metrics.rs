@@ -206,10 +206,12 @@ pub fn render(snaps: &[&ClusterSnapshot]) -> String {
     }
 
     type Pick = fn(&kafscope_api::OffsetRow) -> Option<f64>;
-    let per_partition: [(&str, &str, Pick); 3] = [
+    let per_partition: [(&str, &str, Pick); 5] = [
         ("kafka_consumergroup_current_offset", "Committed offset of a group on a partition.", |o| o.committed_offset.map(|v| v as f64)),
         ("kafka_consumergroup_lag", "Lag in messages of a group on a partition.", |o| o.lag.map(|v| v as f64)),
         ("kafka_consumergroup_lag_seconds", "Lag in seconds of a group on a partition (a lower bound where the history is too short).", |o| o.lag_seconds),
+        ("kafscope_consumergroup_retention_margin_records", "Records between a group's committed offset and the log start of a partition.", |o| o.retention_margin_records.map(|v| v as f64)),
+        ("kafscope_consumergroup_retention_margin_seconds", "Seconds until retention deletes records the group has not read, at the current rates (absent: not in sight).", |o| o.retention_margin_seconds),
     ];
     for (name, help, pick) in per_partition {
         f.head(name, "gauge", help);

@@ -365,6 +365,19 @@ pub struct GroupListing {
     pub group_id: String,
     pub is_simple: bool,
     pub state: String,
+    /// `classic`, `consumer` (KIP-848), `share`, …; `None` when the broker does not say
+    /// (ListGroups before v5).
+    pub group_type: Option<String>,
+}
+
+/// librdkafka's group type as Kafka names it; `None` when unknown.
+fn group_type_name(t: rd::rd_kafka_consumer_group_type_t) -> Option<String> {
+    use rd::rd_kafka_consumer_group_type_t as T;
+    match t {
+        T::RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER => Some("consumer".into()),
+        T::RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC => Some("classic".into()),
+        _ => None,
+    }
 }
 
 /// ListConsumerGroups across all brokers. Per-broker errors come back beside the groups
@@ -397,6 +410,7 @@ pub fn list_groups(
             is_simple: unsafe { rd::rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g) }
                 != 0,
             state: cstr_to_string(unsafe { rd::rd_kafka_consumer_group_state_name(state) }),
+            group_type: group_type_name(unsafe { rd::rd_kafka_ConsumerGroupListing_type(g) }),
         });
     }
     let mut ecnt = 0usize;
@@ -411,23 +425,40 @@ pub fn list_groups(
 }
 
 /// A member of a described group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemberDescription {
     pub member_id: String,
     pub client_id: String,
     pub host: String,
     pub group_instance_id: Option<String>,
+    /// The partitions the member owns now.
     pub assignment: Vec<(String, i32)>,
+    /// Consumer-protocol groups (KIP-848): what the coordinator wants the member to own.
+    pub target_assignment: Option<Vec<(String, i32)>>,
+    pub rack: Option<String>,
+    /// Consumer-protocol groups: the epoch the member has reconciled to.
+    pub member_epoch: Option<i32>,
+    /// Consumer-protocol groups: the topics (or the regular expression) it subscribes to.
+    pub subscribed_topics: Option<Vec<String>>,
+    pub subscribed_topic_regex: Option<String>,
+    /// Consumer-protocol groups (ConsumerGroupDescribe v1+): whether the member still speaks
+    /// the classic protocol inside the group (an upgrade in progress).
+    pub classic_member: Option<bool>,
 }
 
 /// A described group, or the reason the broker would not describe it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupDescription {
     pub group_id: String,
     pub state: String,
     pub assignor: String,
     pub members: Vec<MemberDescription>,
     pub error: Option<String>,
+    /// `classic`, `consumer` or `share`: which API described it.
+    pub group_type: Option<String>,
+    /// Consumer-protocol groups: the group epoch and the target assignment's epoch.
+    pub group_epoch: Option<i32>,
+    pub assignment_epoch: Option<i32>,
 }
 
 /// DescribeConsumerGroups for a chunk of groups in one call.
@@ -485,17 +516,22 @@ pub fn describe_groups(
             if md.is_null() {
                 continue;
             }
-            let assignment_ptr = unsafe { rd::rd_kafka_MemberDescription_assignment(md) };
-            let assignment = if assignment_ptr.is_null() {
-                Vec::new()
-            } else {
-                read_partition_list(unsafe {
-                    rd::rd_kafka_MemberAssignment_partitions(assignment_ptr)
-                })
-                .into_iter()
-                .map(|e| (e.topic, e.partition))
-                .collect()
+            let read_assignment = |ptr: *const rd::rd_kafka_MemberAssignment_t| {
+                if ptr.is_null() {
+                    return None;
+                }
+                Some(
+                    read_partition_list(unsafe { rd::rd_kafka_MemberAssignment_partitions(ptr) })
+                        .into_iter()
+                        .map(|e| (e.topic, e.partition))
+                        .collect::<Vec<_>>(),
+                )
             };
+            let assignment =
+                read_assignment(unsafe { rd::rd_kafka_MemberDescription_assignment(md) })
+                    .unwrap_or_default();
+            let target_assignment =
+                read_assignment(unsafe { rd::rd_kafka_MemberDescription_target_assignment(md) });
             members.push(MemberDescription {
                 member_id: cstr_to_string(unsafe {
                     rd::rd_kafka_MemberDescription_consumer_id(md)
@@ -506,6 +542,8 @@ pub fn describe_groups(
                     rd::rd_kafka_MemberDescription_group_instance_id(md)
                 }),
                 assignment,
+                target_assignment,
+                ..Default::default()
             });
         }
         out.push(GroupDescription {
@@ -514,6 +552,9 @@ pub fn describe_groups(
             assignor,
             members,
             error,
+            group_type: group_type_name(unsafe { rd::rd_kafka_ConsumerGroupDescription_type(d) }),
+            group_epoch: None,
+            assignment_epoch: None,
         });
     }
     Ok(out)

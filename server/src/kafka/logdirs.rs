@@ -3,39 +3,19 @@
 //! request for every topic's log dirs, to every live broker at once.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use kafka_protocol::messages::{ApiKey, DescribeLogDirsRequest, DescribeLogDirsResponse};
 use kafscope_api::LogDir;
 
-use super::wire::{RequestCounts, Session};
+use super::wire::{Dialer, Session};
 use crate::collect::assess::LogDirsRead;
-
-/// Whether a cluster's client settings allow a plain TCP connection to its brokers.
-pub fn plaintext(client: &BTreeMap<String, String>) -> Result<(), String> {
-    match client
-        .get("security.protocol")
-        .map(|s| s.to_ascii_lowercase())
-    {
-        None => Ok(()),
-        Some(p) if p == "plaintext" => Ok(()),
-        Some(p) => Err(format!(
-            "DescribeLogDirs is read only over plaintext listeners (this cluster uses {p}); \
-             export log sizes with a metrics endpoint instead"
-        )),
-    }
-}
 
 /// Read every broker's log dirs. A broker that fails is reported in the error only when all
 /// fail; otherwise its dirs are missing and the others are kept.
-pub async fn read(
-    brokers: &[(i32, String, u16)],
-    timeout: Duration,
-    counts: &RequestCounts,
-) -> Result<LogDirsRead, String> {
-    let reads = brokers.iter().map(|(id, host, port)| async move {
-        (*id, describe_one(host, *port, timeout, counts).await)
-    });
+pub async fn read(brokers: &[(i32, String, u16)], dialer: &Dialer) -> Result<LogDirsRead, String> {
+    let reads = brokers
+        .iter()
+        .map(|(id, host, port)| async move { (*id, describe_one(host, *port, dialer).await) });
     let results = futures::future::join_all(reads).await;
     let mut out = LogDirsRead::default();
     let mut errors = Vec::new();
@@ -61,16 +41,13 @@ type TopicBytes = BTreeMap<String, u64>;
 async fn describe_one(
     host: &str,
     port: u16,
-    timeout: Duration,
-    counts: &RequestCounts,
+    dialer: &Dialer,
 ) -> Result<(Vec<LogDir>, TopicBytes), String> {
-    let mut session = Session::open(host, port, timeout, counts).await?;
+    let mut session = Session::open(dialer, host, port).await?;
     let version = session.version(ApiKey::DescribeLogDirs, (1, 4))?;
     let req = DescribeLogDirsRequest::default().with_topics(None);
-    let resp: DescribeLogDirsResponse = session
-        .conn
-        .call(ApiKey::DescribeLogDirs, version, &req)
-        .await?;
+    let resp: DescribeLogDirsResponse =
+        session.call(ApiKey::DescribeLogDirs, version, &req).await?;
     if resp.error_code != 0 {
         return Err(format!(
             "DescribeLogDirs failed with error {}",

@@ -5,6 +5,10 @@
 pub mod ffi;
 pub mod groups;
 pub mod logdirs;
+pub mod oauth;
+pub mod sasl;
+pub mod security;
+pub mod tls;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -442,6 +446,7 @@ mod tests {
             group_id: id.into(),
             is_simple: false,
             state: state.into(),
+            group_type: None,
         };
         let mut list = vec![g("a", "Stable"), g("b", "Empty"), g("a", "Unknown")];
         dedup_groups(&mut list);

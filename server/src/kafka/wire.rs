@@ -1,20 +1,27 @@
 //! The Kafka wire protocol for what librdkafka's admin API does not do, or does one request
-//! per group (DescribeLogDirs; batched group reads): frames over a plain TCP connection,
-//! encoded with `kafka-protocol`, several requests in flight on one connection.
+//! per group (DescribeLogDirs; batched group reads; ListGroups with group types): frames
+//! encoded with `kafka-protocol`, several requests in flight on one connection, over plain
+//! TCP or TLS (rustls), authenticated with SASL (PLAIN, SCRAM, OAUTHBEARER) and
+//! re-authenticated before the broker's session ends (KIP-368).
 //! Bounded in time (every read and write) and in bytes (the largest frame accepted).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
 };
 use kafka_protocol::protocol::{encode_request_header_into_buffer, Decodable, Encodable, StrBytes};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use super::oauth::TokenSource;
+use super::sasl::{self, Mechanism, Scram};
+use super::security::{SaslSettings, WireSecurity};
 
 /// Requests written before their answers are read, per connection.
 const PIPELINE: usize = 32;
@@ -39,33 +46,107 @@ impl RequestCounts {
     }
 }
 
+/// A byte stream to a broker: plain TCP or TLS over it.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
+
+/// How to reach a cluster's brokers: timeouts, TLS and SASL, shared by every connection of
+/// one cluster. Cheap to clone.
+#[derive(Clone)]
+pub struct Dialer {
+    pub timeout: Duration,
+    pub counts: RequestCounts,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    sasl: Option<Arc<SaslSettings>>,
+    oauth: Option<Arc<TokenSource>>,
+    security: String,
+}
+
+impl Dialer {
+    /// Plain TCP, no authentication.
+    pub fn plaintext(timeout: Duration, counts: RequestCounts) -> Dialer {
+        Dialer {
+            timeout,
+            counts,
+            tls: None,
+            sasl: None,
+            oauth: None,
+            security: "plaintext".into(),
+        }
+    }
+
+    /// A dialer for these settings; fails when a TLS file cannot be read or used.
+    pub fn new(
+        security: &WireSecurity,
+        timeout: Duration,
+        counts: RequestCounts,
+    ) -> Result<Dialer, String> {
+        let tls = match &security.tls {
+            Some(t) => Some(super::tls::client_config(t)?),
+            None => None,
+        };
+        let oauth = security
+            .sasl
+            .as_ref()
+            .and_then(|s| s.oauth.clone())
+            .map(|o| Arc::new(TokenSource::new(o, timeout)));
+        Ok(Dialer {
+            timeout,
+            counts,
+            tls,
+            sasl: security.sasl.clone().map(Arc::new),
+            oauth,
+            security: security.describe(),
+        })
+    }
+
+    /// `plaintext`, `ssl`, `sasl_ssl (SCRAM-SHA-512)`, …
+    pub fn describe(&self) -> &str {
+        &self.security
+    }
+
+    /// A connection (TCP, then TLS when configured), not yet authenticated.
+    pub async fn connect(&self, host: &str, port: u16) -> Result<Connection, String> {
+        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect((host, port)))
+            .await
+            .map_err(|_| format!("connecting to {host}:{port} timed out"))?
+            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        let _ = tcp.set_nodelay(true);
+        let stream: Box<dyn Io> = match &self.tls {
+            None => Box::new(tcp),
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                    .map_err(|_| format!("'{host}' is not a host name TLS can verify"))?;
+                let connector = tokio_rustls::TlsConnector::from(config.clone());
+                let tls = tokio::time::timeout(self.timeout, connector.connect(name, tcp))
+                    .await
+                    .map_err(|_| {
+                        format!(
+                            "the TLS handshake with {host}:{port} timed out (is this a TLS port?)"
+                        )
+                    })?
+                    .map_err(|e| format!("{host}:{port}: {}", super::tls::explain(&e)))?;
+                Box::new(tls)
+            }
+        };
+        Ok(Connection {
+            stream,
+            timeout: self.timeout,
+            next_id: 1,
+            counts: self.counts.clone(),
+        })
+    }
+}
+
 /// One connection to one broker, with a deadline per exchange.
 pub struct Connection {
-    stream: TcpStream,
+    stream: Box<dyn Io>,
     timeout: Duration,
     next_id: i32,
     counts: RequestCounts,
 }
 
 impl Connection {
-    pub async fn open(
-        host: &str,
-        port: u16,
-        timeout: Duration,
-        counts: &RequestCounts,
-    ) -> Result<Connection, String> {
-        let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
-            .await
-            .map_err(|_| format!("connecting to {host}:{port} timed out"))?
-            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
-        Ok(Connection {
-            stream,
-            timeout,
-            next_id: 1,
-            counts: counts.clone(),
-        })
-    }
-
     /// Send one request and decode its response.
     pub async fn call<Req: Encodable, Resp: Decodable>(
         &mut self,
@@ -120,7 +201,7 @@ impl Connection {
         }
         let n = requests.len();
         self.counts.add(key, n);
-        let (mut rd, mut wr) = self.stream.split();
+        let (mut rd, mut wr) = tokio::io::split(&mut self.stream);
         let exchange = async {
             let write = wr.write_all(&frames);
             let read = async {
@@ -183,23 +264,33 @@ pub async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<B
 }
 
 /// A connection to one broker with the version ranges it offered (ApiVersions, asked once
-/// when it opens).
+/// when it opens), authenticated when the cluster uses SASL.
 pub struct Session {
-    pub conn: Connection,
+    conn: Connection,
     versions: HashMap<i16, (i16, i16)>,
+    /// SASL: when to authenticate again (the broker closes the connection at the end of
+    /// the session lifetime it announced).
+    reauth_at: Option<Instant>,
+    dialer: Dialer,
 }
 
+/// Re-authenticate when this share of the session lifetime has passed (as Kafka's Java
+/// client, which picks 85–95 %).
+const REAUTH_AT: f64 = 0.85;
+
 impl Session {
-    pub async fn open(
-        host: &str,
-        port: u16,
-        timeout: Duration,
-        counts: &RequestCounts,
-    ) -> Result<Session, String> {
-        let mut conn = Connection::open(host, port, timeout, counts).await?;
+    pub async fn open(dialer: &Dialer, host: &str, port: u16) -> Result<Session, String> {
+        let mut conn = dialer.connect(host, port).await?;
         let answer: ApiVersionsResponse = conn
             .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
-            .await?;
+            .await
+            .map_err(|e| match &dialer.tls {
+                None if e.contains("early eof") || e.contains("frame of") => format!(
+                    "{e} (the listener may expect TLS: security.protocol says {})",
+                    dialer.security
+                ),
+                _ => e,
+            })?;
         if answer.error_code != 0 {
             return Err(format!("ApiVersions: {}", error_text(answer.error_code)));
         }
@@ -208,7 +299,177 @@ impl Session {
             .iter()
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
-        Ok(Session { conn, versions })
+        let mut session = Session {
+            conn,
+            versions,
+            reauth_at: None,
+            dialer: dialer.clone(),
+        };
+        session.authenticate().await?;
+        Ok(session)
+    }
+
+    /// SASL (when configured): SaslHandshake v1, then SaslAuthenticate rounds.
+    async fn authenticate(&mut self) -> Result<(), String> {
+        let Some(cfg) = self.dialer.sasl.clone() else {
+            return Ok(());
+        };
+        let mechanism = cfg.mechanism;
+        let hv = self.version(ApiKey::SaslHandshake, (1, 1)).map_err(|e| {
+            format!("SASL: {e} (the broker needs SaslHandshake v1, Kafka 1.0 or later)")
+        })?;
+        let hs: SaslHandshakeResponse = self
+            .conn
+            .call(
+                ApiKey::SaslHandshake,
+                hv,
+                &SaslHandshakeRequest::default()
+                    .with_mechanism(StrBytes::from_static_str(mechanism.name())),
+            )
+            .await?;
+        if hs.error_code == 33 {
+            let offered: Vec<String> = hs.mechanisms.iter().map(|m| m.to_string()).collect();
+            return Err(format!(
+                "SASL mechanism {} is not enabled on this listener (it offers {}): check sasl.mechanism",
+                mechanism.name(),
+                if offered.is_empty() { "none".to_string() } else { offered.join(", ") }
+            ));
+        }
+        if hs.error_code != 0 {
+            return Err(format!("SaslHandshake: {}", error_text(hs.error_code)));
+        }
+        let av = self.version(ApiKey::SaslAuthenticate, (0, 2))?;
+        let lifetime_ms = match mechanism {
+            Mechanism::Plain => {
+                self.sasl_round(
+                    av,
+                    sasl::plain_message(&cfg.username, &cfg.password),
+                    mechanism,
+                )
+                .await?
+                .1
+            }
+            Mechanism::OAuthBearer => {
+                let source = self
+                    .dialer
+                    .oauth
+                    .clone()
+                    .ok_or("OAUTHBEARER: no token source configured")?;
+                let token = source.token().await?;
+                let (reply, lifetime) = self
+                    .sasl_round(
+                        av,
+                        sasl::oauthbearer_message(&token, &cfg.extensions),
+                        mechanism,
+                    )
+                    .await?;
+                if !reply.is_empty() {
+                    // RFC 7628: a refused token comes back as a JSON error with no error code;
+                    // the client answers 0x01 and the broker then fails the exchange with it.
+                    let why = String::from_utf8_lossy(&reply).to_string();
+                    let e = self.sasl_round(av, vec![1], mechanism).await.err();
+                    return Err(e.unwrap_or_else(|| {
+                        format!("authentication failed with SASL OAUTHBEARER: {why}")
+                    }));
+                }
+                lifetime
+            }
+            Mechanism::ScramSha256 | Mechanism::ScramSha512 => {
+                let mut scram = Scram::new(
+                    mechanism,
+                    &cfg.username,
+                    &cfg.password,
+                    &Scram::random_nonce(),
+                )
+                .ok_or("SCRAM: unknown mechanism")?;
+                let (challenge, _) = self.sasl_round(av, scram.first(), mechanism).await?;
+                let fin = scram
+                    .respond(&challenge)
+                    .map_err(|e| format!("SASL {}: {e}", mechanism.name()))?;
+                let (server_final, lifetime) = self.sasl_round(av, fin, mechanism).await?;
+                scram
+                    .verify(&server_final)
+                    .map_err(|e| format!("SASL {}: {e}", mechanism.name()))?;
+                lifetime
+            }
+        };
+        self.reauth_at = (lifetime_ms > 0)
+            .then(|| Instant::now() + Duration::from_millis(lifetime_ms as u64).mul_f64(REAUTH_AT));
+        Ok(())
+    }
+
+    /// One SaslAuthenticate exchange: the server's bytes and the session lifetime (v1+).
+    async fn sasl_round(
+        &mut self,
+        version: i16,
+        bytes: Vec<u8>,
+        mechanism: Mechanism,
+    ) -> Result<(Vec<u8>, i64), String> {
+        let r: SaslAuthenticateResponse = self
+            .conn
+            .call(
+                ApiKey::SaslAuthenticate,
+                version,
+                &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(bytes)),
+            )
+            .await?;
+        if r.error_code != 0 {
+            let detail = r
+                .error_message
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| error_text(r.error_code));
+            return Err(if r.error_code == 58 {
+                format!(
+                    "authentication failed with SASL {} for sasl.username '{}': {detail}",
+                    mechanism.name(),
+                    self.dialer
+                        .sasl
+                        .as_ref()
+                        .map(|s| s.username.as_str())
+                        .unwrap_or("")
+                )
+            } else {
+                format!("SaslAuthenticate: {detail}")
+            });
+        }
+        Ok((r.auth_bytes.to_vec(), r.session_lifetime_ms))
+    }
+
+    /// Authenticate again when the session is near its end (KIP-368).
+    async fn fresh(&mut self) -> Result<(), String> {
+        if self.reauth_at.is_some_and(|at| Instant::now() >= at) {
+            self.authenticate()
+                .await
+                .map_err(|e| format!("re-authentication failed: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Send one request and decode its response.
+    pub async fn call<Req: Encodable, Resp: Decodable>(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        request: &Req,
+    ) -> Result<Resp, String> {
+        self.fresh().await?;
+        self.conn.call(key, version, request).await
+    }
+
+    /// Send requests and decode their responses, pipelined (see [`Connection::call_many`]).
+    pub async fn call_many<Req: Encodable, Resp: Decodable>(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        requests: &[Req],
+    ) -> Result<Vec<Resp>, String> {
+        self.fresh().await?;
+        self.conn.call_many(key, version, requests).await
+    }
+
+    /// Whether the broker offers this API at all.
+    pub fn offers(&self, key: ApiKey) -> bool {
+        self.versions.contains_key(&(key as i16))
     }
 
     /// The highest version both sides speak.

@@ -5,6 +5,7 @@
 //! * `C < L` → records deleted unread: `lost = L − C`, status `data_loss`;
 //! * otherwise `lag = max(0, H − C)`; a negative raw lag is clamped and reported as a clamp.
 
+pub mod retention;
 pub mod status;
 pub mod trail;
 

@@ -15,6 +15,50 @@ pub enum Owner {
     Unknown,
 }
 
+/// When a lag matters: a consumer is called `slow` only when it is this far behind (the
+/// operational rule of thumb: 1 000 messages or a minute). A time lag, where known, decides
+/// (a consumer of a busy topic can owe thousands of messages and be a second behind);
+/// without one, the message count does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Significance {
+    pub messages: i64,
+    pub seconds: f64,
+}
+
+impl Default for Significance {
+    fn default() -> Self {
+        Significance {
+            messages: 1_000,
+            seconds: 60.0,
+        }
+    }
+}
+
+/// A partition's time lag and whether it is only a lower bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeLag {
+    pub seconds: f64,
+    pub lower_bound: bool,
+}
+
+impl Significance {
+    pub fn holds(&self, lag: i64, time_lag: Option<TimeLag>) -> bool {
+        match time_lag {
+            Some(t) if !t.lower_bound => t.seconds >= self.seconds,
+            Some(t) => t.seconds >= self.seconds || lag >= self.messages,
+            None => lag >= self.messages,
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{} messages or {}",
+            n(self.messages),
+            span((self.seconds * 1000.0) as i64)
+        )
+    }
+}
+
 /// Everything the rules look at for one group-partition.
 #[derive(Debug, Clone)]
 pub struct StatusInput<'a> {
@@ -28,6 +72,9 @@ pub struct StatusInput<'a> {
     /// End offsets seen in the window, oldest first (including the current one).
     pub end_trail: &'a [(i64, i64)],
     pub owner: &'a Owner,
+    /// The partition's time lag, when known.
+    pub time_lag: Option<TimeLag>,
+    pub significance: Significance,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -159,9 +206,25 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
     let steps = lags.len().saturating_sub(1).max(1);
     if lag > lag_start && rising_steps * 2 >= steps {
         // Rates from the window's start: an anchor older than it is a run that began earlier.
-        let mins = (i.now_ms - t0.max(since)) as f64 / 1000.0;
-        let consumed = (c - c0) as f64 / mins.max(1.0);
-        let arrived = produced as f64 / mins.max(1.0);
+        let secs = (i.now_ms - t0.max(since)) as f64 / 1000.0;
+        let consumed = (c - c0) as f64 / secs.max(1.0);
+        let arrived = produced as f64 / secs.max(1.0);
+        if !i.significance.holds(lag, i.time_lag) {
+            let behind = match i.time_lag {
+                Some(t) => format!("{} messages ({}) behind", n(lag), seconds_text(t.seconds)),
+                None => format!("{} messages behind", n(lag)),
+            };
+            return v(
+                LagStatus::Ok,
+                format!(
+                    "consuming; {behind} — lag grew from {} to {} in {}, below what counts as slow ({})",
+                    n(lag_start),
+                    n(lag),
+                    span(i.now_ms - t0),
+                    i.significance.text()
+                ),
+            );
+        }
         return v(
             LagStatus::Slow,
             format!(
@@ -176,6 +239,15 @@ pub fn judge(i: &StatusInput<'_>) -> Verdict {
         LagStatus::Ok,
         format!("consuming; {} messages behind", n(lag)),
     )
+}
+
+/// "≈1 s", "≈2 min" for a time lag.
+fn seconds_text(s: f64) -> String {
+    if s < 1.0 {
+        "under 1 s".to_string()
+    } else {
+        format!("≈{}", span((s * 1000.0) as i64))
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +283,28 @@ mod tests {
             committed_trail: &c,
             end_trail: &e,
             owner: &owner,
+            time_lag: None,
+            significance: Significance::default(),
+        })
+    }
+
+    fn judge_with_time_lag(minutes: i64, seconds: f64, f: impl Fn(i64) -> (i64, i64)) -> Verdict {
+        let (c, e) = trails(minutes, &f);
+        let (cn, en) = f(minutes);
+        judge(&StatusInput {
+            now_ms: minutes * MIN,
+            window_ms: WINDOW,
+            committed: Some(cn),
+            log_start: Some(0),
+            end: Some(en),
+            committed_trail: &c,
+            end_trail: &e,
+            owner: &Owner::Member("m".into()),
+            time_lag: Some(TimeLag {
+                seconds,
+                lower_bound: false,
+            }),
+            significance: Significance::default(),
         })
     }
 
@@ -247,10 +341,62 @@ mod tests {
 
     #[test]
     fn committing_but_falling_further_behind_is_slow() {
-        // 100 msg/min produced, 60 msg/min consumed.
-        let v = judge_at(15, Owner::Unknown, |m| (60 * m, 100 * m + 10));
+        // 1 000 msg/min produced, 600 msg/min consumed: 6 010 behind after 15 min.
+        let v = judge_at(15, Owner::Unknown, |m| (600 * m, 1_000 * m + 10));
         assert_eq!(v.status, LagStatus::Slow, "{}", v.reason);
         assert!(v.reason.contains("lag grew"), "{}", v.reason);
+        assert!(v.reason.contains("16.7 msg/s arrive"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_growing_lag_that_does_not_matter_is_ok_with_its_trend() {
+        // The case from a real cluster: a 10 msg/s topic, the consumer about a second behind,
+        // its lag drifting from 2 to 7 messages. Not slow, and nothing may fire.
+        let v = judge_with_time_lag(15, 0.7, |m| (600 * m - m / 2, 600 * m + 2));
+        assert_eq!(v.status, LagStatus::Ok, "{}", v.reason);
+        assert!(v.reason.contains("lag grew from 4 to 9 in"), "{}", v.reason);
+        assert!(
+            v.reason.contains("9 messages (under 1 s) behind"),
+            "{}",
+            v.reason
+        );
+        assert!(
+            v.reason
+                .contains("below what counts as slow (1,000 messages or 60 s)"),
+            "{}",
+            v.reason
+        );
+        // Without a time lag, a few hundred messages behind is not slow either.
+        let v = judge_at(15, Owner::Unknown, |m| (60 * m, 100 * m + 10));
+        assert_eq!(v.status, LagStatus::Ok, "{}", v.reason);
+        // A busy topic: 12 000 messages behind but half a second: the time lag decides.
+        let v = judge_with_time_lag(15, 0.5, |m| (60_000 * m - 800 * m, 60_000 * m));
+        assert_eq!(v.status, LagStatus::Ok, "{}", v.reason);
+        // A quiet topic: 500 messages but two minutes behind is slow.
+        let v = judge_with_time_lag(15, 120.0, |m| (60 * m - 30 * m, 60 * m + 50));
+        assert_eq!(v.status, LagStatus::Slow, "{}", v.reason);
+    }
+
+    #[test]
+    fn significance_uses_a_time_lag_where_the_data_allows() {
+        let s = Significance::default();
+        let exact = |seconds| {
+            Some(TimeLag {
+                seconds,
+                lower_bound: false,
+            })
+        };
+        assert!(!s.holds(50_000, exact(2.0)));
+        assert!(s.holds(10, exact(61.0)));
+        assert!(s.holds(1_000, None));
+        assert!(!s.holds(999, None));
+        // A lower bound below the threshold cannot clear a large message lag.
+        let lower = Some(TimeLag {
+            seconds: 5.0,
+            lower_bound: true,
+        });
+        assert!(s.holds(5_000, lower));
+        assert!(!s.holds(50, lower));
     }
 
     #[test]
@@ -296,6 +442,8 @@ mod tests {
             committed_trail: &[],
             end_trail: &[],
             owner: &owner,
+            time_lag: None,
+            significance: Significance::default(),
         };
         let v = judge(&base);
         assert_eq!(v.status, LagStatus::DataLoss);

@@ -1,9 +1,11 @@
 //! TEST-ONLY: a scripted, protocol-level Kafka broker (DESIGN.md §5) for cluster states no
 //! real test broker can produce — ISR smaller than replicas, several brokers, log dirs with
-//! volume sizes. It answers, with `kafka-protocol`, exactly the requests Kafscope's collector
-//! sends through librdkafka (ApiVersions, Metadata, ListOffsets, ListGroups, FindCoordinator,
-//! OffsetFetch, DescribeGroups, DescribeConfigs) plus DescribeLogDirs; the state it reports is a script the test edits while it runs.
-//! It is not a Kafka implementation: nothing is stored, nothing is replicated.
+//! volume sizes, Kafka 4 consumer-protocol groups, TLS listeners. It answers, with
+//! `kafka-protocol`, exactly the requests Kafscope's collector sends (ApiVersions, Metadata,
+//! ListOffsets, ListGroups, FindCoordinator, OffsetFetch, DescribeGroups,
+//! ConsumerGroupDescribe, DescribeConfigs, DescribeLogDirs), over TLS (rustls) and with SASL
+//! (PLAIN, SCRAM) when started secure; the state it reports is a script the test edits while
+//! it runs. It is not a Kafka implementation: nothing is stored, nothing is replicated.
 
 #![allow(dead_code)]
 
@@ -33,17 +35,19 @@ use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, ConsumerProtocolAssignment,
-    DescribeConfigsRequest, DescribeConfigsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
-    DescribeLogDirsRequest, DescribeLogDirsResponse, FindCoordinatorRequest,
-    FindCoordinatorResponse, GroupId, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest,
-    ListOffsetsResponse, MetadataRequest, MetadataResponse, OffsetFetchRequest,
-    OffsetFetchResponse, ResponseHeader, TopicName,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, ConsumerGroupDescribeRequest,
+    ConsumerGroupDescribeResponse, ConsumerProtocolAssignment, DescribeConfigsRequest,
+    DescribeConfigsResponse, DescribeGroupsRequest, DescribeGroupsResponse, DescribeLogDirsRequest,
+    DescribeLogDirsResponse, FindCoordinatorRequest, FindCoordinatorResponse, GroupId,
+    ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
+    MetadataRequest, MetadataResponse, OffsetFetchRequest, OffsetFetchResponse, ResponseHeader,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
+    TopicName,
 };
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, Encodable, StrBytes};
 use kafscope::kafka::wire::{read_frame, with_length};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 #[derive(Debug, Clone)]
 pub struct ScriptPartition {
@@ -89,6 +93,11 @@ pub struct Script {
     /// Traffic: from this instant every end offset and every committed offset grows by this
     /// many per second (producers and consumers keeping pace), so nothing is idle.
     pub growth: Option<(std::time::Instant, i64)>,
+    /// Groups on Kafka 4's consumer protocol (KIP-848): listed with type `consumer`, `Dead`
+    /// to DescribeGroups (GROUP_ID_NOT_FOUND from v6), described by ConsumerGroupDescribe.
+    pub consumer_protocol: std::collections::BTreeSet<String>,
+    /// Highest version offered per API key, below the defaults (to play an older broker).
+    pub max_versions: BTreeMap<i16, i16>,
 }
 
 impl Script {
@@ -101,12 +110,26 @@ impl Script {
 }
 
 /// A member of a scripted group and the partitions assigned to it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ScriptMember {
     pub member_id: String,
     pub client_id: String,
     pub host: String,
     pub assignment: Vec<(String, i32)>,
+    /// Consumer-protocol groups: what the coordinator wants the member to own.
+    pub target: Option<Vec<(String, i32)>>,
+}
+
+/// How a secure scripted cluster's listeners are protected.
+#[derive(Clone, Default)]
+pub struct Security {
+    /// PEM certificate chain and key of every broker (TLS listener when set).
+    pub tls: Option<(String, String)>,
+    /// SASL: mechanism (`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`), user, password.
+    pub sasl: Option<(String, String, String)>,
+    /// Session lifetime announced in SaslAuthenticate; the broker closes a connection that
+    /// sends anything but SaslHandshake after it (KIP-368).
+    pub session_lifetime_ms: i64,
 }
 
 /// The broker (id, port) coordinating `group`: fixed by its name and the script's shift.
@@ -127,6 +150,28 @@ pub struct ScriptedCluster {
 
 impl ScriptedCluster {
     pub async fn start(brokers: i32, script: Script) -> ScriptedCluster {
+        Self::start_secure(brokers, script, Security::default()).await
+    }
+
+    pub async fn start_secure(brokers: i32, script: Script, security: Security) -> ScriptedCluster {
+        let acceptor = security.tls.as_ref().map(|(cert, key)| {
+            let chain: Vec<rustls::pki_types::CertificateDer<'static>> =
+                rustls::pki_types::pem::PemObject::pem_slice_iter(cert.as_bytes())
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+            let key: rustls::pki_types::PrivateKeyDer<'static> =
+                rustls::pki_types::pem::PemObject::from_pem_slice(key.as_bytes()).unwrap();
+            let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+            tokio_rustls::TlsAcceptor::from(Arc::new(config))
+        });
+        let security = Arc::new(security);
         let script: Shared = Arc::new(Mutex::new(Arc::new(script)));
         let requests: Counts = Arc::default();
         let mut listeners = Vec::new();
@@ -138,6 +183,8 @@ impl ScriptedCluster {
         let ports: Vec<(i32, u16)> = listeners.iter().map(|(id, p, _)| (*id, *p)).collect();
         let mut tasks = Vec::new();
         for (id, _, listener) in listeners {
+            let acceptor = acceptor.clone();
+            let security = security.clone();
             let script = script.clone();
             let requests = requests.clone();
             let ports = ports.clone();
@@ -146,8 +193,24 @@ impl ScriptedCluster {
                     let script = script.clone();
                     let requests = requests.clone();
                     let ports = ports.clone();
+                    let acceptor = acceptor.clone();
+                    let security = security.clone();
                     tokio::spawn(async move {
-                        let _ = serve(stream, id, &ports, &script, &requests).await;
+                        let stream: Box<dyn Io> = match acceptor {
+                            None => Box::new(stream),
+                            Some(a) => match a.accept(stream).await {
+                                Ok(s) => Box::new(s),
+                                Err(_) => {
+                                    *requests
+                                        .lock()
+                                        .unwrap()
+                                        .entry("TlsHandshakeFailed".into())
+                                        .or_default() += 1;
+                                    return;
+                                }
+                            },
+                        };
+                        let _ = serve(stream, id, &ports, &script, &requests, &security).await;
                     });
                 }
             }));
@@ -189,21 +252,39 @@ const OFFERED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::Metadata, 1, 12),
     (ApiKey::ListOffsets, 1, 7),
-    (ApiKey::ListGroups, 0, 4),
+    (ApiKey::ListGroups, 0, 5),
     (ApiKey::FindCoordinator, 0, 4),
     (ApiKey::OffsetFetch, 1, 8),
-    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 6),
+    (ApiKey::ConsumerGroupDescribe, 0, 1),
     (ApiKey::DescribeConfigs, 1, 1),
     (ApiKey::DescribeLogDirs, 1, 4),
+    (ApiKey::SaslHandshake, 0, 1),
+    (ApiKey::SaslAuthenticate, 0, 2),
 ];
 
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// Where a connection is in its SASL exchange.
+#[derive(Default)]
+struct SaslState {
+    authenticated: bool,
+    /// SCRAM: the auth-message prefix after the first round.
+    scram_prefix: Option<String>,
+    /// When the session ends (KIP-368).
+    expires: Option<std::time::Instant>,
+}
+
 async fn serve(
-    mut stream: TcpStream,
+    mut stream: Box<dyn Io>,
     me: i32,
     ports: &[(i32, u16)],
     script: &Mutex<Arc<Script>>,
     requests: &Mutex<BTreeMap<String, u64>>,
+    security: &Security,
 ) -> Result<(), String> {
+    let mut sasl = SaslState::default();
     loop {
         let mut frame = read_frame(&mut stream).await.map_err(|e| e.to_string())?;
         if frame.len() < 4 {
@@ -212,6 +293,31 @@ async fn serve(
         let header = decode_request_header_from_buffer(&mut frame).map_err(|e| e.to_string())?;
         let key = ApiKey::try_from(header.request_api_key).map_err(|_| "unknown api key")?;
         let version = header.request_api_version;
+        if security.sasl.is_some()
+            && !matches!(
+                key,
+                ApiKey::ApiVersions | ApiKey::SaslHandshake | ApiKey::SaslAuthenticate
+            )
+        {
+            // Kafka closes a connection that sends requests before authenticating, or after
+            // its session expired.
+            let expired = sasl.expires.is_some_and(|e| std::time::Instant::now() >= e);
+            if !sasl.authenticated || expired {
+                *requests
+                    .lock()
+                    .unwrap()
+                    .entry(
+                        if expired {
+                            "ExpiredSessionClosed"
+                        } else {
+                            "UnauthenticatedClosed"
+                        }
+                        .into(),
+                    )
+                    .or_default() += 1;
+                return Err("not authenticated".into());
+            }
+        }
         let mut body = BytesMut::new();
         ResponseHeader::default()
             .with_correlation_id(header.correlation_id)
@@ -226,7 +332,7 @@ async fn serve(
         let encoded = match key {
             ApiKey::ApiVersions => {
                 let _ = ApiVersionsRequest::decode(&mut frame, version.min(3));
-                api_versions(version).encode(&mut body, version.min(3))
+                api_versions(&snapshot, version).encode(&mut body, version.min(3))
             }
             ApiKey::Metadata => {
                 let req =
@@ -241,7 +347,7 @@ async fn serve(
             ApiKey::ListGroups => {
                 let _ = ListGroupsRequest::decode(&mut frame, version);
                 // As in Kafka, a broker lists the groups it coordinates.
-                list_groups(&snapshot, ports, me).encode(&mut body, version)
+                list_groups(&snapshot, ports, me, version).encode(&mut body, version)
             }
             ApiKey::FindCoordinator => {
                 let req = FindCoordinatorRequest::decode(&mut frame, version)
@@ -256,7 +362,7 @@ async fn serve(
             ApiKey::DescribeGroups => {
                 let req = DescribeGroupsRequest::decode(&mut frame, version)
                     .map_err(|e| e.to_string())?;
-                describe_groups(&snapshot, ports, me, &req).encode(&mut body, version)
+                describe_groups(&snapshot, ports, me, &req, version).encode(&mut body, version)
             }
             ApiKey::DescribeConfigs => {
                 let req = DescribeConfigsRequest::decode(&mut frame, version)
@@ -266,6 +372,38 @@ async fn serve(
             ApiKey::DescribeLogDirs => {
                 let _ = DescribeLogDirsRequest::decode(&mut frame, version);
                 log_dirs(&snapshot, me).encode(&mut body, version)
+            }
+            ApiKey::ConsumerGroupDescribe => {
+                let req = ConsumerGroupDescribeRequest::decode(&mut frame, version)
+                    .map_err(|e| e.to_string())?;
+                consumer_group_describe(&snapshot, ports, me, &req).encode(&mut body, version)
+            }
+            ApiKey::SaslHandshake => {
+                let req =
+                    SaslHandshakeRequest::decode(&mut frame, version).map_err(|e| e.to_string())?;
+                let offered = security.sasl.as_ref().map(|(m, _, _)| m.clone());
+                let ok = offered.as_deref() == Some(req.mechanism.as_str());
+                SaslHandshakeResponse::default()
+                    .with_error_code(if ok { 0 } else { 33 })
+                    .with_mechanisms(offered.into_iter().map(|m| s(&m)).collect())
+                    .encode(&mut body, version)
+            }
+            ApiKey::SaslAuthenticate => {
+                let req = SaslAuthenticateRequest::decode(&mut frame, version)
+                    .map_err(|e| e.to_string())?;
+                let answer = sasl_authenticate(security, &mut sasl, &req.auth_bytes);
+                let failed = answer.error_code != 0;
+                answer
+                    .encode(&mut body, version)
+                    .map_err(|e| e.to_string())?;
+                stream
+                    .write_all(&with_length(body))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if failed {
+                    return Err("authentication failed".into());
+                }
+                continue;
             }
             other => return Err(format!("{other:?} is not scripted")),
         };
@@ -281,14 +419,19 @@ fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())
 }
 
-fn api_versions(requested: i16) -> ApiVersionsResponse {
+fn api_versions(s_: &Script, requested: i16) -> ApiVersionsResponse {
     let keys = OFFERED
         .iter()
+        .filter(|(k, _, _)| s_.max_versions.get(&(*k as i16)) != Some(&-1))
         .map(|(k, min, max)| {
+            let max = s_
+                .max_versions
+                .get(&(*k as i16))
+                .map_or(*max, |m| (*m).min(*max));
             ApiVersion::default()
                 .with_api_key(*k as i16)
                 .with_min_version(*min)
-                .with_max_version(*max)
+                .with_max_version(max)
         })
         .collect();
     // Asked for a version beyond ours: say so (error 35) with the list, as Kafka does.
@@ -386,19 +529,174 @@ fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
     ListOffsetsResponse::default().with_topics(topics)
 }
 
-fn list_groups(s_: &Script, ports: &[(i32, u16)], me: i32) -> ListGroupsResponse {
+fn list_groups(s_: &Script, ports: &[(i32, u16)], me: i32, version: i16) -> ListGroupsResponse {
     ListGroupsResponse::default().with_groups(
         s_.groups
             .keys()
             .filter(|g| coordinator(s_, ports, g).0 == me)
             .map(|g| {
-                ListedGroup::default()
+                let l = ListedGroup::default()
                     .with_group_id(GroupId(s(g)))
-                    .with_protocol_type(s("consumer"))
-                    .with_group_state(s(group_state(s_, g)))
+                    .with_protocol_type(s("consumer"));
+                let l = if version >= 4 {
+                    l.with_group_state(s(group_state(s_, g)))
+                } else {
+                    l
+                };
+                if version >= 5 {
+                    l.with_group_type(s(if s_.consumer_protocol.contains(g) {
+                        "consumer"
+                    } else {
+                        "classic"
+                    }))
+                } else {
+                    l
+                }
             })
             .collect(),
     )
+}
+
+/// ConsumerGroupDescribe: consumer-protocol groups with members, epochs and both
+/// assignments; classic groups are GROUP_ID_NOT_FOUND, as in Kafka.
+fn consumer_group_describe(
+    s_: &Script,
+    ports: &[(i32, u16)],
+    me: i32,
+    req: &ConsumerGroupDescribeRequest,
+) -> ConsumerGroupDescribeResponse {
+    use kafka_protocol::messages::consumer_group_describe_response as cgd;
+    let tps = |parts: &[(String, i32)]| {
+        let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+        for (t, p) in parts {
+            by_topic.entry(t).or_default().push(*p);
+        }
+        cgd::Assignment::default().with_topic_partitions(
+            by_topic
+                .into_iter()
+                .map(|(t, ps)| {
+                    cgd::TopicPartitions::default()
+                        .with_topic_name(TopicName(s(t)))
+                        .with_partitions(ps)
+                })
+                .collect(),
+        )
+    };
+    ConsumerGroupDescribeResponse::default().with_groups(
+        req.group_ids
+            .iter()
+            .map(|g| {
+                let id = g.0.as_str();
+                let code = match not_coordinator(s_, ports, me, id) {
+                    0 if s_.consumer_protocol.contains(id) => 0,
+                    0 => 69,
+                    other => other,
+                };
+                if code != 0 {
+                    return cgd::DescribedGroup::default()
+                        .with_group_id(g.clone())
+                        .with_error_code(code)
+                        .with_error_message(Some(s(&format!(
+                            "Group {id} is not a consumer group."
+                        ))));
+                }
+                let members = s_
+                    .members
+                    .get(id)
+                    .into_iter()
+                    .flatten()
+                    .map(|m| {
+                        cgd::Member::default()
+                            .with_member_id(s(&m.member_id))
+                            .with_client_id(s(&m.client_id))
+                            .with_client_host(s(&m.host))
+                            .with_member_epoch(3)
+                            .with_rack_id(Some(s("rack-a")))
+                            .with_subscribed_topic_names(
+                                m.assignment
+                                    .iter()
+                                    .map(|(t, _)| t.clone())
+                                    .collect::<std::collections::BTreeSet<_>>()
+                                    .into_iter()
+                                    .map(|t| TopicName(s(&t)))
+                                    .collect(),
+                            )
+                            .with_assignment(tps(&m.assignment))
+                            .with_target_assignment(tps(m.target.as_ref().unwrap_or(&m.assignment)))
+                            .with_member_type(1)
+                    })
+                    .collect();
+                cgd::DescribedGroup::default()
+                    .with_group_id(g.clone())
+                    .with_group_state(s(group_state(s_, id)))
+                    .with_group_epoch(3)
+                    .with_assignment_epoch(3)
+                    .with_assignor_name(s("uniform"))
+                    .with_members(members)
+            })
+            .collect(),
+    )
+}
+
+/// One SaslAuthenticate round on the server side.
+fn sasl_authenticate(
+    security: &Security,
+    state: &mut SaslState,
+    bytes: &[u8],
+) -> SaslAuthenticateResponse {
+    use kafscope::kafka::sasl::{server::Credential, Mechanism};
+    let Some((mechanism, user, password)) = &security.sasl else {
+        return SaslAuthenticateResponse::default().with_error_code(34);
+    };
+    let fail = |msg: &str| {
+        SaslAuthenticateResponse::default()
+            .with_error_code(58)
+            .with_error_message(Some(s(msg)))
+    };
+    let done = |state: &mut SaslState, bytes: Vec<u8>| {
+        state.authenticated = true;
+        state.scram_prefix = None;
+        if security.session_lifetime_ms > 0 {
+            state.expires = Some(
+                std::time::Instant::now()
+                    + std::time::Duration::from_millis(security.session_lifetime_ms as u64),
+            );
+        }
+        SaslAuthenticateResponse::default()
+            .with_auth_bytes(bytes::Bytes::from(bytes))
+            .with_session_lifetime_ms(security.session_lifetime_ms)
+    };
+    let text = String::from_utf8_lossy(bytes).to_string();
+    match mechanism.as_str() {
+        "PLAIN" => {
+            let parts: Vec<&str> = text.split('\0').collect();
+            if parts.len() == 3 && parts[1] == user && parts[2] == password {
+                done(state, Vec::new())
+            } else {
+                fail("Authentication failed: Invalid username or password")
+            }
+        }
+        m => {
+            let mech = Mechanism::parse(m).unwrap();
+            let cred = Credential::new(mech, password, b"scripted-salt", 4096);
+            match state.scram_prefix.take() {
+                None => {
+                    let wanted = format!("n={user},");
+                    if !text.contains(&wanted) {
+                        return fail(&format!("Authentication failed during authentication due to invalid credentials with SASL mechanism {m}"));
+                    }
+                    let (first, prefix) = cred.challenge(&text, "srvnonce");
+                    state.scram_prefix = Some(prefix);
+                    SaslAuthenticateResponse::default()
+                        .with_auth_bytes(bytes::Bytes::from(first.into_bytes()))
+                }
+                Some(prefix) => match cred.finish(&prefix, &text) {
+                    Some(fin) => done(state, fin.into_bytes()),
+                    None => fail(&format!("Authentication failed during authentication due to invalid credentials with SASL mechanism {m}")),
+                },
+            }
+        }
+    }
 }
 
 fn group_state(s_: &Script, group: &str) -> &'static str {
@@ -555,12 +853,27 @@ fn describe_groups(
     ports: &[(i32, u16)],
     me: i32,
     req: &DescribeGroupsRequest,
+    version: i16,
 ) -> DescribeGroupsResponse {
     DescribeGroupsResponse::default().with_groups(
         req.groups
             .iter()
             .map(|g| {
                 let id = g.0.as_str();
+                if s_.consumer_protocol.contains(id) && not_coordinator(s_, ports, me, id) == 0 {
+                    // What Kafka 4 says of a consumer-protocol group: Dead and empty before
+                    // v6, GROUP_ID_NOT_FOUND from v6 (KIP-1043).
+                    let d = DescribedGroup::default()
+                        .with_group_id(g.clone())
+                        .with_group_state(s("Dead"));
+                    return if version >= 6 {
+                        d.with_error_code(69).with_error_message(Some(s(&format!(
+                            "Group {id} is not a classic group."
+                        ))))
+                    } else {
+                        d
+                    };
+                }
                 let known = s_.groups.contains_key(id) || s_.members.contains_key(id);
                 let code = match not_coordinator(s_, ports, me, id) {
                     0 if known => 0,
