@@ -13,6 +13,8 @@ test("overview lists the cluster with live counts", async ({ page }) => {
   await expect(row.getByTestId("brokers-count")).toHaveText("1");
   await expect(row.getByTestId("groups-count")).toHaveText("1");
   await expect(row.getByTestId("topics-count")).not.toHaveText("0");
+  // Which connections read groups: Kafscope's own batched ones, over plaintext here.
+  await expect(row.getByTestId("connection")).toHaveText("plaintext");
   await expectAccessible(page);
 });
 
@@ -55,11 +57,17 @@ test("consumer groups list and detail show committed offsets and lag", async ({ 
   await page.goto("/clusters/e2e/consumer-groups");
   const row = page.getByTestId("group-row-e2e-readers");
   await expect(row.getByTestId("group-lag")).toHaveText("5");
+  // tansu lists its groups as classic-protocol groups (ListGroups v5).
+  await expect(row.getByTestId("group-type")).toHaveText("classic");
   // The trend of recent polls is drawn (uPlot renders to a canvas).
   await expect(row.getByTestId("sparkline").locator("canvas")).toBeVisible();
   await row.getByRole("link", { name: "e2e-readers" }).click();
   await expect(page.getByTestId("group-total-lag")).toHaveText("5");
+  await expect(page.getByTestId("group-type")).toHaveText("classic");
   const p0 = page.getByTestId("offset-row-e2e-orders-0");
+  // Unread records, but tansu reports no retention.ms and its log start does not move:
+  // no deadline is invented.
+  await expect(p0.getByTestId("retention-margin")).toHaveText("not in sight");
   await expect(p0.getByTestId("committed")).toHaveText("5");
   await expect(p0.getByTestId("lag")).toHaveText("5");
   const p1 = page.getByTestId("offset-row-e2e-orders-1");

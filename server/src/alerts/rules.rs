@@ -551,6 +551,27 @@ mod tests {
         );
         let lag = obs.iter().find(|o| o.rule == "consumer_lag").unwrap();
         assert_eq!(lag.value, Some(2_000_000.0));
+        let slow = obs.iter().find(|o| o.rule == "consumer_slow").unwrap();
+        assert_eq!(slow.for_ms, 5 * MIN, "slow must last before anyone is told");
+
+        // Retention about to delete unread records: critical, with where and when.
+        let mut soon = group("retained", "stopped", 10, false);
+        soon.summary.retention_margin_seconds = Some(1_800.0);
+        soon.summary.retention_margin_where = Some("orders[2]".into());
+        let mut later = group("later", "ok", 10, false);
+        later.summary.retention_margin_seconds = Some(90_000.0);
+        for g in [soon, later] {
+            s.groups.insert(g.summary.group_id.clone(), g);
+        }
+        let obs = observe(&defaults(), &s);
+        let loss: Vec<&Observation> = obs.iter().filter(|o| o.rule == "data_loss_imminent").collect();
+        assert_eq!(loss.len(), 1, "{loss:?}");
+        assert_eq!(loss[0].labels["group"], "retained");
+        assert_eq!(loss[0].severity, Severity::Critical);
+        assert!(loss[0].summary.contains("in 30 min"), "{}", loss[0].summary);
+        assert!(loss[0].summary.contains("orders[2]"), "{}", loss[0].summary);
+        s.groups.remove("retained");
+        s.groups.remove("later");
         // A deleted group alerts no more.
         s.groups.get_mut("stuck").unwrap().summary.deleted = true;
         assert!(!observe(&defaults(), &s)

@@ -1510,6 +1510,89 @@ mod tests {
     }
 
     #[test]
+    fn offsets_of_a_deleted_topic_say_so_instead_of_no_commit() {
+        let mut trails = tr();
+        let first = build(&empty(), sample(), &mut trails, 1_000, 5);
+        // The topic is deleted: gone from the metadata, and Kafka removed the group's
+        // offsets on it. The group must not look like it never committed.
+        let mut d = sample();
+        d.metadata.topics.retain(|t| t.name != "orders");
+        d.log_start.clear();
+        d.high_watermark.clear();
+        d.offsets.insert("billing".into(), Ok(vec![]));
+        let gone = build(&first, d, &mut trails, 2_000, 5);
+        let g = &gone.groups["billing"];
+        assert_eq!(g.summary.status, LagStatus::TopicDeleted, "{}", g.summary.status_reason);
+        assert!(
+            g.summary.status_reason.contains("topic orders no longer exists"),
+            "{}",
+            g.summary.status_reason
+        );
+        assert!(g.summary.status_reason.contains("was 7"), "{}", g.summary.status_reason);
+        assert_eq!(g.summary.topic_names, vec!["orders".to_string()]);
+        assert_eq!(g.summary.lag, None);
+        // A broker that still returns offsets for a topic it no longer has: the same.
+        let mut d = sample();
+        d.metadata.topics.retain(|t| t.name != "orders");
+        let stale = build(&first, d, &mut tr(), 2_000, 5);
+        assert_eq!(stale.groups["billing"].summary.status, LagStatus::TopicDeleted);
+    }
+
+    #[test]
+    fn retention_margin_from_the_topic_configs_and_rates() {
+        // retention.ms = 100 s; a consumer that stopped at 7 on partition 0 while 10 arrived
+        // over 100 s: the record at 7 is about 30 s old and goes in about 70 s.
+        let mut trails = tr();
+        let mut prev = empty();
+        for step in 0..=10i64 {
+            let mut d = sample();
+            d.configs = Some(
+                [(
+                    "orders".to_string(),
+                    Ok(vec![
+                        TopicConfigEntry {
+                            name: "retention.ms".into(),
+                            value: Some("100000".into()),
+                            source: "dynamic_topic",
+                            is_default: false,
+                            is_sensitive: false,
+                            read_only: false,
+                        },
+                        TopicConfigEntry {
+                            name: "cleanup.policy".into(),
+                            value: Some("delete".into()),
+                            source: "default",
+                            is_default: true,
+                            is_sensitive: false,
+                            read_only: false,
+                        },
+                    ]),
+                )]
+                .into_iter()
+                .collect(),
+            );
+            d.high_watermark.insert(("orders".into(), 0), step);
+            d.log_start.insert(("orders".into(), 0), 0);
+            prev = build(&prev, d, &mut trails, step * 10_000, 5);
+        }
+        let row = prev.groups["billing"]
+            .detail
+            .offsets
+            .iter()
+            .find(|r| r.partition == 0)
+            .cloned()
+            .unwrap();
+        assert_eq!(row.lag, Some(3));
+        assert_eq!(row.retention_margin_records, Some(7));
+        assert_eq!(row.retention_margin_basis.as_deref(), Some("time_retention"));
+        let m = row.retention_margin_seconds.unwrap();
+        assert!((60.0..=80.0).contains(&m), "{m}: {row:?}");
+        let g = &prev.groups["billing"].summary;
+        assert_eq!(g.retention_margin_seconds, Some(m));
+        assert_eq!(g.retention_margin_where.as_deref(), Some("orders[0]"));
+    }
+
+    #[test]
     fn lag_on_a_compacted_topic_is_an_upper_bound() {
         let mut d = sample();
         let mut cfgs = BTreeMap::new();
