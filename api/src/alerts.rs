@@ -63,14 +63,25 @@ pub struct AckRequest {
     pub comment: String,
 }
 
-/// `GET /api/v1/audit`: who changed what.
+/// `GET /api/v1/audit`: who tried to change what, and how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditItem {
     pub id: i64,
     pub at: String,
+    /// The authenticated actor: a user, a token's name, a proxy user.
     pub actor: String,
+    /// `user`, `token`, `proxy`, `anonymous`, `embed`.
+    #[serde(default)]
+    pub actor_kind: String,
+    #[serde(default)]
+    pub source_addr: Option<String>,
     pub action: String,
+    #[serde(default)]
+    pub cluster: Option<String>,
     pub target: String,
+    /// `done`, `refused` (the missing permission in `detail`) or `failed`.
+    #[serde(default)]
+    pub outcome: String,
     pub detail: serde_json::Value,
 }
 

@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 mod alerts;
 pub mod fmt;
 mod health;
+mod identity;
 mod messages;
 pub use alerts::*;
 pub use health::*;
+pub use identity::*;
 pub use messages::*;
 
 /// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.

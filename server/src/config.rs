@@ -55,6 +55,15 @@ pub struct Cli {
     /// Directory holding the built web UI (default: `web/` next to the executable).
     #[arg(long)]
     pub web_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What else the binary does besides serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print an argon2 hash of a password (read from standard input) for `[[auth.users]]`.
+    HashPassword,
 }
 
 /// A configuration error: where it is, and why, on one line.
@@ -82,6 +91,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub clusters: Vec<ClusterConfig>,
     pub alerts: crate::alerts::config::AlertsConfig,
+    pub auth: crate::http::auth::AuthConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -274,6 +284,8 @@ struct FileConfig {
     clusters: Vec<FileCluster>,
     #[serde(default)]
     alerts: crate::alerts::config::FileAlerts,
+    #[serde(default)]
+    auth: crate::http::auth::config::FileAuth,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -529,6 +541,7 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_STORE.to_string());
         let retention = retention(&file.store, origin)?;
         let alerts = file.alerts.build(origin)?;
+        let auth = file.auth.build(origin, listen)?;
         if !url.starts_with("sqlite:") {
             return Err(ConfigError::new(
                 origin,
@@ -629,6 +642,7 @@ impl Config {
             store: StoreConfig { url, retention },
             clusters,
             alerts,
+            auth,
         })
     }
 }
@@ -1012,6 +1026,9 @@ mod tests {
             [server]
             listen = "0.0.0.0:9000"
             base_path = "/kafka/"
+            [auth]
+            mode = "none"
+            anonymous_role = "viewer"
             [store]
             url = "sqlite://x.db"
             [[clusters]]

@@ -64,6 +64,12 @@ impl App {
         let alerting =
             alerts::Alerting::start(config.alerts.clone(), store.clone(), clusters.clone()).await;
         let maintenance = tokio::spawn(maintain_store(store.clone(), config.store.retention));
+        if config.auth.explicitly_open {
+            tracing::warn!(
+                "auth.mode = \"none\": the console runs without sign-in on {}",
+                config.server.listen
+            );
+        }
         let web = match http::assets::find_web_dir(config.server.web_dir.as_deref()) {
             Some(dir) => match WebAssets::load(&dir, &config.server.base_path) {
                 Ok(w) => Some(w),
@@ -88,7 +94,11 @@ impl App {
                 alert_controls: alerting.controls.clone(),
                 alert_rules: alerting.rules.clone(),
                 alert_wake: alerting.wake.clone(),
-                admin_token: config.server.admin_token.clone(),
+                auth: Arc::new(http::auth::Authenticator::new(
+                    config.auth.clone(),
+                    config.server.admin_token.clone(),
+                    &config.server.base_path,
+                )),
                 inspectors: Arc::new(inspectors),
             },
             collectors,
@@ -128,7 +138,10 @@ async fn maintain_store(store: Store, retention: store::Retention) {
         loop {
             match store.maintain(collect::now_ms(), retention).await {
                 Ok(r) if r.more => tokio::task::yield_now().await,
-                Ok(_) => break,
+                Ok(_) => {
+                    http::auth::prune(&store).await;
+                    break;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "history maintenance failed");
                     break;
@@ -147,10 +160,14 @@ pub async fn launch(
     let app = App::start(&config).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_path = %config.server.base_path, clusters = config.clusters.len(), "kafscope listening");
-    axum::serve(listener, app.router())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app.router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")?;
     app.stop().await;
     Ok(())
 }

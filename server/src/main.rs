@@ -2,7 +2,7 @@
 //! [`kafscope::launch`].
 
 use clap::Parser;
-use kafscope::config::{Cli, Config};
+use kafscope::config::{Cli, Command, Config};
 
 /// mimalloc instead of glibc malloc: the collector's large per-cycle allocations, made on
 /// several blocking threads, fragmented glibc's per-thread arenas (the 10 000-partition
@@ -29,12 +29,33 @@ async fn main() {
 
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::HashPassword) = cli.command {
+        return hash_password();
+    }
     let env: Vec<(String, String)> = std::env::vars().collect();
     let config = Config::load(&cli, &env)?;
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
     kafscope::launch(config, listener, shutdown_signal()).await
+}
+
+/// `kafscope hash-password`: read a password (without echo on a terminal), print its hash.
+fn hash_password() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if password.is_empty() {
+        anyhow::bail!("an empty password cannot be hashed");
+    }
+    let hash = kafscope::http::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
+    Ok(())
 }
 
 async fn shutdown_signal() {

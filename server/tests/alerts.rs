@@ -96,6 +96,9 @@ fn write_config(bs: &str, url: &str, dir: &std::path::Path) -> std::path::PathBu
         r#"
 [server]
 admin_token = "t0p-secret"
+# Anyone may look without signing in; changes need the token.
+[auth]
+anonymous_role = "viewer"
 [store]
 url = "sqlite://{db}"
 [[clusters]]
@@ -421,20 +424,20 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         "comment": "maintenance of quiet-one"
     });
 
-    // Changes need the token; the answer says how.
+    // Changes need a principal with alerts.manage; the answer says which permission.
     let r = http
         .post(api("/alerts/silences"))
         .json(&silence)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 401);
+    assert_eq!(r.status(), 403);
     let body: Value = r.json().await.unwrap();
     assert!(
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("Bearer"),
+            .contains("lacks the permission alerts.manage"),
         "{body}"
     );
     let r = http
@@ -456,7 +459,8 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
-    assert_eq!(created["author"], "alice");
+    // The author is the authenticated token; a forged X-Kafscope-User changes nothing.
+    assert_eq!(created["author"], "admin_token (token)");
     assert_eq!(created["active"], true);
     let silenced_at = Instant::now();
 
@@ -489,9 +493,30 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         silenced_at.elapsed() >= Duration::from_secs(6),
         "sent before the silence ended"
     );
-    let (_, audit) = t.get("/api/v1/audit").await;
+    let audit: Value = http
+        .get(api("/audit"))
+        .bearer_auth("t0p-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(audit["items"][0]["action"], "silence.create", "{audit}");
-    assert_eq!(audit["items"][0]["actor"], "alice");
+    assert_eq!(audit["items"][0]["actor"], "admin_token");
+    assert_eq!(audit["items"][0]["actor_kind"], "token");
+    assert_eq!(audit["items"][0]["outcome"], "done");
+    assert_eq!(audit["items"][0]["source_addr"], "127.0.0.1");
+    // The anonymous attempt is on record as refused, with the missing permission.
+    assert_eq!(audit["items"][1]["outcome"], "refused", "{audit}");
+    assert_eq!(audit["items"][1]["actor_kind"], "anonymous");
+    assert_eq!(
+        audit["items"][1]["detail"]["missing_permission"],
+        "alerts.manage"
+    );
+    // Viewers do not read the audit of changes outside a cluster.
+    let (_, seen) = t.get("/api/v1/audit").await;
+    assert_eq!(seen["total"], 0, "{seen}");
 
     // Acknowledge the loud one; test a receiver; both audited.
     let (_, alerts) = t.get("/api/v1/alerts?q=loud-one").await;
@@ -508,7 +533,7 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let (_, alerts) = t.get("/api/v1/alerts?q=loud-one").await;
-    assert_eq!(alerts["items"][0]["acked_by"], "api");
+    assert_eq!(alerts["items"][0]["acked_by"], "admin_token (token)");
     assert_eq!(alerts["items"][0]["ack_comment"], "on it");
     let r = http
         .post(api("/alerts/receivers/am/test"))
@@ -531,7 +556,15 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    let (_, audit) = t.get("/api/v1/audit").await;
+    let audit: Value = http
+        .get(api("/audit?outcome=done"))
+        .bearer_auth("t0p-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
@@ -546,8 +579,8 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn changes_are_refused_without_an_admin_token() {
-    // No cluster needs to answer: the console starts and refuses changes.
+async fn unknown_tokens_are_refused_not_taken_for_anonymous() {
+    // No cluster needs to answer: the console starts and refuses the request.
     let t = TestApp::start("127.0.0.1:9", "1s").await;
     let r = reqwest::Client::new()
         .post(format!("http://{}/api/v1/alerts/silences", t.addr))
@@ -556,13 +589,13 @@ async fn changes_are_refused_without_an_admin_token() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert!(
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("server.admin_token"),
+            .contains("unknown, revoked or expired"),
         "{body}"
     );
     t.app.stop().await;

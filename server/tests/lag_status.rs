@@ -37,7 +37,14 @@ async fn stopped_slow_and_idle_are_told_apart() {
         web_dir: Some(dir.path().join("no-web")),
         ..Default::default()
     };
-    let t = TestApp::with_config(Config::load(&cli, &[]).unwrap(), dir).await;
+    let mut cfg = Config::load(&cli, &[]).unwrap();
+    // A seconds-long test: "a lag that matters" scaled down with the window (the defaults,
+    // 1 000 messages or 60 s, are unit-tested).
+    cfg.clusters[0].significance = kafscope::lag::status::Significance {
+        messages: 50,
+        seconds: 1.0,
+    };
+    let t = TestApp::with_config(cfg, dir).await;
 
     // Four seconds of traffic: s-topic grows while "stopper" never commits again;
     // l-topic gets 10 records per step while "laggard" commits 3 more.

@@ -274,7 +274,23 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
         .filter(|(e, _)| e == "message")
         .map(|(_, m)| summary(m))
         .collect();
-    assert_eq!(streamed, coords(got), "stream from=earliest");
+    // A stream hands over each partition in offset order as soon as it is certain.
+    let per_partition = |mut v: Vec<(i64, i64)>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        per_partition(streamed.clone()),
+        per_partition(coords(got)),
+        "stream from=earliest"
+    );
+    for p in 0..3 {
+        let offsets: Vec<i64> = streamed.iter().filter(|c| c.0 == p).map(|c| c.1).collect();
+        assert!(
+            offsets.windows(2).all(|w| w[0] < w[1]),
+            "partition {p} oldest first: {offsets:?}"
+        );
+    }
     let exported = t
         .text(&format!("{api}/export?from=earliest&format=jsonl"))
         .await;
@@ -282,7 +298,18 @@ async fn records_from_an_independent_client_come_back_byte_identical_in_every_or
         .lines()
         .map(|l| summary(&serde_json::from_str::<Value>(l).unwrap()))
         .collect();
-    assert_eq!(exported, coords(got), "export from=earliest");
+    assert_eq!(
+        per_partition(exported.clone()),
+        per_partition(coords(got)),
+        "export from=earliest"
+    );
+    for p in 0..3 {
+        let offsets: Vec<i64> = exported.iter().filter(|c| c.0 == p).map(|c| c.1).collect();
+        assert!(
+            offsets.windows(2).all(|w| w[0] < w[1]),
+            "partition {p} oldest first: {offsets:?}"
+        );
+    }
 
     let (_, late) = t.get(&format!("{api}?order=oldest&from=latest")).await;
     assert_eq!(page_records(&late).len(), 0);
@@ -641,25 +668,30 @@ async fn masked_fields_never_leave_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn produce_needs_the_token_is_audited_and_is_refused_on_read_only_clusters() {
+async fn produce_needs_the_permission_is_audited_and_is_refused_on_read_only_clusters() {
     let tansu = Tansu::start();
     let bs = tansu.bootstrap();
     traffic::create_topics(&bs, &[("out", 2)]).await.unwrap();
-    let t = TestApp::start_configured(
-        &bs,
-        "1s",
-        |_| {},
-        |c| {
-            c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
-        },
-    )
-    .await;
+    // Visitors may read messages (reader), not produce; the token is an admin.
+    let reader = |c: &mut kafscope::config::Config| {
+        c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
+        c.auth.anonymous = vec![kafscope::http::auth::access::Binding {
+            role: c.auth.role("reader").unwrap().clone(),
+            scope: Default::default(),
+        }];
+    };
+    let t = TestApp::start_configured(&bs, "1s", |_| {}, reader).await;
     t.app.poll_now().await;
     let url = format!("http://{}/api/v1/clusters/test/topics/out/messages", t.addr);
     let body = json!({"partition": 1, "key": "k-1", "value": "{\"a\":1}", "value_encoding": "json",
                       "headers": [{"key": "h", "value": "v"}]});
     let r = t.http.post(&url).json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 401);
+    assert_eq!(r.status(), 403);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("lacks the permission messages.produce"));
     let r = t
         .http
         .post(&url)
@@ -707,9 +739,23 @@ async fn produce_needs_the_token_is_audited_and_is_refused_on_read_only_clusters
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["action"] == "message.produce")
+        .find(|a| a["action"] == "message.produce" && a["outcome"] == "done")
         .expect("audited");
-    assert_eq!(entry["actor"], "alice");
+    // The refused anonymous attempt and the two failed ones are on record too.
+    let outcomes: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "message.produce")
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert!(outcomes.contains(&"refused"), "{outcomes:?}");
+    assert_eq!(
+        entry["actor"], "admin_token",
+        "a forged X-Kafscope-User changes nothing"
+    );
+    assert_eq!(entry["outcome"], "done");
+    assert_eq!(entry["cluster"], "test");
     assert_eq!(entry["target"], "test/out");
     assert_eq!(entry["detail"]["result"]["offset"], 0);
     t.app.stop().await;
@@ -718,8 +764,8 @@ async fn produce_needs_the_token_is_audited_and_is_refused_on_read_only_clusters
         &bs,
         "1s",
         |_| {},
-        |c| {
-            c.server.admin_token = Some(kafscope::config::Secret("s3cret".into()));
+        move |c| {
+            reader(c);
             c.clusters[0].read_only = true;
         },
     )

@@ -564,7 +564,10 @@ mod tests {
             s.groups.insert(g.summary.group_id.clone(), g);
         }
         let obs = observe(&defaults(), &s);
-        let loss: Vec<&Observation> = obs.iter().filter(|o| o.rule == "data_loss_imminent").collect();
+        let loss: Vec<&Observation> = obs
+            .iter()
+            .filter(|o| o.rule == "data_loss_imminent")
+            .collect();
         assert_eq!(loss.len(), 1, "{loss:?}");
         assert_eq!(loss[0].labels["group"], "retained");
         assert_eq!(loss[0].severity, Severity::Critical);

@@ -1522,20 +1522,34 @@ mod tests {
         d.offsets.insert("billing".into(), Ok(vec![]));
         let gone = build(&first, d, &mut trails, 2_000, 5);
         let g = &gone.groups["billing"];
-        assert_eq!(g.summary.status, LagStatus::TopicDeleted, "{}", g.summary.status_reason);
-        assert!(
-            g.summary.status_reason.contains("topic orders no longer exists"),
+        assert_eq!(
+            g.summary.status,
+            LagStatus::TopicDeleted,
             "{}",
             g.summary.status_reason
         );
-        assert!(g.summary.status_reason.contains("was 7"), "{}", g.summary.status_reason);
+        assert!(
+            g.summary
+                .status_reason
+                .contains("topic orders no longer exists"),
+            "{}",
+            g.summary.status_reason
+        );
+        assert!(
+            g.summary.status_reason.contains("was 7"),
+            "{}",
+            g.summary.status_reason
+        );
         assert_eq!(g.summary.topic_names, vec!["orders".to_string()]);
         assert_eq!(g.summary.lag, None);
         // A broker that still returns offsets for a topic it no longer has: the same.
         let mut d = sample();
         d.metadata.topics.retain(|t| t.name != "orders");
         let stale = build(&first, d, &mut tr(), 2_000, 5);
-        assert_eq!(stale.groups["billing"].summary.status, LagStatus::TopicDeleted);
+        assert_eq!(
+            stale.groups["billing"].summary.status,
+            LagStatus::TopicDeleted
+        );
     }
 
     #[test]
@@ -1584,7 +1598,10 @@ mod tests {
             .unwrap();
         assert_eq!(row.lag, Some(3));
         assert_eq!(row.retention_margin_records, Some(7));
-        assert_eq!(row.retention_margin_basis.as_deref(), Some("time_retention"));
+        assert_eq!(
+            row.retention_margin_basis.as_deref(),
+            Some("time_retention")
+        );
         let m = row.retention_margin_seconds.unwrap();
         assert!((60.0..=80.0).contains(&m), "{m}: {row:?}");
         let g = &prev.groups["billing"].summary;

@@ -1,17 +1,18 @@
-//! Changes to alerting: silences, acknowledgements, test notifications. Every one needs the
-//! admin bearer token and is written to the audit log with its author, in the same
-//! transaction as the change.
+//! Changes to alerting: silences, acknowledgements, rules, test notifications. Each needs
+//! the `alerts.manage` permission where it applies and is written to the audit log with the
+//! authenticated actor, in the same transaction as the change.
 
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kafscope_api::{AckRequest, AuditItem, NewSilence, Page, SilenceItem};
+use kafscope_api::{AckRequest, NewSilence, Page, SilenceItem};
 use serde_json::json;
 
+use super::auth::{audit_entry, Permission, Principal, Resource};
 use super::error::ApiError;
 use super::history::parse_time;
 use super::list::{num, ListQuery, Listable, SortKey};
@@ -30,35 +31,9 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/rules", post(save_rule))
         .route("/alerts/rules/{id}", delete(delete_rule))
         .route("/alerts/receivers/{name}/test", post(test_receiver))
-        .route("/audit", get(audit))
 }
 
 const MAX_SILENCE_MS: i64 = 90 * 24 * 3_600_000;
-
-/// The author of a mutating request, once its token is checked.
-pub(crate) fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    let Some(token) = &st.admin_token else {
-        return Err(ApiError::Forbidden(
-            "changes through the API are switched off: set server.admin_token".into(),
-        ));
-    };
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.map(str::as_bytes) != Some(token.0.as_bytes()) {
-        return Err(ApiError::Unauthorized(
-            "this change needs `Authorization: Bearer <server.admin_token>`".into(),
-        ));
-    }
-    let who = headers
-        .get("x-kafscope-user")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().chars().take(100).collect::<String>())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "api".to_string());
-    Ok(who)
-}
 
 pub(crate) fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v)
@@ -92,9 +67,11 @@ impl Listable for SilenceItem {
 
 async fn list_silences(
     State(st): State<AppState>,
+    principal: Principal,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<SilenceItem>>, ApiError> {
     let Query(q) = q?;
+    st.allow_somewhere(&principal)?;
     let now = now_ms();
     let items: Vec<SilenceItem> = st
         .alert_controls
@@ -105,13 +82,34 @@ async fn list_silences(
     Ok(Json(q.apply(items.into_iter())?))
 }
 
+/// Where a silence applies: the cluster its matchers name, else every cluster.
+fn matcher_cluster(m: &BTreeMap<String, String>) -> Option<&str> {
+    m.get("cluster").map(String::as_str)
+}
+
+fn scope_of<'a>(st: &AppState, cluster: Option<&'a str>) -> Resource<'a> {
+    match cluster {
+        Some(c) => Resource::cluster(c, st.read_only(c)),
+        None => Resource::global(),
+    }
+}
+
 async fn create_silence(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    principal: Principal,
     body: Result<Json<NewSilence>, JsonRejection>,
 ) -> Result<(StatusCode, Json<SilenceItem>), ApiError> {
-    let author = authorize(&st, &headers)?;
     let req = json_body(body)?;
+    let cluster = matcher_cluster(&req.matchers);
+    st.allow_change(
+        &principal,
+        Permission::AlertsManage,
+        &scope_of(&st, cluster),
+        "silence.create",
+        "",
+    )
+    .await?;
+    let author = principal.actor();
     let now = now_ms();
     if req.matchers.is_empty() || req.matchers.values().any(|v| v.is_empty()) {
         return Err(ApiError::BadRequest(
@@ -154,10 +152,8 @@ async fn create_silence(
         created_ms: now,
     };
     let audit = AuditEntry {
-        at_ms: now,
-        actor: author,
-        action: "silence.create".into(),
         detail: json!({"matchers": req.matchers, "starts_at": rfc3339(starts), "ends_at": rfc3339(ends), "comment": silence.comment}).to_string(),
+        ..audit_entry(&principal, "silence.create", cluster)
     };
     silence.id = st
         .store
@@ -172,20 +168,30 @@ async fn create_silence(
 
 async fn expire_silence(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let author = authorize(&st, &headers)?;
     let Path(id) = p?;
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("silence id must be a number, got '{id}'")))?;
+    let cluster: Option<String> = st.alert_controls.silences.read().ok().and_then(|l| {
+        l.iter()
+            .find(|s| s.id == id)
+            .and_then(|s| matcher_cluster(&s.matchers).map(String::from))
+    });
+    st.allow_change(
+        &principal,
+        Permission::AlertsManage,
+        &scope_of(&st, cluster.as_deref()),
+        "silence.expire",
+        &id.to_string(),
+    )
+    .await?;
     let now = now_ms();
     let audit = AuditEntry {
-        at_ms: now,
-        actor: author,
-        action: "silence.expire".into(),
         detail: "{}".into(),
+        ..audit_entry(&principal, "silence.expire", cluster.as_deref())
     };
     let done = st
         .store
@@ -213,13 +219,22 @@ fn firing_alert(st: &AppState, fingerprint: &str) -> Option<Alert> {
 
 async fn ack(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    principal: Principal,
     body: Result<Json<AckRequest>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let author = authorize(&st, &headers)?;
     let req = json_body(body)?;
     let alert = firing_alert(&st, &req.fingerprint)
         .ok_or_else(|| ApiError::NotFound(format!("no firing alert '{}'", req.fingerprint)))?;
+    let cluster = alert.labels.get("cluster").cloned();
+    st.allow_change(
+        &principal,
+        Permission::AlertsManage,
+        &scope_of(&st, cluster.as_deref()),
+        "alert.ack",
+        &req.fingerprint,
+    )
+    .await?;
+    let author = principal.actor();
     let now = now_ms();
     let a = Ack {
         fingerprint: alert.fingerprint.clone(),
@@ -229,10 +244,8 @@ async fn ack(
         at_ms: now,
     };
     let audit = AuditEntry {
-        at_ms: now,
-        actor: author,
-        action: "alert.ack".into(),
         detail: json!({"comment": a.comment, "episode": rfc3339(a.episode_ms)}).to_string(),
+        ..audit_entry(&principal, "alert.ack", cluster.as_deref())
     };
     st.store
         .add_ack(&a, &audit)
@@ -248,11 +261,19 @@ async fn ack(
 /// delivery log like any other).
 async fn test_receiver(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let author = authorize(&st, &headers)?;
     let Path(name) = p?;
+    st.allow_change(
+        &principal,
+        Permission::AlertsManage,
+        &Resource::global(),
+        "receiver.test",
+        &name,
+    )
+    .await?;
+    let author = principal.actor();
     let cfg = &st.alerts_config;
     let r = cfg
         .receivers
@@ -300,10 +321,8 @@ async fn test_receiver(
     st.store
         .audit(
             &AuditEntry {
-                at_ms: now,
-                actor: author,
-                action: "receiver.test".into(),
                 detail: "{}".into(),
+                ..audit_entry(&principal, "receiver.test", None)
             },
             &name,
         )
@@ -316,11 +335,19 @@ async fn test_receiver(
 /// Create a rule or change one (same body as an `[[alerts.rules]]` entry, in JSON).
 async fn save_rule(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    principal: Principal,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let author = authorize(&st, &headers)?;
     let raw = json_body(body)?;
+    let target = raw["id"].as_str().unwrap_or_default().to_string();
+    st.allow_change(
+        &principal,
+        Permission::AlertsManage,
+        &Resource::global(),
+        "rule.save",
+        &target,
+    )
+    .await?;
     let rule: crate::alerts::config::FileRule = serde_json::from_value(raw.clone())
         .map_err(|e| ApiError::BadRequest(format!("not a rule: {e}")))?;
     let id = rule.id().to_string();
@@ -343,9 +370,8 @@ async fn save_rule(
     let now = now_ms();
     let audit = AuditEntry {
         at_ms: now,
-        actor: author,
-        action: "rule.save".into(),
         detail: raw.to_string(),
+        ..audit_entry(&principal, "rule.save", None)
     };
     st.store
         .save_api_rule(&id, &raw.to_string(), &audit)
@@ -361,16 +387,21 @@ async fn save_rule(
 /// configured form).
 async fn delete_rule(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let author = authorize(&st, &headers)?;
     let Path(id) = p?;
+    st.allow_change(
+        &principal,
+        Permission::AlertsManage,
+        &Resource::global(),
+        "rule.delete",
+        &id,
+    )
+    .await?;
     let audit = AuditEntry {
-        at_ms: now_ms(),
-        actor: author,
-        action: "rule.delete".into(),
         detail: "{}".into(),
+        ..audit_entry(&principal, "rule.delete", None)
     };
     let removed = st
         .store
@@ -392,42 +423,4 @@ async fn delete_rule(
         *r = next;
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-impl Listable for AuditItem {
-    /// Newest first by default (entries of the same millisecond in the order they were made).
-    const SORT_FIELDS: &'static [&'static str] = &["newest", "action", "actor"];
-    fn sort_key(&self, field: &str) -> SortKey {
-        match field {
-            "action" => SortKey::Text(self.action.clone()),
-            "actor" => SortKey::Text(self.actor.clone()),
-            _ => num(Some(-(self.id as f64))),
-        }
-    }
-    fn search_text(&self) -> &str {
-        &self.action
-    }
-}
-
-async fn audit(
-    State(st): State<AppState>,
-    q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Page<AuditItem>>, ApiError> {
-    let Query(q) = q?;
-    let rows = st
-        .store
-        .audit_log(1000)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let items = rows
-        .into_iter()
-        .map(|(id, at, actor, action, target, detail)| AuditItem {
-            id,
-            at: rfc3339(at),
-            actor,
-            action,
-            target,
-            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-        });
-    Ok(Json(q.apply(items)?))
 }

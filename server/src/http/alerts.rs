@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use kafscope_api::{AlertItem, DeliveryItem, Page, ReceiverItem, RuleItem};
 
+use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
@@ -86,10 +87,23 @@ impl Listable for AlertItem {
 
 async fn list_alerts(
     State(st): State<AppState>,
+    principal: Principal,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<AlertItem>>, ApiError> {
     let Query(q) = q?;
-    Ok(Json(q.apply(all_alerts(&st).into_iter())?))
+    st.allow_somewhere(&principal)?;
+    // Each alert is seen by those who may view what it concerns.
+    let visible = all_alerts(&st).into_iter().filter(|a| {
+        let mut r = Resource::cluster(&a.cluster, false);
+        if let Some(t) = a.labels.get("topic") {
+            r = r.topic(t);
+        }
+        if let Some(g) = a.labels.get("group") {
+            r = r.group(g);
+        }
+        st.may(&principal, Permission::View, &r)
+    });
+    Ok(Json(q.apply(visible)?))
 }
 
 pub fn describe(c: &Condition) -> String {
@@ -158,9 +172,11 @@ impl Listable for RuleItem {
 
 async fn list_rules(
     State(st): State<AppState>,
+    principal: Principal,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<RuleItem>>, ApiError> {
     let Query(q) = q?;
+    st.allow_somewhere(&principal)?;
     let alerts = all_alerts(&st);
     let rules: Vec<RuleItem> = st
         .alert_rules
@@ -182,9 +198,11 @@ impl Listable for ReceiverItem {
 
 async fn list_receivers(
     State(st): State<AppState>,
+    principal: Principal,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<ReceiverItem>>, ApiError> {
     let Query(q) = q?;
+    st.allow_somewhere(&principal)?;
     let items: Vec<ReceiverItem> = st
         .alerts_config
         .receivers
@@ -217,9 +235,11 @@ impl Listable for DeliveryItem {
 
 async fn list_deliveries(
     State(st): State<AppState>,
+    principal: Principal,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<DeliveryItem>>, ApiError> {
     let Query(q) = q?;
+    st.allow_somewhere(&principal)?;
     let rows = st
         .store
         .deliveries(1000)

@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use kafscope_api::{BrokerDetail, ClusterHealth, MetricHistory, MetricPoint, MetricSeries};
 use serde::Deserialize;
 
+use super::auth::Principal;
 use super::error::ApiError;
 use super::history::{plan, HistoryParams};
 use super::state::{rfc3339, AppState};
@@ -27,17 +28,21 @@ pub fn router() -> Router<AppState> {
 
 async fn health(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ClusterHealth>, ApiError> {
     let Path(cluster) = p?;
+    st.allow_view(&principal, &cluster)?;
     Ok(Json(st.cluster(&cluster)?.health.clone()))
 }
 
 async fn broker(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<BrokerDetail>, ApiError> {
     let Path((cluster, id)) = p?;
+    st.allow_view(&principal, &cluster)?;
     let id = broker_id(&id)?;
     let snap = st.cluster_with_data(&cluster)?;
     let b =
@@ -110,10 +115,12 @@ struct MetricParams {
 
 async fn broker_history(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<(String, String)>, PathRejection>,
     q: Result<Query<MetricParams>, QueryRejection>,
 ) -> Result<Json<MetricHistory>, ApiError> {
     let Path((cluster, id)) = p?;
+    st.allow_view(&principal, &cluster)?;
     let id = broker_id(&id)?;
     let Query(q) = q?;
     history(&st, &cluster, Some(id), q).await
@@ -121,10 +128,12 @@ async fn broker_history(
 
 async fn cluster_history(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
     q: Result<Query<MetricParams>, QueryRejection>,
 ) -> Result<Json<MetricHistory>, ApiError> {
     let Path(cluster) = p?;
+    st.allow_view(&principal, &cluster)?;
     let Query(q) = q?;
     history(&st, &cluster, None, q).await
 }

@@ -6,6 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use kafscope_api::{Broker, ClusterSummary, LastPoll, Page};
 
+use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
@@ -97,18 +98,33 @@ impl Listable for ClusterSummary {
 
 async fn list_clusters(
     State(st): State<AppState>,
+    principal: Principal,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<ClusterSummary>>, ApiError> {
     let Query(q) = q?;
-    let all: Vec<ClusterSummary> = st.snapshots().iter().map(|s| summary(s)).collect();
+    st.allow_somewhere(&principal)?;
+    let all: Vec<ClusterSummary> = st
+        .snapshots()
+        .iter()
+        .filter(|s| {
+            st.may(
+                &principal,
+                Permission::View,
+                &Resource::cluster(&s.name, s.read_only),
+            )
+        })
+        .map(|s| summary(s))
+        .collect();
     Ok(Json(q.apply(all.into_iter())?))
 }
 
 async fn get_cluster(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ClusterSummary>, ApiError> {
     let Path(cluster) = p?;
+    st.allow_view(&principal, &cluster)?;
     let snap = st.cluster(&cluster)?;
     Ok(Json(summary(&snap)))
 }
@@ -132,11 +148,13 @@ impl Listable for Broker {
 
 async fn list_brokers(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<Broker>>, ApiError> {
     let Path(cluster) = p?;
     let Query(q) = q?;
+    st.allow_view(&principal, &cluster)?;
     let snap = st.cluster_with_data(&cluster)?;
     Ok(Json(q.apply(snap.brokers.iter().cloned())?))
 }

@@ -19,9 +19,12 @@ pub enum ApiError {
     /// 401: a mutating request without the right token.
     #[error("{0}")]
     Unauthorized(String),
-    /// 403: mutations are switched off (no admin token configured) or the cluster is read-only.
+    /// 403: the principal lacks the permission, or the cluster is read-only.
     #[error("{0}")]
     Forbidden(String),
+    /// 429: too many failed sign-ins; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 501: the broker does not implement the Kafka API this needs.
     #[error("{0}")]
     Unsupported(String),
@@ -40,6 +43,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "unsupported"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

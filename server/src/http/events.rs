@@ -12,21 +12,40 @@ use futures::stream::Stream;
 use futures::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
+use super::auth::{Permission, Principal, Resource};
+use super::error::ApiError;
 use super::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(events))
 }
 
-async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream = BroadcastStream::new(st.events.subscribe()).filter_map(|msg| async move {
-        // A slow reader that missed events just gets the next one.
-        let ev = msg.ok()?;
-        Event::default()
-            .event("snapshot")
-            .json_data(&ev)
-            .ok()
-            .map(Ok)
+async fn events(
+    State(st): State<AppState>,
+    principal: Principal,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    st.allow_somewhere(&principal)?;
+    let visible: std::collections::HashSet<String> = st
+        .clusters
+        .iter()
+        .map(|(c, _)| c.clone())
+        .filter(|c| st.may(&principal, Permission::View, &Resource::cluster(c, false)))
+        .collect();
+    let visible = std::sync::Arc::new(visible);
+    let stream = BroadcastStream::new(st.events.subscribe()).filter_map(move |msg| {
+        let visible = visible.clone();
+        async move {
+            // A slow reader that missed events just gets the next one.
+            let ev = msg.ok()?;
+            if !visible.contains(&ev.cluster) {
+                return None;
+            }
+            Event::default()
+                .event("snapshot")
+                .json_data(&ev)
+                .ok()
+                .map(Ok)
+        }
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -6,6 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use kafscope_api::{GroupDetail, GroupSummary, Page};
 
+use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
@@ -52,22 +53,36 @@ impl Listable for GroupSummary {
 
 async fn list_groups(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<GroupSummary>>, ApiError> {
     let Path(cluster) = p?;
     let Query(q) = q?;
+    st.allow_view(&principal, &cluster)?;
     let snap = st.cluster_with_data(&cluster)?;
+    let r = Resource::cluster(&cluster, snap.read_only);
     Ok(Json(
-        q.apply(snap.groups.values().map(|g| g.summary.clone()))?,
+        q.apply(
+            snap.groups
+                .values()
+                .filter(|g| st.may(&principal, Permission::View, &r.group(&g.summary.group_id)))
+                .map(|g| g.summary.clone()),
+        )?,
     ))
 }
 
 async fn get_group(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<GroupDetail>, ApiError> {
     let Path((cluster, group)) = p?;
+    st.allow(
+        &principal,
+        Permission::View,
+        &Resource::cluster(&cluster, false).group(&group),
+    )?;
     let snap = st.cluster_with_data(&cluster)?;
     let mut detail = snap.group_detail(&group).ok_or_else(|| {
         ApiError::NotFound(format!(

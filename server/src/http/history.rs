@@ -10,6 +10,7 @@ use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::state::{rfc3339, AppState};
 use crate::collect::now_ms;
@@ -132,11 +133,17 @@ pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
 
 async fn history(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<(String, String)>, PathRejection>,
     q: Result<Query<HistoryParams>, QueryRejection>,
 ) -> Result<Json<LagHistory>, ApiError> {
     let Path((cluster, group)) = p?;
     let Query(params) = q?;
+    st.allow(
+        &principal,
+        Permission::View,
+        &Resource::cluster(&cluster, false).group(&group),
+    )?;
     let snap = st.cluster(&cluster)?;
     let hq = plan(&params, now_ms())?;
     let series = st

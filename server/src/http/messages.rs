@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,7 +21,8 @@ use kafscope_api::{Message, MessagePage, ProduceRequest, ProduceResult};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::alert_actions::{authorize, json_body};
+use super::alert_actions::json_body;
+use super::auth::{audit_entry, Permission, Principal, Resource};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::collect::now_ms;
@@ -167,14 +168,22 @@ fn scan_error(e: ScanError) -> ApiError {
 }
 
 /// The inspector of a cluster and the checked request.
+#[allow(clippy::too_many_arguments)]
 fn request(
     st: &AppState,
+    principal: &Principal,
+    perm: Permission,
     cluster: &str,
     topic: &str,
     q: &ScanQuery,
     bounds: &Bounds,
     follow: bool,
 ) -> Result<(Arc<Inspector>, Request), ApiError> {
+    st.allow(
+        principal,
+        perm,
+        &Resource::cluster(cluster, st.read_only(cluster)).topic(topic),
+    )?;
     let snap = st.cluster_with_data(cluster)?;
     let inspector = st
         .inspectors
@@ -302,11 +311,21 @@ fn query(q: Result<Query<ScanQuery>, QueryRejection>) -> Result<ScanQuery, ApiEr
 
 async fn page(
     State(st): State<AppState>,
+    principal: Principal,
     Path((cluster, topic)): Path<(String, String)>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Json<MessagePage>, ApiError> {
     let q = query(q)?;
-    let (inspector, req) = request(&st, &cluster, &topic, &q, &PAGE, false)?;
+    let (inspector, req) = request(
+        &st,
+        &principal,
+        Permission::MessagesRead,
+        &cluster,
+        &topic,
+        &q,
+        &PAGE,
+        false,
+    )?;
     let order = req.order;
     let (done, cursor) = inspector.page(req).await.map_err(scan_error)?;
     if let Some(e) = done.error {
@@ -324,6 +343,7 @@ async fn page(
 
 async fn one(
     State(st): State<AppState>,
+    principal: Principal,
     Path((cluster, topic, partition, offset)): Path<(String, String, String, String)>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Json<Message>, ApiError> {
@@ -351,7 +371,16 @@ async fn one(
         value_bytes: (FULL_VALUE_BYTES, FULL_VALUE_BYTES),
         ..PAGE
     };
-    let (inspector, req) = request(&st, &cluster, &topic, &q, &bounds, false)?;
+    let (inspector, req) = request(
+        &st,
+        &principal,
+        Permission::MessagesRead,
+        &cluster,
+        &topic,
+        &q,
+        &bounds,
+        false,
+    )?;
     let (done, _) = inspector.page(req).await.map_err(scan_error)?;
     if let Some(e) = done.error {
         return Err(ApiError::Unavailable(format!(
@@ -371,6 +400,7 @@ async fn one(
 
 async fn stream(
     State(st): State<AppState>,
+    principal: Principal,
     Path((cluster, topic)): Path<(String, String)>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -385,7 +415,16 @@ async fn stream(
         }
     };
     let bounds = if follow { &TAIL } else { &STREAM };
-    let (inspector, req) = request(&st, &cluster, &topic, &q, bounds, follow)?;
+    let (inspector, req) = request(
+        &st,
+        &principal,
+        Permission::MessagesRead,
+        &cluster,
+        &topic,
+        &q,
+        bounds,
+        follow,
+    )?;
     let rx = inspector.stream(req).await.map_err(scan_error)?;
     let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|item| {
         let ev = match item {
@@ -406,6 +445,7 @@ async fn stream(
 
 async fn export(
     State(st): State<AppState>,
+    principal: Principal,
     Path((cluster, topic)): Path<(String, String)>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -422,7 +462,16 @@ async fn export(
         1,
         MAX_EXPORT_BYTES,
     )?;
-    let (inspector, req) = request(&st, &cluster, &topic, &q, &EXPORT, false)?;
+    let (inspector, req) = request(
+        &st,
+        &principal,
+        Permission::MessagesExport,
+        &cluster,
+        &topic,
+        &q,
+        &EXPORT,
+        false,
+    )?;
     let rx = inspector.stream(req).await.map_err(scan_error)?;
     // Stops the spool (and so the scan) when the client goes away before the answer starts.
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -550,18 +599,21 @@ const PRODUCE_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn produce(
     State(st): State<AppState>,
+    principal: Principal,
     Path((cluster, topic)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Result<Json<ProduceRequest>, JsonRejection>,
 ) -> Result<Json<ProduceResult>, ApiError> {
-    let actor = authorize(&st, &headers)?;
+    let target = format!("{cluster}/{topic}");
+    st.allow_change(
+        &principal,
+        Permission::MessagesProduce,
+        &Resource::cluster(&cluster, st.read_only(&cluster)).topic(&topic),
+        "message.produce",
+        &target,
+    )
+    .await?;
     let req = json_body(body)?;
     let snap = st.cluster_with_data(&cluster)?;
-    if snap.read_only {
-        return Err(ApiError::Forbidden(format!(
-            "cluster '{cluster}' is read-only: producing is refused"
-        )));
-    }
     let t = snap.topics.get(&topic).ok_or_else(|| {
         ApiError::NotFound(format!(
             "topic '{topic}' does not exist in cluster '{cluster}'"
@@ -601,18 +653,12 @@ async fn produce(
         },
     });
     let audit = AuditEntry {
-        at_ms: now_ms(),
-        actor,
-        action: if result.is_ok() {
-            "message.produce"
-        } else {
-            "message.produce_failed"
-        }
-        .into(),
+        outcome: if result.is_ok() { "done" } else { "failed" }.into(),
         detail: detail.to_string(),
+        ..audit_entry(&principal, "message.produce", Some(&cluster))
     };
     st.store
-        .audit(&audit, &format!("{cluster}/{topic}"))
+        .audit(&audit, &target)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     match result {

@@ -7,10 +7,11 @@ use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use super::auth::{Permission, Principal, Resource};
 use super::state::AppState;
 use crate::collect::ClusterSnapshot;
 
@@ -18,8 +19,25 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
-    let snaps = st.snapshots();
+async fn metrics(State(st): State<AppState>, principal: Principal) -> Response {
+    if !st.auth.cfg.metrics_public {
+        // Series of the clusters this principal may view (a Prometheus bearer token).
+        if let Err(e) = st.allow_somewhere(&principal) {
+            return e.into_response();
+        }
+    }
+    let snaps: Vec<_> = st
+        .snapshots()
+        .into_iter()
+        .filter(|s| {
+            st.auth.cfg.metrics_public
+                || st.may(
+                    &principal,
+                    Permission::View,
+                    &Resource::cluster(&s.name, false),
+                )
+        })
+        .collect();
     let mut body = render(&snaps.iter().map(|s| s.as_ref()).collect::<Vec<_>>());
     let mut f = Family { out: &mut body };
     f.head(
@@ -27,7 +45,12 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
         "counter",
         "Requests sent to the cluster by Kafka API: librdkafka's (with statistics.interval.ms set) and those of Kafscope's own connections (always).",
     );
-    for (cluster, client) in st.clients.iter() {
+    let shown: std::collections::HashSet<&str> = snaps.iter().map(|s| s.name.as_str()).collect();
+    for (cluster, client) in st
+        .clients
+        .iter()
+        .filter(|(c, _)| shown.contains(c.as_str()))
+    {
         for (api, n) in client.request_counts() {
             f.sample(
                 "kafscope_kafka_requests_total",
@@ -57,6 +80,16 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
             f.sample(name, &[("cluster", cluster)], count(i));
         }
     }
+    f.head(
+        "kafscope_auth_untrusted_proxy_headers_total",
+        "counter",
+        "Requests that carried identity headers from an address that is not a trusted proxy (ignored).",
+    );
+    f.sample(
+        "kafscope_auth_untrusted_proxy_headers_total",
+        &[],
+        st.auth.untrusted_proxy_headers.load(Ordering::Relaxed),
+    );
     (
         [(
             header::CONTENT_TYPE,
@@ -64,6 +97,7 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
         )],
         body,
     )
+        .into_response()
 }
 
 /// Escape a label value per the text exposition format.
@@ -87,7 +121,11 @@ impl Family<'_> {
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", esc(v)))
             .collect();
-        let _ = writeln!(self.out, "{name}{{{}}} {value}", l.join(","));
+        if l.is_empty() {
+            let _ = writeln!(self.out, "{name} {value}");
+        } else {
+            let _ = writeln!(self.out, "{name}{{{}}} {value}", l.join(","));
+        }
     }
 }
 

@@ -1,16 +1,17 @@
 //! The HTTP layer: one router per feature, merged under `{base_path}`, with one middleware
 //! stack (trace span per request, panic → JSON 500, timeouts, compression).
 
-mod alert_actions;
+pub(crate) mod alert_actions;
 mod alerts;
 pub mod assets;
+pub mod auth;
 mod cluster_health;
 mod clusters;
 pub mod error;
 mod events;
 mod groups;
 mod health;
-mod history;
+pub(crate) mod history;
 pub mod list;
 mod messages;
 pub mod metrics;
@@ -61,6 +62,7 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         .merge(alerts::router())
         .merge(alert_actions::router())
         .merge(messages::router())
+        .merge(auth::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
@@ -71,9 +73,15 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         .fallback(api_not_found);
     let app: Router<AppState> = Router::new()
         .nest("/api/v1", api)
+        .merge(auth::public_router())
         .merge(health::router())
         .merge(metrics::router())
-        .merge(assets::router(web));
+        .merge(assets::router(web))
+        // Every request is resolved to one principal before any handler runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
     let app = if base_path == "/" {
         app
     } else {

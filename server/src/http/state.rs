@@ -23,8 +23,8 @@ pub struct AppState {
     pub alert_rules: Arc<std::sync::RwLock<Vec<crate::alerts::rules::Rule>>>,
     /// Wakes the delivery worker (a test notification was queued).
     pub alert_wake: Arc<tokio::sync::Notify>,
-    /// Mutating requests need this bearer token; `None`: mutations are off.
-    pub admin_token: Option<crate::config::Secret>,
+    /// Who is asking (sessions, tokens, proxies) and what they may do.
+    pub auth: Arc<super::auth::Authenticator>,
     /// Message inspection per cluster.
     pub inspectors: Arc<std::collections::BTreeMap<String, Arc<crate::messages::Inspector>>>,
 }

@@ -6,6 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use kafscope_api::{Page, TopicDetail, TopicSummary};
 
+use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
@@ -46,22 +47,36 @@ impl Listable for TopicSummary {
 
 async fn list_topics(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<String>, PathRejection>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<TopicSummary>>, ApiError> {
     let Path(cluster) = p?;
     let Query(q) = q?;
+    st.allow_view(&principal, &cluster)?;
     let snap = st.cluster_with_data(&cluster)?;
+    let r = Resource::cluster(&cluster, snap.read_only);
     Ok(Json(
-        q.apply(snap.topics.values().map(|t| t.summary.clone()))?,
+        q.apply(
+            snap.topics
+                .values()
+                .filter(|t| st.may(&principal, Permission::View, &r.topic(&t.summary.name)))
+                .map(|t| t.summary.clone()),
+        )?,
     ))
 }
 
 async fn get_topic(
     State(st): State<AppState>,
+    principal: Principal,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<TopicDetail>, ApiError> {
     let Path((cluster, topic)) = p?;
+    st.allow(
+        &principal,
+        Permission::View,
+        &Resource::cluster(&cluster, st.read_only(&cluster)).topic(&topic),
+    )?;
     let snap = st.cluster_with_data(&cluster)?;
     let t = snap.topics.get(&topic).ok_or_else(|| {
         ApiError::NotFound(format!(

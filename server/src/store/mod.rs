@@ -13,6 +13,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Mutex;
 
 pub mod alerts;
+pub mod audit;
+pub mod auth;
 pub mod metrics;
 pub mod rollup;
 pub mod silences;

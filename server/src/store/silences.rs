@@ -1,9 +1,12 @@
-//! Silences, acknowledgements and the audit log.
+//! Silences, acknowledgements and rules sent through the API, each written with its audit
+//! row in one transaction.
 
 use std::collections::BTreeMap;
 
 use sqlx::Row;
 
+use super::audit::insert_audit;
+pub use super::audit::AuditEntry;
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,58 +142,6 @@ impl Store {
             })
             .collect())
     }
-
-    /// Record a mutating request that touched no other table (e.g. a test notification).
-    pub async fn audit(&self, e: &AuditEntry, target: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        insert_audit(&mut tx, e, target).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The newest audit entries.
-    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, at_ms, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
-            .collect())
-    }
-}
-
-/// An audit entry as stored: (id, at, actor, action, target, detail).
-pub type AuditRow = (i64, i64, String, String, String, String);
-
-/// Who did what (target filled in by the store call).
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub at_ms: i64,
-    pub actor: String,
-    pub action: String,
-    pub detail: String,
-}
-
-async fn insert_audit(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    e: &AuditEntry,
-    target: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(e.at_ms)
-    .bind(&e.actor)
-    .bind(&e.action)
-    .bind(target)
-    .bind(&e.detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 impl Store {

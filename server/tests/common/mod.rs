@@ -78,7 +78,12 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let router = app.router();
         tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         TestApp {
             app,
