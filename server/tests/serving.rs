@@ -142,4 +142,42 @@ fn bad_configuration_stops_the_start_with_one_line() {
     let (code, stderr) = run_kafscope(&["--listen", "127.0.0.1:0"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no cluster configured"), "{stderr}");
+    // Listening beyond this machine with nobody signing in: refused, in one line.
+    let (code, stderr) = run_kafscope(&[
+        "--bootstrap-servers",
+        "127.0.0.1:9",
+        "--store-url",
+        &store,
+        "--listen",
+        "0.0.0.0:0",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("kafscope: error"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("auth.mode"), "{}", lines[0]);
+    assert!(lines[0].contains("nobody has to sign in"), "{}", lines[0]);
+    // `kafscope hash-password` prints a hash the configuration accepts.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafscope"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"s3cret pw\n")
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(kafscope::http::auth::verify_password("s3cret pw", &hash));
 }

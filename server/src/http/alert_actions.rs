@@ -87,11 +87,20 @@ fn matcher_cluster(m: &BTreeMap<String, String>) -> Option<&str> {
     m.get("cluster").map(String::as_str)
 }
 
-fn scope_of<'a>(st: &AppState, cluster: Option<&'a str>) -> Resource<'a> {
-    match cluster {
+/// What a silence or an alert concerns, from its labels: its cluster, topic and group (a
+/// scoped operator handles the alerts of its own topics and groups).
+fn scope_of<'a>(st: &AppState, labels: &'a BTreeMap<String, String>) -> Resource<'a> {
+    let mut r = match labels.get("cluster") {
         Some(c) => Resource::cluster(c, st.read_only(c)),
         None => Resource::global(),
+    };
+    if let Some(t) = labels.get("topic") {
+        r = r.topic(t);
     }
+    if let Some(g) = labels.get("group") {
+        r = r.group(g);
+    }
+    r
 }
 
 async fn create_silence(
@@ -104,7 +113,7 @@ async fn create_silence(
     st.allow_change(
         &principal,
         Permission::AlertsManage,
-        &scope_of(&st, cluster),
+        &scope_of(&st, &req.matchers),
         "silence.create",
         "",
     )
@@ -175,15 +184,18 @@ async fn expire_silence(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("silence id must be a number, got '{id}'")))?;
-    let cluster: Option<String> = st.alert_controls.silences.read().ok().and_then(|l| {
-        l.iter()
-            .find(|s| s.id == id)
-            .and_then(|s| matcher_cluster(&s.matchers).map(String::from))
-    });
+    let matchers: BTreeMap<String, String> = st
+        .alert_controls
+        .silences
+        .read()
+        .ok()
+        .and_then(|l| l.iter().find(|s| s.id == id).map(|s| s.matchers.clone()))
+        .unwrap_or_default();
+    let cluster = matcher_cluster(&matchers).map(String::from);
     st.allow_change(
         &principal,
         Permission::AlertsManage,
-        &scope_of(&st, cluster.as_deref()),
+        &scope_of(&st, &matchers),
         "silence.expire",
         &id.to_string(),
     )
@@ -229,7 +241,7 @@ async fn ack(
     st.allow_change(
         &principal,
         Permission::AlertsManage,
-        &scope_of(&st, cluster.as_deref()),
+        &scope_of(&st, &alert.labels),
         "alert.ack",
         &req.fingerprint,
     )

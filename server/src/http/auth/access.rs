@@ -133,22 +133,31 @@ impl Scope {
         Scope::default()
     }
 
-    fn covers(&self, r: &Resource<'_>) -> bool {
+    fn by_name(&self) -> bool {
+        self.topics.is_some() || self.groups.is_some()
+    }
+
+    /// Whether this scope covers `r` for `perm`. A scope with name patterns covers topics
+    /// and groups of the kinds it names (a topics pattern grants no group, and the reverse);
+    /// at cluster level it grants viewing only. A resource of no cluster (tokens, rules)
+    /// needs an unscoped binding.
+    fn covers(&self, r: &Resource<'_>, perm: Permission) -> bool {
         let cluster_ok = match r.cluster {
             Some(c) => self.clusters.is_empty() || self.clusters.iter().any(|x| x == c),
-            // A resource of no cluster (tokens, rules across clusters) needs an unscoped
-            // binding.
-            None => self.clusters.is_empty() && self.topics.is_none() && self.groups.is_none(),
+            None => self.clusters.is_empty() && !self.by_name(),
         };
-        let topic_ok = match (r.topic, &self.topics) {
-            (Some(t), Some(re)) => re.is_match(t),
-            _ => true,
+        let names_ok = match (r.topic, r.group) {
+            (Some(t), _) => match &self.topics {
+                Some(re) => re.is_match(t),
+                None => self.groups.is_none(),
+            },
+            (None, Some(g)) => match &self.groups {
+                Some(re) => re.is_match(g),
+                None => self.topics.is_none(),
+            },
+            (None, None) => perm == Permission::View || !self.by_name(),
         };
-        let group_ok = match (r.group, &self.groups) {
-            (Some(g), Some(re)) => re.is_match(g),
-            _ => true,
-        };
-        cluster_ok && topic_ok && group_ok
+        cluster_ok && names_ok
     }
 
     /// A short text for the UI and the audit: "cluster prod, topics ^payments\.".
@@ -316,7 +325,7 @@ pub fn allow(p: &Principal, permission: Permission, r: &Resource<'_>) -> Result<
     let granted = p
         .bindings
         .iter()
-        .any(|b| b.role.permissions.contains(&permission) && b.scope.covers(r));
+        .any(|b| b.role.permissions.contains(&permission) && b.scope.covers(r, permission));
     if granted {
         return Ok(());
     }
@@ -499,11 +508,38 @@ mod tests {
                 Resource::cluster("dev", false).topic("payments.in"),
                 false,
             ),
-            // a scoped binding never grants cluster-less resources.
+            // a scoped binding never grants cluster-less resources …
             (
                 user(vec![payments_operator.clone()]),
                 AlertsManage,
                 Resource::global(),
+                false,
+            ),
+            // … nor cluster-wide changes, though it views the cluster.
+            (
+                user(vec![payments_operator.clone()]),
+                AlertsManage,
+                prod,
+                false,
+            ),
+            (user(vec![payments_operator.clone()]), View, prod, true),
+            (
+                user(vec![payments_operator.clone()]),
+                View,
+                prod.topic("orders"),
+                false,
+            ),
+            // a topics pattern alone grants no group.
+            (
+                user(vec![Binding {
+                    role: role("operator"),
+                    scope: Scope {
+                        topics: Some(Regex::new("^payments").unwrap()),
+                        ..Default::default()
+                    },
+                }]),
+                GroupsManage,
+                prod.group("payments-svc"),
                 false,
             ),
             (user(vec![]), View, prod, false),
