@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start tansu on a free port, seed it with a real Kafka client, then run kafscope in the
-# foreground on the port given. Everything stops when Playwright stops this script.
+# foreground on the port given. A second console, on the next port, requires signing in
+# through a real OpenID Connect provider (oidc/provider.mjs), started here too. Everything
+# stops when Playwright stops this script.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../scripts/lib.sh"
@@ -11,9 +13,12 @@ work="$(mktemp -d)"
 kport="$(free_port)"
 tansu_pid=""
 metrics_pid=""
+oidc_pid=""
+signin_pid=""
 cleanup() {
-  [ -n "$tansu_pid" ] && kill "$tansu_pid" 2>/dev/null
-  [ -n "$metrics_pid" ] && kill "$metrics_pid" 2>/dev/null
+  for p in "$signin_pid" "$oidc_pid" "$tansu_pid" "$metrics_pid"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -33,6 +38,49 @@ metrics_pid=$!
 wait_port "$mport" 30
 "$traffic" --mode seed --bootstrap-servers "127.0.0.1:$kport"
 echo "$kport" > "$here/.broker-port"
+
+# The OpenID Connect provider and the console that signs in through it.
+sport=$((port + 1))
+oport="$(free_port)"
+OIDC_REDIRECT_URIS="http://127.0.0.1:$sport/auth/oidc/callback" \
+OIDC_POST_LOGOUT_URIS="http://127.0.0.1:$sport/" \
+  node "$here/oidc/provider.mjs" "$oport" >"$work/oidc.log" 2>&1 &
+oidc_pid=$!
+wait_port "$oport" 30
+cat > "$work/signin.toml" <<EOF
+[server]
+listen = "127.0.0.1:$sport"
+[store]
+url = "sqlite://$work/signin.db"
+[[clusters]]
+name = "e2e"
+bootstrap_servers = "127.0.0.1:$kport"
+poll_interval = "1s"
+[auth.oidc]
+issuer = "http://127.0.0.1:$oport"
+client_id = "kafscope-e2e"
+client_secret = "e2e-client-secret"
+scopes = ["openid", "profile", "email", "groups"]
+roles_claim = "groups"
+label = "Sign in with the test provider"
+[[auth.bindings]]
+role = "admin"
+groups = ["kafka-admins"]
+[[auth.bindings]]
+role = "viewer"
+groups = ["kafka-viewers"]
+[[auth.bindings]]
+role = "reader"
+groups = ["kafka-readers"]
+[[auth.bindings]]
+role = "operator"
+groups = ["payments-team"]
+clusters = ["e2e"]
+topics = '^payments\\.'
+EOF
+"$bin" --config "$work/signin.toml" >"$work/signin.log" 2>&1 &
+signin_pid=$!
+wait_port "$sport" 60
 # Changes through the API (silences, acknowledgements) need this token; the specs type it.
 KAFSCOPE_SERVER__ADMIN_TOKEN=e2e-admin-token \
 "$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s --status-window 5s \

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use kafscope_api::ErrorBody;
+use kafscope_api::{ErrorBody, Me};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::de::DeserializeOwned;
@@ -45,6 +45,71 @@ pub fn enc(s: &str) -> String {
     out
 }
 
+/// Who is signed in, as `/me` said last; `None` until it answered.
+#[derive(Clone, Copy)]
+pub struct Session(pub RwSignal<Option<Me>>);
+
+/// The app's one session (set once at the root; read from async code too, where there is no
+/// reactive context).
+static SESSION: OnceLock<Session> = OnceLock::new();
+
+/// Make `s` the app's session.
+pub fn set_session(s: Session) {
+    let _ = SESSION.set(s);
+}
+
+/// The session of the app.
+pub fn session() -> Option<Session> {
+    SESSION.get().copied()
+}
+
+/// Load `/me` into the session.
+pub fn refresh_session(s: Session) {
+    spawn_local(async move {
+        if let Ok(me) = get_json::<Me>("/me").await {
+            s.0.try_set(Some(me));
+        }
+    });
+}
+
+/// The CSRF token of the signed-in session (changes carry it).
+fn csrf_token() -> Option<String> {
+    session()?.0.get_untracked()?.csrf_token
+}
+
+/// Whether the signed-in principal has `permission` in `cluster` (or anywhere when `None`).
+/// For showing or hiding actions only: the server decides every request.
+pub fn can(permission: &str, cluster: Option<&str>) -> bool {
+    let Some(me) = session().and_then(|s| s.0.get()) else {
+        return false;
+    };
+    if me.permissions.iter().any(|p| p == permission) {
+        return true;
+    }
+    match cluster {
+        Some(c) => me
+            .cluster_permissions
+            .get(c)
+            .is_some_and(|ps| ps.iter().any(|p| p == permission)),
+        None => me
+            .cluster_permissions
+            .values()
+            .any(|ps| ps.iter().any(|p| p == permission)),
+    }
+}
+
+/// The sentence shown on an action the principal may not take.
+pub fn needs(permission: &str) -> String {
+    format!("You need the permission {permission} for this (ask an administrator).")
+}
+
+/// A 401 means the session ended: ask `/me` again, so the sign-in page shows.
+fn signed_out() {
+    if let Some(s) = session() {
+        refresh_session(s);
+    }
+}
+
 /// GET `{base}/api/v1{path}` as JSON.
 pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     let url = format!("{}/api/v1{}", base(), path);
@@ -58,6 +123,9 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
             .map_err(|e| format!("unexpected answer from the server: {e}"))
     } else {
         let status = resp.status();
+        if status == 401 && path != "/me" {
+            signed_out();
+        }
         match resp.json::<ErrorBody>().await {
             Ok(b) => Err(b.error.message),
             Err(_) => Err(format!("the server answered HTTP {status}")),
@@ -65,28 +133,9 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     }
 }
 
-/// The admin token for changes, kept for this browser tab only (sessionStorage); asked for
-/// once with a prompt.
-fn admin_token(ask: bool) -> Option<String> {
-    let w = web_sys::window()?;
-    let store = w.session_storage().ok().flatten()?;
-    if let Ok(Some(t)) = store.get_item("kafscope-admin-token") {
-        return Some(t);
-    }
-    if !ask {
-        return None;
-    }
-    let t = w
-        .prompt_with_message("Admin token (server.admin_token) for changes:")
-        .ok()
-        .flatten()
-        .filter(|t| !t.is_empty())?;
-    let _ = store.set_item("kafscope-admin-token", &t);
-    Some(t)
-}
-
 /// POST (or DELETE when `body` is `None` and `delete`) a change to `{base}/api/v1{path}`
-/// with the admin token; the server's error message on failure.
+/// as the signed-in principal (with the session's CSRF token); the server's error message
+/// on failure.
 pub async fn send_change(
     path: &str,
     body: Option<serde_json::Value>,
@@ -112,14 +161,15 @@ async fn change(
     body: Option<serde_json::Value>,
     delete: bool,
 ) -> Result<gloo_net::http::Response, String> {
-    let token = admin_token(true).ok_or("a change needs the admin token")?;
     let url = format!("{}/api/v1{}", base(), path);
-    let req = if delete {
+    let mut req = if delete {
         gloo_net::http::Request::delete(&url)
     } else {
         gloo_net::http::Request::post(&url)
+    };
+    if let Some(t) = csrf_token() {
+        req = req.header("X-CSRF-Token", &t);
     }
-    .header("Authorization", &format!("Bearer {token}"));
     let resp = match body {
         Some(b) => req.json(&b).map_err(|e| e.to_string())?.send().await,
         None => req.send().await,
@@ -129,10 +179,7 @@ async fn change(
         return Ok(resp);
     }
     if resp.status() == 401 {
-        // A wrong token: forget it so the next try asks again.
-        if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
-            let _ = s.remove_item("kafscope-admin-token");
-        }
+        signed_out();
     }
     match resp.json::<ErrorBody>().await {
         Ok(b) => Err(b.error.message),

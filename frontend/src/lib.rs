@@ -12,19 +12,36 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::api::{base, href, start_live_updates};
+use crate::api::{base, href, refresh_session, set_session, start_live_updates, Session};
 
 #[component]
 fn App() -> impl IntoView {
+    let session = Session(RwSignal::new(None));
+    set_session(session);
+    refresh_session(session);
     provide_context(start_live_updates());
+    // Signed in, or a console that needs no sign-in.
+    let inside = move || {
+        session
+            .0
+            .get()
+            .is_some_and(|m| m.authenticated || !m.auth.enabled || !m.roles.is_empty())
+    };
+    let outside = move || session.0.get().filter(|m| m.auth.enabled && !m.authenticated && m.roles.is_empty());
     view! {
         <Router base=base()>
             <nav class="top" aria-label="Main">
                 <a class="brand" href=href("/")>"Kafscope"</a>
-                <components::HealthBadges/>
-                <components::AlertsBadge/>
+                <Show when=inside>
+                    <components::HealthBadges/>
+                    <components::AlertsBadge/>
+                </Show>
+                <pages::identity::UserMenu/>
             </nav>
+            <pages::identity::Banner/>
             <main>
+                {move || outside().map(|me| view! { <pages::identity::SignIn me/> })}
+                <Show when=inside>
                 <Routes fallback=|| view! { <p class="state error" data-testid="not-found">"This page does not exist."</p> }>
                     <Route path=path!("/") view=pages::overview::Overview/>
                     <Route path=path!("/alerts") view=pages::alerts::Alerts/>
@@ -36,7 +53,10 @@ fn App() -> impl IntoView {
                     <Route path=path!("/clusters/:cluster/topics/:topic/messages") view=pages::messages::Messages/>
                     <Route path=path!("/clusters/:cluster/consumer-groups") view=pages::groups::Groups/>
                     <Route path=path!("/clusters/:cluster/consumer-groups/:group") view=pages::group::Group/>
+                    <Route path=path!("/audit") view=pages::audit::Audit/>
+                    <Route path=path!("/tokens") view=pages::tokens::Tokens/>
                 </Routes>
+                </Show>
             </main>
         </Router>
     }

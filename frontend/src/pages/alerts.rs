@@ -5,7 +5,7 @@ use kafscope_api::{AlertItem, DeliveryItem, Page, ReceiverItem, RuleItem, Silenc
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{enc, href, send_change, use_api};
+use crate::api::{can, enc, href, needs, send_change, use_api};
 use crate::components::{show, Empty};
 use crate::pages::health::severity_badge;
 use kafscope_api::fmt as format;
@@ -46,13 +46,17 @@ fn actions(a: &AlertItem, status: RwSignal<Option<Result<String, String>>>) -> i
     let ack = serde_json::json!({"fingerprint": a.fingerprint, "comment": "acknowledged from the alerts page"});
     let firing = a.state == "firing";
     let acked = a.acked_by.is_some();
+    // Shown to everyone, usable by those who may handle the alert; the server decides.
+    let cluster = a.cluster.clone();
+    let allowed = Signal::derive(move || can("alerts.manage", Some(&cluster)));
+    let why = move || (!allowed.get()).then(|| needs("alerts.manage"));
     view! {
         {(a.state != "resolved" && a.silenced_by.is_none()).then(|| view! {
-            <button class="small" data-testid="silence-button"
+            <button class="small" data-testid="silence-button" disabled=move || !allowed.get() title=why
                 on:click=move |_| change(status, "/alerts/silences".into(), Some(silence.clone()), false, "Silenced for 1 h.")>"Silence 1 h"</button>
         })}
         {(firing && !acked).then(|| view! {
-            " "<button class="small" data-testid="ack-button"
+            " "<button class="small" data-testid="ack-button" disabled=move || !allowed.get() title=why
                 on:click=move |_| change(status, "/alerts/ack".into(), Some(ack.clone()), false, "Acknowledged.")>"Acknowledge"</button>
         })}
     }
@@ -113,7 +117,7 @@ pub fn Alerts() -> impl IntoView {
                         <td><code>{matchers}</code></td>
                         <td class="sub">{format!("{} → {}", format::time(&s.starts_at), format::time(&s.ends_at))}</td>
                         <td>{s.author.clone()}": "{s.comment.clone()}</td>
-                        <td>{s.active.then(|| view! {
+                        <td>{(s.active && can("alerts.manage", None)).then(|| view! {
                             <button class="small" on:click=move |_| change(status, format!("/alerts/silences/{id}"), None, true, "Silence ended.")>"End now"</button>
                         })}</td>
                     </tr>
@@ -130,7 +134,7 @@ pub fn Alerts() -> impl IntoView {
         {show(rules, move |page: Page<RuleItem>| {
             let rows = page.items.into_iter().map(|r| {
                 let del = format!("/alerts/rules/{}", enc(&r.id));
-                let api = r.source == "api";
+                let api = r.source == "api" && can("alerts.manage", None);
                 view! {
                 <tr data-testid=format!("rule-{}", r.id)>
                     <td><code>{r.id.clone()}</code>{(!r.enabled).then(|| view! { " " <span class="badge muted">"off"</span> })}
@@ -150,7 +154,11 @@ pub fn Alerts() -> impl IntoView {
                 </table>
             }
         })}
-        <RuleForm status/>
+        {move || if can("alerts.manage", None) {
+            view! { <RuleForm status/> }.into_any()
+        } else {
+            view! { <p class="sub" data-testid="rule-form-hidden">{needs("alerts.manage")}" Rules can be added here by an operator."</p> }.into_any()
+        }}
         <h3>"Receivers"</h3>
         {show(receivers, move |page: Page<ReceiverItem>| {
             if page.items.is_empty() {
@@ -163,7 +171,9 @@ pub fn Alerts() -> impl IntoView {
                         <td>{r.name.clone()}</td><td><code>{r.url.clone()}</code></td><td>{r.format.clone()}</td>
                         <td>{format!("{} and above", r.min_severity.as_str())}</td>
                         <td>{if r.clusters.is_empty() { "all clusters".to_string() } else { r.clusters.join(", ") }}</td>
-                        <td><button class="small" on:click=move |_| change(status, path.clone(), None, false, "Test notification queued: see Deliveries.")>"Send test"</button></td>
+                        <td>{can("alerts.manage", None).then(|| view! {
+                            <button class="small" on:click=move |_| change(status, path.clone(), None, false, "Test notification queued: see Deliveries.")>"Send test"</button>
+                        })}</td>
                     </tr>
                 }
             }).collect_view();

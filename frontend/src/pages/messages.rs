@@ -14,7 +14,7 @@ use leptos_router::NavigateOptions;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::api::{base, enc, get_json, href, send_change_json};
+use crate::api::{base, can, enc, get_json, href, needs, send_change_json};
 use crate::components::ClusterHeader;
 use kafscope_api::fmt as format;
 
@@ -482,8 +482,10 @@ pub fn Messages() -> impl IntoView {
                     }.into_any(),
                     Running::Idle => view! { <button type="button" data-testid="tail-button" on:click=move |_| open(true, None)>"Live tail"</button> }.into_any(),
                 }}
-                <a class="button" data-testid="export-jsonl" href=move || export_href("jsonl") download="">"Export JSON Lines"</a>
-                <a class="button" data-testid="export-csv" href=move || export_href("csv") download="">"Export CSV"</a>
+                {move || can("messages.export", Some(&cluster.get())).then(|| view! {
+                    <a class="button" data-testid="export-jsonl" href=move || export_href("jsonl") download="">"Export JSON Lines"</a>
+                    <a class="button" data-testid="export-csv" href=move || export_href("csv") download="">"Export CSV"</a>
+                })}
             </div>
         </form>
         {move || error.get().map(|e| view! { <p class="state error" role="alert" data-testid="error">{e}</p> })}
@@ -535,10 +537,16 @@ pub fn Messages() -> impl IntoView {
             </div>
             {move || selected.get().map(|m| detail(m, cluster.get_untracked(), topic.get_untracked(), form.get_untracked(), selected))}
         </div>
-        <details class="produce" data-testid="produce">
-            <summary>"Produce a message"</summary>
-            {produce_form(api_base, produce_status)}
-        </details>
+        {move || if can("messages.produce", Some(&cluster.get())) {
+            view! {
+                <details class="produce" data-testid="produce">
+                    <summary>"Produce a message"</summary>
+                    {produce_form(api_base, produce_status)}
+                </details>
+            }.into_any()
+        } else {
+            view! { <p class="sub" data-testid="produce-hidden">{needs("messages.produce")}" (producing is refused on read-only clusters)"</p> }.into_any()
+        }}
     }
 }
 

@@ -1,12 +1,15 @@
 //! One module per screen.
 
 pub mod alerts;
+pub mod audit;
 pub mod broker;
 pub mod brokers;
 pub mod group;
 pub mod groups;
 pub mod health;
+pub mod identity;
 pub mod messages;
 pub mod overview;
 pub mod topic;
 pub mod topics;
+pub mod tokens;

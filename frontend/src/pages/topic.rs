@@ -23,8 +23,12 @@ pub fn Topic() -> impl IntoView {
     view! {
         <ClusterHeader cluster active="topics"/>
         <h2 data-testid="topic-name">{move || topic.get()}</h2>
-        <p><a class="button" data-testid="messages-link"
-            href=move || href(&format!("/clusters/{}/topics/{}/messages", enc(&cluster.get()), enc(&topic.get())))>"Browse messages"</a></p>
+        {move || if crate::api::can("messages.read", Some(&cluster.get())) {
+            view! { <p><a class="button" data-testid="messages-link"
+                href=move || href(&format!("/clusters/{}/topics/{}/messages", enc(&cluster.get()), enc(&topic.get())))>"Browse messages"</a></p> }.into_any()
+        } else {
+            view! { <p class="sub" data-testid="messages-hidden">{crate::api::needs("messages.read")}" Message contents are not shown to viewers."</p> }.into_any()
+        }}
         {show(detail, move |t: TopicDetail| body(cluster.get_untracked(), t))}
     }
 }
