@@ -276,3 +276,80 @@ impl Store {
         Ok(name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&format!("sqlite://{}", dir.path().join("k.db").display()))
+            .await
+            .unwrap();
+        (dir, s)
+    }
+
+    fn session(hash: &str, now: i64) -> SessionRow {
+        SessionRow {
+            id_hash: hash.into(),
+            kind: "local".into(),
+            subject: "ann".into(),
+            display: "Ann".into(),
+            email: None,
+            groups: vec!["g".into()],
+            roles: vec!["viewer".into()],
+            csrf: "c".into(),
+            created_ms: now,
+            last_seen_ms: now,
+            expires_ms: now + 10_000,
+            refresh_token: None,
+            id_token: None,
+            identity_until_ms: None,
+            source_addr: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_end_when_idle_past_their_end_or_revoked() {
+        let (_d, s) = store().await;
+        s.create_session(&session("h", 1_000)).await.unwrap();
+        let live = s.live_session("h", 2_000, 5_000).await.unwrap().unwrap();
+        assert_eq!((live.groups, live.roles), (vec!["g".to_string()], vec!["viewer".to_string()]));
+        assert!(s.live_session("h", 7_000, 5_000).await.unwrap().is_none(), "idle");
+        s.touch_session("h", 6_500).await.unwrap();
+        assert!(s.live_session("h", 7_000, 5_000).await.unwrap().is_some(), "seen again");
+        assert!(s.live_session("h", 11_000, 60_000).await.unwrap().is_none(), "absolute end");
+        s.revoke_session("h", 8_000).await.unwrap();
+        assert!(s.live_session("h", 8_001, 60_000).await.unwrap().is_none(), "revoked");
+        assert!(s.live_session("other", 2_000, 5_000).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn tokens_are_found_by_hash_until_revoked_or_expired_and_names_reusable_after() {
+        let (_d, s) = store().await;
+        let t = TokenRow {
+            id: 0,
+            name: "ci".into(),
+            role: "viewer".into(),
+            clusters: vec!["prod".into()],
+            topics: Some("^a".into()),
+            consumer_groups: None,
+            created_by: "admin".into(),
+            created_ms: 1,
+            expires_ms: Some(100),
+            revoked_ms: None,
+            last_used_ms: None,
+        };
+        let audit = AuditEntry::default();
+        let id = s.create_token(&t, "hash1", &audit).await.unwrap();
+        assert!(s.create_token(&t, "hash2", &audit).await.is_err(), "a live name is unique");
+        let found = s.token_by_hash("hash1", 50).await.unwrap().unwrap();
+        assert_eq!((found.clusters, found.topics), (vec!["prod".to_string()], Some("^a".to_string())));
+        assert!(s.token_by_hash("hash1", 100).await.unwrap().is_none(), "expired");
+        assert_eq!(s.revoke_token(id, 60, &audit).await.unwrap().as_deref(), Some("ci"));
+        assert!(s.token_by_hash("hash1", 61).await.unwrap().is_none(), "revoked");
+        assert_eq!(s.revoke_token(id, 62, &audit).await.unwrap(), None);
+        s.create_token(&t, "hash3", &audit).await.unwrap();
+        assert_eq!(s.tokens().await.unwrap().len(), 2);
+    }
+}
