@@ -27,7 +27,12 @@ fn App() -> impl IntoView {
             .get()
             .is_some_and(|m| m.authenticated || !m.auth.enabled || !m.roles.is_empty())
     };
-    let outside = move || session.0.get().filter(|m| m.auth.enabled && !m.authenticated && m.roles.is_empty());
+    let outside = move || {
+        session
+            .0
+            .get()
+            .filter(|m| m.auth.enabled && !m.authenticated && m.roles.is_empty())
+    };
     view! {
         <Router base=base()>
             <nav class="top" aria-label="Main">

@@ -148,7 +148,11 @@ async fn sasl_ssl_with_scram_reads_groups_batched_and_log_dirs() {
     let d = |api: &str| after.get(api).unwrap_or(&0) - before.get(api).unwrap_or(&0);
     assert_eq!(d("OffsetFetch"), 3, "{after:?}");
     assert_eq!(d("ListGroups"), 3, "{after:?}");
-    assert_eq!(after.get("UnauthenticatedClosed"), None, "{after:?}");
+    assert_eq!(
+        after.get("UnauthenticatedClosed(protocol)"),
+        None,
+        "{after:?}"
+    );
     // Disk usage from DescribeLogDirs over the same secured connections.
     let (_, topic) = t.get("/api/v1/clusters/test/topics?q=orders").await;
     assert_eq!(
@@ -161,25 +165,31 @@ async fn sasl_ssl_with_scram_reads_groups_batched_and_log_dirs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kept_connections_re_authenticate_before_the_session_ends() {
-    // Sessions of 1.5 s and a poll every second: a kept connection outlives its session
+    // Sessions of 3 s and polls about every second: a kept connection outlives its session
     // unless it re-authenticates (KIP-368); the broker closes one that does not.
     let pki = pki(&["127.0.0.1"]);
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).unwrap();
-    let cluster = ScriptedCluster::start_secure(3, script(6), secure(&pki, 1_500)).await;
+    let cluster = ScriptedCluster::start_secure(3, script(6), secure(&pki, 3_000)).await;
     let t = console(&cluster, props(&ca, &[])).await;
     t.app.poll_now().await;
     let first = cluster.requests();
-    for _ in 0..5 {
-        tokio::time::sleep(Duration::from_millis(700)).await;
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(900)).await;
         t.app.poll_now().await;
         let (_, c) = t.get("/api/v1/clusters/test").await;
         let stages = c["last_poll"]["stage_errors"].to_string();
         assert!(!stages.contains("group_offsets"), "{c}");
     }
     let after = cluster.requests();
-    assert_eq!(after.get("ExpiredSessionClosed"), None, "{after:?}");
+    // Kafscope's own connections renewed their sessions in time (librdkafka's are its own
+    // business: it reconnects when the broker closes one).
+    assert_eq!(
+        after.get("ExpiredSessionClosed(protocol)"),
+        None,
+        "{after:?}"
+    );
     assert!(
         after["SaslAuthenticate"] > first["SaslAuthenticate"],
         "sessions were renewed: {first:?} → {after:?}"

@@ -34,14 +34,24 @@ pub fn Audit() -> impl IntoView {
         let q = query.read();
         FILTERS
             .iter()
-            .filter_map(|(k, _)| q.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", enc(&v))))
+            .filter_map(|(k, _)| {
+                q.get(k)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={}", enc(&v)))
+            })
             .collect::<Vec<_>>()
             .join("&")
     });
     let rows = use_api::<Page<AuditItem>>(move || format!("/audit?limit=500&{}", qs.get()));
     let fields: Vec<(&'static str, &'static str, RwSignal<String>)> = FILTERS
         .iter()
-        .map(|(k, l)| (*k, *l, RwSignal::new(query.read_untracked().get(k).unwrap_or_default())))
+        .map(|(k, l)| {
+            (
+                *k,
+                *l,
+                RwSignal::new(query.read_untracked().get(k).unwrap_or_default()),
+            )
+        })
         .collect();
     let fields2 = fields.clone();
     let navigate = use_navigate();
@@ -52,7 +62,10 @@ pub fn Audit() -> impl IntoView {
             .filter(|(_, _, s)| !s.get_untracked().is_empty())
             .map(|(k, _, s)| format!("{k}={}", enc(&s.get_untracked())))
             .collect();
-        navigate(&href(&format!("/audit?{}", q.join("&"))), Default::default());
+        navigate(
+            &href(&format!("/audit?{}", q.join("&"))),
+            Default::default(),
+        );
     };
     let inputs = fields
         .into_iter()
@@ -65,7 +78,8 @@ pub fn Audit() -> impl IntoView {
             }
         })
         .collect_view();
-    let export = move |fmt: &str| format!("{}/api/v1/audit/export?format={fmt}&{}", base(), qs.get());
+    let export =
+        move |fmt: &str| format!("{}/api/v1/audit/export?format={fmt}&{}", base(), qs.get());
     view! {
         <h1>"Audit log"</h1>
         <form class="msg-form" on:submit=apply data-testid="audit-filters">

@@ -10,6 +10,6 @@ pub mod health;
 pub mod identity;
 pub mod messages;
 pub mod overview;
+pub mod tokens;
 pub mod topic;
 pub mod topics;
-pub mod tokens;

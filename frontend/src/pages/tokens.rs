@@ -43,7 +43,10 @@ pub fn Tokens() -> impl IntoView {
             }
         });
     };
-    let field = |label: &'static str, sig: RwSignal<String>, testid: &'static str, hint: &'static str| {
+    let field = |label: &'static str,
+                 sig: RwSignal<String>,
+                 testid: &'static str,
+                 hint: &'static str| {
         view! {
             <label class="field"><span>{label}</span>
                 <input type="text" placeholder=hint data-testid=testid prop:value=move || sig.get()

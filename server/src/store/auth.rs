@@ -314,14 +314,33 @@ mod tests {
         let (_d, s) = store().await;
         s.create_session(&session("h", 1_000)).await.unwrap();
         let live = s.live_session("h", 2_000, 5_000).await.unwrap().unwrap();
-        assert_eq!((live.groups, live.roles), (vec!["g".to_string()], vec!["viewer".to_string()]));
-        assert!(s.live_session("h", 7_000, 5_000).await.unwrap().is_none(), "idle");
+        assert_eq!(
+            (live.groups, live.roles),
+            (vec!["g".to_string()], vec!["viewer".to_string()])
+        );
+        assert!(
+            s.live_session("h", 7_000, 5_000).await.unwrap().is_none(),
+            "idle"
+        );
         s.touch_session("h", 6_500).await.unwrap();
-        assert!(s.live_session("h", 7_000, 5_000).await.unwrap().is_some(), "seen again");
-        assert!(s.live_session("h", 11_000, 60_000).await.unwrap().is_none(), "absolute end");
+        assert!(
+            s.live_session("h", 7_000, 5_000).await.unwrap().is_some(),
+            "seen again"
+        );
+        assert!(
+            s.live_session("h", 11_000, 60_000).await.unwrap().is_none(),
+            "absolute end"
+        );
         s.revoke_session("h", 8_000).await.unwrap();
-        assert!(s.live_session("h", 8_001, 60_000).await.unwrap().is_none(), "revoked");
-        assert!(s.live_session("other", 2_000, 5_000).await.unwrap().is_none());
+        assert!(
+            s.live_session("h", 8_001, 60_000).await.unwrap().is_none(),
+            "revoked"
+        );
+        assert!(s
+            .live_session("other", 2_000, 5_000)
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[tokio::test]
@@ -342,12 +361,27 @@ mod tests {
         };
         let audit = AuditEntry::default();
         let id = s.create_token(&t, "hash1", &audit).await.unwrap();
-        assert!(s.create_token(&t, "hash2", &audit).await.is_err(), "a live name is unique");
+        assert!(
+            s.create_token(&t, "hash2", &audit).await.is_err(),
+            "a live name is unique"
+        );
         let found = s.token_by_hash("hash1", 50).await.unwrap().unwrap();
-        assert_eq!((found.clusters, found.topics), (vec!["prod".to_string()], Some("^a".to_string())));
-        assert!(s.token_by_hash("hash1", 100).await.unwrap().is_none(), "expired");
-        assert_eq!(s.revoke_token(id, 60, &audit).await.unwrap().as_deref(), Some("ci"));
-        assert!(s.token_by_hash("hash1", 61).await.unwrap().is_none(), "revoked");
+        assert_eq!(
+            (found.clusters, found.topics),
+            (vec!["prod".to_string()], Some("^a".to_string()))
+        );
+        assert!(
+            s.token_by_hash("hash1", 100).await.unwrap().is_none(),
+            "expired"
+        );
+        assert_eq!(
+            s.revoke_token(id, 60, &audit).await.unwrap().as_deref(),
+            Some("ci")
+        );
+        assert!(
+            s.token_by_hash("hash1", 61).await.unwrap().is_none(),
+            "revoked"
+        );
         assert_eq!(s.revoke_token(id, 62, &audit).await.unwrap(), None);
         s.create_token(&t, "hash3", &audit).await.unwrap();
         assert_eq!(s.tokens().await.unwrap().len(), 2);

@@ -171,7 +171,21 @@ impl ScriptedCluster {
             .unwrap();
             tokio_rustls::TlsAcceptor::from(Arc::new(config))
         });
-        let security = Arc::new(security);
+        // SCRAM's stored keys are made once: thousands of iterations per sign-in would make
+        // the broker itself the bottleneck of a test about sessions.
+        let credential = security.sasl.as_ref().and_then(|(m, _, pw)| {
+            kafscope::kafka::sasl::Mechanism::parse(m)
+                .filter(|m| m.name().starts_with("SCRAM"))
+                .map(|m| {
+                    Arc::new(kafscope::kafka::sasl::server::Credential::new(
+                        m,
+                        pw,
+                        b"scripted-salt",
+                        4096,
+                    ))
+                })
+        });
+        let security = Arc::new((security, credential));
         let script: Shared = Arc::new(Mutex::new(Arc::new(script)));
         let requests: Counts = Arc::default();
         let mut listeners = Vec::new();
@@ -210,7 +224,16 @@ impl ScriptedCluster {
                                 }
                             },
                         };
-                        let _ = serve(stream, id, &ports, &script, &requests, &security).await;
+                        let _ = serve(
+                            stream,
+                            id,
+                            &ports,
+                            &script,
+                            &requests,
+                            &security.0,
+                            security.1.as_deref(),
+                        )
+                        .await;
                     });
                 }
             }));
@@ -283,8 +306,12 @@ async fn serve(
     script: &Mutex<Arc<Script>>,
     requests: &Mutex<BTreeMap<String, u64>>,
     security: &Security,
+    credential: Option<&kafscope::kafka::sasl::server::Credential>,
 ) -> Result<(), String> {
     let mut sasl = SaslState::default();
+    // The first ApiVersions' version tells the clients apart: librdkafka opens with v3,
+    // Kafscope's own protocol connections with v0.
+    let mut client = "unknown";
     loop {
         let mut frame = read_frame(&mut stream).await.map_err(|e| e.to_string())?;
         if frame.len() < 4 {
@@ -306,14 +333,14 @@ async fn serve(
                 *requests
                     .lock()
                     .unwrap()
-                    .entry(
+                    .entry(format!(
+                        "{}({client})",
                         if expired {
                             "ExpiredSessionClosed"
                         } else {
                             "UnauthenticatedClosed"
                         }
-                        .into(),
-                    )
+                    ))
                     .or_default() += 1;
                 return Err("not authenticated".into());
             }
@@ -331,6 +358,13 @@ async fn serve(
         let snapshot: Arc<Script> = script.lock().unwrap().clone();
         let encoded = match key {
             ApiKey::ApiVersions => {
+                if client == "unknown" {
+                    client = if version == 0 {
+                        "protocol"
+                    } else {
+                        "librdkafka"
+                    };
+                }
                 let _ = ApiVersionsRequest::decode(&mut frame, version.min(3));
                 api_versions(&snapshot, version).encode(&mut body, version.min(3))
             }
@@ -391,7 +425,7 @@ async fn serve(
             ApiKey::SaslAuthenticate => {
                 let req = SaslAuthenticateRequest::decode(&mut frame, version)
                     .map_err(|e| e.to_string())?;
-                let answer = sasl_authenticate(security, &mut sasl, &req.auth_bytes);
+                let answer = sasl_authenticate(security, credential, &mut sasl, &req.auth_bytes);
                 let failed = answer.error_code != 0;
                 answer
                     .encode(&mut body, version)
@@ -641,10 +675,10 @@ fn consumer_group_describe(
 /// One SaslAuthenticate round on the server side.
 fn sasl_authenticate(
     security: &Security,
+    credential: Option<&kafscope::kafka::sasl::server::Credential>,
     state: &mut SaslState,
     bytes: &[u8],
 ) -> SaslAuthenticateResponse {
-    use kafscope::kafka::sasl::{server::Credential, Mechanism};
     let Some((mechanism, user, password)) = &security.sasl else {
         return SaslAuthenticateResponse::default().with_error_code(34);
     };
@@ -677,8 +711,10 @@ fn sasl_authenticate(
             }
         }
         m => {
-            let mech = Mechanism::parse(m).unwrap();
-            let cred = Credential::new(mech, password, b"scripted-salt", 4096);
+            let Some(cred) = credential else {
+                return fail("no SCRAM credential");
+            };
+            let _ = password;
             match state.scram_prefix.take() {
                 None => {
                     let wanted = format!("n={user},");
