@@ -81,10 +81,18 @@ EOF
 "$bin" --config "$work/signin.toml" >"$work/signin.log" 2>&1 &
 signin_pid=$!
 wait_port "$sport" 60
-# Changes through the API (silences, acknowledgements) need this token; the specs type it.
+# Open (loopback, no sign-in configured): every visitor may act. The token is for scripts.
 KAFSCOPE_SERVER__ADMIN_TOKEN=e2e-admin-token \
 "$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s --status-window 5s \
   --listen "127.0.0.1:$port" --store-url "sqlite://$work/kafscope.db" \
   --metrics-url "http://127.0.0.1:$mport/metrics" &
 kafscope_pid=$!
+# e2e-readers was seeded at 19 on partition 1: it moves to 20 once the console watches, so
+# it is a group that was active and then stopped (not one abandoned before it was seen).
+for _ in $(seq 1 300); do
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+"$traffic" --mode commit --bootstrap-servers "127.0.0.1:$kport" \
+  --group e2e-readers --topic e2e-orders --partition 1 --offset 20
 wait "$kafscope_pid"

@@ -221,6 +221,9 @@ pub struct TopicDetail {
 pub enum LagStatus {
     /// Nothing produced, nothing owed.
     Idle,
+    /// Abandoned: no commit and no member for longer than the cluster's `inactive_after`,
+    /// or never active while the console watched. Not an incident; the lag stays visible.
+    Inactive,
     /// The group committed offsets on a topic that no longer exists.
     TopicDeleted,
     Ok,
@@ -242,6 +245,7 @@ impl LagStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             LagStatus::Idle => "idle",
+            LagStatus::Inactive => "inactive",
             LagStatus::TopicDeleted => "topic_deleted",
             LagStatus::Ok => "ok",
             LagStatus::NoCommit => "no_commit",
@@ -312,8 +316,13 @@ pub struct Rates {
     pub consume_rate: Option<f64>,
     /// Seconds until lag reaches 0 at the current rates; `null` when unknown or never.
     pub catch_up_seconds: Option<f64>,
-    /// Producers are at least as fast as the consumer while it owes messages.
+    /// Producers are faster than the consumer while it owes messages.
     pub falling_behind: bool,
+    /// Where the lag goes at these rates: `caught_up`, `catching_up`, `keeping_pace`,
+    /// `falling_behind` (producers faster), `not_consuming` (nothing produced or consumed),
+    /// `unknown`.
+    #[serde(default)]
+    pub pace: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,6 +33,7 @@ pub fn lag_status_title(s: LagStatus) -> &'static str {
     match s {
         LagStatus::Idle => "nothing produced, nothing owed",
         LagStatus::TopicDeleted => "the topic no longer exists",
+        LagStatus::Inactive => "abandoned: no commit and no member for a long time",
         LagStatus::Ok => "consuming",
         LagStatus::NoCommit => "no committed offset: lag unknown",
         LagStatus::Slow => "committing, but lag is growing",
@@ -50,7 +51,7 @@ pub fn LagBadge(
 ) -> impl IntoView {
     let class = match status {
         LagStatus::Ok | LagStatus::Idle => "badge ok",
-        LagStatus::NoCommit | LagStatus::TopicDeleted => "badge muted",
+        LagStatus::NoCommit | LagStatus::TopicDeleted | LagStatus::Inactive => "badge muted",
         LagStatus::Slow | LagStatus::Rewind => "badge warn",
         LagStatus::Stopped | LagStatus::Stalled | LagStatus::DataLoss => "badge crit",
     };

@@ -125,6 +125,8 @@ pub struct ClusterConfig {
     /// When a growing lag counts as `slow`: this many messages behind, or (where a time lag
     /// is known, which then decides) this far behind in time.
     pub significance: crate::lag::status::Significance,
+    /// A group with no commit and no member for this long is `inactive` (abandoned).
+    pub inactive_after: Duration,
     /// Also read the last stable offsets (one more batched ListOffsets per cycle) to report
     /// the lag of read_committed consumers.
     pub read_committed_lag: bool,
@@ -318,6 +320,7 @@ struct FileCluster {
     /// Messages (a number, or a numeric string from the environment).
     significant_lag_messages: Option<toml::Value>,
     significant_lag_time: Option<String>,
+    inactive_after: Option<String>,
     read_committed_lag: Option<bool>,
     read_only: Option<toml::Value>,
     #[serde(default)]
@@ -498,6 +501,7 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_STORE: &str = "sqlite://kafscope.db";
 const DEFAULT_POLL: Duration = Duration::from_secs(10);
 const DEFAULT_STATUS_WINDOW: Duration = Duration::from_secs(600);
+const DEFAULT_INACTIVE_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 impl Config {
     /// Build the configuration from flags, the environment and the file the flags name.
@@ -567,6 +571,7 @@ impl Config {
                 config_refresh_interval: Duration::from_secs(300),
                 status_window: DEFAULT_STATUS_WINDOW,
                 significance: Default::default(),
+                inactive_after: DEFAULT_INACTIVE_AFTER,
                 read_committed_lag: true,
                 read_only: false,
                 client: BTreeMap::new(),
@@ -791,6 +796,10 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         config_refresh_interval,
         status_window,
         significance,
+        inactive_after: match &c.inactive_after {
+            Some(s) => parse_duration(s, origin, &key("inactive_after"))?,
+            None => DEFAULT_INACTIVE_AFTER,
+        },
         read_committed_lag: c.read_committed_lag.unwrap_or(true),
         read_only,
         client,

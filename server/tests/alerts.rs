@@ -26,6 +26,22 @@ async fn seed(bs: &str, produced: usize, groups: &[(&'static str, i64)]) {
     .unwrap();
 }
 
+/// The groups move once while the console watches (one commit further), so they count as
+/// active before they stop: a group already stopped when first seen is `inactive`, not an
+/// incident.
+async fn move_once(t: &TestApp, bs: &str, groups: &[(&'static str, i64)]) {
+    t.app.poll_now().await;
+    let (bs, groups) = (bs.to_string(), groups.to_vec());
+    tokio::task::spawn_blocking(move || {
+        for (g, offset) in groups {
+            traffic::commit(&bs, g, &[("s-topic", 0, offset + 1)]).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    t.app.poll_now().await;
+}
+
 /// What a receiver got: (path, idempotency-key header, authorization header, body).
 type Got = Arc<Mutex<Vec<(String, String, String, Value)>>>;
 
@@ -175,6 +191,7 @@ async fn a_stopped_group_fires_then_resolves_in_both_formats_despite_receiver_er
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&bs, &url, dir.path());
     let t = TestApp::with_config(cfg, dir).await;
+    move_once(&t, &bs, &[("stopper", 2)]).await;
 
     until(&t, &bs, &got, Duration::from_secs(60), |g| {
         !of(g, "generic", "firing").is_empty() && !of(g, "alertmanager", "firing").is_empty()
@@ -340,6 +357,41 @@ async fn nothing_is_lost_when_the_receiver_is_down_and_the_console_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(&bs, &url, dir.path());
     let mut console = Console::start(&path, dir.path()).await;
+    // The group moves once while this console watches (2 seen, then 3): active, then stopped.
+    let committed = |c: &Value| c["offsets"][0]["committed_offset"].as_i64();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while committed(
+        &console
+            .get("/api/v1/clusters/test/consumer-groups/stopper")
+            .await,
+    ) != Some(2)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the console never read the group"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::commit(&bs, "stopper", &[("s-topic", 0, 3)]).unwrap()
+        })
+        .await
+        .unwrap();
+    }
+    while committed(
+        &console
+            .get("/api/v1/clusters/test/consumer-groups/stopper")
+            .await,
+    ) != Some(3)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the console never saw the group move"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // Produce until the firing notifications sit in the outbox with failed attempts.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -416,6 +468,7 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&bs, &url, dir.path());
     let t = TestApp::with_config(cfg, dir).await;
+    move_once(&t, &bs, &[("quiet-one", 2), ("loud-one", 1)]).await;
     let http = reqwest::Client::new();
     let api = |p: &str| format!("http://{}/api/v1{p}", t.addr);
     let silence = serde_json::json!({

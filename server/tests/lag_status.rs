@@ -21,7 +21,8 @@ async fn stopped_slow_and_idle_are_told_apart() {
         tokio::task::spawn_blocking(move || {
             traffic::produce_n(&bs, "s-topic", 0, 4).unwrap();
             traffic::produce_n(&bs, "i-topic", 0, 5).unwrap();
-            traffic::commit(&bs, "stopper", &[("s-topic", 0, 2)]).unwrap();
+            traffic::commit(&bs, "stopper", &[("s-topic", 0, 1)]).unwrap();
+            traffic::commit(&bs, "abandoned", &[("s-topic", 0, 1)]).unwrap();
             traffic::commit(&bs, "idler", &[("i-topic", 0, 5)]).unwrap();
         })
         .await
@@ -45,6 +46,17 @@ async fn stopped_slow_and_idle_are_told_apart() {
         seconds: 1.0,
     };
     let t = TestApp::with_config(cfg, dir).await;
+    // "stopper" moves once while watched (1, then 2): it was active, then stops. (A group
+    // already stopped when first seen is `inactive`: the "idler" below shows it stays idle.)
+    t.app.poll_now().await;
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::commit(&bs, "stopper", &[("s-topic", 0, 2)]).unwrap()
+        })
+        .await
+        .unwrap();
+    }
 
     // Four seconds of traffic: s-topic grows while "stopper" never commits again;
     // l-topic gets 10 records per step while "laggard" commits 3 more.
@@ -78,6 +90,15 @@ async fn stopped_slow_and_idle_are_told_apart() {
     assert_eq!(laggard["status"], "slow", "{laggard:#}");
     assert_eq!(laggard["falling_behind"], true, "{laggard:#}");
     assert!(laggard["produce_rate"].as_f64().unwrap() > laggard["consume_rate"].as_f64().unwrap());
+
+    // Stopped before the console ever saw it move: abandoned, not an incident.
+    let (_, abandoned) = t
+        .get("/api/v1/clusters/test/consumer-groups/abandoned")
+        .await;
+    assert_eq!(abandoned["status"], "inactive", "{abandoned:#}");
+    let reason = abandoned["status_reason"].as_str().unwrap();
+    assert!(reason.contains("no activity since the console began watching it"), "{reason}");
+    assert!(abandoned["lag"].as_i64().unwrap() > 0, "its lag stays visible");
 
     let (_, idler) = t.get("/api/v1/clusters/test/consumer-groups/idler").await;
     assert_eq!(idler["status"], "idle", "{idler:#}");

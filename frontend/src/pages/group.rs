@@ -31,11 +31,26 @@ pub fn Group() -> impl IntoView {
 }
 
 fn catch_up(g: &GroupDetail) -> String {
-    match (g.rates.falling_behind, g.rates.catch_up_seconds) {
-        (true, _) => "Falling behind: producers are faster".to_string(),
-        (false, Some(s)) if s <= 0.0 => "Caught up".to_string(),
-        (false, Some(s)) => format!("Catches up in {}", format::age(s.round() as u64)),
-        (false, None) => "Catch-up time unknown yet".to_string(),
+    let r = &g.rates;
+    match (r.pace.as_deref(), r.catch_up_seconds) {
+        (Some("falling_behind"), _) => format!(
+            "Falling behind: producers are faster ({} in, {} out)",
+            format::per_sec(r.produce_rate),
+            format::per_sec(r.consume_rate)
+        ),
+        (Some("not_consuming"), _) => match g.lag_seconds {
+            Some(s) => format!(
+                "Not consuming: nothing is produced or consumed; the backlog has waited {}",
+                format::age(s.round() as u64)
+            ),
+            None => "Not consuming: nothing is produced or consumed".to_string(),
+        },
+        (Some("keeping_pace"), _) => {
+            format!("Keeping pace: the lag holds at {}", format::opt_num(g.lag))
+        }
+        (_, Some(s)) if s <= 0.0 => "Caught up".to_string(),
+        (_, Some(s)) => format!("Catches up in {}", format::age(s.round() as u64)),
+        _ => "Catch-up time unknown yet".to_string(),
     }
 }
 

@@ -89,6 +89,16 @@ pub struct AlertsConfig {
     pub external_url: String,
     pub receivers: Vec<Receiver>,
     pub rules: Vec<Rule>,
+    /// Consumer groups no group rule alerts on (tools' throwaway groups), matched whole.
+    pub ignore_groups: Vec<regex::Regex>,
+}
+
+/// Groups Kafka's own tools create and abandon: `kafka-console-consumer.sh` makes
+/// `console-consumer-NNNNN`.
+pub const DEFAULT_IGNORED_GROUPS: &[&str] = &["console-consumer-[0-9]+"];
+
+fn whole(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(&format!("^(?:{pattern})$"))
 }
 
 impl Default for AlertsConfig {
@@ -99,7 +109,18 @@ impl Default for AlertsConfig {
             external_url: String::new(),
             receivers: Vec::new(),
             rules: defaults(),
+            ignore_groups: DEFAULT_IGNORED_GROUPS
+                .iter()
+                .filter_map(|p| whole(p).ok())
+                .collect(),
         }
+    }
+}
+
+impl AlertsConfig {
+    /// Whether group rules leave this group alone.
+    pub fn ignores(&self, group: &str) -> bool {
+        self.ignore_groups.iter().any(|r| r.is_match(group))
     }
 }
 
@@ -113,6 +134,8 @@ pub struct FileAlerts {
     receivers: Vec<FileReceiver>,
     #[serde(default)]
     rules: Vec<FileRule>,
+    /// Regular expressions (matched whole) of groups no group rule alerts on.
+    ignore_groups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +229,21 @@ impl FileAlerts {
             external_url: self.external_url.unwrap_or_default(),
             receivers: Vec::new(),
             rules: d.rules,
+            ignore_groups: match &self.ignore_groups {
+                None => d.ignore_groups,
+                Some(list) => list
+                    .iter()
+                    .map(|p| {
+                        whole(p).map_err(|e| {
+                            ConfigError::new(
+                                origin,
+                                "alerts.ignore_groups",
+                                format!("'{p}' is not a valid regular expression: {e}"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            },
         };
         for (i, r) in self.receivers.into_iter().enumerate() {
             let key = |k: &str| format!("alerts.receivers[{i}].{k}");

@@ -246,7 +246,8 @@ impl ClusterAlerts {
             .map(|(k, a)| (k.clone(), a.state))
             .collect();
         let in_force = self.rules.read().map(|r| r.clone()).unwrap_or_default();
-        let observed = rules::observe(&in_force, snap);
+        let cfg = self.cfg.clone();
+        let observed = rules::observe(&in_force, snap, &|g| cfg.ignores(g));
         let mut notes = self.engine.step(observed, now);
         let mut held: Vec<(Alert, &'static str)> = Vec::new();
         notes.retain(|n| {

@@ -229,8 +229,13 @@ fn applies(r: &Rule, cluster: &str) -> bool {
     r.enabled && (r.clusters.is_empty() || r.clusters.iter().any(|c| c == cluster))
 }
 
-/// Every instance of every enabled rule that holds in this snapshot.
-pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
+/// Every instance of every enabled rule that holds in this snapshot; group rules skip the
+/// groups `ignored` says.
+pub fn observe(
+    rules: &[Rule],
+    snap: &ClusterSnapshot,
+    ignored: &dyn Fn(&str) -> bool,
+) -> Vec<Observation> {
     let mut out = Vec::new();
     for r in rules.iter().filter(|r| applies(r, &snap.name)) {
         let mut add = |what: &[(&str, String)], severity: Severity, summary: String, value| {
@@ -301,6 +306,9 @@ pub fn observe(rules: &[Rule], snap: &ClusterSnapshot) -> Vec<Observation> {
             group_condition => {
                 for g in snap.live_groups() {
                     let s = &g.summary;
+                    if ignored(&s.group_id) {
+                        continue;
+                    }
                     if !r.groups.is_empty() && !r.groups.contains(&s.group_id) {
                         continue;
                     }
@@ -474,7 +482,7 @@ mod tests {
 
     #[test]
     fn a_healthy_cluster_observes_nothing() {
-        assert!(observe(&defaults(), &snapshot()).is_empty());
+        assert!(observe(&defaults(), &snapshot(), &|_| false).is_empty());
     }
 
     #[test]
@@ -491,7 +499,7 @@ mod tests {
             problem("disk_usage", Severity::Warning, None, vec![1]),
             problem("leader_imbalance", Severity::Warning, None, vec![1]),
         ];
-        let obs = observe(&defaults(), &s);
+        let obs = observe(&defaults(), &s, &|_| false);
         assert_eq!(
             ids(&obs),
             vec![
@@ -531,7 +539,7 @@ mod tests {
         ] {
             s.groups.insert(g.summary.group_id.clone(), g);
         }
-        let obs = observe(&defaults(), &s);
+        let obs = observe(&defaults(), &s, &|_| false);
         let mut got: Vec<(&str, &str)> = obs
             .iter()
             .map(|o| (o.rule.as_str(), o.labels["group"].as_str()))
@@ -563,7 +571,7 @@ mod tests {
         for g in [soon, later] {
             s.groups.insert(g.summary.group_id.clone(), g);
         }
-        let obs = observe(&defaults(), &s);
+        let obs = observe(&defaults(), &s, &|_| false);
         let loss: Vec<&Observation> = obs
             .iter()
             .filter(|o| o.rule == "data_loss_imminent")
@@ -575,9 +583,24 @@ mod tests {
         assert!(loss[0].summary.contains("orders[2]"), "{}", loss[0].summary);
         s.groups.remove("retained");
         s.groups.remove("later");
+        // Tools' throwaway groups are left alone when the configuration says so.
+        let cfg = crate::alerts::config::AlertsConfig::default();
+        let mut tool = group("console-consumer-42117", "stopped", 10, false);
+        tool.summary.group_id = "console-consumer-42117".into();
+        s.groups.insert("console-consumer-42117".into(), tool);
+        assert!(!observe(&defaults(), &s, &|g| cfg.ignores(g))
+            .iter()
+            .any(|o| o.labels.get("group").map(String::as_str) == Some("console-consumer-42117")));
+        assert!(observe(&defaults(), &s, &|_| false).iter().any(|o| o
+            .labels
+            .get("group")
+            .map(String::as_str)
+            == Some("console-consumer-42117")));
+        assert!(!cfg.ignores("console-consumer-app"), "matched whole");
+        s.groups.remove("console-consumer-42117");
         // A deleted group alerts no more.
         s.groups.get_mut("stuck").unwrap().summary.deleted = true;
-        assert!(!observe(&defaults(), &s)
+        assert!(!observe(&defaults(), &s, &|_| false)
             .iter()
             .any(|o| o.rule == "consumer_stalled"));
     }
@@ -601,7 +624,7 @@ mod tests {
             enabled: true,
             source: "config",
         });
-        let obs = observe(&rules, &s);
+        let obs = observe(&rules, &s, &|_| false);
         assert_eq!(obs.len(), 1);
         assert_eq!(obs[0].labels["team"], "payments");
         assert_eq!(
@@ -609,10 +632,10 @@ mod tests {
             "Consumer group orders is 90 s behind (> 60 s)"
         );
         rules.last_mut().unwrap().clusters = vec!["staging".into()];
-        assert!(observe(&rules, &s).is_empty());
+        assert!(observe(&rules, &s, &|_| false).is_empty());
         rules.last_mut().unwrap().clusters.clear();
         rules.last_mut().unwrap().enabled = false;
-        assert!(observe(&rules, &s).is_empty());
+        assert!(observe(&rules, &s, &|_| false).is_empty());
     }
 
     #[test]
@@ -626,14 +649,14 @@ mod tests {
             (2, BTreeMap::from([("request_queue_size".to_string(), 3.0)])),
         ]);
         s.metrics_endpoints = Vec::<MetricsEndpoint>::new();
-        let obs = observe(&defaults(), &s);
+        let obs = observe(&defaults(), &s, &|_| false);
         assert_eq!(
             ids(&obs),
             vec![("request_queue", "prod/request_queue/broker=1")]
         );
         s.status = ClusterStatus::Unreachable;
         s.last_poll_error = Some("connection refused".into());
-        let obs = observe(&defaults(), &s);
+        let obs = observe(&defaults(), &s, &|_| false);
         assert!(obs.iter().any(|o| o.rule == "cluster_unreachable"
             && o.summary == "Cluster prod is unreachable: connection refused"));
     }

@@ -1,11 +1,14 @@
 //! `kafscope-demo-traffic`: real Kafka traffic for the demo and the browser tests.
 //!
 //! * `seed`: create `e2e-orders` (3 partitions), produce exactly 10/20/30 records, and commit
-//!   group `e2e-readers` at 5 on partition 0 and 20 on partition 1 (none on 2). Exits.
+//!   group `e2e-readers` at 5 on partition 0 and 19 on partition 1 (none on 2); the browser
+//!   tests commit 20 once the console watches (`commit`), so it was active, then stopped.
 //! * `produce`: produce `--count` records to `--topic`/`--partition`. Exits.
+//! * `commit`: commit `--offset` for `--group` on `--topic`/`--partition`. Exits.
 //! * `run` (default): create demo topics and keep producing, with a healthy consumer group
-//!   (`orders-processor`), a lagging one (`payments-slow`), a stopped one
-//!   (`analytics-stopped`) and a caught-up one on an idle topic (`audit-archiver`).
+//!   (`orders-processor`), a lagging one (`payments-slow`), one that consumes for half a
+//!   minute and stops (`analytics-stopped`), a caught-up one on an idle topic
+//!   (`audit-archiver`), and one abandoned before the console started (`legacy-reporting`).
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +19,7 @@ use kafscope::traffic::{commit, create_topics, produce_n, producer, send, Reader
 enum Mode {
     Seed,
     Produce,
+    Commit,
     Run,
 }
 
@@ -35,6 +39,10 @@ struct Args {
     partition: i32,
     #[arg(long, default_value_t = 1)]
     count: usize,
+    #[arg(long, default_value = "e2e-readers")]
+    group: String,
+    #[arg(long, default_value_t = 0)]
+    offset: i64,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -44,6 +52,11 @@ async fn main() {
     let result = match args.mode {
         Mode::Seed => seed(bs).await,
         Mode::Produce => produce_n(bs, &args.topic, args.partition, args.count),
+        Mode::Commit => commit(
+            bs,
+            &args.group,
+            &[(&args.topic, args.partition, args.offset)],
+        ),
         Mode::Run => run(bs, args.rate).await,
     };
     if let Err(e) = result {
@@ -60,9 +73,9 @@ async fn seed(bs: &str) -> Result<(), String> {
     commit(
         bs,
         "e2e-readers",
-        &[("e2e-orders", 0, 5), ("e2e-orders", 1, 20)],
+        &[("e2e-orders", 0, 5), ("e2e-orders", 1, 19)],
     )?;
-    println!("seeded e2e-orders (10/20/30 records) and group e2e-readers (5, 20, none)");
+    println!("seeded e2e-orders (10/20/30 records) and group e2e-readers (5, 19, none)");
     Ok(())
 }
 
@@ -87,6 +100,8 @@ async fn run(bs: &str, rate: usize) -> Result<(), String> {
         &[("inventory", 0, 4), ("inventory", 1, 2)],
     )?;
     commit(bs, "audit-archiver", &[("audit-log", 0, 20)])?;
+    // Abandoned before anyone watched: `inactive`, never an alert.
+    commit(bs, "legacy-reporting", &[("audit-log", 0, 3)])?;
 
     let p = producer(bs)?;
     let healthy = Reader::new(bs, "orders-processor", "orders", 3)?;
@@ -124,6 +139,15 @@ async fn run(bs: &str, rate: usize) -> Result<(), String> {
             }
         }
         p.poll(Duration::ZERO);
+        // analytics-stopped consumes inventory for its first half minute, then stops.
+        if seq <= (30 * rate) as u64 && seq.is_multiple_of((5 * rate) as u64) {
+            let step = (seq / (5 * rate) as u64) as i64;
+            commit(
+                bs,
+                "analytics-stopped",
+                &[("inventory", 0, 4 + step), ("inventory", 1, 2 + step)],
+            )?;
+        }
         // The healthy group keeps up; the slow one reads a third of what arrives.
         healthy.read_and_commit(rate * 4, Duration::from_millis(400));
         slow.read_and_commit((rate / 3).max(1), Duration::from_millis(400));

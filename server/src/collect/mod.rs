@@ -10,6 +10,7 @@
 pub mod assess;
 pub mod snapshot;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,6 +90,8 @@ pub struct Collector {
     group_reader: Option<crate::kafka::groups::GroupReader>,
     /// How the brokers are reached, for the API.
     connection: kafscope_api::ConnectionPath,
+    /// Group activity as last written to the store (only changes are written).
+    stored_activity: HashMap<String, snapshot::Activity>,
 }
 
 /// How often DescribeLogDirs is sent (disk usage moves slowly; the answer is large).
@@ -137,8 +140,10 @@ impl Collector {
             connection,
             trails: Trails {
                 significance: cfg.significance,
+                inactive_after_ms: cfg.inactive_after.as_millis() as i64,
                 ..Trails::new(cfg.status_window)
             },
+            stored_activity: HashMap::new(),
             seeded: false,
             last_store_ms: None,
             cfg,
@@ -188,6 +193,22 @@ impl Collector {
     /// right straight after a restart instead of "watching" again.
     async fn seed_trails(&mut self) {
         self.seeded = true;
+        match self.store.group_activity(&self.cfg.name).await {
+            Ok(rows) => {
+                for (g, first, last, seen) in rows {
+                    let a = snapshot::Activity {
+                        first_seen_ms: first,
+                        last_active_ms: last,
+                        seen_active: seen,
+                    };
+                    self.stored_activity.insert(g.clone(), a.clone());
+                    self.trails.activity.insert(g, a);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot load group activity")
+            }
+        }
         let since = now_ms() - 2 * self.trails.window_ms;
         let keep_after = since;
         match self.store.recent_end_offsets(&self.cfg.name, since).await {
@@ -285,6 +306,7 @@ impl Collector {
                 tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot record metrics");
             }
         }
+        self.save_activity().await;
         if next.last_poll_error.is_none() {
             let t = Instant::now();
             self.record(&next, at).await;
@@ -573,6 +595,44 @@ impl Collector {
             }
         }
         Ok(data)
+    }
+
+    /// Write the groups whose activity changed: a new group, a first activity, or an activity
+    /// a minute newer than the stored one (so a busy group is written once a minute at most).
+    async fn save_activity(&mut self) {
+        let mut rows = Vec::new();
+        for (g, a) in &self.trails.activity {
+            let changed = match self.stored_activity.get(g) {
+                None => true,
+                Some(s) => {
+                    s.seen_active != a.seen_active
+                        || a.last_active_ms.unwrap_or(0) - s.last_active_ms.unwrap_or(0) >= 60_000
+                }
+            };
+            if changed {
+                rows.push((g.clone(), a.first_seen_ms, a.last_active_ms, a.seen_active));
+            }
+        }
+        if rows.is_empty() {
+            return;
+        }
+        match self.store.save_group_activity(&self.cfg.name, &rows).await {
+            Ok(()) => {
+                for (g, first, last, seen) in rows {
+                    self.stored_activity.insert(
+                        g,
+                        snapshot::Activity {
+                            first_seen_ms: first,
+                            last_active_ms: last,
+                            seen_active: seen,
+                        },
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot record group activity")
+            }
+        }
     }
 
     /// Write this cycle's history. A store failure is logged; the snapshot is already served.

@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use kafscope_api as api;
-#[cfg(test)]
-use kafscope_api::LagStatus;
-use kafscope_api::{BrokerStatus, ClusterStatus, StageError};
+use kafscope_api::{BrokerStatus, ClusterStatus, LagStatus, StageError};
 
 use crate::kafka::{
     ClusterMetadata, GroupDescription, GroupListing, GroupOffsets, TopicConfigEntry,
@@ -31,11 +29,51 @@ pub struct Trails {
     pub ends: HashMap<(String, i32), Trail>,
     /// Log-start offsets per partition (a moving log start is retention at work).
     pub starts: HashMap<(String, i32), Trail>,
+    /// When each group was last active, and whether it ever was while watched.
+    pub activity: HashMap<String, Activity>,
+    /// A group without activity for this long is `inactive` (the cluster's `inactive_after`).
+    pub inactive_after_ms: i64,
     pub commits: HashMap<(String, String, i32), Trail>,
     /// Total lag per group, for the trend shown beside each group.
     pub group_lag: HashMap<String, std::collections::VecDeque<i64>>,
     /// Each group's last described member set, and when it changed (rebalances).
     pub memberships: HashMap<String, Membership>,
+}
+
+/// A group's activity: a committed offset moved, or it had members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub first_seen_ms: i64,
+    pub last_active_ms: Option<i64>,
+    /// Active at least once while the console watched (or as stored from before).
+    pub seen_active: bool,
+}
+
+impl Activity {
+    pub fn new(now: i64) -> Activity {
+        Activity {
+            first_seen_ms: now,
+            last_active_ms: None,
+            seen_active: false,
+        }
+    }
+
+    /// Whether a group that is not active now counts as abandoned.
+    pub fn abandoned(&self, now: i64, after_ms: i64) -> bool {
+        !self.seen_active || self.last_active_ms.is_some_and(|t| now - t > after_ms)
+    }
+
+    /// "3 days ago", or since when it has been watched without activity.
+    pub fn since_text(&self, now: i64) -> String {
+        use kafscope_api::fmt::span_ms;
+        match self.last_active_ms {
+            Some(t) => format!("no activity for {}", span_ms(now - t)),
+            None => format!(
+                "no activity since the console began watching it {} ago",
+                span_ms(now - self.first_seen_ms)
+            ),
+        }
+    }
 }
 
 /// A group's member set as last described, and the times it changed within the last hour.
@@ -69,6 +107,7 @@ impl Trails {
         Trails {
             window_ms: window.as_millis() as i64,
             significance: Significance::default(),
+            inactive_after_ms: 24 * 3_600_000,
             ..Default::default()
         }
     }
@@ -728,6 +767,52 @@ pub fn build(
                 group_topics.insert(r.topic.clone());
             }
         }
+        // Activity: a commit moved since the last poll, or members are present. A group with
+        // none — for longer than `inactive_after`, or ever while watched — is abandoned:
+        // `inactive`, not stopped (nor data loss: nobody reads it).
+        let moved = prev.groups.get(gid).is_some_and(|last| {
+            let before: HashMap<(&str, i32), i64> = last
+                .detail
+                .offsets
+                .iter()
+                .filter_map(|o| Some(((o.topic.as_str(), o.partition), o.committed_offset?)))
+                .collect();
+            rows.iter().any(|(r, _)| {
+                r.committed_offset
+                    .zip(before.get(&(r.topic.as_str(), r.partition)))
+                    .is_some_and(|(now, was)| now != *was)
+            })
+        });
+        let has_members = desc.is_some_and(|d| !d.members.is_empty());
+        let act = trails
+            .activity
+            .entry(gid.clone())
+            .or_insert_with(|| Activity::new(now_ms));
+        if moved || has_members {
+            act.last_active_ms = Some(now_ms);
+            act.seen_active = true;
+        } else if act.abandoned(now_ms, trails.inactive_after_ms) {
+            let since = act.since_text(now_ms);
+            for (r, pl) in rows.iter_mut() {
+                if matches!(r.status, LagStatus::Stopped | LagStatus::DataLoss) {
+                    let lost = r
+                        .lost
+                        .map(|l| {
+                            format!(
+                                "; {} messages were deleted unread",
+                                kafscope_api::fmt::num(l)
+                            )
+                        })
+                        .unwrap_or_default();
+                    r.status = LagStatus::Inactive;
+                    r.status_reason = format!(
+                        "{since}: {} messages wait{lost}",
+                        kafscope_api::fmt::opt_num(r.lag)
+                    );
+                    pl.status = LagStatus::Inactive;
+                }
+            }
+        }
         let totals = LagTotals::of(rows.iter().map(|(_, pl)| pl));
         // The last polls' totals as they were, flat stretches included (a trail would fold them).
         let trend = trails.group_lag.entry(gid.clone()).or_default();
@@ -896,6 +981,7 @@ pub fn build(
     trails
         .memberships
         .retain(|g, _| listed.contains(g.as_str()));
+    trails.activity.retain(|g, _| listed.contains(g.as_str()));
     for (t, mut list) in topic_groups {
         if let Some(ts) = topics.get_mut(&t) {
             list.sort_by(|a, b| a.group_id.cmp(&b.group_id));
@@ -988,17 +1074,21 @@ fn group_rates<'a>(rows: impl Iterator<Item = &'a api::OffsetRow>, lag: Option<i
             consume = Some(consume.unwrap_or(0.0) + c);
         }
     }
-    let (catch_up_seconds, falling_behind) = match catch_up(lag.unwrap_or(0), produce, consume) {
-        CatchUp::In(s) => (Some(round1(s)), false),
-        CatchUp::FallingBehind => (None, true),
-        CatchUp::Done => (Some(0.0), false),
-        CatchUp::Unknown => (None, false),
+    let pace = catch_up(lag.unwrap_or(0), produce, consume);
+    let (catch_up_seconds, word) = match pace {
+        CatchUp::In(s) => (Some(round1(s)), "catching_up"),
+        CatchUp::KeepingPace => (None, "keeping_pace"),
+        CatchUp::FallingBehind => (None, "falling_behind"),
+        CatchUp::NotConsuming => (None, "not_consuming"),
+        CatchUp::Done => (Some(0.0), "caught_up"),
+        CatchUp::Unknown => (None, "unknown"),
     };
     api::Rates {
         produce_rate: produce.map(round1),
         consume_rate: consume.map(round1),
         catch_up_seconds,
-        falling_behind,
+        falling_behind: pace == CatchUp::FallingBehind,
+        pace: Some(word.to_string()),
     }
 }
 
@@ -1089,7 +1179,7 @@ fn assignments(parts: &[(String, i32)]) -> Vec<api::Assignment> {
 /// The row of a topic that is gone from the metadata.
 fn topic_gone(topic: &str, committed: i64) -> crate::lag::status::Verdict {
     crate::lag::status::Verdict {
-        status: api::LagStatus::TopicDeleted,
+        status: LagStatus::TopicDeleted,
         reason: format!(
             "topic {topic} no longer exists (deleted, or not visible to the console); the group's last committed offset there was {}",
             kafscope_api::fmt::num(committed)
@@ -1437,6 +1527,15 @@ mod tests {
     fn statuses_and_time_lag_come_from_the_history_of_cycles() {
         let mut trails = tr();
         let mut snap = empty();
+        // billing was active when the console last saw it move (just before minute 0).
+        trails.activity.insert(
+            "billing".into(),
+            Activity {
+                first_seen_ms: -60_000,
+                last_active_ms: Some(0),
+                seen_active: true,
+            },
+        );
         // Twelve cycles a minute apart: partition 0 keeps growing while billing's commit
         // stays at 7; the group is not described, so ownership is unknown.
         for m in 0..=12i64 {
@@ -1471,6 +1570,76 @@ mod tests {
         assert_eq!(
             g.detail.offsets[1].lag_seconds_method.as_deref(),
             Some("caught_up")
+        );
+    }
+
+    #[test]
+    fn abandoned_groups_are_inactive_not_stopped_and_wake_up_when_they_move() {
+        let mut trails = tr();
+        trails.inactive_after_ms = 3_600_000;
+        let mut snap = empty();
+        // Never active while watched: after the window it is inactive, with its lag.
+        for m in 0..=12i64 {
+            let mut d = sample();
+            d.high_watermark.insert(("orders".into(), 0), 10 + 60 * m);
+            snap = build(&snap, d, &mut trails, m * 60_000, 5);
+        }
+        let g = &snap.groups["billing"];
+        assert_eq!(
+            g.summary.status,
+            LagStatus::Inactive,
+            "{}",
+            g.summary.status_reason
+        );
+        assert!(
+            g.summary
+                .status_reason
+                .contains("no activity since the console began watching it 12 min ago"),
+            "{}",
+            g.summary.status_reason
+        );
+        assert_eq!(g.summary.lag, Some(723 + 0), "the lag stays visible");
+        // It commits: active again, and judged as any other group from then on.
+        let mut d = sample();
+        d.high_watermark.insert(("orders".into(), 0), 800);
+        d.offsets.insert(
+            "billing".into(),
+            Ok(vec![
+                ("orders".into(), 0, Some(790)),
+                ("orders".into(), 1, Some(20)),
+            ]),
+        );
+        snap = build(&snap, d, &mut trails, 13 * 60_000, 5);
+        assert_ne!(snap.groups["billing"].summary.status, LagStatus::Inactive);
+        assert!(trails.activity["billing"].seen_active);
+        // Then nothing for more than `inactive_after`: stopped first, inactive after an hour.
+        let mut at = 13 * 60_000;
+        for _ in 0..6 {
+            at += 12 * 60_000;
+            let mut d = sample();
+            d.high_watermark.insert(("orders".into(), 0), 900);
+            d.offsets.insert(
+                "billing".into(),
+                Ok(vec![
+                    ("orders".into(), 0, Some(790)),
+                    ("orders".into(), 1, Some(20)),
+                ]),
+            );
+            snap = build(&snap, d, &mut trails, at, 5);
+            let st = snap.groups["billing"].summary.status;
+            if at - 13 * 60_000 <= 3_600_000 {
+                assert_eq!(st, LagStatus::Stopped, "at {} min", at / 60_000);
+            } else {
+                assert_eq!(st, LagStatus::Inactive, "at {} min", at / 60_000);
+            }
+        }
+        assert!(
+            snap.groups["billing"]
+                .summary
+                .status_reason
+                .contains("no activity for 72 min: 110 messages wait"),
+            "{}",
+            snap.groups["billing"].summary.status_reason
         );
     }
 

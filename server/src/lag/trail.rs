@@ -227,20 +227,38 @@ pub enum CatchUp {
     Done,
     /// Seconds until caught up.
     In(f64),
-    /// Producers are at least as fast as the consumer: lag will not shrink.
+    /// As fast as the producers: the lag holds.
+    KeepingPace,
+    /// Producers are faster than the consumer: the lag grows.
     FallingBehind,
+    /// Nothing produced and nothing consumed: the backlog just waits.
+    NotConsuming,
     /// Not enough history to say.
     Unknown,
 }
 
+/// Rates this close are the same pace (rates are rounded to 0.1 msg/s).
+const SAME_PACE: f64 = 0.05;
+
+/// Where the lag goes at the current rates. Only a producer faster than the consumer is
+/// "falling behind": with nothing produced and nothing consumed the consumer is simply not
+/// consuming.
 pub fn catch_up(lag: i64, produce_rate: Option<f64>, consume_rate: Option<f64>) -> CatchUp {
     if lag <= 0 {
         return CatchUp::Done;
     }
-    match (produce_rate, consume_rate) {
-        (Some(p), Some(c)) if c > p => CatchUp::In(lag as f64 / (c - p)),
-        (Some(_), Some(_)) => CatchUp::FallingBehind,
-        _ => CatchUp::Unknown,
+    let (Some(p), Some(c)) = (produce_rate, consume_rate) else {
+        return CatchUp::Unknown;
+    };
+    let (p, c) = (p.max(0.0), c.max(0.0));
+    if p <= SAME_PACE && c <= SAME_PACE {
+        CatchUp::NotConsuming
+    } else if (c - p).abs() <= SAME_PACE {
+        CatchUp::KeepingPace
+    } else if c > p {
+        CatchUp::In(lag as f64 / (c - p))
+    } else {
+        CatchUp::FallingBehind
     }
 }
 
@@ -394,7 +412,23 @@ mod tests {
         assert_eq!(rate(&pts, 20_000), None);
         assert_eq!(catch_up(0, None, None), CatchUp::Done);
         assert_eq!(catch_up(100, Some(5.0), Some(10.0)), CatchUp::In(20.0));
-        assert_eq!(catch_up(100, Some(5.0), Some(5.0)), CatchUp::FallingBehind);
         assert_eq!(catch_up(100, None, Some(5.0)), CatchUp::Unknown);
+    }
+
+    #[test]
+    fn every_combination_of_rates_has_its_own_word() {
+        // (produced/s, consumed/s) with messages owed.
+        for (p, c, want) in [
+            (0.0, 0.0, CatchUp::NotConsuming),
+            (0.0, 4.0, CatchUp::In(25.0)),
+            (3.0, 0.0, CatchUp::FallingBehind),
+            (5.0, 5.0, CatchUp::KeepingPace),
+            (5.0, 5.04, CatchUp::KeepingPace),
+            (6.0, 5.0, CatchUp::FallingBehind),
+            (5.0, 6.0, CatchUp::In(100.0)),
+        ] {
+            assert_eq!(catch_up(100, Some(p), Some(c)), want, "{p}/s in, {c}/s out");
+        }
+        assert_eq!(catch_up(0, Some(0.0), Some(0.0)), CatchUp::Done);
     }
 }

@@ -12,6 +12,7 @@ use sqlx::ConnectOptions;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Mutex;
 
+pub mod activity;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
