@@ -3,8 +3,9 @@
 # every test: Rust unit and integration tests against a real tansu broker, then Playwright
 # in Debian's Chromium against the real server.
 source "$(dirname "$0")/lib.sh"
-# openjdk + libjolokia-core-java: a test JVM serving real Jolokia answers (tests/jolokia/).
-ensure_debs build-essential pkg-config libssl-dev python3 python3-venv chromium openjdk-17-jdk-headless libjolokia-core-java
+# openjdk + libjolokia-core-java: a test JVM serving real Jolokia answers (tests/jolokia/);
+# prometheus-alertmanager: the real Alertmanager the alert tests push to.
+ensure_debs build-essential pkg-config libssl-dev python3 python3-venv chromium openjdk-17-jdk-headless libjolokia-core-java prometheus-alertmanager
 ensure_node
 ensure_tansu
 ensure_python_client

@@ -14,6 +14,11 @@ use kafscope::traffic;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+/// A request: method, path, body.
+type Request = (Method, String, Option<Value>);
+/// What is done, the request, and the status each principal must get.
+type Case<'a> = (&'a str, Request, [u16; 10]);
+
 /// How a request is authenticated.
 #[derive(Clone, Debug)]
 enum Who {
@@ -265,7 +270,7 @@ async fn every_change_and_every_message_read_is_decided_on_the_server() {
     };
     // 200/201/204 allowed, 401 nobody (or a bad token), 403 not allowed.
     const OK: u16 = 200;
-    let table: Vec<(&str, (Method, String, Option<Value>), [u16; 10])> = vec![
+    let table: Vec<Case> = vec![
         //                                            anon vic  rita op   alice scop proxy forge exp  rev
         (
             "produce to orders",

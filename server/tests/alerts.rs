@@ -127,12 +127,17 @@ external_url = "http://kafscope.example"
 [[alerts.receivers]]
 name = "generic"
 url = "{url}/generic"
+# Seconds-long tests: groups go out at once and update every second.
+group_wait = "0s"
+group_interval = "1s"
 [alerts.receivers.headers]
 Authorization = "Bearer s3cret-token"
 [[alerts.receivers]]
 name = "am"
 url = "{url}/alertmanager"
 format = "alertmanager"
+group_wait = "0s"
+group_interval = "1s"
 [[alerts.rules]]
 id = "consumer_stalled"
 for = "2s"
@@ -200,18 +205,21 @@ async fn a_stopped_group_fires_then_resolves_in_both_formats_despite_receiver_er
     {
         let g = got.lock().unwrap();
         let (_, key, auth, body) = of(&g, "generic", "firing")[0].clone();
-        assert_eq!(body["version"], "kafscope.alert.v1");
+        assert_eq!(body["version"], "kafscope.alerts.v2");
         assert_eq!(body["kind"], "firing");
-        assert_eq!(body["alert"]["rule"], "consumer_stalled");
-        assert_eq!(body["alert"]["severity"], "critical");
-        assert_eq!(body["alert"]["labels"]["group"], "stopper");
-        assert_eq!(body["alert"]["labels"]["cluster"], "test");
+        assert_eq!(body["group_labels"]["alertname"], "consumer_stalled");
+        assert_eq!(body["group_labels"]["cluster"], "test");
+        assert_eq!(body["firing"], 1);
+        let alert = &body["alerts"][0];
+        assert_eq!(alert["rule"], "consumer_stalled");
+        assert_eq!(alert["severity"], "critical");
+        assert_eq!(alert["labels"]["group"], "stopper");
         assert_eq!(
-            body["alert"]["url"],
+            alert["url"],
             "http://kafscope.example/clusters/test/consumer-groups/stopper"
         );
         assert!(
-            body["alert"]["summary"]
+            alert["summary"]
                 .as_str()
                 .unwrap()
                 .contains("stopper is stopped"),
@@ -225,7 +233,7 @@ async fn a_stopped_group_fires_then_resolves_in_both_formats_despite_receiver_er
         assert_eq!(am["alerts"][0]["labels"]["alertname"], "consumer_stalled");
         assert_eq!(am["alerts"][0]["labels"]["group"], "stopper");
         assert_eq!(am["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
-        assert_eq!(am_key, key, "one notification, one key, every receiver");
+        assert_ne!(am_key, key, "each receiver has its own groups and keys");
         assert_eq!(am_auth, "", "headers are per receiver");
     }
     let (_, alerts) = t.get("/api/v1/alerts?q=stopper").await;
@@ -442,9 +450,12 @@ async fn nothing_is_lost_when_the_receiver_is_down_and_the_console_is_killed() {
         .filter(|(_, _, _, v)| v["status"] == "firing")
         .collect();
     assert_eq!(firing.len(), 2, "{g:#?}");
+    let mut receivers: Vec<&str> = firing.iter().map(|f| f.0.as_str()).collect();
+    receivers.sort();
     assert_eq!(
-        firing[0].1, firing[1].1,
-        "the same notification to both receivers"
+        receivers,
+        vec!["alertmanager", "generic"],
+        "one notification per receiver"
     );
     let d = console.get("/api/v1/alerts/deliveries").await;
     assert!(
@@ -526,7 +537,8 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         let g = got.lock().unwrap();
         let groups: Vec<&str> = of(&g, "generic", "firing")
             .iter()
-            .map(|(_, _, _, v)| v["alert"]["labels"]["group"].as_str().unwrap())
+            .flat_map(|(_, _, _, v)| v["alerts"].as_array().unwrap().iter())
+            .map(|a| a["labels"]["group"].as_str().unwrap())
             .collect();
         assert_eq!(groups, vec!["loud-one"], "{g:#?}");
     }
@@ -537,9 +549,13 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
     }
     // When the silence ends, the held-back alert is sent.
     until(&t, &bs, &got, Duration::from_secs(60), |g| {
-        of(g, "generic", "firing")
-            .iter()
-            .any(|(_, _, _, v)| v["alert"]["labels"]["group"] == "quiet-one")
+        of(g, "generic", "firing").iter().any(|(_, _, _, v)| {
+            v["alerts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["labels"]["group"] == "quiet-one")
+        })
     })
     .await;
     assert!(
@@ -742,5 +758,227 @@ async fn rules_created_through_the_api_fire_survive_a_restart_and_can_be_removed
         |v| v["items"][0]["state"] == "resolved",
     )
     .await;
+    t.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_groups_stay_quiet_and_groups_that_stop_together_make_one_notification() {
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    // Thirty groups abandoned before the console started, two live ones.
+    let mut groups: Vec<(&'static str, i64)> = vec![("live-a", 1), ("live-b", 1)];
+    let abandoned: Vec<&'static str> = (0..30)
+        .map(|i| &*Box::leak(format!("old-{i:02}").into_boxed_str()))
+        .collect();
+    groups.extend(abandoned.iter().map(|g| (*g, 1)));
+    seed(&bs, 4, &groups).await;
+    let (url, got) = receiver(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&bs, &url, dir.path());
+    // Long enough for both live groups to fire inside the wait.
+    for r in cfg.alerts.receivers.iter_mut() {
+        r.grouping.group_wait_ms = 4_000;
+    }
+    let t = TestApp::with_config(cfg, dir).await;
+    move_once(&t, &bs, &[("live-a", 1), ("live-b", 1)]).await;
+    until(&t, &bs, &got, Duration::from_secs(60), |g| {
+        !of(g, "generic", "firing").is_empty()
+    })
+    .await;
+    let g = got.lock().unwrap().clone();
+    let firing = of(&g, "generic", "firing");
+    assert_eq!(firing.len(), 1, "one notification for the group: {g:#?}");
+    let listed: Vec<&str> = firing[0].3["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["labels"]["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec!["live-a", "live-b"], "{g:#?}");
+    // The abandoned ones are inactive, visible, and fire nothing.
+    let (_, alerts) = t.get("/api/v1/alerts").await;
+    let firing_groups: Vec<&str> = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["state"] == "firing")
+        .filter_map(|a| a["labels"]["group"].as_str())
+        .collect();
+    assert_eq!(firing_groups, vec!["live-a", "live-b"], "{alerts}");
+    let (_, list) = t
+        .get("/api/v1/clusters/test/consumer-groups?q=old-&limit=100")
+        .await;
+    assert_eq!(list["total"], 30);
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["status"] == "inactive" && g["lag"].as_i64() > Some(0)),
+        "{list}"
+    );
+    t.app.stop().await;
+}
+
+/// A real Alertmanager (Debian's `prometheus-alertmanager`) on a free loopback port.
+struct Alertmanager {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Alertmanager {
+    async fn start() -> Alertmanager {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("am.yml");
+        std::fs::write(
+            &cfg,
+            "route:\n  receiver: blackhole\n  group_wait: 1s\nreceivers:\n  - name: blackhole\n",
+        )
+        .unwrap();
+        let port = common::free_port();
+        let child = std::process::Command::new("prometheus-alertmanager")
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("am.log")).unwrap())
+            .spawn()
+            .expect("prometheus-alertmanager (Debian package) is installed by scripts/test.sh");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !reqwest::get(format!("{base}/-/ready"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "alertmanager did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Alertmanager {
+            child,
+            base,
+            _dir: dir,
+        }
+    }
+
+    async fn alerts(&self) -> Vec<Value> {
+        reqwest::get(format!("{}/api/v2/alerts", self.base))
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_reach_a_real_alertmanager_resolve_there_and_its_silences_apply() {
+    let am = Alertmanager::start().await;
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    seed(&bs, 4, &[("pushed", 1)]).await;
+    let (url, _got) = receiver(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&bs, &url, dir.path());
+    let mut am_receiver = cfg.alerts.receivers[0].clone();
+    am_receiver.name = "am-api".into();
+    am_receiver.url = format!("{}/api/v2/alerts", am.base);
+    am_receiver.format = kafscope::alerts::config::Format::AlertmanagerApi;
+    am_receiver.headers.clear();
+    am_receiver.resend_interval = Duration::from_secs(1);
+    cfg.alerts.receivers = vec![am_receiver];
+    let t = TestApp::with_config(cfg, dir).await;
+    move_once(&t, &bs, &[("pushed", 1)]).await;
+    let ours = |alerts: &[Value]| {
+        alerts
+            .iter()
+            .find(|a| a["labels"]["group"] == "pushed")
+            .cloned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let alert = loop {
+        t.app.poll_now().await;
+        if let Some(a) = ours(&am.alerts().await) {
+            break a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the alert never reached Alertmanager"
+        );
+        {
+            let bs = bs.clone();
+            tokio::task::spawn_blocking(move || traffic::produce_n(&bs, "s-topic", 0, 1).unwrap())
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(alert["labels"]["alertname"], "consumer_stalled");
+    assert_eq!(alert["labels"]["cluster"], "test");
+    assert_eq!(alert["labels"]["severity"], "critical");
+    assert!(alert["annotations"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("pushed"));
+    assert_eq!(
+        alert["generatorURL"],
+        "http://kafscope.example/clusters/test/consumer-groups/pushed"
+    );
+    assert_eq!(alert["status"]["state"], "active");
+    // A silence made in Alertmanager applies there to what Kafscope pushes.
+    let silence = serde_json::json!({
+        "matchers": [{"name": "group", "value": "pushed", "isRegex": false, "isEqual": true}],
+        "startsAt": "2020-01-01T00:00:00Z",
+        "endsAt": "2099-01-01T00:00:00Z",
+        "createdBy": "on-call",
+        "comment": "maintenance",
+    });
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v2/silences", am.base))
+        .json(&silence)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        t.app.poll_now().await;
+        if ours(&am.alerts().await).is_some_and(|a| a["status"]["state"] == "suppressed") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the silence never applied");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The group catches up: resolved in Alertmanager too.
+    let (_, topic) = t.get("/api/v1/clusters/test/topics/s-topic").await;
+    let end = topic["partitions"][0]["high_watermark"].as_i64().unwrap();
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || {
+            traffic::commit(&bs, "pushed", &[("s-topic", 0, end)]).unwrap()
+        })
+        .await
+        .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        t.app.poll_now().await;
+        if ours(&am.alerts().await).is_none() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never resolved in Alertmanager");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     t.app.stop().await;
 }

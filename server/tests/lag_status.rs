@@ -97,8 +97,14 @@ async fn stopped_slow_and_idle_are_told_apart() {
         .await;
     assert_eq!(abandoned["status"], "inactive", "{abandoned:#}");
     let reason = abandoned["status_reason"].as_str().unwrap();
-    assert!(reason.contains("no activity since the console began watching it"), "{reason}");
-    assert!(abandoned["lag"].as_i64().unwrap() > 0, "its lag stays visible");
+    assert!(
+        reason.contains("no activity since the console began watching it"),
+        "{reason}"
+    );
+    assert!(
+        abandoned["lag"].as_i64().unwrap() > 0,
+        "its lag stays visible"
+    );
 
     let (_, idler) = t.get("/api/v1/clusters/test/consumer-groups/idler").await;
     assert_eq!(idler["status"], "idle", "{idler:#}");

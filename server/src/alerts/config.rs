@@ -18,6 +18,8 @@ pub enum Format {
     Slack,
     Teams,
     PagerDuty,
+    /// Alerts pushed to an Alertmanager's API v2, which groups, inhibits and silences them.
+    AlertmanagerApi,
 }
 
 impl Format {
@@ -28,6 +30,7 @@ impl Format {
             Format::Slack => "slack",
             Format::Teams => "teams",
             Format::PagerDuty => "pagerduty",
+            Format::AlertmanagerApi => "alertmanager_api",
         }
     }
 }
@@ -49,6 +52,11 @@ pub struct Receiver {
     pub text: String,
     /// PagerDuty integration key (a secret).
     pub routing_key: Option<String>,
+    /// How its notifications are grouped (not for `alertmanager_api`).
+    pub grouping: super::grouping::GroupSettings,
+    /// `alertmanager_api`: firing alerts are pushed again this often (and end three resends
+    /// later unless pushed again).
+    pub resend_interval: Duration,
 }
 
 impl fmt::Debug for Receiver {
@@ -154,6 +162,12 @@ struct FileReceiver {
     title: Option<String>,
     text: Option<String>,
     routing_key: Option<String>,
+    /// Labels whose values make a group (default `["alertname", "cluster"]`; `["..."]`:
+    /// every alert alone).
+    group_by: Option<Vec<String>>,
+    group_wait: Option<String>,
+    group_interval: Option<String>,
+    resend_interval: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -263,13 +277,36 @@ impl FileAlerts {
                 Some("slack") => Format::Slack,
                 Some("teams") => Format::Teams,
                 Some("pagerduty") => Format::PagerDuty,
+                Some("alertmanager_api") => Format::AlertmanagerApi,
                 Some(other) => {
                     return Err(ConfigError::new(
                         origin,
                         key("format"),
-                        format!("'{other}' is not a payload format: use generic, alertmanager, slack, teams or pagerduty"),
+                        format!("'{other}' is not a payload format: use generic, alertmanager, alertmanager_api, slack, teams or pagerduty"),
                     ))
                 }
+            };
+            let d = super::grouping::GroupSettings::default();
+            let ms = |v: &Option<String>, k: &str, def: i64| -> Result<i64, ConfigError> {
+                Ok(match v {
+                    Some(s) => duration(s, origin, &key(k))?.as_millis() as i64,
+                    None => def,
+                })
+            };
+            let grouping = super::grouping::GroupSettings {
+                group_by: r.group_by.clone().unwrap_or(d.group_by),
+                group_wait_ms: ms(&r.group_wait, "group_wait", d.group_wait_ms)?,
+                group_interval_ms: ms(&r.group_interval, "group_interval", d.group_interval_ms)?,
+            };
+            let resend_interval = Duration::from_millis(
+                ms(&r.resend_interval, "resend_interval", 60_000)?.max(1_000) as u64,
+            );
+            let url = if format == Format::AlertmanagerApi
+                && !r.url.trim_end_matches('/').ends_with("/api/v2/alerts")
+            {
+                format!("{}/api/v2/alerts", r.url.trim_end_matches('/'))
+            } else {
+                r.url.clone()
             };
             if format == Format::PagerDuty && r.routing_key.is_none() {
                 return Err(ConfigError::new(
@@ -287,7 +324,9 @@ impl FileAlerts {
             }
             cfg.receivers.push(Receiver {
                 name: r.name,
-                url: r.url,
+                url,
+                grouping,
+                resend_interval,
                 format,
                 headers: r.headers,
                 min_severity: match &r.min_severity {
@@ -554,7 +593,7 @@ mod tests {
     fn mistakes_name_the_key() {
         for (text, key, words) in [
             ("[[alerts.receivers]]\nname = \"a\"\nurl = \"ftp://x\"\n", "alerts.receivers[0].url", "http"),
-            ("[[alerts.receivers]]\nname = \"a\"\nurl = \"http://x\"\nformat = \"xml\"\n", "alerts.receivers[0].format", "generic, alertmanager, slack"),
+            ("[[alerts.receivers]]\nname = \"a\"\nurl = \"http://x\"\nformat = \"xml\"\n", "alerts.receivers[0].format", "generic, alertmanager, alertmanager_api, slack"),
             ("[[alerts.rules]]\nid = \"nope\"\n", "alerts.rules[0].id", "needs a `kind`"),
             ("[[alerts.rules]]\nid = \"x\"\nkind = \"group_lag\"\n", "alerts.rules[0].threshold", "required"),
             ("[[alerts.rules]]\nid = \"x\"\nkind = \"broker_metric\"\nmetric = \"cpu\"\nthreshold = 1\n", "alerts.rules[0].metric", "not a known broker metric"),

@@ -110,7 +110,8 @@ impl Grouper {
                     repeat: false,
                     sent: 0,
                 });
-                g.members.insert(n.alert.fingerprint.clone(), n.alert.clone());
+                g.members
+                    .insert(n.alert.fingerprint.clone(), n.alert.clone());
                 g.changed = true;
             }
             "repeat" => {
@@ -287,7 +288,10 @@ mod tests {
             g.add("ops", &note(name, "resolved"), &s(), 800_000);
         }
         let done = g.due(1_000_000, |_| s());
-        assert_eq!((done[0].kind, done[0].firing(), done[0].alerts.len()), ("resolved", 0, 4));
+        assert_eq!(
+            (done[0].kind, done[0].firing(), done[0].alerts.len()),
+            ("resolved", 0, 4)
+        );
         assert!(g.is_empty());
     }
 
@@ -299,7 +303,10 @@ mod tests {
         g.due(30_000, |_| s());
         g.add("ops", &note("a", "resolved"), &s(), 60_000);
         let upd = g.due(330_000, |_| s());
-        assert_eq!((upd[0].kind, upd[0].firing(), upd[0].alerts.len()), ("update", 1, 2));
+        assert_eq!(
+            (upd[0].kind, upd[0].firing(), upd[0].alerts.len()),
+            ("update", 1, 2)
+        );
         g.add("ops", &note("b", "repeat"), &s(), 700_000);
         let rep = g.due(700_000, |_| s());
         assert_eq!(rep[0].alerts.len(), 1, "a was reported resolved already");
@@ -311,7 +318,10 @@ mod tests {
         g.add("ops", &note("a", "firing"), &s(), 0);
         g.add("pager", &note("a", "firing"), &s(), 0);
         let mut other = note("x", "firing");
-        other.alert.labels.insert("alertname".into(), "consumer_slow".into());
+        other
+            .alert
+            .labels
+            .insert("alertname".into(), "consumer_slow".into());
         g.add("ops", &other, &s(), 0);
         assert_eq!(g.due(30_000, |_| s()).len(), 3);
         // Fired and resolved within the wait: no notification at all.

@@ -7,6 +7,8 @@
 pub mod config;
 pub mod delivery;
 pub mod engine;
+pub mod group_payload;
+pub mod grouping;
 pub mod payload;
 pub mod rules;
 
@@ -177,6 +179,8 @@ impl Alerting {
                 controls: controls.clone(),
                 rules: rules.clone(),
                 engine: Engine::new(cfg.repeat_interval.as_millis() as i64),
+                grouper: grouping::Grouper::default(),
+                pushed: HashMap::new(),
             };
             tasks.push(tokio::spawn(task.run(stop_rx.clone())));
         }
@@ -209,6 +213,10 @@ struct ClusterAlerts {
     controls: Arc<Controls>,
     rules: Arc<RwLock<Vec<rules::Rule>>>,
     engine: Engine,
+    /// Notifications grouped per receiver (see `grouping`).
+    grouper: grouping::Grouper,
+    /// Alertmanager API receivers: when each alert was last pushed, by (receiver, fingerprint).
+    pushed: HashMap<(String, String), i64>,
 }
 
 impl ClusterAlerts {
@@ -299,6 +307,8 @@ impl ClusterAlerts {
             .cloned()
             .collect();
         let mut outbox = Vec::new();
+        let mut resolved_now: std::collections::HashSet<String> = Default::default();
+        let mut fired_now: std::collections::HashSet<String> = Default::default();
         for n in &notes {
             for r in self
                 .cfg
@@ -306,17 +316,88 @@ impl ClusterAlerts {
                 .iter()
                 .filter(|r| r.routes(&n.alert.labels, n.alert.severity))
             {
-                let body = payload::render(&render_for(r, &self.cfg.external_url), n);
-                outbox.push(OutboxItem {
-                    idempotency_key: n.idempotency_key.clone(),
-                    receiver: r.name.clone(),
-                    payload: body.to_string(),
-                });
+                if r.format != config::Format::AlertmanagerApi {
+                    self.grouper.add(&r.name, n, &r.grouping, now);
+                }
             }
-            if n.kind == "repeat" {
-                events.push((n.alert.clone(), "repeat"));
+            match n.kind {
+                "repeat" => events.push((n.alert.clone(), "repeat")),
+                "resolved" => {
+                    resolved_now.insert(n.alert.fingerprint.clone());
+                }
+                _ => {
+                    fired_now.insert(n.alert.fingerprint.clone());
+                }
             }
         }
+        // Group notifications that are due (a group's first after group_wait, changes and
+        // repeats at most every group_interval, one resolved when the whole group is).
+        let receivers = self.cfg.receivers.clone();
+        let settings = |name: &str| {
+            receivers
+                .iter()
+                .find(|r| r.name == name)
+                .map(|r| r.grouping.clone())
+                .unwrap_or_default()
+        };
+        for g in self.grouper.due(now, settings) {
+            let Some(r) = receivers.iter().find(|r| r.name == g.receiver) else {
+                continue;
+            };
+            let body =
+                group_payload::render_group(&render_for(r, &self.cfg.external_url), &g, &self.name);
+            outbox.push(OutboxItem {
+                idempotency_key: g.idempotency_key.clone(),
+                receiver: r.name.clone(),
+                payload: body.to_string(),
+            });
+        }
+        // Alertmanager's API: firing alerts pushed when they fire and again every
+        // resend_interval (they end unless pushed again), resolved ones once.
+        for r in receivers
+            .iter()
+            .filter(|r| r.format == config::Format::AlertmanagerApi)
+        {
+            let resend = r.resend_interval.as_millis() as i64;
+            let due: Vec<&Alert> = self
+                .engine
+                .alerts
+                .values()
+                .filter(|a| r.routes(&a.labels, a.severity))
+                .filter(|a| match a.state {
+                    State::Firing => {
+                        !a.suppressed
+                            && (fired_now.contains(&a.fingerprint)
+                                || self
+                                    .pushed
+                                    .get(&(r.name.clone(), a.fingerprint.clone()))
+                                    .is_none_or(|t| now - t >= resend))
+                    }
+                    State::Resolved => resolved_now.contains(&a.fingerprint),
+                    State::Pending => false,
+                })
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            for a in &due {
+                let k = (r.name.clone(), a.fingerprint.clone());
+                if a.state == State::Resolved {
+                    self.pushed.remove(&k);
+                } else {
+                    self.pushed.insert(k, now);
+                }
+            }
+            let body =
+                group_payload::alertmanager_api(&due, &self.cfg.external_url, 3 * resend, now);
+            outbox.push(OutboxItem {
+                idempotency_key: format!("am:{}:{}:{now}", r.name, self.name),
+                receiver: r.name.clone(),
+                payload: body.to_string(),
+            });
+        }
+        self.pushed
+            .retain(|(_, fp), _| self.engine.alerts.contains_key(fp));
         events.extend(held);
         if events.is_empty() && cleared.is_empty() && outbox.is_empty() {
             self.publish();

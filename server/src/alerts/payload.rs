@@ -34,6 +34,12 @@ pub fn render(r: &Render, n: &Notify) -> Value {
         Format::Slack => slack(r, n),
         Format::Teams => teams(r, n),
         Format::PagerDuty => pagerduty(r, n),
+        Format::AlertmanagerApi => super::group_payload::alertmanager_api(
+            &[&n.alert],
+            r.external_url,
+            180_000,
+            crate::collect::now_ms(),
+        ),
     }
 }
 

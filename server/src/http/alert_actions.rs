@@ -17,8 +17,9 @@ use super::error::ApiError;
 use super::history::parse_time;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
-use crate::alerts::engine::{Alert, Notify, State as AlertState};
-use crate::alerts::{payload, render_for};
+use crate::alerts::engine::{Alert, State as AlertState};
+use crate::alerts::grouping::GroupNotify;
+use crate::alerts::{group_payload, render_for};
 use crate::collect::now_ms;
 use crate::store::alerts::OutboxItem;
 use crate::store::silences::{Ack, AuditEntry, Silence};
@@ -313,12 +314,20 @@ async fn test_receiver(
         notifications: 1,
         suppressed: false,
     };
-    let n = Notify {
-        alert,
-        kind: "firing",
-        idempotency_key: key.clone(),
+    // The shape the receiver gets for real alerts: a group of one (or an Alertmanager push).
+    let body = if r.format == crate::alerts::config::Format::AlertmanagerApi {
+        group_payload::alertmanager_api(&[&alert], &cfg.external_url, 300_000, now)
+    } else {
+        let g = GroupNotify {
+            receiver: name.clone(),
+            key: "{alertname=\"kafscope_test\"}".into(),
+            labels: BTreeMap::from([("alertname".to_string(), "kafscope_test".to_string())]),
+            kind: "firing",
+            alerts: vec![alert],
+            idempotency_key: key.clone(),
+        };
+        group_payload::render_group(&render_for(r, &cfg.external_url), &g, "test")
     };
-    let body = payload::render(&render_for(r, &cfg.external_url), &n);
     st.store
         .enqueue(
             &[OutboxItem {
