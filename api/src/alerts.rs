@@ -133,3 +133,25 @@ pub struct DeliveryItem {
     pub delivered_at: Option<String>,
     pub next_attempt_at: Option<String>,
 }
+
+/// `GET /api/v1/alerts/history`: one past (or ongoing) firing episode of an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEpisode {
+    pub fingerprint: String,
+    pub cluster: String,
+    pub rule: String,
+    pub severity: String,
+    pub summary: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub fired_at: String,
+    /// `null` while it still fires.
+    pub resolved_at: Option<String>,
+    /// How long it fired (so far).
+    pub duration_seconds: u64,
+    /// A silence held its notification back.
+    pub silenced: bool,
+    pub acked_by: Option<String>,
+    pub ack_comment: Option<String>,
+    /// The console page of what it concerned.
+    pub link: String,
+}

@@ -302,6 +302,13 @@ async fn a_stopped_group_fires_then_resolves_in_both_formats_despite_receiver_er
         items.iter().any(|d| d["attempts"].as_i64().unwrap() > 1),
         "the failures were retried: {deliveries}"
     );
+    // The episode is in the history, with when it fired and how long it lasted.
+    let (_, history) = t.get("/api/v1/alerts/history?group=stopper").await;
+    let ep = &history["items"][0];
+    assert_eq!(ep["rule"], "consumer_stalled", "{history}");
+    assert!(ep["resolved_at"].is_string(), "{history}");
+    assert!(ep["duration_seconds"].as_u64().is_some(), "{history}");
+    assert_eq!(ep["link"], "/clusters/test/consumer-groups/stopper");
     t.app.stop().await;
 }
 
@@ -634,6 +641,12 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         .json()
         .await
         .unwrap();
+    // Who acknowledged which episode is in the history.
+    let (_, history) = t.get("/api/v1/alerts/history?group=loud-one").await;
+    assert_eq!(history["items"][0]["acked_by"], "admin_token (token)", "{history}");
+    assert_eq!(history["items"][0]["ack_comment"], "on it");
+    let (_, quiet) = t.get("/api/v1/alerts/history?group=quiet-one").await;
+    assert_eq!(quiet["items"][0]["silenced"], true, "{quiet}");
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()

@@ -1,7 +1,9 @@
 //! `/alerts`: firing, pending and recently resolved alerts with links to what they concern,
 //! the rules with their current evaluation, the receivers and the delivery log.
 
-use kafscope_api::{AlertItem, DeliveryItem, Page, ReceiverItem, RuleItem, SilenceItem};
+use kafscope_api::{
+    AlertEpisode, AlertItem, DeliveryItem, Page, ReceiverItem, RuleItem, SilenceItem,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -9,6 +11,14 @@ use crate::api::{can, enc, href, needs, send_change, use_api};
 use crate::components::{show, Empty};
 use crate::pages::health::severity_badge;
 use kafscope_api::fmt as format;
+
+fn severity_badge_str(s: &str) -> &'static str {
+    match s {
+        "critical" => "badge crit",
+        "warning" => "badge warn",
+        _ => "badge muted",
+    }
+}
 
 fn state_badge(state: &str) -> &'static str {
     match state {
@@ -70,6 +80,7 @@ pub fn Alerts() -> impl IntoView {
     let rules = use_api::<Page<RuleItem>>(|| "/alerts/rules?limit=1000".to_string());
     let receivers = use_api::<Page<ReceiverItem>>(|| "/alerts/receivers?limit=1000".to_string());
     let deliveries = use_api::<Page<DeliveryItem>>(|| "/alerts/deliveries?limit=100".to_string());
+    let history = use_api::<Page<AlertEpisode>>(|| "/alerts/history?range=7d&limit=200".to_string());
     view! {
         <h1>"Alerts"</h1>
         {move || status.get().map(|r| match r {
@@ -180,6 +191,33 @@ pub fn Alerts() -> impl IntoView {
             view! {
                 <table class="grid" data-testid="receivers-table">
                     <thead><tr><th>"Name"</th><th>"URL"</th><th>"Format"</th><th>"Severity"</th><th>"Clusters"</th><th></th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }.into_any()
+        })}
+        <h3>"History (7 days)"</h3>
+        {show(history, |page: Page<AlertEpisode>| {
+            if page.items.is_empty() {
+                return view! { <Empty message="No alert fired in the last 7 days.".to_string()/> }.into_any();
+            }
+            let rows = page.items.into_iter().map(|e| {
+                let took = format::age(e.duration_seconds);
+                view! {
+                    <tr data-testid="episode-row">
+                        <td class="sub">{format::time(&e.fired_at)}</td>
+                        <td>{if e.resolved_at.is_some() { took } else { format!("{took}, still firing") }}</td>
+                        <td><span class=severity_badge_str(&e.severity)>{e.severity.clone()}</span></td>
+                        <td><a href=href(&e.link)>{e.summary.clone()}</a><div class="sub">{format!("{} · {}", e.cluster, e.rule)}</div></td>
+                        <td class="sub">
+                            {e.acked_by.clone().map(|w| format!("acknowledged by {w}"))}
+                            {e.silenced.then_some(" · silenced")}
+                        </td>
+                    </tr>
+                }
+            }).collect_view();
+            view! {
+                <table class="grid" data-testid="history-table">
+                    <thead><tr><th>"Fired"</th><th>"Lasted"</th><th>"Severity"</th><th>"Alert"</th><th>"Handled"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             }.into_any()

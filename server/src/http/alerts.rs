@@ -22,6 +22,92 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/rules", get(list_rules))
         .route("/alerts/receivers", get(list_receivers))
         .route("/alerts/deliveries", get(list_deliveries))
+        .route("/alerts/history", get(history))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    cluster: Option<String>,
+    rule: Option<String>,
+    group: Option<String>,
+    topic: Option<String>,
+    /// `24h`, `7d` … back from now (default 7 days), or `from`/`to` in RFC 3339.
+    range: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Past episodes, newest first: when each alert fired, for how long, whether a silence held
+/// it back and who acknowledged it; those of clusters, topics and groups the principal may
+/// view.
+async fn history(
+    State(st): State<AppState>,
+    principal: Principal,
+    q: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<Json<Page<kafscope_api::AlertEpisode>>, ApiError> {
+    let Query(q) = q?;
+    st.allow_somewhere(&principal)?;
+    let now = now_ms();
+    let to = match &q.to {
+        Some(t) => super::history::parse_time("to", t)?,
+        None => now,
+    };
+    let from = match (&q.from, &q.range) {
+        (Some(f), _) => super::history::parse_time("from", f)?,
+        (None, Some(r)) => {
+            let d = humantime::parse_duration(r).map_err(|_| {
+                ApiError::BadRequest(format!("range '{r}' is not a duration like 24h or 7d"))
+            })?;
+            to - d.as_millis() as i64
+        }
+        (None, None) => to - 7 * 86_400_000,
+    };
+    if from >= to {
+        return Err(ApiError::BadRequest("from must be before to".into()));
+    }
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let list = st
+        .store
+        .alert_episodes(q.cluster.as_deref(), q.rule.as_deref(), from, to)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let items: Vec<kafscope_api::AlertEpisode> = list
+        .into_iter()
+        .filter(|e| q.group.as_ref().is_none_or(|g| e.labels.get("group") == Some(g)))
+        .filter(|e| q.topic.as_ref().is_none_or(|t| e.labels.get("topic") == Some(t)))
+        .filter(|e| {
+            let mut r = Resource::cluster(&e.cluster, false);
+            if let Some(t) = e.labels.get("topic") {
+                r = r.topic(t);
+            }
+            if let Some(g) = e.labels.get("group") {
+                r = r.group(g);
+            }
+            st.may(&principal, Permission::View, &r)
+        })
+        .take(limit)
+        .map(|e| kafscope_api::AlertEpisode {
+            duration_seconds: ((e.resolved_ms.unwrap_or(now) - e.fired_ms).max(0) / 1000) as u64,
+            fired_at: rfc3339(e.fired_ms),
+            resolved_at: e.resolved_ms.map(rfc3339),
+            link: crate::alerts::link_path(&e.labels),
+            fingerprint: e.fingerprint,
+            cluster: e.cluster,
+            rule: e.rule,
+            severity: e.severity,
+            summary: e.summary,
+            labels: e.labels,
+            silenced: e.silenced,
+            acked_by: e.acked_by,
+            ack_comment: e.ack_comment,
+        })
+        .collect();
+    Ok(Json(Page {
+        total: items.len(),
+        items,
+    }))
 }
 
 pub fn item(cluster: &str, a: &Alert, controls: &Controls, now: i64) -> AlertItem {

@@ -16,6 +16,7 @@ pub mod activity;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod episodes;
 pub mod metrics;
 pub mod rollup;
 pub mod silences;
