@@ -150,6 +150,8 @@ pub struct AlertEpisode {
     pub duration_seconds: u64,
     /// A silence held its notification back.
     pub silenced: bool,
+    /// Who made a silence that matched the alert while it fired.
+    pub silence_author: Option<String>,
     pub acked_by: Option<String>,
     pub ack_comment: Option<String>,
     /// The console page of what it concerned.

@@ -309,6 +309,12 @@ async fn a_stopped_group_fires_then_resolves_in_both_formats_despite_receiver_er
     assert!(ep["resolved_at"].is_string(), "{history}");
     assert!(ep["duration_seconds"].as_u64().is_some(), "{history}");
     assert_eq!(ep["link"], "/clusters/test/consumer-groups/stopper");
+    let (status, bad) = t.get("/api/v1/alerts/history?limit=0").await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, bad) = t
+        .get("/api/v1/alerts/history?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z")
+        .await;
+    assert_eq!(status, 400, "{bad}");
     t.app.stop().await;
 }
 
@@ -643,10 +649,17 @@ async fn a_silence_holds_back_matching_alerts_only_until_it_expires() {
         .unwrap();
     // Who acknowledged which episode is in the history.
     let (_, history) = t.get("/api/v1/alerts/history?group=loud-one").await;
-    assert_eq!(history["items"][0]["acked_by"], "admin_token (token)", "{history}");
+    assert_eq!(
+        history["items"][0]["acked_by"], "admin_token (token)",
+        "{history}"
+    );
     assert_eq!(history["items"][0]["ack_comment"], "on it");
     let (_, quiet) = t.get("/api/v1/alerts/history?group=quiet-one").await;
     assert_eq!(quiet["items"][0]["silenced"], true, "{quiet}");
+    assert_eq!(
+        quiet["items"][0]["silence_author"], "admin_token (token)",
+        "{quiet}"
+    );
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()

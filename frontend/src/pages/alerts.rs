@@ -80,7 +80,8 @@ pub fn Alerts() -> impl IntoView {
     let rules = use_api::<Page<RuleItem>>(|| "/alerts/rules?limit=1000".to_string());
     let receivers = use_api::<Page<ReceiverItem>>(|| "/alerts/receivers?limit=1000".to_string());
     let deliveries = use_api::<Page<DeliveryItem>>(|| "/alerts/deliveries?limit=100".to_string());
-    let history = use_api::<Page<AlertEpisode>>(|| "/alerts/history?range=7d&limit=200".to_string());
+    let history =
+        use_api::<Page<AlertEpisode>>(|| "/alerts/history?range=7d&limit=200".to_string());
     view! {
         <h1>"Alerts"</h1>
         {move || status.get().map(|r| match r {
@@ -210,7 +211,7 @@ pub fn Alerts() -> impl IntoView {
                         <td><a href=href(&e.link)>{e.summary.clone()}</a><div class="sub">{format!("{} · {}", e.cluster, e.rule)}</div></td>
                         <td class="sub">
                             {e.acked_by.clone().map(|w| format!("acknowledged by {w}"))}
-                            {e.silenced.then_some(" · silenced")}
+                            {e.silence_author.clone().map(|w| format!(" · silenced by {w}")).or_else(|| e.silenced.then(|| " · silenced".to_string()))}
                         </td>
                     </tr>
                 }

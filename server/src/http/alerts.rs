@@ -67,7 +67,12 @@ async fn history(
     if from >= to {
         return Err(ApiError::BadRequest("from must be before to".into()));
     }
-    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(200);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and 1000, got {limit}"
+        )));
+    }
     let list = st
         .store
         .alert_episodes(q.cluster.as_deref(), q.rule.as_deref(), from, to)
@@ -75,8 +80,16 @@ async fn history(
         .map_err(|e| ApiError::Internal(e.into()))?;
     let items: Vec<kafscope_api::AlertEpisode> = list
         .into_iter()
-        .filter(|e| q.group.as_ref().is_none_or(|g| e.labels.get("group") == Some(g)))
-        .filter(|e| q.topic.as_ref().is_none_or(|t| e.labels.get("topic") == Some(t)))
+        .filter(|e| {
+            q.group
+                .as_ref()
+                .is_none_or(|g| e.labels.get("group") == Some(g))
+        })
+        .filter(|e| {
+            q.topic
+                .as_ref()
+                .is_none_or(|t| e.labels.get("topic") == Some(t))
+        })
         .filter(|e| {
             let mut r = Resource::cluster(&e.cluster, false);
             if let Some(t) = e.labels.get("topic") {
@@ -100,6 +113,7 @@ async fn history(
             summary: e.summary,
             labels: e.labels,
             silenced: e.silenced,
+            silence_author: e.silenced_by,
             acked_by: e.acked_by,
             ack_comment: e.ack_comment,
         })

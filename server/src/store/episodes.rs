@@ -21,6 +21,8 @@ pub struct Episode {
     pub resolved_ms: Option<i64>,
     /// A silence held its notification back.
     pub silenced: bool,
+    /// Who made the silence that matched it while it fired.
+    pub silenced_by: Option<String>,
     pub acked_by: Option<String>,
     pub ack_comment: Option<String>,
 }
@@ -46,6 +48,7 @@ pub fn episodes(events: Vec<EventRow>) -> Vec<Episode> {
                     fired_ms: at,
                     resolved_ms: None,
                     silenced: false,
+                    silenced_by: None,
                     acked_by: None,
                     ack_comment: None,
                 });
@@ -112,7 +115,13 @@ impl Store {
             .filter(|e| e.resolved_ms.is_none_or(|t| t >= from_ms))
             .collect();
         let acks = self.acks().await?;
+        let silences = self.silences(from_ms).await?;
         for e in &mut list {
+            let end = e.resolved_ms.unwrap_or(i64::MAX);
+            e.silenced_by = silences
+                .iter()
+                .find(|s| s.starts_ms < end && s.ends_ms > e.fired_ms && s.matches(&e.labels))
+                .map(|s| s.author.clone());
             if let Some(a) = acks
                 .iter()
                 .find(|a| a.fingerprint == e.fingerprint && a.episode_ms == e.fired_ms)
@@ -153,8 +162,18 @@ mod tests {
             ev("b", "silenced", 20),
         ]);
         assert_eq!(list.len(), 3);
-        assert_eq!((list[0].fingerprint.as_str(), list[0].fired_ms, list[0].resolved_ms), ("a", 100, None));
-        assert_eq!((list[1].fingerprint.as_str(), list[1].silenced), ("b", true));
+        assert_eq!(
+            (
+                list[0].fingerprint.as_str(),
+                list[0].fired_ms,
+                list[0].resolved_ms
+            ),
+            ("a", 100, None)
+        );
+        assert_eq!(
+            (list[1].fingerprint.as_str(), list[1].silenced),
+            ("b", true)
+        );
         assert_eq!((list[2].fired_ms, list[2].resolved_ms), (10, Some(50)));
         assert_eq!(list[2].labels["group"], "g");
     }
