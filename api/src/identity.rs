@@ -39,10 +39,18 @@ pub struct AuthInfo {
 }
 
 /// `POST /api/v1/auth/login`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `POST /api/v1/auth/logout` → where to go next (the provider's logout page for OIDC).
@@ -88,10 +96,18 @@ pub struct NewToken {
 }
 
 /// The answer to a new token: the token is shown this once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedToken {
     pub token: String,
     pub item: TokenItem,
+}
+
+impl std::fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("item", &self.item)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `GET /api/v1/auth/roles`: roles and their permissions.

@@ -229,9 +229,11 @@ async fn every_change_and_every_message_read_is_decided_on_the_server() {
     assert_eq!(s, StatusCode::NO_CONTENT);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let viewer = c.login("vic", "vic-pw").await.unwrap();
+    let viewer_again = viewer.clone();
     let reader = c.login("rita", "rita-pw").await.unwrap();
     let alice = c.login("alice", "alice-pw").await.unwrap();
     let scoped = c.login("olivia", "olivia-pw").await.unwrap();
+    let scoped_again = scoped.clone();
     let loopback2: IpAddr = "127.0.0.2".parse().unwrap();
     let proxied = Who::Proxy {
         from: loopback2,
@@ -407,6 +409,37 @@ async fn every_change_and_every_message_read_is_decided_on_the_server() {
         .unwrap();
     assert_eq!(refused["detail"]["missing_permission"], "messages.produce");
     assert_eq!(refused["cluster"], "test");
+    // Message rows (their detail shows the record's key) only to who may read that topic.
+    assert!(
+        rows.iter().any(|r| r["target"] != "test/payments.in"),
+        "{audit}"
+    );
+    let (_, mine) = c
+        .send(
+            &scoped_again,
+            Method::GET,
+            "/api/v1/audit?action=message.",
+            None,
+        )
+        .await;
+    let mine = mine["items"].as_array().unwrap();
+    assert!(!mine.is_empty());
+    assert!(
+        mine.iter().all(|r| r["target"] == "test/payments.in"),
+        "a scoped principal sees message rows of its topics only: {mine:?}"
+    );
+    let (_, vics) = c
+        .send(
+            &viewer_again,
+            Method::GET,
+            "/api/v1/audit?action=message.",
+            None,
+        )
+        .await;
+    assert_eq!(
+        vics["total"], 0,
+        "a viewer cannot read messages, nor their audit rows: {vics}"
+    );
     // Filters and export.
     let (_, only) = c
         .send(

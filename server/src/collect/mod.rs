@@ -600,6 +600,9 @@ impl Collector {
     /// Write the groups whose activity changed: a new group, a first activity, or an activity
     /// a minute newer than the stored one (so a busy group is written once a minute at most).
     async fn save_activity(&mut self) {
+        // Forget groups the trails forgot (gone from the cluster), so this stays bounded.
+        let live = &self.trails.activity;
+        self.stored_activity.retain(|g, _| live.contains_key(g));
         let mut rows = Vec::new();
         for (g, a) in &self.trails.activity {
             let changed = match self.stored_activity.get(g) {

@@ -78,7 +78,12 @@ async fn list_silences(
         .alert_controls
         .silences
         .read()
-        .map(|l| l.iter().map(|s| silence_item(s, now)).collect())
+        .map(|l| {
+            l.iter()
+                .filter(|s| st.may(&principal, Permission::View, &scope_of(&st, &s.matchers)))
+                .map(|s| silence_item(s, now))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Json(q.apply(items.into_iter())?))
 }

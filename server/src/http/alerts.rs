@@ -60,7 +60,10 @@ async fn history(
             let d = humantime::parse_duration(r).map_err(|_| {
                 ApiError::BadRequest(format!("range '{r}' is not a duration like 24h or 7d"))
             })?;
-            to - d.as_millis() as i64
+            i64::try_from(d.as_millis())
+                .ok()
+                .and_then(|ms| to.checked_sub(ms))
+                .ok_or_else(|| ApiError::BadRequest(format!("range '{r}' is too long")))?
         }
         (None, None) => to - 7 * 86_400_000,
     };

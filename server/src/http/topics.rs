@@ -89,7 +89,18 @@ async fn get_topic(
         partitions: t.partitions.clone(),
         configs: t.configs.clone().unwrap_or_default(),
         configs_error: t.configs_error.clone(),
-        consumer_groups: t.groups.clone(),
+        consumer_groups: t
+            .groups
+            .iter()
+            .filter(|g| {
+                st.may(
+                    &principal,
+                    Permission::View,
+                    &Resource::cluster(&cluster, false).group(&g.group_id),
+                )
+            })
+            .cloned()
+            .collect(),
         data_at: snap.data_at_ms.map(rfc3339),
     }))
 }

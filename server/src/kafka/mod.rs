@@ -103,7 +103,7 @@ const GROUP_OFFSETS_IN_FLIGHT: usize = 256;
 const LIST_OFFSETS_CHUNK: usize = 2500;
 
 /// Keep the first listing of each group id, in the brokers' order.
-fn dedup_groups(groups: &mut Vec<GroupListing>) {
+pub(crate) fn dedup_groups(groups: &mut Vec<GroupListing>) {
     let mut seen = std::collections::HashSet::new();
     groups.retain(|g| seen.insert(g.group_id.clone()));
 }

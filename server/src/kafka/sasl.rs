@@ -116,7 +116,7 @@ fn sasl_name(user: &str) -> String {
 
 /// One SCRAM exchange, client side: `first()`, then `respond(server-first)`, then
 /// `verify(server-final)`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Scram {
     hash: Hash,
     user: String,
@@ -124,6 +124,15 @@ pub struct Scram {
     nonce: String,
     /// Set by `respond`: the server signature the final message must carry.
     expected_server_signature: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Scram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scram")
+            .field("hash", &self.hash)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Scram {

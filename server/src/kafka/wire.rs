@@ -63,18 +63,6 @@ pub struct Dialer {
 }
 
 impl Dialer {
-    /// Plain TCP, no authentication.
-    pub fn plaintext(timeout: Duration, counts: RequestCounts) -> Dialer {
-        Dialer {
-            timeout,
-            counts,
-            tls: None,
-            sasl: None,
-            oauth: None,
-            security: "plaintext".into(),
-        }
-    }
-
     /// A dialer for these settings; fails when a TLS file cannot be read or used.
     pub fn new(
         security: &WireSecurity,
@@ -465,11 +453,6 @@ impl Session {
     ) -> Result<Vec<Resp>, String> {
         self.fresh().await?;
         self.conn.call_many(key, version, requests).await
-    }
-
-    /// Whether the broker offers this API at all.
-    pub fn offers(&self, key: ApiKey) -> bool {
-        self.versions.contains_key(&(key as i16))
     }
 
     /// The highest version both sides speak.

@@ -272,6 +272,23 @@ mod tests {
     }
 
     fn judge_at(minutes: i64, owner: Owner, f: impl Fn(i64) -> (i64, i64)) -> Verdict {
+        judge_full(minutes, owner, None, f)
+    }
+
+    fn judge_with_time_lag(minutes: i64, seconds: f64, f: impl Fn(i64) -> (i64, i64)) -> Verdict {
+        let lag = TimeLag {
+            seconds,
+            lower_bound: false,
+        };
+        judge_full(minutes, Owner::Member("m".into()), Some(lag), f)
+    }
+
+    fn judge_full(
+        minutes: i64,
+        owner: Owner,
+        time_lag: Option<TimeLag>,
+        f: impl Fn(i64) -> (i64, i64),
+    ) -> Verdict {
         let (c, e) = trails(minutes, &f);
         let (cn, en) = f(minutes);
         judge(&StatusInput {
@@ -283,27 +300,7 @@ mod tests {
             committed_trail: &c,
             end_trail: &e,
             owner: &owner,
-            time_lag: None,
-            significance: Significance::default(),
-        })
-    }
-
-    fn judge_with_time_lag(minutes: i64, seconds: f64, f: impl Fn(i64) -> (i64, i64)) -> Verdict {
-        let (c, e) = trails(minutes, &f);
-        let (cn, en) = f(minutes);
-        judge(&StatusInput {
-            now_ms: minutes * MIN,
-            window_ms: WINDOW,
-            committed: Some(cn),
-            log_start: Some(0),
-            end: Some(en),
-            committed_trail: &c,
-            end_trail: &e,
-            owner: &Owner::Member("m".into()),
-            time_lag: Some(TimeLag {
-                seconds,
-                lower_bound: false,
-            }),
+            time_lag,
             significance: Significance::default(),
         })
     }

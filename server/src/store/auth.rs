@@ -8,7 +8,7 @@ use super::audit::{insert_audit, AuditEntry};
 use super::{Store, StoreError};
 
 /// A signed-in person's session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SessionRow {
     pub id_hash: String,
     /// `local` or `oidc`.
@@ -26,6 +26,18 @@ pub struct SessionRow {
     pub id_token: Option<String>,
     pub identity_until_ms: Option<i64>,
     pub source_addr: Option<String>,
+}
+
+impl std::fmt::Debug for SessionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The CSRF token and the provider's tokens are secrets.
+        f.debug_struct("SessionRow")
+            .field("kind", &self.kind)
+            .field("subject", &self.subject)
+            .field("roles", &self.roles)
+            .field("expires_ms", &self.expires_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An API token as stored (never the token itself).

@@ -41,7 +41,7 @@ pub struct FileAuth {
     bindings: Vec<FileBinding>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileOidc {
     issuer: String,
@@ -66,7 +66,7 @@ struct FileProxy {
     groups_separator: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileUser {
     name: String,
@@ -507,6 +507,24 @@ pub fn role_table(c: &AuthConfig) -> BTreeMap<String, Vec<&'static str>> {
             )
         })
         .collect()
+}
+
+impl std::fmt::Debug for FileOidc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileOidc")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for FileUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileUser")
+            .field("name", &self.name)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

@@ -222,7 +222,11 @@ async fn resolve(
             name: t.role.clone(),
             permissions: Vec::new(),
         });
-        let regex = |s: &Option<String>| s.as_deref().and_then(|r| regex::Regex::new(r).ok());
+        // A stored pattern that no longer compiles matches nothing (never everything).
+        let regex = |s: &Option<String>| {
+            s.as_deref()
+                .map(|r| regex::Regex::new(r).unwrap_or_else(|_| matches_nothing()))
+        };
         return Ok(Principal {
             kind: PrincipalKind::Token,
             id: format!("token:{}", t.name),
@@ -498,4 +502,9 @@ pub async fn prune(store: &Store) {
     if let Err(e) = store.prune_sessions(now_ms()).await {
         tracing::warn!(error = %e, "cannot prune sessions");
     }
+}
+
+/// A pattern no name matches.
+fn matches_nothing() -> regex::Regex {
+    regex::Regex::new("[^\\s\\S]").expect("a valid constant pattern")
 }

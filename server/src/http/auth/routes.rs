@@ -173,6 +173,11 @@ async fn login(
             "no local users are configured here ([[auth.users]])".into(),
         ));
     }
+    if req.username.len() > 256 {
+        return Err(ApiError::BadRequest(
+            "a user name is at most 256 bytes".into(),
+        ));
+    }
     let now = now_ms();
     let addr = p.source_addr;
     if let Err(wait) = st.auth.limiter.check(&req.username, addr, now) {
@@ -429,15 +434,8 @@ async fn oidc_callback(
 }
 
 async fn roles(State(st): State<AppState>, p: Principal) -> Result<Json<Vec<RoleItem>>, ApiError> {
-    st.allow(&p, Permission::View, &Resource::global())
-        .or_else(|_| {
-            // Anyone signed in may read the role table (it is configuration, not data).
-            if p.kind == PrincipalKind::Anonymous && p.bindings.is_empty() {
-                Err(ApiError::Unauthorized("sign in first".into()))
-            } else {
-                Ok(())
-            }
-        })?;
+    // Anyone signed in may read the role table (it is configuration, not data).
+    st.allow_somewhere(&p)?;
     let builtin: Vec<String> = builtin_roles().into_iter().map(|r| r.name).collect();
     Ok(Json(
         st.auth
@@ -559,7 +557,13 @@ async fn create_token(
                     "expires_in '{d}' is not a duration like 30d or 12h"
                 ))
             })?;
-            Some(now + d.as_millis() as i64)
+            let later = i64::try_from(d.as_millis())
+                .ok()
+                .and_then(|ms| now.checked_add(ms))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("expires_in '{d:?}' is too far ahead"))
+                })?;
+            Some(later)
         }
         (None, Some(t)) => Some(crate::http::history::parse_time("expires_at", t)?),
         (None, None) => {
@@ -716,13 +720,22 @@ async fn audit_rows(
     let rows = st.store.audit_log(&f).await.map_err(internal)?;
     Ok(rows
         .into_iter()
-        .filter(|r| {
-            admin
-                || r.cluster
-                    .as_deref()
-                    .is_some_and(|c| st.may(p, Permission::View, &Resource::cluster(c, false)))
-        })
+        .filter(|r| admin || row_visible(st, p, r))
         .collect())
+}
+
+/// A non-admin sees a row of a cluster it may view; a message row (whose detail may show the
+/// record's key) only with `messages.read` on that topic.
+fn row_visible(st: &AppState, p: &Principal, r: &crate::store::audit::AuditRow) -> bool {
+    let Some(c) = r.cluster.as_deref() else {
+        return false;
+    };
+    let cluster = Resource::cluster(c, false);
+    if r.action.starts_with("message.") {
+        let topic = r.target.strip_prefix(c).and_then(|t| t.strip_prefix('/'));
+        return topic.is_some_and(|t| st.may(p, Permission::MessagesRead, &cluster.topic(t)));
+    }
+    st.may(p, Permission::View, &cluster)
 }
 
 async fn audit(

@@ -159,6 +159,8 @@ impl GroupReader {
                     .unwrap_or_else(|| "no broker in the metadata".into()),
             });
         }
+        // A group whose coordinator moved between two brokers' answers is listed twice.
+        crate::kafka::dedup_groups(&mut groups);
         self.types = groups
             .iter()
             .filter_map(|g| Some((g.group_id.clone(), g.group_type.clone()?)))
