@@ -97,7 +97,19 @@ pub(super) fn coordinators_v4(
 }
 
 /// A group asked but missing from the answers gets an error saying so.
+///
+/// Also leaves one answer per group, a success before an error: Kafka 4.0.0's coordinator
+/// describes every group of a request on each of its `__consumer_offsets` partitions, so a
+/// request for groups of two partitions answers each group twice, once found and once
+/// GROUP_ID_NOT_FOUND (KAFKA-19195, fixed after 4.0.0).
 pub(super) fn answered_all<T>(asked: &[String], out: &mut Answers<T>, api: &str) {
+    let found: std::collections::HashSet<String> = out
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(g, _)| g.clone())
+        .collect();
+    let mut kept: std::collections::HashSet<String> = std::collections::HashSet::new();
+    out.retain(|(g, r)| (r.is_ok() || !found.contains(g)) && kept.insert(g.clone()));
     let answered: std::collections::HashSet<&str> = out.iter().map(|(g, _)| g.as_str()).collect();
     let missing: Vec<String> = asked
         .iter()
@@ -680,5 +692,25 @@ mod tests {
             .unwrap_err()
             .message
             .contains("left the group out"));
+    }
+
+    #[test]
+    fn one_answer_per_group_and_a_success_wins() {
+        // Kafka 4.0.0 answers a group of another shard as not found beside its real answer.
+        let mut out: Answers<u8> = vec![
+            ("a".into(), Err(GroupError::code(GROUP_ID_NOT_FOUND))),
+            ("b".into(), Ok(2)),
+            ("a".into(), Ok(1)),
+            ("b".into(), Err(GroupError::code(GROUP_ID_NOT_FOUND))),
+            ("c".into(), Err(GroupError::code(GROUP_ID_NOT_FOUND))),
+            ("c".into(), Err(GroupError::code(GROUP_ID_NOT_FOUND))),
+        ];
+        let asked = vec!["a".to_string(), "b".into(), "c".into(), "d".into()];
+        answered_all(&asked, &mut out, "ConsumerGroupDescribe");
+        let got: Vec<(&str, bool)> = out.iter().map(|(g, r)| (g.as_str(), r.is_ok())).collect();
+        assert_eq!(
+            got,
+            vec![("b", true), ("a", true), ("c", false), ("d", false)]
+        );
     }
 }
