@@ -108,6 +108,14 @@ pub struct ClusterHealth {
     pub brokers_up: usize,
     pub brokers_down: usize,
     pub controller_id: Option<i32>,
+    /// `quorum` or `metadata`; `null` when the controller is not known.
+    #[serde(default)]
+    pub controller_source: Option<String>,
+    /// The KRaft metadata quorum; `null` on ZooKeeper-era clusters or when unread.
+    #[serde(default)]
+    pub quorum: Option<crate::Quorum>,
+    #[serde(default)]
+    pub quorum_error: Option<String>,
     /// Sum of ActiveControllerCount over the brokers whose metrics were read; `null` when
     /// no endpoint reports it.
     pub active_controller_count: Option<f64>,

@@ -80,7 +80,19 @@ pub struct ClusterSummary {
     pub bootstrap_servers: String,
     pub brokers: usize,
     pub brokers_down: usize,
+    /// The active controller: on KRaft clusters the metadata quorum's leader (DescribeQuorum);
+    /// on ZooKeeper-era clusters the controller Metadata names. `null` when not known — a KRaft
+    /// broker's Metadata names a random live broker, which is never shown as the controller.
     pub controller_id: Option<i32>,
+    /// Where `controller_id` comes from: `quorum` or `metadata`; `null` when unknown.
+    #[serde(default)]
+    pub controller_source: Option<String>,
+    /// The KRaft metadata quorum; `null` on ZooKeeper-era clusters and when it could not be
+    /// read (`quorum_error` says why).
+    #[serde(default)]
+    pub quorum: Option<Quorum>,
+    #[serde(default)]
+    pub quorum_error: Option<String>,
     pub topics: usize,
     pub partitions: usize,
     pub under_replicated_partitions: usize,
@@ -123,6 +135,49 @@ pub struct ConnectionPath {
     pub reason: Option<String>,
 }
 
+/// The KRaft metadata quorum (`__cluster_metadata`-0) as its leader describes it
+/// (DescribeQuorum, the same answer `kafka-metadata-quorum.sh describe` prints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quorum {
+    /// `null`: no leader (an election is running, or a majority of voters is gone).
+    pub leader_id: Option<i32>,
+    pub leader_epoch: i32,
+    pub high_watermark: i64,
+    /// Records the furthest-behind voter lacks (`MaxFollowerLag` of `describe --status`).
+    pub max_follower_lag: Option<i64>,
+    /// Milliseconds it is behind (`MaxFollowerLagTimeMs`); `null` when not known.
+    pub max_follower_lag_ms: Option<i64>,
+    /// Voters caught up with the leader (lag under 10 s where times are known, else under
+    /// 1 000 records), the leader included.
+    pub voters_caught_up: usize,
+    pub voters: Vec<QuorumReplica>,
+    /// Brokers replicating the metadata log without a vote.
+    pub observers: Vec<QuorumReplica>,
+    /// The node that answered (a broker forwards the question to the active controller).
+    pub via: i32,
+    pub read_at: String,
+}
+
+/// One replica of the metadata log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuorumReplica {
+    pub id: i32,
+    /// `leader`, `follower` (a voter) or `observer`.
+    pub role: String,
+    /// `controller`, `broker` or `combined` (both).
+    pub node_type: String,
+    pub directory_id: Option<String>,
+    pub log_end_offset: Option<i64>,
+    /// Leader's log end offset − this replica's.
+    pub lag: Option<i64>,
+    /// Leader's last-caught-up time − this replica's, in milliseconds.
+    pub lag_ms: Option<i64>,
+    pub last_fetch_at: Option<String>,
+    pub last_caught_up_at: Option<String>,
+    /// `LISTENER://host:port`, from the controllers' registrations (Kafka 3.9+).
+    pub endpoints: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BrokerStatus {
@@ -138,7 +193,12 @@ pub struct Broker {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub rack: Option<String>,
+    /// The active controller (the quorum leader on KRaft).
     pub is_controller: bool,
+    /// `broker`, plus `controller` for a node that is also a voter of the metadata quorum
+    /// (a combined KRaft node).
+    #[serde(default)]
+    pub roles: Vec<String>,
     pub status: BrokerStatus,
     /// Partitions this broker leads.
     pub leader_partitions: usize,

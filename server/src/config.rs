@@ -138,6 +138,9 @@ pub struct ClusterConfig {
     pub metrics: Vec<MetricsSource>,
     /// Read disk usage per broker with DescribeLogDirs (plaintext listeners only).
     pub describe_log_dirs: bool,
+    /// KRaft controllers (`bootstrap_controllers`, HOST:PORT of their CONTROLLER listeners):
+    /// DescribeQuorum is asked of them directly. Empty: of the brokers, which forward it.
+    pub bootstrap_controllers: Vec<(String, u16)>,
     /// Schema Registry for decoding Confluent wire-format records.
     pub schema_registry: Option<SchemaRegistryConfig>,
     /// Masking rules applied to records before they leave the server.
@@ -328,6 +331,7 @@ struct FileCluster {
     #[serde(default)]
     metrics: Vec<FileMetrics>,
     describe_log_dirs: Option<bool>,
+    bootstrap_controllers: Option<String>,
     schema_registry: Option<FileRegistry>,
     #[serde(default)]
     masking: Vec<FileMask>,
@@ -588,6 +592,7 @@ impl Config {
                     })
                     .collect::<Result<_, _>>()?,
                 describe_log_dirs: true,
+                bootstrap_controllers: Vec::new(),
                 schema_registry: cli
                     .schema_registry_url
                     .as_deref()
@@ -805,9 +810,30 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         client,
         metrics,
         describe_log_dirs: c.describe_log_dirs.unwrap_or(true),
+        bootstrap_controllers: match &c.bootstrap_controllers {
+            Some(list) => host_ports(list)
+                .map_err(|bad| ConfigError::new(origin, key("bootstrap_controllers"), bad))?,
+            None => Vec::new(),
+        },
         schema_registry,
         masking,
     })
+}
+
+/// `host:port,host:port` (a `SCHEME://` prefix is allowed); the error names the bad entry.
+fn host_ports(list: &str) -> Result<Vec<(String, u16)>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let hostport = s.rsplit_once("://").map_or(s, |(_, rest)| rest);
+            hostport
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)))
+                .filter(|(h, _)| !h.is_empty())
+                .ok_or_else(|| format!("'{s}' is not HOST:PORT"))
+        })
+        .collect()
 }
 
 fn validate_cluster(c: &ClusterConfig, i: usize, origin: &str) -> Result<(), ConfigError> {

@@ -152,6 +152,15 @@ pub fn defaults() -> Vec<Rule> {
             0,
             kinds(&["controller_count", "no_controller"]),
         ),
+        // The KRaft metadata quorum: no leader at once; lag and a majority at risk when they
+        // last a minute (a restart catches up within seconds). Severity is the problem's.
+        rule("metadata_quorum", None, 0, kinds(&["quorum_no_leader"])),
+        rule(
+            "metadata_quorum_lag",
+            None,
+            MIN,
+            kinds(&["quorum_at_risk", "quorum_lag", "metadata_lag"]),
+        ),
         rule(
             "under_min_isr",
             Some(Critical),

@@ -8,6 +8,7 @@
 //! when due. A failing stage is reported and retried with backoff; it never kills the loop.
 
 pub mod assess;
+pub mod controller;
 pub mod snapshot;
 
 use std::collections::HashMap;
@@ -19,7 +20,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::ClusterConfig;
+use crate::kafka::quorum::{QuorumError, QuorumRead};
 use crate::kafka::{ClusterClient, OffsetSpec};
+use controller::QuorumOutcome;
 use crate::store::{LagSample, OffsetSample, Store};
 pub use snapshot::{ClusterSnapshot, GroupState, PollData, TopicState, Trails};
 
@@ -92,6 +95,11 @@ pub struct Collector {
     connection: kafscope_api::ConnectionPath,
     /// Group activity as last written to the store (only changes are written).
     stored_activity: HashMap<String, snapshot::Activity>,
+    /// Leaders whose ListOffsets failed in the previous poll: asked first, beside the
+    /// groups, so their timeout does not add to the poll.
+    suspect_leaders: std::collections::BTreeSet<i32>,
+    /// The node that answered DescribeQuorum last (asked first next time).
+    quorum_via: Option<i32>,
 }
 
 /// How often DescribeLogDirs is sent (disk usage moves slowly; the answer is large).
@@ -144,6 +152,8 @@ impl Collector {
                 ..Trails::new(cfg.status_window)
             },
             stored_activity: HashMap::new(),
+            suspect_leaders: Default::default(),
+            quorum_via: None,
             seeded: false,
             last_store_ms: None,
             cfg,
@@ -260,8 +270,10 @@ impl Collector {
         self.client.serve_callbacks();
         let at = now_ms();
         let took = started.elapsed().as_millis() as u64;
+        let mut log_dirs = None;
         let next = match result {
-            Ok(data) => {
+            Ok(mut data) => {
+                log_dirs = data.log_dirs.take();
                 let t = Instant::now();
                 let mut snap = snapshot::build(&prev, data, &mut self.trails, at, took);
                 snap.stages_ms
@@ -280,11 +292,6 @@ impl Collector {
         drop(prev);
         let mut next = next;
         next.connection = self.connection.clone();
-        let log_dirs = if next.last_poll_error.is_none() {
-            self.read_log_dirs(&mut next).await
-        } else {
-            None
-        };
         let extras = assess::Extras {
             scraped: fetched.map(|f| f.resolve(&next.brokers)),
             log_dirs,
@@ -315,34 +322,6 @@ impl Collector {
         tokio::task::spawn_blocking(crate::kafka::ffi::release_c_heap);
     }
 
-    /// DescribeLogDirs on every live broker, when due.
-    async fn read_log_dirs(
-        &mut self,
-        snap: &mut ClusterSnapshot,
-    ) -> Option<Result<assess::LogDirsRead, String>> {
-        if !self.cfg.describe_log_dirs || self.log_dirs_due.is_some_and(|d| Instant::now() < d) {
-            return None;
-        }
-        self.log_dirs_due = Some(Instant::now() + LOG_DIRS_INTERVAL);
-        let Some(reader) = &self.group_reader else {
-            let why = self.connection.reason.clone().unwrap_or_default();
-            return Some(Err(format!(
-                "DescribeLogDirs is read over Kafscope's own connections, which this cluster cannot use ({why}); export log sizes with a metrics endpoint instead"
-            )));
-        };
-        let live: Vec<(i32, String, u16)> = snap
-            .brokers
-            .iter()
-            .filter(|b| b.status == kafscope_api::BrokerStatus::Up)
-            .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
-            .collect();
-        let t = Instant::now();
-        let r = crate::kafka::logdirs::read(&live, reader.dialer()).await;
-        snap.stages_ms
-            .insert("log_dirs".into(), t.elapsed().as_millis() as u64);
-        Some(r)
-    }
-
     async fn read_cluster(&mut self) -> Result<PollData, String> {
         let t = Instant::now();
         let mut data = PollData {
@@ -350,11 +329,251 @@ impl Collector {
             ..Default::default()
         };
         data.timed("metadata", t);
+        let brokers: Vec<(i32, String, u16)> = data
+            .metadata
+            .brokers
+            .iter()
+            .map(|b| (b.id, b.host.clone(), b.port))
+            .collect();
+
+        // Stages that do not depend on each other run at once, so a dead broker costs a poll
+        // one request timeout, not one per stage: the groups chain (its order is kept), the
+        // metadata quorum, topic configs and log dirs when due.
+        let now = Instant::now();
+        let dialer = self.group_reader.as_ref().map(|r| r.dialer().clone());
+        let quorum = {
+            let dialer = dialer.clone();
+            let controllers: Vec<(i32, String, u16)> = self
+                .cfg
+                .bootstrap_controllers
+                .iter()
+                .enumerate()
+                .map(|(i, (h, p))| (-1 - i as i32, h.clone(), *p))
+                .collect();
+            let candidates = if controllers.is_empty() {
+                brokers.clone()
+            } else {
+                controllers
+            };
+            let prefer = self.quorum_via;
+            async move {
+                let t = Instant::now();
+                let r = match &dialer {
+                    Some(d) => Some(read_quorum(&candidates, prefer, d).await),
+                    None => None,
+                };
+                (r, t.elapsed().as_millis() as u64)
+            }
+        };
+        let topic_names: Vec<String> = data
+            .metadata
+            .topics
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        let configs_due =
+            self.configs_due.is_none_or(|d| now >= d) || topic_names.len() != self.configs_known;
+        let configs = {
+            let client = self.client.clone();
+            let names = topic_names.clone();
+            async move {
+                if !configs_due {
+                    return None;
+                }
+                let t = Instant::now();
+                let r = client.topic_configs(&names).await;
+                Some((r, t.elapsed().as_millis() as u64))
+            }
+        };
+        let log_dirs_due = self.cfg.describe_log_dirs
+            && self.log_dirs_due.is_none_or(|d| now >= d);
+        if log_dirs_due {
+            self.log_dirs_due = Some(now + LOG_DIRS_INTERVAL);
+        }
+        let log_dirs = {
+            let dialer = dialer.clone();
+            let why = self.connection.reason.clone().unwrap_or_default();
+            let live = brokers.clone();
+            async move {
+                if !log_dirs_due {
+                    return None;
+                }
+                let t = Instant::now();
+                let r = match &dialer {
+                    Some(d) => crate::kafka::logdirs::read(&live, d).await,
+                    None => Err(format!(
+                        "DescribeLogDirs is read over Kafscope's own connections, which this cluster cannot use ({why}); export log sizes with a metrics endpoint instead"
+                    )),
+                };
+                Some((r, t.elapsed().as_millis() as u64))
+            }
+        };
+        let (chain, (quorum, quorum_ms), configs, log_dirs) =
+            tokio::join!(self.read_groups(&mut data), quorum, configs, log_dirs);
+        chain?;
+
+        data.stages_ms.insert("quorum".into(), quorum_ms);
+        let outcome = match &quorum {
+            Some(Ok(q)) => {
+                self.quorum_via = Some(q.via);
+                QuorumOutcome::Read(q)
+            }
+            Some(Err(e)) => {
+                if !matches!(e, QuorumError::Unsupported) {
+                    data.stage_errors.push(stage("quorum", e.to_string()));
+                }
+                QuorumOutcome::Failed(e)
+            }
+            None => QuorumOutcome::NoConnection(self.connection.reason.as_deref().unwrap_or("")),
+        };
+        let ids: std::collections::BTreeSet<i32> = brokers.iter().map(|b| b.0).collect();
+        data.controller = controller::resolve(outcome, data.metadata.controller_id, &ids, now_ms());
+
+        if let Some((configs, took)) = configs {
+            data.stages_ms.insert("topic_configs".into(), took);
+            match configs {
+                Ok(c) => {
+                    data.configs = Some(c);
+                    self.configs_known = topic_names.len();
+                    self.configs_due = Some(now + self.cfg.config_refresh_interval);
+                }
+                Err(e) => {
+                    data.stage_errors
+                        .push(stage("topic_configs", e.to_string()));
+                    // Retry on the next cycle but one.
+                    self.configs_due = Some(now + self.cfg.poll_interval * 2);
+                }
+            }
+        }
+        if let Some((r, took)) = log_dirs {
+            data.stages_ms.insert("log_dirs".into(), took);
+            data.log_dirs = Some(r);
+        }
+        Ok(data)
+    }
+
+    /// Groups, committed offsets, end offsets and descriptions. Committed offsets are read
+    /// before end offsets (a live consumer's lag is never negative), except on leaders that
+    /// failed the previous poll: those are asked at once, beside the groups, so a dead
+    /// leader's request timeout runs alongside the other stages instead of after them.
+    async fn read_groups(&mut self, data: &mut PollData) -> Result<(), String> {
         // Offsets are asked of each partition's leader; a partition without one (offline) has
         // none to give, and asking would fail librdkafka's whole batch ("No leaders found").
         let by_leader = partitions_by_leader(&data.metadata);
         let partitions: Vec<(String, i32)> = by_leader.values().flatten().cloned().collect();
+        let (suspect, healthy): (ByLeader, ByLeader) = by_leader
+            .clone()
+            .into_iter()
+            .partition(|(l, _)| self.suspect_leaders.contains(l));
+        let mut kinds = vec![
+            (OffsetSpec::Earliest, "log_start_offsets"),
+            (OffsetSpec::Latest, "end_offsets"),
+        ];
+        if self.cfg.read_committed_lag {
+            kinds.push((OffsetSpec::LastStable, "last_stable_offsets"));
+        }
+        let early = {
+            let client = self.client.clone();
+            let specs: Vec<OffsetSpec> = kinds.iter().map(|(s, _)| *s).collect();
+            async move {
+                if suspect.is_empty() {
+                    return Vec::new();
+                }
+                let calls = specs
+                    .iter()
+                    .map(|spec| list_offsets_per_leader(&client, &suspect, *spec));
+                futures::future::join_all(calls).await
+            }
+        };
+        let ((), early) = tokio::join!(self.read_committed(data), early);
 
+        // The earliest, latest and last-stable offsets: one call per healthy leader and kind,
+        // all at once, after the committed offsets.
+        let client = self.client.clone();
+        let calls = kinds.iter().map(|(spec, _)| {
+            let client = client.clone();
+            let healthy = &healthy;
+            let spec = *spec;
+            async move {
+                let t = Instant::now();
+                let r = if healthy.len() > 1 {
+                    list_offsets_per_leader(&client, healthy, spec).await
+                } else {
+                    let parts: Vec<(String, i32)> = healthy.values().flatten().cloned().collect();
+                    if parts.is_empty() {
+                        Vec::new()
+                    } else {
+                        match client.list_offsets(parts.clone(), spec).await {
+                            Ok(r) => r,
+                            Err(e) => failed_entries(&parts, healthy.keys().next(), &e.to_string()),
+                        }
+                    }
+                };
+                (r, t.elapsed().as_millis() as u64)
+            }
+        });
+        let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();
+        let describe = self.describe_groups(ids);
+        let (results, described) =
+            tokio::join!(futures::future::join_all(calls), describe);
+        let mut early = early.into_iter();
+        let mut failed_parts = std::collections::HashSet::new();
+        for ((spec, name), (mut entries, took)) in kinds.into_iter().zip(results) {
+            entries.extend(early.next().unwrap_or_default());
+            data.stages_ms.insert(name.to_string(), took);
+            let target = match spec {
+                OffsetSpec::Earliest => &mut data.log_start,
+                OffsetSpec::Latest => &mut data.high_watermark,
+                OffsetSpec::LastStable => &mut data.last_stable,
+                // Lookups by time are message inspection's; a poll never asks for them.
+                OffsetSpec::Timestamp(_) => continue,
+            };
+            let mut failed = 0usize;
+            let mut example = None;
+            for e in entries {
+                match e.error {
+                    None if e.offset >= 0 => {
+                        target.insert((e.topic, e.partition), e.offset);
+                    }
+                    err => {
+                        failed += 1;
+                        failed_parts.insert((e.topic.clone(), e.partition));
+                        let why = err.unwrap_or_else(|| format!("no offset (got {})", e.offset));
+                        example = example.or(Some(format!("{}[{}]: {why}", e.topic, e.partition)));
+                    }
+                }
+            }
+            if failed > 0 {
+                data.stage_errors.push(stage(
+                    name,
+                    format!(
+                        "{failed} partitions failed, e.g. {}",
+                        example.unwrap_or_default()
+                    ),
+                ));
+            }
+            // Metadata can come from a connection that just died; when not one partition
+            // answers ListOffsets, the brokers are not reachable and the data is not fresh.
+            if target.is_empty() && !partitions.is_empty() {
+                let why = data
+                    .stage_errors
+                    .last()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
+                return Err(format!("no broker answered ListOffsets: {why}"));
+            }
+        }
+        self.suspect_leaders = by_leader
+            .iter()
+            .filter(|(_, ps)| ps.iter().any(|p| failed_parts.contains(p)))
+            .map(|(l, _)| *l)
+            .collect();
+        self.apply_descriptions(data, described);
+        Ok(())
+    }
+
+    /// The group list, then every group's committed offsets.
+    async fn read_committed(&mut self, data: &mut PollData) {
         let t = Instant::now();
         let brokers: Vec<(i32, String, u16)> = data
             .metadata
@@ -398,7 +617,6 @@ impl Collector {
         data.timed("list_groups", t);
         let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();
 
-        // Committed offsets before end offsets: lag is never negative for a live consumer.
         let t = Instant::now();
         if let Some(reader) = &mut self.group_reader {
             let read = reader.offsets(&ids).await;
@@ -415,7 +633,7 @@ impl Collector {
             }
             data.offsets.extend(read);
         } else {
-            match self.client.group_offsets(ids.clone()).await {
+            match self.client.group_offsets(ids).await {
                 Ok(list) => {
                     for (g, r) in list {
                         data.offsets.insert(g, r.map_err(|e| e.to_string()));
@@ -427,174 +645,76 @@ impl Collector {
             }
         }
         data.timed("group_offsets", t);
+    }
 
-        // The earliest, latest and last-stable offsets are three independent batched calls
-        // (each split per leader by librdkafka): sent at once, after the committed offsets.
-        let mut kinds = vec![
-            (OffsetSpec::Earliest, "log_start_offsets"),
-            (OffsetSpec::Latest, "end_offsets"),
-        ];
-        if self.cfg.read_committed_lag {
-            kinds.push((OffsetSpec::LastStable, "last_stable_offsets"));
+    /// Describe the groups, unless the stage is backing off.
+    async fn describe_groups(&mut self, ids: Vec<String>) -> Option<(Described, u64)> {
+        if ids.is_empty() || !self.describe_backoff.due(Instant::now()) {
+            return None;
         }
-        let calls = kinds.iter().map(|(spec, _)| {
-            let client = self.client.clone();
-            let parts = partitions.clone();
-            let by_leader = &by_leader;
-            let spec = *spec;
-            async move {
-                let t = Instant::now();
-                let mut r = client.list_offsets(parts, spec).await;
-                // One call covers every leader; when it fails as a whole, one call per leader
-                // keeps a single unreachable broker from hiding the offsets of all the others.
-                if r.is_err() && by_leader.len() > 1 {
-                    r = Ok(list_offsets_per_leader(&client, by_leader, spec).await);
-                }
-                (r, t.elapsed().as_millis() as u64)
-            }
-        });
-        let results = futures::future::join_all(calls).await;
-        for ((spec, name), (result, took)) in kinds.into_iter().zip(results) {
-            data.stages_ms.insert(name.to_string(), took);
-            let target = match spec {
-                OffsetSpec::Earliest => &mut data.log_start,
-                OffsetSpec::Latest => &mut data.high_watermark,
-                OffsetSpec::LastStable => &mut data.last_stable,
-                // Lookups by time are message inspection's; a poll never asks for them.
-                OffsetSpec::Timestamp(_) => continue,
-            };
-            let answered = match result {
-                Ok(entries) => {
-                    let mut failed = 0usize;
-                    let mut example = None;
-                    for e in entries {
-                        match e.error {
-                            None if e.offset >= 0 => {
-                                target.insert((e.topic, e.partition), e.offset);
-                            }
-                            err => {
-                                failed += 1;
-                                let why =
-                                    err.unwrap_or_else(|| format!("no offset (got {})", e.offset));
-                                example = example
-                                    .or(Some(format!("{}[{}]: {why}", e.topic, e.partition)));
-                            }
-                        }
-                    }
-                    if failed > 0 {
-                        data.stage_errors.push(stage(
-                            name,
-                            format!(
-                                "{failed} partitions failed, e.g. {}",
-                                example.unwrap_or_default()
-                            ),
-                        ));
-                    }
-                    !target.is_empty()
-                }
-                Err(e) => {
-                    data.stage_errors.push(stage(name, e.to_string()));
-                    false
-                }
-            };
-            // Metadata can come from a connection that just died; when not one partition
-            // answers ListOffsets, the brokers are not reachable and the data is not fresh.
-            if !answered && !partitions.is_empty() {
-                let why = data
-                    .stage_errors
-                    .last()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default();
-                return Err(format!("no broker answered ListOffsets: {why}"));
-            }
-        }
+        let t = Instant::now();
+        let described = match &mut self.group_reader {
+            Some(reader) => reader.describe(&ids, DESCRIBE_CHUNK).await,
+            None => self.client.describe_groups(ids, DESCRIBE_CHUNK).await,
+        };
+        Some((described, t.elapsed().as_millis() as u64))
+    }
 
+    fn apply_descriptions(&mut self, data: &mut PollData, described: Option<(Described, u64)>) {
         let now = Instant::now();
-        if !ids.is_empty() {
-            if self.describe_backoff.due(now) {
-                let t = Instant::now();
-                let described = match &mut self.group_reader {
-                    Some(reader) => reader.describe(&ids, DESCRIBE_CHUNK).await,
-                    None => self.client.describe_groups(ids, DESCRIBE_CHUNK).await,
-                };
-                data.timed("describe_groups", t);
-                match described {
-                    Ok(descs) => {
-                        let failed: Vec<&str> =
-                            descs.iter().filter_map(|d| d.error.as_deref()).collect();
-                        if !descs.is_empty() && failed.len() == descs.len() {
-                            // Every group failed the same way: the broker cannot describe
-                            // groups at all (tansu's sqlite storage drops the connection).
-                            let msg = format!(
-                                "the broker answered no DescribeGroups request ({} groups; {})",
-                                descs.len(),
-                                failed[0]
-                            );
-                            self.describe_backoff
-                                .failed(now, self.cfg.poll_interval, msg);
-                        } else {
-                            self.describe_backoff.succeeded();
-                            if let Some(first) = failed.first() {
-                                data.stage_errors.push(stage(
-                                    "describe_groups",
-                                    format!(
-                                        "{} groups could not be described, e.g. {first}",
-                                        failed.len()
-                                    ),
-                                ));
-                            }
-                            for d in descs {
-                                data.descriptions.insert(d.group_id.clone(), d);
-                            }
+        if data.groups.is_empty() {
+            return;
+        }
+        if let Some((described, took)) = described {
+            data.stages_ms.insert("describe_groups".into(), took);
+            match described {
+                Ok(descs) => {
+                    let failed: Vec<&str> =
+                        descs.iter().filter_map(|d| d.error.as_deref()).collect();
+                    if !descs.is_empty() && failed.len() == descs.len() {
+                        // Every group failed the same way: the broker cannot describe
+                        // groups at all (tansu's sqlite storage drops the connection).
+                        let msg = format!(
+                            "the broker answered no DescribeGroups request ({} groups; {})",
+                            descs.len(),
+                            failed[0]
+                        );
+                        self.describe_backoff
+                            .failed(now, self.cfg.poll_interval, msg);
+                    } else {
+                        self.describe_backoff.succeeded();
+                        if let Some(first) = failed.first() {
+                            data.stage_errors.push(stage(
+                                "describe_groups",
+                                format!(
+                                    "{} groups could not be described, e.g. {first}",
+                                    failed.len()
+                                ),
+                            ));
+                        }
+                        for d in descs {
+                            data.descriptions.insert(d.group_id.clone(), d);
                         }
                     }
-                    Err(e) => {
-                        let msg = if e.unsupported {
-                            format!("the broker refused {}: {}", e.api, e.message)
-                        } else {
-                            e.to_string()
-                        };
-                        self.describe_backoff
-                            .failed(now, self.cfg.poll_interval, msg.clone());
-                    }
-                }
-            }
-            if let Some(err) = &self.describe_backoff.last_error {
-                data.describe_error = Some(err.clone());
-                data.stage_errors.push(stage(
-                    "describe_groups",
-                    format!("group state and members unavailable: {err}"),
-                ));
-            }
-        }
-
-        let topic_names: Vec<String> = data
-            .metadata
-            .topics
-            .iter()
-            .map(|t| t.name.clone())
-            .collect();
-        let configs_due =
-            self.configs_due.is_none_or(|d| now >= d) || topic_names.len() != self.configs_known;
-        if configs_due {
-            let t = Instant::now();
-            let configs = self.client.topic_configs(&topic_names).await;
-            data.timed("topic_configs", t);
-            match configs {
-                Ok(c) => {
-                    data.configs = Some(c);
-                    self.configs_known = topic_names.len();
-                    self.configs_due = Some(now + self.cfg.config_refresh_interval);
                 }
                 Err(e) => {
-                    data.stage_errors
-                        .push(stage("topic_configs", e.to_string()));
-                    // Retry on the next cycle but one.
-                    self.configs_due = Some(now + self.cfg.poll_interval * 2);
+                    let msg = if e.unsupported {
+                        format!("the broker refused {}: {}", e.api, e.message)
+                    } else {
+                        e.to_string()
+                    };
+                    self.describe_backoff
+                        .failed(now, self.cfg.poll_interval, msg);
                 }
             }
         }
-        Ok(data)
+        if let Some(err) = &self.describe_backoff.last_error {
+            data.describe_error = Some(err.clone());
+            data.stage_errors.push(stage(
+                "describe_groups",
+                format!("group state and members unavailable: {err}"),
+            ));
+        }
     }
 
     /// Write the groups whose activity changed: a new group, a first activity, or an activity
@@ -692,8 +812,12 @@ fn partitions_by_leader(meta: &crate::kafka::ClusterMetadata) -> ByLeader {
     out
 }
 
-/// ListOffsets as one call per leader; a call that fails gives each of its partitions the
-/// error, so the caller sees which partitions (and through them which broker) went unread.
+/// What describing the groups gave.
+type Described = Result<Vec<crate::kafka::GroupDescription>, crate::kafka::KafkaCallError>;
+
+/// ListOffsets as one call per leader, all at once; a call that fails gives each of its
+/// partitions the error, so the caller sees which partitions (and through them which broker)
+/// went unread, and a dead leader costs one request timeout beside the others.
 async fn list_offsets_per_leader(
     client: &ClusterClient,
     by_leader: &ByLeader,
@@ -702,15 +826,7 @@ async fn list_offsets_per_leader(
     let calls = by_leader.iter().map(|(leader, parts)| async move {
         match client.list_offsets(parts.clone(), spec).await {
             Ok(entries) => entries,
-            Err(e) => parts
-                .iter()
-                .map(|(topic, partition)| crate::kafka::PartitionEntry {
-                    topic: topic.clone(),
-                    partition: *partition,
-                    offset: -1,
-                    error: Some(format!("leader {leader}: {e}")),
-                })
-                .collect(),
+            Err(e) => failed_entries(parts, Some(leader), &e.to_string()),
         }
     });
     futures::future::join_all(calls)
@@ -718,6 +834,56 @@ async fn list_offsets_per_leader(
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// Every partition of a failed ListOffsets call, with the error.
+fn failed_entries(
+    parts: &[(String, i32)],
+    leader: Option<&i32>,
+    error: &str,
+) -> Vec<crate::kafka::PartitionEntry> {
+    let who = leader.map(|l| format!("leader {l}: ")).unwrap_or_default();
+    parts
+        .iter()
+        .map(|(topic, partition)| crate::kafka::PartitionEntry {
+            topic: topic.clone(),
+            partition: *partition,
+            offset: -1,
+            error: Some(format!("{who}{error}")),
+        })
+        .collect()
+}
+
+/// DescribeQuorum of the node that answered last time first; when it fails, of every other
+/// candidate at once (one forwarded request per poll while all is well).
+async fn read_quorum(
+    candidates: &[(i32, String, u16)],
+    prefer: Option<i32>,
+    dialer: &crate::kafka::wire::Dialer,
+) -> Result<QuorumRead, QuorumError> {
+    let first: Vec<(i32, String, u16)> = candidates
+        .iter()
+        .filter(|c| Some(c.0) == prefer)
+        .cloned()
+        .collect();
+    if !first.is_empty() {
+        match crate::kafka::quorum::read(&first, dialer).await {
+            Ok(q) => return Ok(q),
+            Err(QuorumError::Unsupported) if candidates.len() == 1 => {
+                return Err(QuorumError::Unsupported)
+            }
+            Err(_) => {}
+        }
+    }
+    let rest: Vec<(i32, String, u16)> = candidates
+        .iter()
+        .filter(|c| Some(c.0) != prefer)
+        .cloned()
+        .collect();
+    if rest.is_empty() {
+        return crate::kafka::quorum::read(&first, dialer).await;
+    }
+    crate::kafka::quorum::read(&rest, dialer).await
 }
 
 fn stage(name: &str, message: impl Into<String>) -> StageError {

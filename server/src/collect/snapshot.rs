@@ -133,7 +133,11 @@ pub struct ClusterSnapshot {
     pub stages_ms: BTreeMap<String, u64>,
     /// When the data below was read (older than the last poll while unreachable).
     pub data_at_ms: Option<i64>,
+    /// The active controller (see `collect::controller`).
     pub controller_id: Option<i32>,
+    pub controller_source: Option<String>,
+    pub quorum: Option<api::Quorum>,
+    pub quorum_error: Option<String>,
     pub brokers: Vec<api::Broker>,
     pub topics: BTreeMap<String, TopicState>,
     pub groups: BTreeMap<String, GroupState>,
@@ -185,6 +189,9 @@ impl ClusterSnapshot {
             stages_ms: BTreeMap::new(),
             data_at_ms: None,
             controller_id: None,
+            controller_source: None,
+            quorum: None,
+            quorum_error: None,
             brokers: Vec::new(),
             topics: BTreeMap::new(),
             groups: BTreeMap::new(),
@@ -376,6 +383,10 @@ pub struct PollData {
     pub offsets: HashMap<String, Result<GroupOffsets, String>>,
     /// New topic configs, when they were read this cycle.
     pub configs: Option<BTreeMap<String, Result<Vec<TopicConfigEntry>, String>>>,
+    /// The active controller and the metadata quorum.
+    pub controller: super::controller::ControllerView,
+    /// DescribeLogDirs, when it was due this poll.
+    pub log_dirs: Option<Result<super::assess::LogDirsRead, String>>,
     pub stage_errors: Vec<StageError>,
     /// Milliseconds per stage.
     pub stages_ms: BTreeMap<String, u64>,
@@ -512,7 +523,8 @@ pub fn build(
                 host: Some(b.host.clone()),
                 port: Some(b.port),
                 rack: b.rack.clone(),
-                is_controller: md.controller_id == Some(b.id),
+                is_controller: data.controller.controller_id == Some(b.id),
+                roles: super::controller::broker_roles(b.id, data.controller.quorum.as_ref()),
                 status: BrokerStatus::Up,
                 leader_partitions: 0,
                 replicas: 0,
@@ -533,6 +545,7 @@ pub fn build(
             port: None,
             rack: None,
             is_controller: false,
+            roles: vec!["broker".to_string()],
             status: BrokerStatus::Down,
             leader_partitions: 0,
             replicas: 0,
@@ -1024,7 +1037,10 @@ pub fn build(
         stage_errors: data.stage_errors,
         stages_ms: data.stages_ms,
         data_at_ms: Some(now_ms),
-        controller_id: md.controller_id,
+        controller_id: data.controller.controller_id,
+        controller_source: data.controller.source.clone(),
+        quorum: data.controller.quorum.clone(),
+        quorum_error: data.controller.quorum_error.clone(),
         brokers,
         topics,
         groups,

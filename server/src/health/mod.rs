@@ -9,6 +9,7 @@ use kafscope_api::{
     PartitionInfo, Problem, ReplicationCounts, Severity, TopicHealth,
 };
 
+mod quorum;
 mod sentences;
 
 use sentences::{broker_list, broker_name, isr_phrase, partitions_of};
@@ -34,6 +35,11 @@ pub struct Input<'a> {
     pub data_at_ms: Option<i64>,
     pub brokers: &'a [Broker],
     pub controller_id: Option<i32>,
+    /// `quorum` (KRaft) or `metadata` (ZooKeeper era); `None` when unknown.
+    pub controller_source: Option<&'a str>,
+    pub quorum: Option<&'a kafscope_api::Quorum>,
+    /// Why the quorum of a KRaft cluster could not be read.
+    pub quorum_error: Option<&'a str>,
     pub topics: Vec<TopicInput<'a>>,
     /// Known metrics per broker (missing key = unavailable).
     pub metrics: &'a BTreeMap<i32, BTreeMap<String, f64>>,
@@ -229,7 +235,12 @@ pub fn assess(input: &Input) -> Assessment {
         }
     }
 
-    if input.reachable && input.controller_id.is_none() && !live.is_empty() {
+    if input.reachable {
+        quorum::problems(input, &mut problems);
+    }
+    // On KRaft the quorum's problems say it; an unread quorum is not a missing controller.
+    let kraft = input.quorum.is_some() || input.quorum_error.is_some();
+    if input.reachable && input.controller_id.is_none() && !live.is_empty() && !kraft {
         problems.push(problem(
             "no_controller".into(),
             "no_controller",
@@ -315,6 +326,9 @@ pub fn assess(input: &Input) -> Assessment {
             brokers_up: live.len(),
             brokers_down: down.len(),
             controller_id: input.controller_id,
+            controller_source: input.controller_source.map(str::to_string),
+            quorum: input.quorum.cloned(),
+            quorum_error: input.quorum_error.map(str::to_string),
             active_controller_count,
             problems,
             topics: topics_out,
@@ -336,6 +350,9 @@ pub fn unknown(cluster: &str) -> ClusterHealth {
         brokers_up: 0,
         brokers_down: 0,
         controller_id: None,
+        controller_source: None,
+        quorum: None,
+        quorum_error: None,
         active_controller_count: None,
         problems: Vec::new(),
         topics: Vec::new(),
@@ -657,17 +674,29 @@ fn metric_problems(
             ));
         }
     }
-    // ActiveControllerCount: exactly one across the cluster.
+    // ActiveControllerCount: exactly one across the controllers. On KRaft only the quorum's
+    // voters can be the controller, and every voter must report before a sum of 0 means
+    // none is active; before KRaft every live broker could be.
+    let voters: Option<BTreeSet<i32>> = input
+        .quorum
+        .map(|q| q.voters.iter().map(|v| v.id).collect());
     let reporting: Vec<(i32, f64)> = input
         .metrics
         .iter()
+        .filter(|(b, _)| voters.as_ref().is_none_or(|v| v.contains(b)))
         .filter_map(|(b, m)| m.get("active_controller_count").map(|v| (*b, *v)))
         .collect();
     if reporting.is_empty() {
         return None;
     }
     let total: f64 = reporting.iter().map(|(_, v)| v).sum();
-    let all_live_report = live.iter().all(|b| reporting.iter().any(|(r, _)| r == b));
+    let candidates: Vec<i32> = match &voters {
+        Some(v) => v.iter().copied().collect(),
+        None => live.iter().copied().collect(),
+    };
+    let all_live_report = candidates
+        .iter()
+        .all(|b| reporting.iter().any(|(r, _)| r == b));
     let active: Vec<i32> = reporting
         .iter()
         .filter(|(_, v)| *v > 0.0)

@@ -65,6 +65,7 @@ struct World {
     endpoints: Vec<MetricsEndpoint>,
     log_dirs: BTreeMap<i32, Vec<LogDir>>,
     reachable: bool,
+    quorum: Option<kafscope_api::Quorum>,
 }
 
 impl World {
@@ -76,6 +77,7 @@ impl World {
             metrics: BTreeMap::new(),
             endpoints: Vec::new(),
             log_dirs: BTreeMap::new(),
+            quorum: None,
             reachable: true,
         }
     }
@@ -94,6 +96,9 @@ impl World {
             data_at_ms: Some(T0),
             brokers: &self.brokers,
             controller_id: self.controller,
+            controller_source: self.controller.map(|_| "metadata"),
+            quorum: self.quorum.as_ref(),
+            quorum_error: None,
             topics: self
                 .topics
                 .iter()

@@ -29,6 +29,9 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
         brokers: s.brokers.len(),
         brokers_down: s.brokers_down(),
         controller_id: s.controller_id,
+        controller_source: s.controller_source.clone(),
+        quorum: s.quorum.clone(),
+        quorum_error: s.quorum_error.clone(),
         topics: s.topics.len(),
         partitions: s.partition_count(),
         under_replicated_partitions: s

@@ -6,6 +6,7 @@ pub mod ffi;
 pub mod groups;
 pub mod logdirs;
 pub mod oauth;
+pub mod quorum;
 pub mod sasl;
 pub mod security;
 pub mod tls;
