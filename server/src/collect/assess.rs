@@ -31,6 +31,7 @@ pub fn attach(snap: &mut ClusterSnapshot, extras: Extras, now_ms: i64) {
         snap.broker_metrics = s.brokers;
         snap.metrics_endpoints = s.endpoints;
         snap.log_sizes = s.log_sizes;
+        snap.metrics_read_at = s.read_at;
     }
     match extras.log_dirs {
         Some(Ok(read)) => {

@@ -68,6 +68,62 @@ enum Command {
     Stop,
 }
 
+/// The metrics endpoints are read by their own task on their own schedule, so a slow poll
+/// (a dead broker) never delays them and a sample is stamped with the time it was read.
+/// A poll takes the latest reading; `poll_now` asks for a fresh one and waits for it.
+struct MetricsTask {
+    latest: Arc<std::sync::Mutex<Option<crate::metrics::scrape::Fetched>>>,
+    now: mpsc::Sender<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl MetricsTask {
+    fn start(mut scraper: crate::metrics::scrape::Scraper, every: Duration) -> MetricsTask {
+        let latest = Arc::new(std::sync::Mutex::new(None));
+        let (now, mut asks) = mpsc::channel::<oneshot::Sender<()>>(8);
+        let out = latest.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let done = tokio::select! {
+                    _ = tick.tick() => None,
+                    ask = asks.recv() => match ask {
+                        Some(done) => Some(done),
+                        None => break,
+                    },
+                };
+                let fetched = scraper.scrape().await;
+                if let Ok(mut l) = out.lock() {
+                    *l = Some(fetched);
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
+        });
+        MetricsTask { latest, now, task }
+    }
+
+    fn latest(&self) -> Option<crate::metrics::scrape::Fetched> {
+        self.latest.lock().ok().and_then(|l| l.clone())
+    }
+
+    /// Read every endpoint now and wait for it.
+    async fn refresh(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.now.send(tx).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+impl Drop for MetricsTask {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// The state a collector keeps between cycles.
 pub struct Collector {
     cfg: ClusterConfig,
@@ -83,7 +139,9 @@ pub struct Collector {
     last_store_ms: Option<u64>,
     configs_due: Option<Instant>,
     configs_known: usize,
-    /// Broker metrics endpoints; `None` when none is configured.
+    /// Broker metrics endpoints, read by their own task; `None` when none is configured.
+    metrics: Option<MetricsTask>,
+    /// The scraper until the loop starts and hands it to its task.
     scraper: Option<crate::metrics::scrape::Scraper>,
     /// When log dirs are read next (DescribeLogDirs).
     log_dirs_due: Option<Instant>,
@@ -166,6 +224,7 @@ impl Collector {
             configs_known: 0,
             log_dirs_due: None,
             group_reader: dialer.ok().map(crate::kafka::groups::GroupReader::new),
+            metrics: None,
             scraper: (!cfg_metrics.is_empty())
                 .then(|| crate::metrics::scrape::Scraper::new(cfg_metrics, request_timeout)),
         }
@@ -175,6 +234,10 @@ impl Collector {
     pub fn start(mut self) -> CollectorHandle {
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(8);
         let task = tokio::spawn(async move {
+            self.metrics = self
+                .scraper
+                .take()
+                .map(|s| MetricsTask::start(s, self.cfg.poll_interval));
             let mut tick = tokio::time::interval(self.cfg.poll_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             // librdkafka's main queue (statistics, logs, errors) is drained every second so
@@ -183,11 +246,11 @@ impl Collector {
             drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => { self.poll_once().await; }
+                    _ = tick.tick() => { self.poll_once(false).await; }
                     _ = drain.tick() => { self.client.serve_callbacks(); }
                     cmd = cmd_rx.recv() => match cmd {
                         Some(Command::PollNow(done)) => {
-                            self.poll_once().await;
+                            self.poll_once(true).await;
                             let _ = done.send(());
                         }
                         Some(Command::Stop) | None => break,
@@ -250,23 +313,23 @@ impl Collector {
     }
 
     /// Run one cycle: read, publish, record. Never fails: errors end up in the snapshot.
-    pub async fn poll_once(&mut self) {
+    /// `fresh_metrics`: read the metrics endpoints now too (an explicit poll), instead of
+    /// taking their task's latest reading.
+    pub async fn poll_once(&mut self, fresh_metrics: bool) {
         if !self.seeded {
             self.seed_trails().await;
         }
         let started = Instant::now();
         let prev = self.tx.borrow().clone();
-        // Metrics endpoints are read while Kafka answers; brokers are matched afterwards.
-        let mut scraper = self.scraper.take();
-        let scrape_at = now_ms();
-        let scrape = async {
-            match scraper.as_mut() {
-                Some(s) => Some(s.scrape(scrape_at).await),
-                None => None,
+        let metrics = self.metrics.take();
+        let refresh = async {
+            if let (true, Some(m)) = (fresh_metrics, &metrics) {
+                m.refresh().await;
             }
         };
-        let (result, fetched) = tokio::join!(self.read_cluster(), scrape);
-        self.scraper = scraper;
+        let (result, ()) = tokio::join!(self.read_cluster(), refresh);
+        let fetched = metrics.as_ref().and_then(MetricsTask::latest);
+        self.metrics = metrics;
         self.client.serve_callbacks();
         let at = now_ms();
         let took = started.elapsed().as_millis() as u64;
@@ -293,7 +356,7 @@ impl Collector {
         let mut next = next;
         next.connection = self.connection.clone();
         let extras = assess::Extras {
-            scraped: fetched.map(|f| f.resolve(&next.brokers)),
+            scraped: fetched.map(|f| f.resolve(&next.brokers, next.quorum.as_ref())),
             log_dirs,
         };
         assess::attach(&mut next, extras, at);
@@ -307,7 +370,7 @@ impl Collector {
         if !next.broker_metrics.is_empty() {
             if let Err(e) = self
                 .store
-                .write_metrics(&next.name, at, &next.broker_metrics)
+                .write_metric_reads(&next.name, &next.metrics_read_at, &next.broker_metrics)
                 .await
             {
                 tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot record metrics");

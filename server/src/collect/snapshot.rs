@@ -154,6 +154,8 @@ pub struct ClusterSnapshot {
     /// Known broker metrics from the last scrape (a missing key is unavailable).
     pub broker_metrics: BTreeMap<i32, BTreeMap<String, f64>>,
     pub metrics_endpoints: Vec<api::MetricsEndpoint>,
+    /// When each node's metrics were read (unix ms).
+    pub metrics_read_at: BTreeMap<i32, i64>,
     /// Log bytes per (topic, partition) per broker, from metrics.
     pub log_sizes: BTreeMap<i32, BTreeMap<(String, i32), f64>>,
     /// Log directories per broker, from DescribeLogDirs.
@@ -202,6 +204,7 @@ impl ClusterSnapshot {
             health_since: HashMap::new(),
             broker_metrics: BTreeMap::new(),
             metrics_endpoints: Vec::new(),
+            metrics_read_at: BTreeMap::new(),
             log_sizes: BTreeMap::new(),
             log_dirs: BTreeMap::new(),
             log_dirs_error: None,
@@ -1049,6 +1052,7 @@ pub fn build(
         health_since: prev.health_since.clone(),
         broker_metrics: prev.broker_metrics.clone(),
         metrics_endpoints: prev.metrics_endpoints.clone(),
+        metrics_read_at: prev.metrics_read_at.clone(),
         log_sizes: prev.log_sizes.clone(),
         log_dirs: prev.log_dirs.clone(),
         log_dirs_error: prev.log_dirs_error.clone(),
@@ -1346,7 +1350,10 @@ mod tests {
 
     #[test]
     fn brokers_named_only_as_replicas_are_down() {
-        let s = build(&empty(), sample(), &mut tr(), 1_000, 5);
+        let mut data = sample();
+        // The collector resolved the controller (here a ZooKeeper-era Metadata answer).
+        data.controller.controller_id = Some(1);
+        let s = build(&empty(), data, &mut tr(), 1_000, 5);
         let b3 = s.brokers.iter().find(|b| b.id == 3).unwrap();
         assert_eq!(b3.status, BrokerStatus::Down);
         let b1 = s.brokers.iter().find(|b| b.id == 1).unwrap();

@@ -9,6 +9,7 @@ fn broker(id: i32, up: bool) -> Broker {
         port: Some(9092),
         rack: None,
         is_controller: id == 1,
+        roles: vec!["broker".into()],
         status: if up {
             BrokerStatus::Up
         } else {
@@ -424,4 +425,116 @@ fn no_controller_is_critical() {
         kinds(&w.health()),
         vec![("no_controller", Severity::Critical)]
     );
+}
+
+fn voter(id: i32, role: &str, lag: Option<i64>, lag_ms: Option<i64>) -> kafscope_api::QuorumReplica {
+    kafscope_api::QuorumReplica {
+        id,
+        role: role.into(),
+        node_type: "combined".into(),
+        directory_id: None,
+        log_end_offset: lag.map(|l| 20_000 - l),
+        lag,
+        lag_ms,
+        last_fetch_at: None,
+        last_caught_up_at: None,
+        endpoints: vec![],
+    }
+}
+
+fn quorum(leader: Option<i32>, voters: Vec<kafscope_api::QuorumReplica>) -> kafscope_api::Quorum {
+    let caught_up = voters
+        .iter()
+        .filter(|v| leader.is_some() && v.lag_ms.is_some_and(|ms| ms <= 10_000))
+        .count();
+    kafscope_api::Quorum {
+        leader_id: leader,
+        leader_epoch: 4,
+        high_watermark: 20_000,
+        max_follower_lag: None,
+        max_follower_lag_ms: None,
+        voters_caught_up: caught_up,
+        voters,
+        observers: vec![],
+        via: 1,
+        read_at: String::new(),
+    }
+}
+
+fn kraft(q: kafscope_api::Quorum) -> World {
+    let mut w = World::new(vec![broker(1, true), broker(2, true), broker(3, true)]);
+    w.quorum = Some(q);
+    // KRaft names the quorum leader, never Metadata's pick.
+    w.controller = w.quorum.as_ref().and_then(|q| q.leader_id);
+    w
+}
+
+#[test]
+fn a_voter_behind_the_quorum_leader_is_named_with_records_and_time() {
+    let h = kraft(quorum(
+        Some(1),
+        vec![
+            voter(1, "leader", Some(0), Some(0)),
+            voter(2, "follower", Some(3), Some(120)),
+            voter(3, "follower", Some(12_000), Some(40_000)),
+        ],
+    ))
+    .health();
+    assert_eq!(
+        kinds(&h),
+        [("quorum_at_risk", Severity::Warning), ("quorum_lag", Severity::Warning)]
+    );
+    assert_eq!(
+        h.problems[1].message,
+        "Controller 3 is 12,000 records / 40 s behind the quorum leader 1"
+    );
+    assert_eq!(
+        h.problems[0].message,
+        "Only 2 of 3 metadata quorum voters are caught up: one more failure loses the quorum"
+    );
+    assert_eq!(h.problems[0].brokers, [3]);
+    assert!(h.quorum.is_some());
+}
+
+#[test]
+fn a_caught_up_quorum_is_healthy_and_a_leaderless_one_is_critical_without_no_controller() {
+    let ok = kraft(quorum(
+        Some(2),
+        vec![
+            voter(1, "follower", Some(0), Some(5)),
+            voter(2, "leader", Some(0), Some(0)),
+            voter(3, "follower", Some(1), Some(300)),
+        ],
+    ))
+    .health();
+    assert!(ok.problems.is_empty(), "{:?}", ok.problems);
+
+    let lost = kraft(quorum(
+        None,
+        vec![
+            voter(1, "follower", None, None),
+            voter(2, "follower", None, None),
+            voter(3, "follower", None, None),
+        ],
+    ))
+    .health();
+    assert_eq!(kinds(&lost), [("quorum_no_leader", Severity::Critical)]);
+    assert!(lost.problems[0].message.contains("no controller is active"));
+}
+
+#[test]
+fn controllers_that_never_fetched_put_the_quorum_below_a_majority() {
+    // Two of three voters gone: the leader cannot commit.
+    let h = kraft(quorum(
+        Some(1),
+        vec![
+            voter(1, "leader", Some(0), Some(0)),
+            voter(2, "follower", None, None),
+            voter(3, "follower", None, None),
+        ],
+    ))
+    .health();
+    let k = kinds(&h);
+    assert!(k.contains(&("quorum_at_risk", Severity::Critical)), "{k:?}");
+    assert!(k.contains(&("quorum_lag", Severity::Critical)), "{k:?}");
 }

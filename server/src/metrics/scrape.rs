@@ -17,6 +17,9 @@ pub struct Scraped {
     pub brokers: BTreeMap<i32, BTreeMap<String, f64>>,
     /// Log bytes per (topic, partition) per broker.
     pub log_sizes: BTreeMap<i32, BTreeMap<(String, i32), f64>>,
+    /// When each broker's metrics were read (unix ms): samples are stored with this time,
+    /// never with the poll's.
+    pub read_at: BTreeMap<i32, i64>,
 }
 
 pub struct Scraper {
@@ -46,20 +49,20 @@ impl Scraper {
         self.sources.is_empty()
     }
 
-    /// Scrape every endpoint concurrently; brokers are matched afterwards with
-    /// [`Fetched::resolve`], once the poll's metadata is known.
-    pub async fn scrape(&mut self, now_ms: i64) -> Fetched {
+    /// Scrape every endpoint concurrently, each stamped with the time its answer arrived;
+    /// brokers are matched afterwards with [`Fetched::resolve`], once metadata is known.
+    pub async fn scrape(&mut self) -> Fetched {
         let reads = self.sources.iter().map(|s| {
             let client = self.client.clone();
             async move {
                 let started = Instant::now();
                 let r = fetch(&client, s).await;
-                (r, started.elapsed().as_millis() as u64)
+                (r, started.elapsed().as_millis() as u64, crate::collect::now_ms())
             }
         });
         let results = futures::future::join_all(reads).await;
         let mut out = Fetched::default();
-        for (i, (result, duration_ms)) in results.into_iter().enumerate() {
+        for (i, (result, duration_ms, now_ms)) in results.into_iter().enumerate() {
             let source = &self.sources[i];
             let mut endpoint = MetricsEndpoint {
                 url: source.display_url(),
@@ -90,7 +93,7 @@ impl Scraper {
                     Some((values, sizes))
                 }
             };
-            out.items.push((endpoint, source.url.clone(), got));
+            out.items.push((endpoint, source.url.clone(), got, now_ms));
         }
         out
     }
@@ -98,34 +101,59 @@ impl Scraper {
 
 type Values = BTreeMap<String, f64>;
 type LogSizes = BTreeMap<(String, i32), f64>;
-/// One endpoint's status, its real URL (for host matching), and what it gave.
-type Item = (MetricsEndpoint, String, Option<(Values, LogSizes)>);
+/// One endpoint's status, its real URL (for host matching), what it gave, and when.
+type Item = (MetricsEndpoint, String, Option<(Values, LogSizes)>, i64);
 
 /// Scrape results not yet matched to brokers.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Fetched {
     items: Vec<Item>,
 }
 
 impl Fetched {
-    /// Match each endpoint to its broker (configured, or by the URL's host).
-    pub fn resolve(self, brokers: &[Broker]) -> Scraped {
+    /// Match each endpoint to its node (configured, or by the URL's host): a broker, or a
+    /// KRaft controller known from the quorum's endpoints.
+    pub fn resolve(&self, brokers: &[Broker], quorum: Option<&kafscope_api::Quorum>) -> Scraped {
+        let mut nodes = brokers.to_vec();
+        for r in quorum.iter().flat_map(|q| &q.voters) {
+            if nodes.iter().any(|b| b.id == r.id) {
+                continue;
+            }
+            // `LISTENER://host:port`: the host is what a metrics URL on that node names.
+            for e in &r.endpoints {
+                let host = e.rsplit_once("://").map_or(e.as_str(), |(_, a)| a);
+                let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+                nodes.push(Broker {
+                    id: r.id,
+                    host: Some(host.to_string()),
+                    port: None,
+                    rack: None,
+                    is_controller: false,
+                    roles: vec!["controller".into()],
+                    status: kafscope_api::BrokerStatus::Up,
+                    leader_partitions: 0,
+                    replicas: 0,
+                });
+            }
+        }
         let mut out = Scraped::default();
-        for (mut endpoint, url, got) in self.items {
-            let broker = endpoint.broker.or_else(|| broker_of(&url, brokers));
+        for (endpoint, url, got, at) in &self.items {
+            let mut endpoint = endpoint.clone();
+            let broker = endpoint.broker.or_else(|| broker_of(url, &nodes));
             endpoint.broker = broker;
             if let Some((values, sizes)) = got {
                 match broker {
                     Some(b) => {
-                        out.brokers.entry(b).or_default().extend(values);
+                        out.brokers.entry(b).or_default().extend(values.clone());
+                        out.read_at.insert(b, *at);
                         if !sizes.is_empty() {
-                            out.log_sizes.entry(b).or_default().extend(sizes);
+                            out.log_sizes.entry(b).or_default().extend(sizes.clone());
                         }
                     }
                     None => {
                         endpoint.error = Some(
-                            "read, but no broker has this URL's host: set `broker` for this \
-                             endpoint"
+                            "read, but no broker or controller has this URL's host: set \
+                             `broker` for this endpoint"
                                 .to_string(),
                         )
                     }
@@ -147,13 +175,17 @@ pub fn broker_of(url: &str, brokers: &[Broker]) -> Option<i32> {
     } else {
         authority.rsplit_once(':').map_or(authority, |(h, _)| h)
     };
-    let mut hits = brokers.iter().filter(|b| {
-        b.host
-            .as_deref()
-            .is_some_and(|h| h.eq_ignore_ascii_case(host))
-    });
-    let first = hits.next()?;
-    hits.next().is_none().then_some(first.id)
+    let hits: std::collections::BTreeSet<i32> = brokers
+        .iter()
+        .filter(|b| {
+            b.host
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(host))
+        })
+        .map(|b| b.id)
+        .collect();
+    let first = hits.first().copied()?;
+    (hits.len() == 1).then_some(first)
 }
 
 /// One endpoint's series, and the reads that failed inside a successful answer.

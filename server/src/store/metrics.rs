@@ -28,17 +28,30 @@ impl Store {
         at_ms: i64,
         by_broker: &BTreeMap<i32, BTreeMap<String, f64>>,
     ) -> Result<(), StoreError> {
-        let rows: Vec<(i32, &str, f64)> = by_broker
+        let at: BTreeMap<i32, i64> = by_broker.keys().map(|b| (*b, at_ms)).collect();
+        self.write_metric_reads(cluster, &at, by_broker).await
+    }
+
+    /// Like [`Store::write_metrics`], each broker's samples stamped with the time they were
+    /// read. Writing the same read again replaces it.
+    pub async fn write_metric_reads(
+        &self,
+        cluster: &str,
+        read_at: &BTreeMap<i32, i64>,
+        by_broker: &BTreeMap<i32, BTreeMap<String, f64>>,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<(i32, &str, f64, i64)> = by_broker
             .iter()
-            .flat_map(|(b, m)| m.iter().map(move |(k, v)| (*b, k.as_str(), *v)))
-            .filter(|(_, _, v)| v.is_finite())
+            .filter_map(|(b, m)| Some((b, m, *read_at.get(b)?)))
+            .flat_map(|(b, m, at)| m.iter().map(move |(k, v)| (*b, k.as_str(), *v, at)))
+            .filter(|(_, _, v, _)| v.is_finite())
             .collect();
         if rows.is_empty() {
             return Ok(());
         }
         let mut cache = self.cache.lock().await;
         let mut tx = self.pool().begin().await?;
-        let result = write(&mut tx, &mut cache, cluster, at_ms, &rows).await;
+        let result = write(&mut tx, &mut cache, cluster, &rows).await;
         let result = match result {
             Ok(()) => tx.commit().await.map_err(StoreError::from),
             Err(e) => Err(e),
@@ -128,20 +141,19 @@ async fn write(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     cache: &mut SeriesCache,
     cluster: &str,
-    at_ms: i64,
-    rows: &[(i32, &str, f64)],
+    rows: &[(i32, &str, f64, i64)],
 ) -> Result<(), StoreError> {
     let cid = cluster_id(tx, cache, cluster).await?;
-    let missing: Vec<&(i32, &str, f64)> = rows
+    let missing: Vec<&(i32, &str, f64, i64)> = rows
         .iter()
-        .filter(|(b, m, _)| !cache.metrics.contains_key(&(cid, *b, m.to_string())))
+        .filter(|(b, m, _, _)| !cache.metrics.contains_key(&(cid, *b, m.to_string())))
         .collect();
     if !missing.is_empty() {
         for chunk in missing.chunks(ROWS_PER_STATEMENT) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO metric_series (cluster_id, broker, metric) ",
             );
-            qb.push_values(chunk, |mut b, (broker, metric, _)| {
+            qb.push_values(chunk, |mut b, (broker, metric, _, _)| {
                 b.push_bind(cid).push_bind(*broker).push_bind(*metric);
             });
             qb.build().execute(&mut **tx).await?;
@@ -159,9 +171,9 @@ async fn write(
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT OR REPLACE INTO metric_samples (series_id, at_ms, value) ",
         );
-        qb.push_values(chunk, |mut b, (broker, metric, value)| {
+        qb.push_values(chunk, |mut b, (broker, metric, value, at_ms)| {
             let sid = cache.metrics[&(cid, *broker, metric.to_string())];
-            b.push_bind(sid).push_bind(at_ms).push_bind(*value);
+            b.push_bind(sid).push_bind(*at_ms).push_bind(*value);
         });
         qb.build().execute(&mut **tx).await?;
     }
