@@ -145,6 +145,11 @@ pub struct MetricsEndpoint {
     pub samples: usize,
     /// Known metrics found at the last successful scrape.
     pub metrics_found: usize,
+    /// What was corrected or approximated in the last reading: a smoothed rate shown until a
+    /// counter delta exists, a request-handler idle shared by two pools, network idle per
+    /// listener.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A known broker metric: its key, what it means, and its unit.
@@ -242,6 +247,11 @@ pub const KNOWN_METRICS: &[(&str, &str, &str)] = &[
         "ratio",
     ),
     (
+        "controller_request_handler_idle_ratio",
+        "Controller request handler idle",
+        "ratio",
+    ),
+    (
         "network_processor_idle_ratio",
         "Network processor idle",
         "ratio",
@@ -251,6 +261,11 @@ pub const KNOWN_METRICS: &[(&str, &str, &str)] = &[
     ("messages_in_per_sec", "Messages in", "per_second"),
     ("request_queue_size", "Request queue", "count"),
     ("log_size_bytes", "Log size on this broker", "bytes"),
+    (
+        "metadata_log_size_bytes",
+        "KRaft metadata log (__cluster_metadata)",
+        "bytes",
+    ),
     ("disk_free_bytes", "Disk free", "bytes"),
     ("disk_total_bytes", "Disk size", "bytes"),
 ];

@@ -349,6 +349,7 @@ fn broker_metrics_and_endpoints_become_problems() {
         error: Some("connection refused".into()),
         samples: 0,
         metrics_found: 0,
+        notes: vec![],
     }];
     let h = w.health();
     let mut k = kinds(&h);

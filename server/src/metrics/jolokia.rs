@@ -12,8 +12,12 @@ use super::mapping::Series;
 pub const MBEANS: &[&str] = &[
     "kafka.server:type=ReplicaManager,name=*",
     "kafka.controller:type=KafkaController,name=*",
-    "kafka.server:type=KafkaRequestHandlerPool,name=RequestHandlerAvgIdlePercent",
+    // The shared meter, and from Kafka 4.2 one per pool (broker, controller).
+    "kafka.server:type=KafkaRequestHandlerPool,name=*",
     "kafka.network:type=SocketServer,name=NetworkProcessorAvgIdlePercent",
+    // Network idle per listener and processor (the SocketServer gauge above is one
+    // listener's on a combined node).
+    "kafka.server:type=socket-server-metrics,listener=*,networkProcessor=*",
     "kafka.server:type=BrokerTopicMetrics,name=*",
     "kafka.network:type=RequestChannel,name=RequestQueueSize",
     "kafka.log:type=Log,name=Size,*",
@@ -102,10 +106,12 @@ fn add_bean(out: &mut Vec<Series>, object_name: &str, attrs: &Value) {
         }
     }
     labels.sort();
+    // Kafka-metrics beans have dashes in their type and attributes (`socket-server-metrics`,
+    // `io-wait-ratio`): Prometheus names cannot, jmx_exporter turns them into `_` too.
     let prefix = format!(
         "{}_{}",
         domain.replace(['.', '-'], "_"),
-        kind.unwrap_or_default()
+        kind.unwrap_or_default().replace(['.', '-'], "_")
     )
     .to_ascii_lowercase();
     let Value::Object(attrs) = attrs else {
@@ -116,7 +122,7 @@ fn add_bean(out: &mut Vec<Series>, object_name: &str, attrs: &Value) {
             continue;
         };
         out.push(Series {
-            name: format!("{prefix}_{}", attr.to_ascii_lowercase()),
+            name: format!("{prefix}_{}", attr.replace(['.', '-'], "_").to_ascii_lowercase()),
             labels: labels.clone(),
             value,
         });

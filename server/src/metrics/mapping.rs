@@ -44,6 +44,10 @@ pub enum Kind {
     /// The number of matching series with a value above 0 (Redpanda's per-partition
     /// under-replicated replica counts → under-replicated partitions).
     CountPositive,
+    /// The `Count` of a Kafka meter marked with idle nanoseconds (RequestHandlerAvgIdlePercent):
+    /// its rate per second in seconds is the idle ratio over exactly the interval between
+    /// two reads.
+    IdleNanos,
 }
 
 pub struct Source {
@@ -186,8 +190,42 @@ pub const METRICS: &[Metric] = &[
             ),
         ],
     },
+    // The broker pool's own meter (KIP-1207, Kafka 4.2+).
     Metric {
         key: "request_handler_idle_ratio",
+        sources: &[
+            src(
+                "kafka_server_kafkarequesthandlerpool_count",
+                Some("BrokerRequestHandlerAvgIdlePercent"),
+                IdleNanos,
+            ),
+            src(
+                "kafka_server_kafkarequesthandlerpool_oneminuterate",
+                Some("BrokerRequestHandlerAvgIdlePercent"),
+                Mean,
+            ),
+        ],
+    },
+    Metric {
+        key: "controller_request_handler_idle_ratio",
+        sources: &[
+            src(
+                "kafka_server_kafkarequesthandlerpool_count",
+                Some("ControllerRequestHandlerAvgIdlePercent"),
+                IdleNanos,
+            ),
+            src(
+                "kafka_server_kafkarequesthandlerpool_oneminuterate",
+                Some("ControllerRequestHandlerAvgIdlePercent"),
+                Mean,
+            ),
+        ],
+    },
+    // The meter every pool of the node marks: on a combined KRaft node before Kafka 4.2 the
+    // broker's and the controller's pools both write it (KAFKA-19606), so it reads up to 2.
+    // [`finish`] turns it into `request_handler_idle_ratio`.
+    Metric {
+        key: AGGREGATE_IDLE,
         sources: &[
             src(
                 "kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent",
@@ -198,6 +236,11 @@ pub const METRICS: &[Metric] = &[
                 "kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent",
                 None,
                 Mean,
+            ),
+            src(
+                "kafka_server_kafkarequesthandlerpool_count",
+                Some("RequestHandlerAvgIdlePercent"),
+                IdleNanos,
             ),
             src(
                 "kafka_server_kafkarequesthandlerpool_oneminuterate",
@@ -239,15 +282,17 @@ pub const METRICS: &[Metric] = &[
                 None,
                 Counter,
             ),
-            src(
-                "kafka_server_brokertopicmetrics_oneminuterate",
-                Some("BytesInPerSec"),
-                Sum,
-            ),
+            // Count deltas give the real rate over the interval; the smoothed
+            // OneMinuteRate is shown only until a second read (and said to be).
             src(
                 "kafka_server_brokertopicmetrics_count",
                 Some("BytesInPerSec"),
                 Counter,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_oneminuterate",
+                Some("BytesInPerSec"),
+                Sum,
             ),
             src("vectorized_kafka_rpc_received_bytes", None, Counter),
         ],
@@ -260,15 +305,17 @@ pub const METRICS: &[Metric] = &[
                 None,
                 Counter,
             ),
-            src(
-                "kafka_server_brokertopicmetrics_oneminuterate",
-                Some("BytesOutPerSec"),
-                Sum,
-            ),
+            // Count deltas give the real rate over the interval; the smoothed
+            // OneMinuteRate is shown only until a second read (and said to be).
             src(
                 "kafka_server_brokertopicmetrics_count",
                 Some("BytesOutPerSec"),
                 Counter,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_oneminuterate",
+                Some("BytesOutPerSec"),
+                Sum,
             ),
             src("vectorized_kafka_rpc_sent_bytes", None, Counter),
         ],
@@ -281,15 +328,17 @@ pub const METRICS: &[Metric] = &[
                 None,
                 Counter,
             ),
-            src(
-                "kafka_server_brokertopicmetrics_oneminuterate",
-                Some("MessagesInPerSec"),
-                Sum,
-            ),
+            // Count deltas give the real rate over the interval; the smoothed
+            // OneMinuteRate is shown only until a second read (and said to be).
             src(
                 "kafka_server_brokertopicmetrics_count",
                 Some("MessagesInPerSec"),
                 Counter,
+            ),
+            src(
+                "kafka_server_brokertopicmetrics_oneminuterate",
+                Some("MessagesInPerSec"),
+                Sum,
             ),
             per_partition("vectorized_cluster_partition_records_produced", Counter),
         ],
@@ -311,6 +360,11 @@ pub const METRICS: &[Metric] = &[
         sources: &[],
     },
     Metric {
+        key: "metadata_log_size_bytes",
+        // The `__cluster_metadata` partition of the per-partition sizes, kept apart.
+        sources: &[],
+    },
+    Metric {
         key: "disk_free_bytes",
         sources: &[src("redpanda_storage_disk_free_bytes", None, Sum)],
     },
@@ -319,6 +373,16 @@ pub const METRICS: &[Metric] = &[
         sources: &[src("redpanda_storage_disk_total_bytes", None, Sum)],
     },
 ];
+
+/// Key of the request-handler idle meter shared by every pool of a node (internal).
+pub const AGGREGATE_IDLE: &str = "request_handler_idle_aggregate";
+
+/// Per-listener network processor idle (Kafka metrics `socket-server-metrics`, attribute
+/// `io-wait-ratio`, one series per listener and processor).
+const LISTENER_IO_WAIT: &str = "kafka_server_socket_server_metrics_io_wait_ratio";
+
+/// The KRaft metadata log, reported as a partition like any other.
+pub const METADATA_TOPIC: &str = "__cluster_metadata";
 
 /// Per-partition log sizes: (name, required `name` label).
 const LOG_SIZE: &[(&str, Option<&str>)] = &[
@@ -342,8 +406,13 @@ pub enum Raw {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reading {
     pub values: BTreeMap<&'static str, Raw>,
-    /// Log bytes per (topic, partition) hosted on the broker.
+    /// For a counter: the smoothed gauge of the same metric (JMX `OneMinuteRate`), shown
+    /// until a second read gives a delta.
+    pub fallback: BTreeMap<&'static str, f64>,
+    /// Log bytes per (topic, partition) hosted on the broker (the metadata log excluded).
     pub log_sizes: BTreeMap<(String, i32), f64>,
+    /// Network processor idle per listener: the mean over its processors.
+    pub listener_idle: BTreeMap<String, f64>,
     pub samples: usize,
 }
 
@@ -377,12 +446,42 @@ pub fn extract(series: &[Series]) -> Reading {
                 Sum => Raw::Gauge(sum),
                 Mean => Raw::Gauge(sum / hits.len() as f64),
                 Counter => Raw::Counter(sum),
+                IdleNanos => Raw::Counter(sum / 1e9),
                 CountPositive => Raw::Gauge(hits.iter().filter(|v| **v > 0.0).count() as f64),
             };
-            reading.values.insert(m.key, raw);
-            break;
+            match (reading.values.get(m.key), raw) {
+                // A counter was found first: the next gauge is its fallback.
+                (Some(Raw::Counter(_)), Raw::Gauge(g)) => {
+                    reading.fallback.insert(m.key, g);
+                    break;
+                }
+                (Some(_), _) => {}
+                (None, Raw::Counter(_)) => {
+                    reading.values.insert(m.key, raw);
+                }
+                (None, Raw::Gauge(_)) => {
+                    reading.values.insert(m.key, raw);
+                    break;
+                }
+            }
         }
     }
+    let mut per_listener: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for s in series
+        .iter()
+        .filter(|s| s.name.eq_ignore_ascii_case(LISTENER_IO_WAIT) && s.value.is_finite())
+    {
+        if let Some(l) = s.label("listener") {
+            let e = per_listener.entry(l.to_string()).or_default();
+            // Kafka's own aggregate caps each processor at 1 the same way.
+            e.0 += s.value.clamp(0.0, 1.0);
+            e.1 += 1;
+        }
+    }
+    reading.listener_idle = per_listener
+        .into_iter()
+        .map(|(l, (sum, n))| (l, sum / n as f64))
+        .collect();
     for (name, name_label) in LOG_SIZE {
         let source = Source {
             name,
@@ -401,6 +500,21 @@ pub fn extract(series: &[Series]) -> Reading {
             ) else {
                 continue;
             };
+            // A replica being moved between log dirs is a copy, not more data.
+            if s
+                .label("is-future")
+                .or(s.label("is_future"))
+                .is_some_and(|f| f == "true")
+            {
+                continue;
+            }
+            if topic == METADATA_TOPIC {
+                reading.values.insert(
+                    "metadata_log_size_bytes",
+                    Raw::Gauge(s.value),
+                );
+                continue;
+            }
             *reading
                 .log_sizes
                 .entry((topic.to_string(), partition))
@@ -418,20 +532,120 @@ pub fn extract(series: &[Series]) -> Reading {
 /// Turn counters into rates against the previous scrape (`None` → unavailable until the
 /// next one; a counter that went down was reset and gives no rate this time).
 pub fn values(now: &Reading, now_ms: i64, prev: Option<(&Reading, i64)>) -> BTreeMap<String, f64> {
+    values_noted(now, now_ms, prev).0
+}
+
+/// [`values`], and which metrics are smoothed fallbacks instead of counter deltas.
+pub fn values_noted(
+    now: &Reading,
+    now_ms: i64,
+    prev: Option<(&Reading, i64)>,
+) -> (BTreeMap<String, f64>, Vec<&'static str>) {
     let mut out = BTreeMap::new();
+    let mut smoothed = Vec::new();
     for (key, raw) in &now.values {
         let v = match raw {
             Raw::Gauge(v) => Some(*v),
-            Raw::Counter(c) => prev.and_then(|(p, at)| match p.values.get(key) {
-                Some(Raw::Counter(pc)) if *c >= *pc && now_ms > at => {
-                    Some((c - pc) * 1000.0 / (now_ms - at) as f64)
-                }
-                _ => None,
-            }),
+            Raw::Counter(c) => prev
+                .and_then(|(p, at)| match p.values.get(key) {
+                    Some(Raw::Counter(pc)) if *c >= *pc && now_ms > at => {
+                        Some((c - pc) * 1000.0 / (now_ms - at) as f64)
+                    }
+                    _ => None,
+                })
+                .or_else(|| {
+                    let f = now.fallback.get(key).copied();
+                    if f.is_some() {
+                        smoothed.push(*key);
+                    }
+                    f
+                }),
         };
         if let Some(v) = v {
             out.insert(key.to_string(), v);
         }
     }
-    out
+    (out, smoothed)
+}
+
+/// What is known of the node a reading came from.
+#[derive(Debug, Clone, Default)]
+pub struct NodeFacts {
+    /// A KRaft node that is both broker and controller; `None` when not known.
+    pub combined: Option<bool>,
+    /// Listener names the controllers use (excluded from network idle).
+    pub controller_listeners: std::collections::BTreeSet<String>,
+}
+
+/// The last step, once the node is known: request-handler idle from the shared meter (halved
+/// on a combined node before Kafka 4.2, where both pools write it), network idle from the
+/// client listeners, every ratio within 0–1. Returns notes saying what was corrected.
+pub fn finish(
+    values: &mut BTreeMap<String, f64>,
+    listener_idle: &BTreeMap<String, f64>,
+    node: &NodeFacts,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(agg) = values.remove(AGGREGATE_IDLE) {
+        if !values.contains_key("request_handler_idle_ratio") {
+            let v = match node.combined {
+                Some(true) => {
+                    notes.push(format!(
+                        "request handler idle: {} read from RequestHandlerAvgIdlePercent, which the \
+                         broker and controller pools of this combined node both mark \
+                         (KAFKA-19606); halved to {}",
+                        ratio(agg),
+                        ratio(agg / 2.0)
+                    ));
+                    agg / 2.0
+                }
+                None if agg > 1.0 => {
+                    notes.push(format!(
+                        "request handler idle: RequestHandlerAvgIdlePercent read {} — above 100 %, \
+                         as on a combined KRaft node (KAFKA-19606); capped",
+                        ratio(agg)
+                    ));
+                    agg
+                }
+                _ => agg,
+            };
+            values.insert("request_handler_idle_ratio".into(), v);
+        }
+    }
+    let client: Vec<(&String, &f64)> = listener_idle
+        .iter()
+        .filter(|(l, _)| {
+            if node.controller_listeners.is_empty() {
+                !l.eq_ignore_ascii_case("CONTROLLER")
+            } else {
+                !node.controller_listeners.contains(*l)
+            }
+        })
+        .collect();
+    if !client.is_empty() {
+        let mean = client.iter().map(|(_, v)| **v).sum::<f64>() / client.len() as f64;
+        let each: Vec<String> = listener_idle
+            .iter()
+            .map(|(l, v)| format!("{l} {}", ratio(*v)))
+            .collect();
+        notes.push(format!(
+            "network idle per listener: {} — the client listeners' mean is shown",
+            each.join(", ")
+        ));
+        values.insert("network_processor_idle_ratio".into(), mean);
+    }
+    for key in [
+        "request_handler_idle_ratio",
+        "controller_request_handler_idle_ratio",
+        "network_processor_idle_ratio",
+    ] {
+        if let Some(v) = values.get_mut(key) {
+            *v = v.clamp(0.0, 1.0);
+        }
+    }
+    notes
+}
+
+fn ratio(v: f64) -> String {
+    format!("{:.0} %", v * 100.0)
 }

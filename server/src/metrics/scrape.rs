@@ -73,6 +73,7 @@ impl Scraper {
                 error: None,
                 samples: 0,
                 metrics_found: 0,
+                notes: Vec::new(),
             };
             let got = match result {
                 Err(e) => {
@@ -82,15 +83,25 @@ impl Scraper {
                 Ok((series, partial)) => {
                     let reading = mapping::extract(&series);
                     let prev = self.prev[i].as_ref().map(|(r, at)| (r, *at));
-                    let values = mapping::values(&reading, now_ms, prev);
+                    let (values, smoothed) = mapping::values_noted(&reading, now_ms, prev);
+                    for key in smoothed {
+                        endpoint.notes.push(format!(
+                            "{key}: the smoothed one-minute rate (JMX OneMinuteRate) until the \
+                             next read gives a Count delta"
+                        ));
+                    }
                     endpoint.samples = reading.samples;
                     endpoint.metrics_found = reading.values.len();
                     if !partial.is_empty() {
                         endpoint.error = Some(format!("some reads failed: {}", partial.join("; ")));
                     }
-                    let sizes = reading.log_sizes.clone();
+                    let got = Got {
+                        values,
+                        sizes: reading.log_sizes.clone(),
+                        listener_idle: reading.listener_idle.clone(),
+                    };
                     self.prev[i] = Some((reading, now_ms));
-                    Some((values, sizes))
+                    Some(got)
                 }
             };
             out.items.push((endpoint, source.url.clone(), got, now_ms));
@@ -99,10 +110,16 @@ impl Scraper {
     }
 }
 
-type Values = BTreeMap<String, f64>;
-type LogSizes = BTreeMap<(String, i32), f64>;
+/// What one endpoint's answer gave, before its node is known.
+#[derive(Debug, Clone)]
+struct Got {
+    values: BTreeMap<String, f64>,
+    sizes: BTreeMap<(String, i32), f64>,
+    listener_idle: BTreeMap<String, f64>,
+}
+
 /// One endpoint's status, its real URL (for host matching), what it gave, and when.
-type Item = (MetricsEndpoint, String, Option<(Values, LogSizes)>, i64);
+type Item = (MetricsEndpoint, String, Option<Got>, i64);
 
 /// Scrape results not yet matched to brokers.
 #[derive(Debug, Default, Clone)]
@@ -136,15 +153,41 @@ impl Fetched {
                 });
             }
         }
+        let voters: std::collections::BTreeSet<i32> = quorum
+            .iter()
+            .flat_map(|q| &q.voters)
+            .map(|v| v.id)
+            .collect();
+        let controller_listeners: std::collections::BTreeSet<String> = quorum
+            .iter()
+            .flat_map(|q| &q.voters)
+            .flat_map(|v| &v.endpoints)
+            .filter_map(|e| e.split_once("://").map(|(l, _)| l.to_string()))
+            .collect();
         let mut out = Scraped::default();
         for (endpoint, url, got, at) in &self.items {
             let mut endpoint = endpoint.clone();
             let broker = endpoint.broker.or_else(|| broker_of(url, &nodes));
             endpoint.broker = broker;
-            if let Some((values, sizes)) = got {
+            if let Some(Got {
+                values,
+                sizes,
+                listener_idle,
+            }) = got
+            {
                 match broker {
                     Some(b) => {
-                        out.brokers.entry(b).or_default().extend(values.clone());
+                        let facts = mapping::NodeFacts {
+                            combined: quorum.map(|_| {
+                                voters.contains(&b) && brokers.iter().any(|x| x.id == b)
+                            }),
+                            controller_listeners: controller_listeners.clone(),
+                        };
+                        let mut values = values.clone();
+                        endpoint
+                            .notes
+                            .extend(mapping::finish(&mut values, listener_idle, &facts));
+                        out.brokers.entry(b).or_default().extend(values);
                         out.read_at.insert(b, *at);
                         if !sizes.is_empty() {
                             out.log_sizes.entry(b).or_default().extend(sizes.clone());

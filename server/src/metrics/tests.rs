@@ -82,13 +82,18 @@ fn jmx_exporter_attribute_as_label_edge_cases() {
     assert_eq!(gauge(&r, "partition_count"), Some(51.0));
     assert_eq!(gauge(&r, "leader_count"), Some(18.0));
     assert_eq!(
-        gauge(&r, "request_handler_idle_ratio"),
+        gauge(&r, super::mapping::AGGREGATE_IDLE),
         Some(0.9996590142663573)
     );
     assert_eq!(
         gauge(&r, "network_processor_idle_ratio"),
         Some(1.0024901782565627)
     );
+    // Shown: the node is not known to be combined, so the meter is one pool's; the
+    // network idle above 1 is capped.
+    let shown = finished(&r, None);
+    assert_eq!(shown["request_handler_idle_ratio"], 0.9996590142663573);
+    assert_eq!(shown["network_processor_idle_ratio"], 1.0);
     // The excerpt has only per-topic BrokerTopicMetrics, and no log sizes: unavailable.
     assert_eq!(r.values.get("bytes_in_per_sec"), None);
     assert_eq!(r.values.get("log_size_bytes"), None);
@@ -101,7 +106,7 @@ fn strimzi_style_synthetic_names_and_counter_rates() {
     let r = extract(&series);
     assert_eq!(gauge(&r, "under_replicated_partitions"), Some(2.0));
     assert_eq!(gauge(&r, "under_min_isr_partitions"), Some(1.0));
-    assert_eq!(gauge(&r, "request_handler_idle_ratio"), Some(0.75));
+    assert_eq!(finished(&r, None)["request_handler_idle_ratio"], 0.75);
     assert_eq!(gauge(&r, "request_queue_size"), Some(3.0));
     // The broker total, not the per-topic copies added to it.
     assert_eq!(
@@ -176,6 +181,20 @@ fn exporters_without_broker_metrics_leave_everything_unavailable() {
     }
 }
 
+/// What the API shows for a reading: rates against no previous read, then `finish`.
+fn finished(r: &super::mapping::Reading, combined: Option<bool>) -> BTreeMap<String, f64> {
+    let mut v = values(r, 10_000, None);
+    super::mapping::finish(
+        &mut v,
+        &r.listener_idle,
+        &super::mapping::NodeFacts {
+            combined,
+            ..Default::default()
+        },
+    );
+    v
+}
+
 #[test]
 fn garbage_is_a_clear_error() {
     let e = prometheus::parse("<html><body>login</body></html>\n").unwrap_err();
@@ -201,7 +220,11 @@ fn jolokia_answers_become_jmx_exporter_named_series() {
     );
     let r = extract(&series);
     assert_eq!(gauge(&r, "under_replicated_partitions"), Some(2.0));
-    assert_eq!(gauge(&r, "bytes_in_per_sec"), Some(1024.25));
+    // The Count is preferred; until a second read, the smoothed rate stands in, said so.
+    assert_eq!(r.values.get("bytes_in_per_sec"), Some(&Raw::Counter(123456.0)));
+    let (first, smoothed) = super::mapping::values_noted(&r, 10_000, None);
+    assert_eq!(first["bytes_in_per_sec"], 1024.25);
+    assert_eq!(smoothed, ["bytes_in_per_sec"]);
     assert_eq!(gauge(&r, "log_size_bytes"), Some(8192.0 + 4096.0));
     assert_eq!(r.log_sizes.get(&("orders".to_string(), 0)), Some(&4096.0));
     assert_eq!(r.values.get("active_controller_count"), None);
@@ -225,7 +248,12 @@ fn jolokia_request_reads_every_mapped_bean() {
 
 #[test]
 fn every_mapped_metric_has_a_label_and_unit_and_no_more() {
-    let mapped: Vec<&str> = super::mapping::METRICS.iter().map(|m| m.key).collect();
+    // The shared request-handler meter is an input of `finish`, never shown as it is.
+    let mapped: Vec<&str> = super::mapping::METRICS
+        .iter()
+        .map(|m| m.key)
+        .filter(|k| *k != super::mapping::AGGREGATE_IDLE)
+        .collect();
     let known: Vec<&str> = kafscope_api::KNOWN_METRICS
         .iter()
         .map(|(k, _, _)| *k)

@@ -84,6 +84,10 @@ pub struct GroupReader {
     /// Group types from the latest listing (`classic`, `consumer`, `share`).
     types: HashMap<String, String>,
     dialer: Dialer,
+    /// Brokers that could not be reached in this poll, and why: not dialled again until the
+    /// next poll, so an unreachable broker costs one connect timeout per poll, not one per
+    /// stage.
+    down: BTreeMap<i32, String>,
 }
 
 impl GroupReader {
@@ -93,6 +97,7 @@ impl GroupReader {
             coordinators: HashMap::new(),
             types: HashMap::new(),
             dialer,
+            down: BTreeMap::new(),
         }
     }
 
@@ -104,6 +109,7 @@ impl GroupReader {
     /// The brokers of the latest metadata: a broker that left is forgotten with its
     /// connection and the groups it coordinated; a moved address reconnects.
     pub fn set_brokers(&mut self, brokers: &[(i32, String, u16)]) {
+        self.down.clear();
         self.peers
             .retain(|id, _| brokers.iter().any(|(b, _, _)| b == id));
         for (id, host, port) in brokers {
@@ -322,11 +328,16 @@ impl GroupReader {
             let Some(peer) = self.peers.get_mut(&id) else {
                 continue;
             };
+            if let Some(e) = self.down.get(&id) {
+                last = format!("broker {id}: {e}");
+                continue;
+            }
             if peer.session.is_none() {
                 match Session::open(&self.dialer, &peer.host, peer.port).await {
                     Ok(s) => peer.session = Some(s),
                     Err(e) => {
                         last = format!("broker {id}: {e}");
+                        self.down.insert(id, e);
                         continue;
                     }
                 }
@@ -359,10 +370,20 @@ impl GroupReader {
         let dialer = &self.dialer;
         let f = &f;
         let mut calls = Vec::new();
+        let mut skipped = Vec::new();
         for (id, w) in work {
             let Some(peer) = self.peers.get_mut(&id) else {
                 continue;
             };
+            if let Some(e) = self.down.get(&id) {
+                let f = PeerFailure {
+                    message: e.clone(),
+                    reused: false,
+                    opening: true,
+                };
+                skipped.push((id, Err(f)));
+                continue;
+            }
             // The connection leaves the peer for the call and comes back after it.
             let kept = peer.session.take();
             let (host, port) = (peer.host.clone(), peer.port);
@@ -395,10 +416,15 @@ impl GroupReader {
                 }
             });
         }
-        let mut out = Vec::new();
+        let mut out = skipped;
         for (id, session, r) in futures::future::join_all(calls).await {
             if let Some(peer) = self.peers.get_mut(&id) {
                 peer.session = session;
+            }
+            if let Err(f) = &r {
+                if f.opening {
+                    self.down.insert(id, f.message.clone());
+                }
             }
             out.push((id, r));
         }
