@@ -110,6 +110,8 @@ pub fn metric(v: Option<f64>, unit: &str) -> String {
         "bytes" => bytes(v),
         "bytes_per_second" => format!("{}/s", bytes(v)),
         "per_second" => format!("{v:.1}/s"),
+        "seconds" if v < 90.0 => format!("{v:.1} s"),
+        "seconds" => span_ms((v * 1000.0) as i64),
         _ if v.fract() == 0.0 && v.abs() < 1e15 => num(v as i64),
         _ => format!("{v:.2}"),
     }

@@ -266,6 +266,16 @@ pub const KNOWN_METRICS: &[(&str, &str, &str)] = &[
         "KRaft metadata log (__cluster_metadata)",
         "bytes",
     ),
+    (
+        "quorum_lag_records",
+        "Metadata quorum lag (records behind the leader)",
+        "count",
+    ),
+    (
+        "quorum_lag_seconds",
+        "Metadata quorum lag (time behind the leader)",
+        "seconds",
+    ),
     ("disk_free_bytes", "Disk free", "bytes"),
     ("disk_total_bytes", "Disk size", "bytes"),
 ];

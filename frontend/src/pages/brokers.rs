@@ -33,7 +33,7 @@ pub fn Brokers() -> impl IntoView {
                         <td>{b.host.clone().unwrap_or_else(|| "unknown".into())}</td>
                         <td class="num">{b.port.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</td>
                         <td>{b.rack.clone().unwrap_or_else(|| "—".into())}</td>
-                        <td>{if b.is_controller { "controller" } else { "" }}</td>
+                        <td data-testid="broker-role">{role(&b)}</td>
                         <td><span class=class data-testid="broker-status">{text}</span></td>
                         <td class="num">{format::count(b.leader_partitions)}</td>
                         <td class="num">{format::count(b.replicas)}</td>
@@ -51,4 +51,17 @@ pub fn Brokers() -> impl IntoView {
             }.into_any()
         })}
     }
+}
+
+/// "broker", "broker + controller" (a combined KRaft node), and "· active controller".
+pub fn role(b: &Broker) -> String {
+    let mut r = if b.roles.iter().any(|r| r == "controller") {
+        "broker + controller".to_string()
+    } else {
+        "broker".to_string()
+    };
+    if b.is_controller {
+        r.push_str(" · active controller");
+    }
+    r
 }

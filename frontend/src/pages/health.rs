@@ -43,6 +43,9 @@ pub fn Health() -> impl IntoView {
         <MetricChart cluster broker=None title="Throughput (all brokers)"
             metrics=&["bytes_in_per_sec", "bytes_out_per_sec"] unit="bytes_per_second"
             labels=known_metrics() testid="chart-throughput"/>
+        <MetricChart cluster broker=None title="Metadata quorum lag (summed over its replicas)"
+            metrics=&["quorum_lag_seconds"] unit="seconds"
+            labels=known_metrics() testid="chart-quorum"/>
         <MetricChart cluster broker=None title="Under-replicated partitions (brokers' own count)"
             metrics=&["under_replicated_partitions", "under_min_isr_partitions"] unit="count"
             labels=known_metrics() testid="chart-urp"/>
@@ -51,13 +54,20 @@ pub fn Health() -> impl IntoView {
 
 fn page(cluster: String, h: ClusterHealth) -> impl IntoView {
     let (class, text) = verdict_badge(h.verdict);
-    let controller = match (h.controller_id, h.active_controller_count) {
-        (Some(c), Some(n)) => format!(
-            "controller: broker {c} · ActiveControllerCount {}",
+    let who = match (h.controller_id, h.controller_source.as_deref()) {
+        (Some(c), Some("quorum")) => {
+            format!("active controller: node {c} (metadata quorum leader)")
+        }
+        (Some(c), _) => format!("controller: broker {c}"),
+        (None, _) if h.quorum_error.is_some() => "active controller not known".to_string(),
+        (None, _) => "no controller known".to_string(),
+    };
+    let controller = match h.active_controller_count {
+        Some(n) => format!(
+            "{who} · ActiveControllerCount {}",
             format::metric(Some(n), "count")
         ),
-        (Some(c), None) => format!("controller: broker {c}"),
-        (None, _) => "no controller known".to_string(),
+        None => who,
     };
     let problems = if h.problems.is_empty() {
         view! {
@@ -86,12 +96,88 @@ fn page(cluster: String, h: ClusterHealth) -> impl IntoView {
         </section>
         <h3>"Problems"</h3>
         {problems}
+        {quorum_panel(&cluster, &h)}
         <h3>"Replication"</h3>
         {counts_table(&h.counts)}
         {topics_table(&cluster, &h.topics)}
         {brokers_table(&cluster, &h.brokers)}
         {endpoints_table(&h.metrics_endpoints)}
     }
+}
+
+/// The KRaft metadata quorum: leader, epoch, and every voter and observer with its lag, as
+/// `kafka-metadata-quorum.sh describe --replication` prints them.
+fn quorum_panel(cluster: &str, h: &ClusterHealth) -> impl IntoView {
+    let Some(q) = &h.quorum else {
+        return h
+            .quorum_error
+            .clone()
+            .map(|e| {
+                view! {
+                    <h3>"Metadata quorum"</h3>
+                    <p class="state" data-testid="quorum-error">{e}</p>
+                }
+            })
+            .into_any();
+    };
+    let leader = q
+        .leader_id
+        .map(|l| format!("leader: node {l}"))
+        .unwrap_or_else(|| "no leader".to_string());
+    let summary = format!(
+        "{leader} · epoch {} · high watermark {} · {} of {} voters caught up · largest follower lag {} · answered through node {}",
+        q.leader_epoch,
+        format::num(q.high_watermark),
+        q.voters_caught_up,
+        q.voters.len(),
+        match (q.max_follower_lag, q.max_follower_lag_ms) {
+            (Some(n), Some(ms)) => format!("{} records / {}", format::num(n), format::span_ms(ms)),
+            (Some(n), None) => format!("{} records", format::num(n)),
+            _ => "unknown".to_string(),
+        },
+        q.via
+    );
+    let rows = q
+        .voters
+        .iter()
+        .chain(&q.observers)
+        .map(|r| {
+            let link = href(&format!("/clusters/{}/brokers/{}", enc(cluster), r.id));
+            let node = if r.node_type == "controller" {
+                view! { {r.id} }.into_any()
+            } else {
+                view! { <a href=link>{r.id}</a> }.into_any()
+            };
+            let ago = |t: &Option<String>| t.as_deref().map(format::time).unwrap_or_else(|| "—".into());
+            let behind = r.lag_ms.is_some_and(|ms| ms > 10_000);
+            view! {
+                <tr data-testid=format!("quorum-node-{}", r.id)>
+                    <td class="num">{node}</td>
+                    <td data-testid="quorum-role">{r.role.clone()}</td>
+                    <td>{r.node_type.clone()}</td>
+                    <td class="num">{format::opt_num(r.log_end_offset)}</td>
+                    <td class="num" class:alert=behind data-testid="quorum-lag">{format::opt_num(r.lag)}</td>
+                    <td class="num" class:alert=behind>{r.lag_ms.map(format::span_ms).unwrap_or_else(|| "—".into())}</td>
+                    <td class="sub">{ago(&r.last_fetch_at)}</td>
+                    <td class="sub">{ago(&r.last_caught_up_at)}</td>
+                    <td class="sub">{r.endpoints.join(", ")}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>"Metadata quorum"</h3>
+        <div class="sub" data-testid="quorum-summary">{summary}</div>
+        <table class="grid" data-testid="quorum">
+            <thead><tr>
+                <th class="num">"Node"</th><th>"Role"</th><th>"Type"</th><th class="num">"Log end offset"</th>
+                <th class="num">"Lag (records)"</th><th class="num">"Lag (time)"</th><th>"Last fetch"</th>
+                <th>"Last caught up"</th><th>"Controller endpoints"</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 fn problem_item(cluster: &str, p: &Problem) -> impl IntoView {
@@ -250,6 +336,7 @@ pub fn endpoints_table(endpoints: &[MetricsEndpoint]) -> impl IntoView {
                     <td class="sub">{e.last_scrape_at.as_deref().map(format::time).unwrap_or_else(|| "never".into())}</td>
                     <td class="num">{e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
                     <td class="num">{format!("{} of {} series", e.metrics_found, format::count(e.samples))}</td>
+                    <td class="sub" data-testid="endpoint-notes">{e.notes.join("; ")}</td>
                 </tr>
             }
         })
@@ -260,6 +347,7 @@ pub fn endpoints_table(endpoints: &[MetricsEndpoint]) -> impl IntoView {
             <thead><tr>
                 <th>"URL"</th><th>"Kind"</th><th class="num">"Broker"</th><th>"Last scrape"</th>
                 <th>"At"</th><th class="num">"Took"</th><th class="num">"Known metrics found"</th>
+                <th>"Notes"</th>
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>

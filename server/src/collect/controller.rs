@@ -224,8 +224,16 @@ mod tests {
         assert!(v.quorum_error.unwrap().contains("DESCRIBE on the CLUSTER"));
 
         // ZooKeeper era: Metadata's controller is the real one.
-        let v = resolve(QuorumOutcome::Failed(&QuorumError::Unsupported), Some(2), &brokers, 0);
-        assert_eq!((v.controller_id, v.source.as_deref()), (Some(2), Some("metadata")));
+        let v = resolve(
+            QuorumOutcome::Failed(&QuorumError::Unsupported),
+            Some(2),
+            &brokers,
+            0,
+        );
+        assert_eq!(
+            (v.controller_id, v.source.as_deref()),
+            (Some(2), Some("metadata"))
+        );
         assert_eq!(v.quorum_error, None);
     }
 }

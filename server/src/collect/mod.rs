@@ -22,8 +22,8 @@ use tokio::task::JoinHandle;
 use crate::config::ClusterConfig;
 use crate::kafka::quorum::{QuorumError, QuorumRead};
 use crate::kafka::{ClusterClient, OffsetSpec};
-use controller::QuorumOutcome;
 use crate::store::{LagSample, OffsetSample, Store};
+use controller::QuorumOutcome;
 pub use snapshot::{ClusterSnapshot, GroupState, PollData, TopicState, Trails};
 
 /// Group ids per DescribeConsumerGroups request.
@@ -376,6 +376,7 @@ impl Collector {
                 tracing::warn!(cluster = %self.cfg.name, error = %e, "cannot record metrics");
             }
         }
+        self.record_quorum(&next).await;
         self.save_activity().await;
         if next.last_poll_error.is_none() {
             let t = Instant::now();
@@ -448,8 +449,7 @@ impl Collector {
                 Some((r, t.elapsed().as_millis() as u64))
             }
         };
-        let log_dirs_due = self.cfg.describe_log_dirs
-            && self.log_dirs_due.is_none_or(|d| now >= d);
+        let log_dirs_due = self.cfg.describe_log_dirs && self.log_dirs_due.is_none_or(|d| now >= d);
         if log_dirs_due {
             self.log_dirs_due = Some(now + LOG_DIRS_INTERVAL);
         }
@@ -577,8 +577,7 @@ impl Collector {
         });
         let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();
         let describe = self.describe_groups(ids);
-        let (results, described) =
-            tokio::join!(futures::future::join_all(calls), describe);
+        let (results, described) = tokio::join!(futures::future::join_all(calls), describe);
         let mut early = early.into_iter();
         let mut failed_parts = std::collections::HashSet::new();
         for ((spec, name), (mut entries, took)) in kinds.into_iter().zip(results) {
@@ -777,6 +776,37 @@ impl Collector {
                 "describe_groups",
                 format!("group state and members unavailable: {err}"),
             ));
+        }
+    }
+
+    /// Each metadata replica's lag, as metric history (charts on the health and broker pages).
+    async fn record_quorum(&self, snap: &ClusterSnapshot) {
+        let Some(q) = snap
+            .quorum
+            .as_ref()
+            .filter(|_| snap.last_poll_error.is_none())
+        else {
+            return;
+        };
+        let at = snap.last_poll_at_ms.unwrap_or_else(now_ms);
+        let mut values: std::collections::BTreeMap<i32, std::collections::BTreeMap<String, f64>> =
+            Default::default();
+        for r in q.voters.iter().chain(&q.observers) {
+            let m = values.entry(r.id).or_default();
+            if let Some(n) = r.lag {
+                m.insert("quorum_lag_records".into(), n as f64);
+            }
+            if let Some(ms) = r.lag_ms {
+                m.insert("quorum_lag_seconds".into(), ms as f64 / 1000.0);
+            }
+        }
+        let at: std::collections::BTreeMap<i32, i64> = values.keys().map(|id| (*id, at)).collect();
+        if let Err(e) = self
+            .store
+            .write_metric_reads(&snap.name, &at, &values)
+            .await
+        {
+            tracing::warn!(cluster = %snap.name, error = %e, "cannot record the quorum's lag");
         }
     }
 

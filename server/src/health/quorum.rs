@@ -87,7 +87,9 @@ fn of_quorum(q: &Quorum, out: &mut Vec<Problem>) {
         let lagging: Vec<i32> = q
             .voters
             .iter()
-            .filter(|v| v.role != "leader" && behind(v, crate::collect::controller::CAUGHT_UP_MS).is_some())
+            .filter(|v| {
+                v.role != "leader" && behind(v, crate::collect::controller::CAUGHT_UP_MS).is_some()
+            })
             .map(|v| v.id)
             .collect();
         let (severity, consequence) = if q.voters_caught_up < majority {

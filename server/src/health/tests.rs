@@ -428,7 +428,12 @@ fn no_controller_is_critical() {
     );
 }
 
-fn voter(id: i32, role: &str, lag: Option<i64>, lag_ms: Option<i64>) -> kafscope_api::QuorumReplica {
+fn voter(
+    id: i32,
+    role: &str,
+    lag: Option<i64>,
+    lag_ms: Option<i64>,
+) -> kafscope_api::QuorumReplica {
     kafscope_api::QuorumReplica {
         id,
         role: role.into(),
@@ -483,7 +488,10 @@ fn a_voter_behind_the_quorum_leader_is_named_with_records_and_time() {
     .health();
     assert_eq!(
         kinds(&h),
-        [("quorum_at_risk", Severity::Warning), ("quorum_lag", Severity::Warning)]
+        [
+            ("quorum_at_risk", Severity::Warning),
+            ("quorum_lag", Severity::Warning)
+        ]
     );
     assert_eq!(
         h.problems[1].message,

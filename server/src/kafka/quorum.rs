@@ -186,7 +186,8 @@ pub fn to_quorum(
     let leader_id = (p.leader_id.0 >= 0).then_some(p.leader_id.0);
     let replica = |r: &kafka_protocol::messages::describe_quorum_response::ReplicaState| Replica {
         id: r.replica_id.0,
-        directory_id: (!r.replica_directory_id.is_nil()).then(|| r.replica_directory_id.to_string()),
+        directory_id: (!r.replica_directory_id.is_nil())
+            .then(|| r.replica_directory_id.to_string()),
         log_end_offset: (r.log_end_offset >= 0).then_some(r.log_end_offset),
         last_fetch_ms: (r.last_fetch_timestamp >= 0).then_some(r.last_fetch_timestamp),
         last_caught_up_ms: (r.last_caught_up_timestamp >= 0).then_some(r.last_caught_up_timestamp),
@@ -216,14 +217,9 @@ pub fn to_quorum(
         .nodes
         .iter()
         .flat_map(|n| {
-            n.listeners.iter().map(move |l| {
-                (
-                    n.node_id.0,
-                    l.name.to_string(),
-                    l.host.to_string(),
-                    l.port,
-                )
-            })
+            n.listeners
+                .iter()
+                .map(move |l| (n.node_id.0, l.name.to_string(), l.host.to_string(), l.port))
         })
         .collect();
     Ok(QuorumRead {
@@ -249,7 +245,9 @@ fn check(code: i16, message: Option<&str>) -> Result<(), QuorumError> {
     if code == 31 || code == 29 {
         return Err(QuorumError::NotAuthorized(text));
     }
-    Err(QuorumError::Failed(format!("DescribeQuorum failed: {text}")))
+    Err(QuorumError::Failed(format!(
+        "DescribeQuorum failed: {text}"
+    )))
 }
 
 #[cfg(test)]
@@ -268,7 +266,11 @@ mod tests {
             .with_last_caught_up_timestamp(caught_up)
     }
 
-    fn answer(leader: i32, voters: Vec<ReplicaState>, observers: Vec<ReplicaState>) -> DescribeQuorumResponse {
+    fn answer(
+        leader: i32,
+        voters: Vec<ReplicaState>,
+        observers: Vec<ReplicaState>,
+    ) -> DescribeQuorumResponse {
         DescribeQuorumResponse::default().with_topics(vec![RespTopic::default()
             .with_topic_name(TopicName(StrBytes::from_static_str(METADATA_TOPIC)))
             .with_partitions(vec![RespPartition::default()
@@ -302,7 +304,12 @@ mod tests {
         assert_eq!(q.leader_epoch, 7);
         assert_eq!(q.via, 2);
         let lag = |id: i32| {
-            let r = q.voters.iter().chain(&q.observers).find(|r| r.id == id).unwrap();
+            let r = q
+                .voters
+                .iter()
+                .chain(&q.observers)
+                .find(|r| r.id == id)
+                .unwrap();
             (r.lag, r.lag_ms)
         };
         assert_eq!(lag(1), (Some(0), Some(0)));
@@ -313,13 +320,20 @@ mod tests {
         assert_eq!(q.voters[0].last_fetch_ms, None);
         // Voters only: the observer never counts toward MaxFollowerLag.
         assert_eq!(q.max_follower_lag(), (Some(12_000), Some(40_000)));
-        assert_eq!(q.endpoints, vec![(1, "CONTROLLER".into(), "c1".into(), 9093)]);
+        assert_eq!(
+            q.endpoints,
+            vec![(1, "CONTROLLER".into(), "c1".into(), 9093)]
+        );
     }
 
     #[test]
     fn v0_answers_have_no_times_and_no_leader_means_no_lag() {
-        let q = to_quorum(&answer(1, vec![state(1, 10, -1, -1), state(2, 4, -1, -1)], vec![]), 0, 1)
-            .unwrap();
+        let q = to_quorum(
+            &answer(1, vec![state(1, 10, -1, -1), state(2, 4, -1, -1)], vec![]),
+            0,
+            1,
+        )
+        .unwrap();
         assert_eq!(q.voters[1].lag, Some(6));
         assert_eq!(q.voters[1].lag_ms, None);
         let q = to_quorum(&answer(-1, vec![state(1, 10, -1, -1)], vec![]), 0, 1).unwrap();
@@ -330,12 +344,47 @@ mod tests {
     #[test]
     fn errors_are_checked_like_the_admin_client() {
         let refused = DescribeQuorumResponse::default().with_error_code(31);
-        assert!(matches!(to_quorum(&refused, 1, 1), Err(QuorumError::NotAuthorized(_))));
+        assert!(matches!(
+            to_quorum(&refused, 1, 1),
+            Err(QuorumError::NotAuthorized(_))
+        ));
         let mut not_leader = answer(1, vec![], vec![]);
         not_leader.topics[0].partitions[0].error_code = 6;
         let e = to_quorum(&not_leader, 1, 1).unwrap_err().to_string();
-        assert!(e.contains("NOT_LEADER_OR_FOLLOWER") || e.contains("NotLeaderOrFollower"), "{e}");
+        assert!(
+            e.contains("NOT_LEADER_OR_FOLLOWER") || e.contains("NotLeaderOrFollower"),
+            "{e}"
+        );
         let wrong_topic = DescribeQuorumResponse::default().with_topics(vec![]);
         assert!(to_quorum(&wrong_topic, 1, 1).is_err());
+    }
+
+    #[test]
+    fn lags_match_the_cli_on_a_real_cluster_with_a_node_killed() {
+        // `kafka-metadata-quorum.sh describe --replication` on Kafka 4.0 after node 3 was
+        // killed: the same numbers as a DescribeQuorum answer give the CLI's Lag column.
+        let table = include_str!(
+            "../../tests/fixtures/kafka-cli/metadata-quorum_replication_kafka4.0_node3-killed.txt"
+        );
+        let rows: Vec<Vec<&str>> = table
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').map(str::trim).collect())
+            .collect();
+        let num = |s: &str| s.parse::<i64>().unwrap();
+        let voters = rows
+            .iter()
+            .map(|r| state(num(r[0]) as i32, num(r[2]), num(r[4]), num(r[5])))
+            .collect();
+        let q = to_quorum(&answer(2, voters, vec![]), 1, 1).unwrap();
+        for r in &rows {
+            let id = num(r[0]) as i32;
+            let got = q.voters.iter().find(|v| v.id == id).unwrap();
+            assert_eq!(got.lag, Some(num(r[3])), "node {id}");
+        }
+        assert_eq!(
+            q.max_follower_lag(),
+            (Some(105), Some(1_796_020_113_955 - 1_796_020_092_666))
+        );
     }
 }

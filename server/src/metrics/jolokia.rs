@@ -122,7 +122,10 @@ fn add_bean(out: &mut Vec<Series>, object_name: &str, attrs: &Value) {
             continue;
         };
         out.push(Series {
-            name: format!("{prefix}_{}", attr.replace(['.', '-'], "_").to_ascii_lowercase()),
+            name: format!(
+                "{prefix}_{}",
+                attr.replace(['.', '-'], "_").to_ascii_lowercase()
+            ),
             labels: labels.clone(),
             value,
         });

@@ -364,6 +364,15 @@ pub const METRICS: &[Metric] = &[
         // The `__cluster_metadata` partition of the per-partition sizes, kept apart.
         sources: &[],
     },
+    // Written by the collector from DescribeQuorum, per voter and observer.
+    Metric {
+        key: "quorum_lag_records",
+        sources: &[],
+    },
+    Metric {
+        key: "quorum_lag_seconds",
+        sources: &[],
+    },
     Metric {
         key: "disk_free_bytes",
         sources: &[src("redpanda_storage_disk_free_bytes", None, Sum)],
@@ -501,18 +510,16 @@ pub fn extract(series: &[Series]) -> Reading {
                 continue;
             };
             // A replica being moved between log dirs is a copy, not more data.
-            if s
-                .label("is-future")
+            if s.label("is-future")
                 .or(s.label("is_future"))
                 .is_some_and(|f| f == "true")
             {
                 continue;
             }
             if topic == METADATA_TOPIC {
-                reading.values.insert(
-                    "metadata_log_size_bytes",
-                    Raw::Gauge(s.value),
-                );
+                reading
+                    .values
+                    .insert("metadata_log_size_bytes", Raw::Gauge(s.value));
                 continue;
             }
             *reading

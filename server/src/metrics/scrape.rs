@@ -57,7 +57,11 @@ impl Scraper {
             async move {
                 let started = Instant::now();
                 let r = fetch(&client, s).await;
-                (r, started.elapsed().as_millis() as u64, crate::collect::now_ms())
+                (
+                    r,
+                    started.elapsed().as_millis() as u64,
+                    crate::collect::now_ms(),
+                )
             }
         });
         let results = futures::future::join_all(reads).await;
@@ -178,9 +182,8 @@ impl Fetched {
                 match broker {
                     Some(b) => {
                         let facts = mapping::NodeFacts {
-                            combined: quorum.map(|_| {
-                                voters.contains(&b) && brokers.iter().any(|x| x.id == b)
-                            }),
+                            combined: quorum
+                                .map(|_| voters.contains(&b) && brokers.iter().any(|x| x.id == b)),
                             controller_listeners: controller_listeners.clone(),
                         };
                         let mut values = values.clone();

@@ -221,7 +221,10 @@ fn jolokia_answers_become_jmx_exporter_named_series() {
     let r = extract(&series);
     assert_eq!(gauge(&r, "under_replicated_partitions"), Some(2.0));
     // The Count is preferred; until a second read, the smoothed rate stands in, said so.
-    assert_eq!(r.values.get("bytes_in_per_sec"), Some(&Raw::Counter(123456.0)));
+    assert_eq!(
+        r.values.get("bytes_in_per_sec"),
+        Some(&Raw::Counter(123456.0))
+    );
     let (first, smoothed) = super::mapping::values_noted(&r, 10_000, None);
     assert_eq!(first["bytes_in_per_sec"], 1024.25);
     assert_eq!(smoothed, ["bytes_in_per_sec"]);
@@ -259,4 +262,79 @@ fn every_mapped_metric_has_a_label_and_unit_and_no_more() {
         .map(|(k, _, _)| *k)
         .collect();
     assert_eq!(mapped, known);
+}
+
+/// A Jolokia answer recorded from a real combined Kafka 4.0 node (tests/fixtures/jolokia).
+fn jolokia_fixture(text: &str) -> super::mapping::Reading {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let (series, errors) = jolokia::parse(&v).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    extract(&series)
+}
+
+#[test]
+fn a_real_combined_kraft_node_under_a_burst_reads_right() {
+    // Sent at these times, 10 s apart, while ~0.95 MB/s went to `burst` (SOURCES.md).
+    const T0: i64 = 1_796_020_068_000;
+    const T10: i64 = 1_796_020_078_000;
+    let r0 = jolokia_fixture(include_str!(
+        "../../tests/fixtures/jolokia/kafka4.0-combined-burst-t0.json"
+    ));
+    let r10 = jolokia_fixture(include_str!(
+        "../../tests/fixtures/jolokia/kafka4.0-combined-burst-t10.json"
+    ));
+    let (mut v, smoothed) = super::mapping::values_noted(&r10, T10, Some((&r0, T0)));
+    assert!(smoothed.is_empty(), "{smoothed:?}");
+    // Bytes in from the Count delta: (17346392 − 14493565) / 10 s. The smoothed
+    // OneMinuteRate at t10 said 82 099 B/s, less than a third of it.
+    let bytes_in = v["bytes_in_per_sec"];
+    assert!((bytes_in - 285_282.7).abs() < 0.1, "{bytes_in}");
+    assert!((v["messages_in_per_sec"] - 280.7).abs() < 0.01);
+    // The idle meter's Count in nanoseconds: (921313316776 − 901597960050) ns over 10 s is
+    // 1.97 — both pools of the combined node mark it.
+    let agg = v[super::mapping::AGGREGATE_IDLE];
+    assert!((agg - 1.9715).abs() < 0.001, "{agg}");
+    let facts = super::mapping::NodeFacts {
+        combined: Some(true),
+        controller_listeners: ["CONTROLLER".to_string()].into(),
+    };
+    let notes = super::mapping::finish(&mut v, &r10.listener_idle, &facts);
+    let idle = v["request_handler_idle_ratio"];
+    assert!((idle - 0.9858).abs() < 0.001, "{idle}");
+    assert!(notes.iter().any(|n| n.contains("KAFKA-19606")), "{notes:?}");
+    // Network idle from the client listeners only, each processor capped at 1 as Kafka does:
+    // PLAINTEXT (0.99727, 0.99045) and SASL_SSL (1.00381, 1.00380 → 1).
+    let net = v["network_processor_idle_ratio"];
+    assert!((net - (0.99386 + 1.0) / 2.0).abs() < 0.0001, "{net}");
+    assert_eq!(r10.listener_idle.len(), 3);
+    // The metadata log is apart from the log size it is not part of.
+    assert_eq!(v["metadata_log_size_bytes"], 1_017_294.0);
+    assert!(!r10
+        .log_sizes
+        .keys()
+        .any(|(t, _)| t == super::mapping::METADATA_TOPIC));
+    assert_eq!(
+        r10.log_sizes.get(&("burst".to_string(), 1)),
+        Some(&17_346_392.0)
+    );
+}
+
+#[test]
+fn the_first_read_of_a_real_node_shows_smoothed_rates_and_a_capped_idle() {
+    let r = jolokia_fixture(include_str!(
+        "../../tests/fixtures/jolokia/kafka4.0-combined-idle.json"
+    ));
+    let (mut v, smoothed) = super::mapping::values_noted(&r, 1, None);
+    assert!(smoothed.contains(&"bytes_in_per_sec"), "{smoothed:?}");
+    assert!(
+        smoothed.contains(&super::mapping::AGGREGATE_IDLE),
+        "{smoothed:?}"
+    );
+    // Not known to be combined (no quorum read): the 191 % meter is capped, and said so.
+    let notes = super::mapping::finish(&mut v, &r.listener_idle, &Default::default());
+    assert_eq!(v["request_handler_idle_ratio"], 1.0);
+    assert!(notes.iter().any(|n| n.contains("above 100 %")), "{notes:?}");
+    for key in ["request_handler_idle_ratio", "network_processor_idle_ratio"] {
+        assert!((0.0..=1.0).contains(&v[key]), "{key} {}", v[key]);
+    }
 }
