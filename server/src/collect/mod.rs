@@ -471,9 +471,40 @@ impl Collector {
                 Some((r, t.elapsed().as_millis() as u64))
             }
         };
-        let (chain, (quorum, quorum_ms), configs, log_dirs) =
-            tokio::join!(self.read_groups(&mut data), quorum, configs, log_dirs);
+        let described = {
+            let client = self.client.clone();
+            async move { client.describe_cluster().await }
+        };
+        let (chain, (quorum, quorum_ms), configs, log_dirs, described) = tokio::join!(
+            self.read_groups(&mut data),
+            quorum,
+            configs,
+            log_dirs,
+            described
+        );
         chain?;
+        // Racks, and the controller before KRaft. Without an answer the racks seen before
+        // stay (a hung broker may have been asked).
+        let prev = self.tx.borrow().clone();
+        match described {
+            Ok((racks, controller)) => {
+                for (id, rack) in racks {
+                    if let Some(b) = data.metadata.brokers.iter_mut().find(|b| b.id == id) {
+                        b.rack = rack;
+                    }
+                }
+                data.metadata.controller_id = controller.or(data.metadata.controller_id);
+            }
+            Err(_) => {
+                for b in &mut data.metadata.brokers {
+                    b.rack = prev
+                        .brokers
+                        .iter()
+                        .find(|p| p.id == b.id)
+                        .and_then(|p| p.rack.clone());
+                }
+            }
+        }
 
         data.stages_ms.insert("quorum".into(), quorum_ms);
         let outcome = match &quorum {
@@ -524,7 +555,7 @@ impl Collector {
         // none to give, and asking would fail librdkafka's whole batch ("No leaders found").
         let by_leader = partitions_by_leader(&data.metadata);
         let partitions: Vec<(String, i32)> = by_leader.values().flatten().cloned().collect();
-        let (suspect, healthy): (ByLeader, ByLeader) = by_leader
+        let (suspect, mut healthy): (ByLeader, ByLeader) = by_leader
             .clone()
             .into_iter()
             .partition(|(l, _)| self.suspect_leaders.contains(l));
@@ -549,6 +580,25 @@ impl Collector {
             }
         };
         let ((), early) = tokio::join!(self.read_committed(data), early);
+        // A leader that did not answer Kafscope's own connections in this poll (refused, or
+        // hung until the timeout) is not asked again: its partitions are reported unread, and
+        // the next poll asks it once, beside the groups. Only while some broker did answer:
+        // when none did, the trouble is Kafscope's own path, and librdkafka's may still work.
+        let mut unreachable: Vec<crate::kafka::PartitionEntry> = Vec::new();
+        if let Some(reader) = &self.group_reader {
+            let down = reader.down();
+            if !down.is_empty() && down.len() < data.metadata.brokers.len() {
+                for (leader, why) in down {
+                    if let Some(parts) = healthy.remove(leader) {
+                        unreachable.extend(failed_entries(
+                            &parts,
+                            Some(leader),
+                            &format!("not reachable in this poll ({why})"),
+                        ));
+                    }
+                }
+            }
+        }
 
         // The earliest, latest and last-stable offsets: one call per healthy leader and kind,
         // all at once, after the committed offsets.
@@ -582,6 +632,8 @@ impl Collector {
         let mut failed_parts = std::collections::HashSet::new();
         for ((spec, name), (mut entries, took)) in kinds.into_iter().zip(results) {
             entries.extend(early.next().unwrap_or_default());
+            // The same partitions are unread for every kind.
+            entries.extend(unreachable.iter().cloned());
             data.stages_ms.insert(name.to_string(), took);
             let target = match spec {
                 OffsetSpec::Earliest => &mut data.log_start,
@@ -600,8 +652,23 @@ impl Collector {
                     err => {
                         failed += 1;
                         failed_parts.insert((e.topic.clone(), e.partition));
-                        let why = err.unwrap_or_else(|| format!("no offset (got {})", e.offset));
-                        example = example.or(Some(format!("{}[{}]: {why}", e.topic, e.partition)));
+                        if example.is_none() {
+                            let why =
+                                err.unwrap_or_else(|| format!("no offset (got {})", e.offset));
+                            // Name the leader: it is usually the broker at fault.
+                            let leader = by_leader
+                                .iter()
+                                .find(|(_, ps)| {
+                                    ps.iter().any(|(t, p)| *t == e.topic && *p == e.partition)
+                                })
+                                .map(|(l, _)| *l);
+                            example = Some(match leader {
+                                Some(l) if !why.starts_with("leader ") => {
+                                    format!("{}[{}] (leader {l}): {why}", e.topic, e.partition)
+                                }
+                                _ => format!("{}[{}]: {why}", e.topic, e.partition),
+                            });
+                        }
                     }
                 }
             }

@@ -221,14 +221,17 @@ impl ClusterClient {
         let this = self.clone();
         run_blocking("Metadata", move || {
             // A dropped connection fails a Metadata request at once; retry within the
-            // request timeout so one reconnect does not mark the cluster unreachable.
+            // request timeout so one reconnect does not mark the cluster unreachable. Each
+            // attempt gets a third of it: librdkafka asks its least idle broker, and a hung
+            // one keeps the request as in flight, so the next attempt goes elsewhere.
             let deadline = std::time::Instant::now() + this.timeout;
+            let attempt = (this.timeout / 3).max(Duration::from_millis(300));
             let md = loop {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 match this
                     .admin
                     .inner()
-                    .fetch_metadata(None, left.max(Duration::from_millis(100)))
+                    .fetch_metadata(None, left.min(attempt).max(Duration::from_millis(100)))
                 {
                     Ok(md) => break md,
                     Err(e) if left > Duration::from_millis(200) => {
@@ -238,7 +241,7 @@ impl ClusterClient {
                     Err(e) => return Err(KafkaCallError::from_kafka("Metadata", &e)),
                 }
             };
-            let mut brokers: Vec<ffi::Node> = md
+            let brokers: Vec<ffi::Node> = md
                 .brokers()
                 .iter()
                 .map(|b| ffi::Node {
@@ -266,22 +269,30 @@ impl ClusterClient {
                         .collect(),
                 })
                 .collect();
-            let raw = this.raw();
-            let mut controller_id = ffi::controller_id(raw, Duration::ZERO);
-            // Racks and a fresh controller id come from DescribeCluster when supported.
-            if let Ok(desc) = ffi::describe_cluster(raw, this.timeout) {
-                for node in desc.nodes {
-                    if let Some(b) = brokers.iter_mut().find(|b| b.id == node.id) {
-                        b.rack = node.rack;
-                    }
-                }
-                controller_id = desc.controller.or(controller_id);
-            }
+            // Racks and a fresh controller id come from DescribeCluster, asked beside the
+            // other stages (see `describe_cluster`).
+            let controller_id = ffi::controller_id(this.raw(), Duration::ZERO);
             Ok(ClusterMetadata {
                 brokers,
                 controller_id,
                 topics,
             })
+        })
+        .await
+    }
+
+    /// DescribeCluster (KIP-919): racks by broker, and the controller Metadata would name (a
+    /// random broker on KRaft; the real one before).
+    pub async fn describe_cluster(
+        &self,
+    ) -> Result<(Vec<(i32, Option<String>)>, Option<i32>), KafkaCallError> {
+        let this = self.clone();
+        run_blocking("DescribeCluster", move || {
+            let desc = ffi::describe_cluster(this.raw(), this.timeout)?;
+            Ok((
+                desc.nodes.into_iter().map(|n| (n.id, n.rack)).collect(),
+                desc.controller,
+            ))
         })
         .await
     }

@@ -3,7 +3,8 @@
 //! volume sizes, Kafka 4 consumer-protocol groups, TLS listeners. It answers, with
 //! `kafka-protocol`, exactly the requests Kafscope's collector sends (ApiVersions, Metadata,
 //! ListOffsets, ListGroups, FindCoordinator, OffsetFetch, DescribeGroups,
-//! ConsumerGroupDescribe, DescribeConfigs, DescribeLogDirs), over TLS (rustls) and with SASL
+//! ConsumerGroupDescribe, DescribeConfigs, DescribeLogDirs, DescribeQuorum), over TLS (rustls)
+//! and with SASL
 //! (PLAIN, SCRAM) when started secure; the state it reports is a script the test edits while
 //! it runs. It is not a Kafka implementation: nothing is stored, nothing is replicated.
 
@@ -98,6 +99,24 @@ pub struct Script {
     pub consumer_protocol: std::collections::BTreeSet<String>,
     /// Highest version offered per API key, below the defaults (to play an older broker).
     pub max_versions: BTreeMap<i16, i16>,
+    /// The KRaft metadata quorum DescribeQuorum reports; `None`: the API is not offered (a
+    /// ZooKeeper-era broker).
+    pub quorum: Option<ScriptQuorum>,
+    /// Brokers that read requests and never answer (a hung or partitioned broker).
+    pub silent: std::collections::BTreeSet<i32>,
+    /// Brokers killed with [`ScriptedCluster::kill`]: their connections close.
+    pub killed: std::collections::BTreeSet<i32>,
+}
+
+/// The metadata quorum: leader (−1: none), epoch, high watermark, and voters and observers as
+/// (id, log end offset, last fetch ms, last caught-up ms).
+#[derive(Debug, Clone, Default)]
+pub struct ScriptQuorum {
+    pub leader: i32,
+    pub epoch: i32,
+    pub high_watermark: i64,
+    pub voters: Vec<(i32, i64, i64, i64)>,
+    pub observers: Vec<(i32, i64, i64, i64)>,
 }
 
 impl Script {
@@ -254,6 +273,18 @@ impl ScriptedCluster {
         f(Arc::make_mut(&mut self.script.lock().unwrap()));
     }
 
+    /// Kill broker `id` as a crashed process dies: its port refuses connections and its open
+    /// connections close at their next request. It stays in the metadata, as a killed Kafka
+    /// broker does until its session times out.
+    pub fn kill(&self, id: i32) {
+        self.edit(|s| {
+            s.killed.insert(id);
+        });
+        if let Some(i) = self.ports.iter().position(|(b, _)| *b == id) {
+            self.tasks[i].abort();
+        }
+    }
+
     pub fn requests(&self) -> BTreeMap<String, u64> {
         self.requests.lock().unwrap().clone()
     }
@@ -282,6 +313,7 @@ const OFFERED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ConsumerGroupDescribe, 0, 1),
     (ApiKey::DescribeConfigs, 1, 1),
     (ApiKey::DescribeLogDirs, 1, 4),
+    (ApiKey::DescribeQuorum, 0, 2),
     (ApiKey::SaslHandshake, 0, 1),
     (ApiKey::SaslAuthenticate, 0, 2),
 ];
@@ -356,6 +388,13 @@ async fn serve(
             .entry(format!("{key:?}"))
             .or_default() += 1;
         let snapshot: Arc<Script> = script.lock().unwrap().clone();
+        if snapshot.killed.contains(&me) {
+            return Err("killed".into());
+        }
+        if snapshot.silent.contains(&me) && key != ApiKey::ApiVersions {
+            // Hung: the request is read, no answer ever comes (the client's timeout decides).
+            std::future::pending::<()>().await;
+        }
         let encoded = match key {
             ApiKey::ApiVersions => {
                 if client == "unknown" {
@@ -407,6 +446,11 @@ async fn serve(
                 let _ = DescribeLogDirsRequest::decode(&mut frame, version);
                 log_dirs(&snapshot, me).encode(&mut body, version)
             }
+            ApiKey::DescribeQuorum => {
+                let _ =
+                    kafka_protocol::messages::DescribeQuorumRequest::decode(&mut frame, version);
+                describe_quorum(&snapshot, ports).encode(&mut body, version)
+            }
             ApiKey::ConsumerGroupDescribe => {
                 let req = ConsumerGroupDescribeRequest::decode(&mut frame, version)
                     .map_err(|e| e.to_string())?;
@@ -449,6 +493,47 @@ async fn serve(
     }
 }
 
+/// As a broker forwards it to the active controller: the same answer from every broker.
+fn describe_quorum(
+    s_: &Script,
+    ports: &[(i32, u16)],
+) -> kafka_protocol::messages::DescribeQuorumResponse {
+    use kafka_protocol::messages::describe_quorum_response::{
+        Listener, Node, PartitionData, ReplicaState, TopicData,
+    };
+    let q = s_.quorum.clone().unwrap_or_default();
+    let state = |(id, leo, fetch, caught): &(i32, i64, i64, i64)| {
+        ReplicaState::default()
+            .with_replica_id(BrokerId(*id))
+            .with_log_end_offset(*leo)
+            .with_last_fetch_timestamp(*fetch)
+            .with_last_caught_up_timestamp(*caught)
+    };
+    let nodes = q
+        .voters
+        .iter()
+        .filter_map(|(id, ..)| {
+            let (_, port) = ports.iter().find(|(b, _)| b == id)?;
+            Some(Node::default().with_node_id(BrokerId(*id)).with_listeners(
+                vec![Listener::default()
+                    .with_name(s("CONTROLLER"))
+                    .with_host(s("127.0.0.1"))
+                    .with_port(*port)],
+            ))
+        })
+        .collect();
+    kafka_protocol::messages::DescribeQuorumResponse::default()
+        .with_topics(vec![TopicData::default()
+            .with_topic_name(TopicName(s("__cluster_metadata")))
+            .with_partitions(vec![PartitionData::default()
+                .with_leader_id(BrokerId(q.leader))
+                .with_leader_epoch(q.epoch)
+                .with_high_watermark(q.high_watermark)
+                .with_current_voters(q.voters.iter().map(state).collect())
+                .with_observers(q.observers.iter().map(state).collect())])])
+        .with_nodes(nodes)
+}
+
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())
 }
@@ -457,6 +542,7 @@ fn api_versions(s_: &Script, requested: i16) -> ApiVersionsResponse {
     let keys = OFFERED
         .iter()
         .filter(|(k, _, _)| s_.max_versions.get(&(*k as i16)) != Some(&-1))
+        .filter(|(k, _, _)| *k != ApiKey::DescribeQuorum || s_.quorum.is_some())
         .map(|(k, min, max)| {
             let max = s_
                 .max_versions

@@ -101,6 +101,11 @@ impl GroupReader {
         }
     }
 
+    /// Brokers that could not be reached in this poll, and why.
+    pub fn down(&self) -> &BTreeMap<i32, String> {
+        &self.down
+    }
+
     /// How this reader reaches the brokers (DescribeLogDirs uses the same).
     pub fn dialer(&self) -> &Dialer {
         &self.dialer
@@ -421,8 +426,9 @@ impl GroupReader {
             if let Some(peer) = self.peers.get_mut(&id) {
                 peer.session = session;
             }
+            // Not reachable, or reachable and hung: either way not asked again this poll.
             if let Err(f) = &r {
-                if f.opening {
+                if f.opening || f.message.contains(" timed out") {
                     self.down.insert(id, f.message.clone());
                 }
             }
