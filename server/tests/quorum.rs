@@ -262,3 +262,37 @@ async fn a_killed_broker_costs_a_poll_one_request_timeout_at_most() {
 async fn a_hung_broker_costs_a_poll_one_request_timeout_at_most() {
     polls_stay_fresh_with_broker_3(false).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_leader_of_every_partition_is_not_an_unreachable_cluster() {
+    // Seen on a real cluster: every partition led by the broker that crashed. The other
+    // brokers answer; the partitions are unread, the cluster is not "unreachable".
+    let script = Script {
+        controller: 1,
+        topics: vec![orders(&[3, 3])],
+        quorum: Some(quorum(1)),
+        ..Default::default()
+    };
+    let cluster = ScriptedCluster::start(3, script).await;
+    let t = TestApp::start_configured(
+        &cluster.bootstrap(),
+        "60s",
+        |cli| cli.status_window = Some("10m".into()),
+        |c| c.clusters[0].request_timeout = Duration::from_secs(2),
+    )
+    .await;
+    t.app.poll_now().await;
+    cluster.kill(3);
+    for _ in 0..2 {
+        t.app.poll_now().await;
+        let (_, summary) = t.get("/api/v1/clusters/test").await;
+        assert_eq!(summary["status"], "degraded", "{summary}");
+        assert!(
+            summary["last_poll"]["stage_errors"]
+                .to_string()
+                .contains("leader 3"),
+            "{summary}"
+        );
+    }
+    t.app.stop().await;
+}

@@ -388,8 +388,9 @@ impl Collector {
 
     async fn read_cluster(&mut self) -> Result<PollData, String> {
         let t = Instant::now();
+        let metadata = self.read_metadata().await?;
         let mut data = PollData {
-            metadata: self.client.metadata().await.map_err(|e| e.to_string())?,
+            metadata,
             ..Default::default()
         };
         data.timed("metadata", t);
@@ -546,6 +547,52 @@ impl Collector {
         Ok(data)
     }
 
+    /// Metadata through librdkafka, hedged: librdkafka asks the one broker it picks (its least
+    /// idle), so when no answer came within a quarter of the request timeout (at most
+    /// 500 ms) every known broker is asked too, over Kafscope's own connections, and the
+    /// first answer wins. One hung broker then neither stalls the poll nor makes the
+    /// cluster look unreachable.
+    async fn read_metadata(&self) -> Result<crate::kafka::ClusterMetadata, String> {
+        let rd = self.client.metadata();
+        let Some(reader) = &self.group_reader else {
+            return rd.await.map_err(|e| e.to_string());
+        };
+        let prev = self.tx.borrow().clone();
+        let mut known: Vec<(String, u16)> = prev
+            .brokers
+            .iter()
+            .filter(|b| b.status == kafscope_api::BrokerStatus::Up)
+            .filter_map(|b| Some((b.host.clone()?, b.port?)))
+            .collect();
+        known.extend(bootstrap_addresses(&self.cfg.bootstrap_servers));
+        known.sort();
+        known.dedup();
+        let own = crate::kafka::metadata::read(&known, reader.dialer());
+        let hedge_after = (self.cfg.request_timeout / 4).min(Duration::from_millis(500));
+        tokio::pin!(rd);
+        tokio::pin!(own);
+        let both = |e: &dyn std::fmt::Display, o: &str| {
+            format!("{e}; and over Kafscope's own connections: {o}")
+        };
+        tokio::select! {
+            r = &mut rd => match r {
+                Ok(md) => return Ok(md),
+                Err(e) => return (&mut own).await.map_err(|o| both(&e, &o)),
+            },
+            _ = tokio::time::sleep(hedge_after) => {}
+        }
+        tokio::select! {
+            r = &mut rd => match r {
+                Ok(md) => Ok(md),
+                Err(e) => (&mut own).await.map_err(|o| both(&e, &o)),
+            },
+            r = &mut own => match r {
+                Ok(md) => Ok(md),
+                Err(o) => rd.await.map_err(|e| both(&e, &o)),
+            },
+        }
+    }
+
     /// Groups, committed offsets, end offsets and descriptions. Committed offsets are read
     /// before end offsets (a live consumer's lag is never negative), except on leaders that
     /// failed the previous poll: those are asked at once, beside the groups, so a dead
@@ -585,8 +632,10 @@ impl Collector {
         // the next poll asks it once, beside the groups. Only while some broker did answer:
         // when none did, the trouble is Kafscope's own path, and librdkafka's may still work.
         let mut unreachable: Vec<crate::kafka::PartitionEntry> = Vec::new();
+        let mut others_answered = false;
         if let Some(reader) = &self.group_reader {
             let down = reader.down();
+            others_answered = down.len() < data.metadata.brokers.len();
             if !down.is_empty() && down.len() < data.metadata.brokers.len() {
                 for (leader, why) in down {
                     if let Some(parts) = healthy.remove(leader) {
@@ -682,8 +731,10 @@ impl Collector {
                 ));
             }
             // Metadata can come from a connection that just died; when not one partition
-            // answers ListOffsets, the brokers are not reachable and the data is not fresh.
-            if target.is_empty() && !partitions.is_empty() {
+            // answers ListOffsets, the brokers are not reachable and the data is not fresh —
+            // unless other brokers did answer this poll and only the leaders are dead (every
+            // partition led by the one broker that crashed).
+            if target.is_empty() && !partitions.is_empty() && !others_answered {
                 let why = data
                     .stage_errors
                     .last()
@@ -993,6 +1044,18 @@ async fn list_offsets_per_leader(
         .await
         .into_iter()
         .flatten()
+        .collect()
+}
+
+/// `host:port` pairs of a bootstrap list (a `SCHEME://` prefix is allowed).
+fn bootstrap_addresses(list: &str) -> Vec<(String, u16)> {
+    list.split(',')
+        .filter_map(|s| {
+            let s = s.trim();
+            let hostport = s.rsplit_once("://").map_or(s, |(_, rest)| rest);
+            let (h, p) = hostport.rsplit_once(':')?;
+            Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?))
+        })
         .collect()
 }
 

@@ -5,6 +5,7 @@
 pub mod ffi;
 pub mod groups;
 pub mod logdirs;
+pub mod metadata;
 pub mod oauth;
 pub mod quorum;
 pub mod sasl;
