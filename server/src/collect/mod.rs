@@ -613,6 +613,8 @@ impl Collector {
         if self.cfg.read_committed_lag {
             kinds.push((OffsetSpec::LastStable, "last_stable_offsets"));
         }
+        let suspect_parts: Vec<(i32, Vec<(String, i32)>)> =
+            suspect.iter().map(|(l, p)| (*l, p.clone())).collect();
         let early = {
             let client = self.client.clone();
             let specs: Vec<OffsetSpec> = kinds.iter().map(|(s, _)| *s).collect();
@@ -626,7 +628,44 @@ impl Collector {
                 futures::future::join_all(calls).await
             }
         };
-        let ((), early) = tokio::join!(self.read_committed(data), early);
+        tokio::pin!(early);
+        let mut early_out = None;
+        {
+            let committed = self.read_committed(data);
+            tokio::pin!(committed);
+            tokio::select! {
+                () = &mut committed => {}
+                r = &mut early => {
+                    early_out = Some(r);
+                    committed.await;
+                }
+            }
+        }
+        // Still waiting on the suspect leaders, and this poll's own connections found every
+        // one of them down: their answer is not waited for (librdkafka would hold it for the
+        // whole request timeout), their partitions are unread.
+        let early = match early_out {
+            Some(r) => r,
+            None => {
+                let down = self
+                    .group_reader
+                    .as_ref()
+                    .map(|r| r.down().clone())
+                    .unwrap_or_default();
+                if suspect_parts.iter().all(|(l, _)| down.contains_key(l)) {
+                    let entries: Vec<crate::kafka::PartitionEntry> = suspect_parts
+                        .iter()
+                        .flat_map(|(l, parts)| {
+                            let why = format!("not reachable in this poll ({})", down[l]);
+                            failed_entries(parts, Some(l), &why)
+                        })
+                        .collect();
+                    kinds.iter().map(|_| entries.clone()).collect()
+                } else {
+                    early.await
+                }
+            }
+        };
         // A leader that did not answer Kafscope's own connections in this poll (refused, or
         // hung until the timeout) is not asked again: its partitions are reported unread, and
         // the next poll asks it once, beside the groups. Only while some broker did answer:

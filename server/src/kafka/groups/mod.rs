@@ -410,6 +410,29 @@ impl GroupReader {
                 };
                 match f(session, w).await {
                     (s, Ok(t)) => (id, Some(s), Ok(t)),
+                    (_, Err(message)) if reused => {
+                        // A kept connection failed: the broker may have closed it while idle,
+                        // or died. A new connection tells which (and is kept for the retry);
+                        // a broker that refuses it is down for the rest of the poll.
+                        match Session::open(dialer, &host, port).await {
+                            Ok(s) => {
+                                let f = PeerFailure {
+                                    message,
+                                    reused,
+                                    opening: false,
+                                };
+                                (id, Some(s), Err(f))
+                            }
+                            Err(why) => {
+                                let f = PeerFailure {
+                                    message: format!("{message}; reconnecting: {why}"),
+                                    reused,
+                                    opening: true,
+                                };
+                                (id, None, Err(f))
+                            }
+                        }
+                    }
                     (_, Err(message)) => {
                         let f = PeerFailure {
                             message,
