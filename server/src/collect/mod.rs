@@ -472,9 +472,19 @@ impl Collector {
                 Some((r, t.elapsed().as_millis() as u64))
             }
         };
+        // librdkafka sends it to a broker of its choosing, which may be the one that just
+        // died: it gets a quarter of the request timeout (racks change rarely; the last known
+        // ones stay).
         let described = {
             let client = self.client.clone();
-            async move { client.describe_cluster().await }
+            let timeout = (self.cfg.request_timeout / 4).max(Duration::from_millis(250));
+            async move {
+                let t = Instant::now();
+                (
+                    client.describe_cluster(timeout).await,
+                    t.elapsed().as_millis() as u64,
+                )
+            }
         };
         let (chain, (quorum, quorum_ms), configs, log_dirs, described) = tokio::join!(
             self.read_groups(&mut data),
@@ -484,6 +494,9 @@ impl Collector {
             described
         );
         chain?;
+        let (described, describe_ms) = described;
+        data.stages_ms
+            .insert("describe_cluster".into(), describe_ms);
         // Racks, and the controller before KRaft. Without an answer the racks seen before
         // stay (a hung broker may have been asked).
         let prev = self.tx.borrow().clone();

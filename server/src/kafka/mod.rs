@@ -286,10 +286,11 @@ impl ClusterClient {
     /// random broker on KRaft; the real one before).
     pub async fn describe_cluster(
         &self,
+        timeout: Duration,
     ) -> Result<(Vec<(i32, Option<String>)>, Option<i32>), KafkaCallError> {
         let this = self.clone();
         run_blocking("DescribeCluster", move || {
-            let desc = ffi::describe_cluster(this.raw(), this.timeout)?;
+            let desc = ffi::describe_cluster(this.raw(), timeout)?;
             Ok((
                 desc.nodes.into_iter().map(|n| (n.id, n.rack)).collect(),
                 desc.controller,
