@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # Start tansu on a free port, seed it with a real Kafka client, then run kafscope in the
 # foreground on the port given. A second console, on the next port, requires signing in
-# through a real OpenID Connect provider (oidc/provider.mjs), started here too. Everything
-# stops when Playwright stops this script.
+# through a real OpenID Connect provider (oidc/provider.mjs), started here too. A third, on
+# the port after that, watches the scripted KRaft cluster (server/examples/scripted_kraft.rs):
+# a metadata quorum tansu cannot show. Everything stops when Playwright stops this script.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../scripts/lib.sh"
 port="$1"
 bin="${KAFSCOPE_BIN:-$TARGET_DIR/debug/kafscope}"
 traffic="${KAFSCOPE_TRAFFIC_BIN:-$TARGET_DIR/debug/kafscope-demo-traffic}"
+kraft="${KAFSCOPE_KRAFT_BIN:-$TARGET_DIR/debug/examples/scripted_kraft}"
 work="$(mktemp -d)"
 kport="$(free_port)"
 tansu_pid=""
 metrics_pid=""
 oidc_pid=""
 signin_pid=""
+kraft_pid=""
+kraft_console_pid=""
 cleanup() {
-  for p in "$signin_pid" "$oidc_pid" "$tansu_pid" "$metrics_pid"; do
+  for p in "$kraft_console_pid" "$kraft_pid" "$signin_pid" "$oidc_pid" "$tansu_pid" "$metrics_pid"; do
     [ -n "$p" ] && kill "$p" 2>/dev/null
   done
   rm -rf "$work"
@@ -81,6 +85,18 @@ EOF
 "$bin" --config "$work/signin.toml" >"$work/signin.log" 2>&1 &
 signin_pid=$!
 wait_port "$sport" 60
+# The scripted KRaft cluster and its console.
+"$kraft" >"$work/kraft.out" 2>"$work/kraft.log" &
+kraft_pid=$!
+for _ in $(seq 1 100); do
+  [ -s "$work/kraft.out" ] && break
+  sleep 0.1
+done
+kport2="$(head -n1 "$work/kraft.out")"
+"$bin" --bootstrap-servers "$kport2" --cluster-name kraft --poll-interval 1s \
+  --listen "127.0.0.1:$((port + 2))" --store-url "sqlite://$work/kraft.db" >"$work/kraft-console.log" 2>&1 &
+kraft_console_pid=$!
+wait_port "$((port + 2))" 60
 # Open (loopback, no sign-in configured): every visitor may act. The token is for scripts.
 KAFSCOPE_SERVER__ADMIN_TOKEN=e2e-admin-token \
 "$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s --status-window 5s \

@@ -15,7 +15,7 @@ say "Rust tests (unit + integration against tansu)"
 cargo test --manifest-path "$ROOT/Cargo.toml" --workspace --exclude kafscope-frontend
 
 "$ROOT/scripts/build-web.sh" debug
-cargo build --manifest-path "$ROOT/Cargo.toml" -p kafscope --bins
+cargo build --manifest-path "$ROOT/Cargo.toml" -p kafscope --bins --example scripted_kraft
 
 say "browser tests (Playwright, Debian Chromium)"
 cd "$ROOT/playwright"
@@ -24,4 +24,5 @@ if [ ! -d node_modules/@playwright/test ]; then
 fi
 KAFSCOPE_BIN="$TARGET_DIR/debug/kafscope" \
 KAFSCOPE_TRAFFIC_BIN="$TARGET_DIR/debug/kafscope-demo-traffic" \
+KAFSCOPE_KRAFT_BIN="$TARGET_DIR/debug/examples/scripted_kraft" \
   npx playwright test

@@ -1162,6 +1162,39 @@ mod tests {
     }
 
     #[test]
+    fn bootstrap_controllers_are_host_ports_and_a_bad_one_is_named() {
+        let cfg = load_str(
+            r#"
+            [[clusters]]
+            name = "prod"
+            bootstrap_servers = "b1:9092"
+            bootstrap_controllers = "c1:9093, CONTROLLER://c2:9093"
+            "#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.clusters[0].bootstrap_controllers,
+            vec![("c1".to_string(), 9093), ("c2".to_string(), 9093)]
+        );
+        let err = load_str(
+            r#"
+            [[clusters]]
+            name = "prod"
+            bootstrap_servers = "b1:9092"
+            bootstrap_controllers = "c1"
+            "#,
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("bootstrap_controllers") && err.contains("'c1' is not HOST:PORT"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn metrics_endpoints_from_file_env_and_flags_with_secrets_kept_in() {
         let cfg = load_str(
             r#"

@@ -521,9 +521,14 @@ impl Collector {
         }
 
         data.stages_ms.insert("quorum".into(), quorum_ms);
-        let outcome = match &quorum {
+        let mut quorum = quorum;
+        let outcome = match &mut quorum {
             Some(Ok(q)) => {
                 self.quorum_via = Some(q.via);
+                // A configured controller has no id until it answers: the leader answered.
+                if q.via < 0 {
+                    q.via = q.leader_id.unwrap_or(q.via);
+                }
                 QuorumOutcome::Read(q)
             }
             Some(Err(e)) => {
