@@ -204,9 +204,6 @@ impl ScriptedCluster {
                     ))
                 })
         });
-        let security = Arc::new((security, credential));
-        let script: Shared = Arc::new(Mutex::new(Arc::new(script)));
-        let requests: Counts = Arc::default();
         let mut listeners = Vec::new();
         for id in 1..=brokers {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -214,6 +211,35 @@ impl ScriptedCluster {
             listeners.push((id, port, l));
         }
         let ports: Vec<(i32, u16)> = listeners.iter().map(|(id, p, _)| (*id, *p)).collect();
+        Self::serve_listeners(listeners, ports, script, security, acceptor, credential)
+    }
+
+    /// One broker of a cluster whose brokers are separate processes (`ports` lists them all,
+    /// this one included): killing the process kills that broker, as with Kafka.
+    pub async fn start_member(me: i32, ports: Vec<(i32, u16)>, script: Script) -> ScriptedCluster {
+        let port = ports.iter().find(|(id, _)| *id == me).expect("own port").1;
+        let l = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        Self::serve_listeners(
+            vec![(me, port, l)],
+            ports,
+            script,
+            Security::default(),
+            None,
+            None,
+        )
+    }
+
+    fn serve_listeners(
+        listeners: Vec<(i32, u16, TcpListener)>,
+        ports: Vec<(i32, u16)>,
+        script: Script,
+        security: Security,
+        acceptor: Option<tokio_rustls::TlsAcceptor>,
+        credential: Option<Arc<kafscope::kafka::sasl::server::Credential>>,
+    ) -> ScriptedCluster {
+        let security = Arc::new((security, credential));
+        let script: Shared = Arc::new(Mutex::new(Arc::new(script)));
+        let requests: Counts = Arc::default();
         let mut tasks = Vec::new();
         for (id, _, listener) in listeners {
             let acceptor = acceptor.clone();
@@ -280,8 +306,13 @@ impl ScriptedCluster {
         self.edit(|s| {
             s.killed.insert(id);
         });
-        if let Some(i) = self.ports.iter().position(|(b, _)| *b == id) {
-            self.tasks[i].abort();
+        if let Some(t) = self
+            .ports
+            .iter()
+            .position(|(b, _)| *b == id)
+            .and_then(|i| self.tasks.get(i))
+        {
+            t.abort();
         }
     }
 

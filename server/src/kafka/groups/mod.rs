@@ -410,7 +410,8 @@ impl GroupReader {
                 };
                 match f(session, w).await {
                     (s, Ok(t)) => (id, Some(s), Ok(t)),
-                    (_, Err(message)) if reused => {
+                    // (A call that timed out is a hung broker: not dialled again.)
+                    (_, Err(message)) if reused && !message.contains(" timed out") => {
                         // A kept connection failed: the broker may have closed it while idle,
                         // or died. A new connection tells which (and is kept for the retry);
                         // a broker that refuses it is down for the rest of the poll.
