@@ -131,7 +131,7 @@ fn page(d: BrokerDetail) -> impl IntoView {
             <div class="sub">
                 {address}
                 {b.rack.clone().map(|r| format!(" · rack {r}"))}
-                {format!(" · {}", crate::pages::brokers::role(&b))}
+                {format!(" · {}", crate::pages::brokers::role(b))}
                 {format!(" · leads {} · hosts {}", format::plural(b.leader_partitions, "partition"), format::plural(b.replicas, "replica"))}
             </div>
         </section>
