@@ -72,6 +72,7 @@ pub fn attach(snap: &mut ClusterSnapshot, extras: Extras, now_ms: i64) {
             controller_source: snap.controller_source.as_deref(),
             quorum: snap.quorum.as_ref(),
             quorum_error: snap.quorum_error.as_deref(),
+            kraft: snap.kraft == Some(true),
             topics,
             metrics: &snap.broker_metrics,
             endpoints: &snap.metrics_endpoints,

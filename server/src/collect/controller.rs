@@ -25,6 +25,8 @@ pub struct ControllerView {
     pub source: Option<String>,
     pub quorum: Option<api::Quorum>,
     pub quorum_error: Option<String>,
+    /// Whether the cluster is KRaft, as far as is known (kept from poll to poll).
+    pub kraft: Option<bool>,
 }
 
 /// How this poll went at reading the quorum.
@@ -35,25 +37,33 @@ pub enum QuorumOutcome<'a> {
     NoConnection(&'a str),
 }
 
+/// `brokers`: every broker id known (live, seen before, named as a replica), so a dead
+/// combined node is still "combined". `kraft`: what earlier polls established.
 pub fn resolve(
     outcome: QuorumOutcome,
     metadata_controller: Option<i32>,
     brokers: &BTreeSet<i32>,
+    kraft: Option<bool>,
     now_ms: i64,
 ) -> ControllerView {
+    let from_metadata = |kraft: Option<bool>, quorum_error: Option<String>| ControllerView {
+        controller_id: metadata_controller,
+        source: metadata_controller.map(|_| "metadata".to_string()),
+        quorum: None,
+        quorum_error,
+        kraft,
+    };
     match outcome {
         QuorumOutcome::Read(q) => ControllerView {
             controller_id: q.leader_id,
             source: q.leader_id.map(|_| "quorum".to_string()),
             quorum: Some(to_api(q, brokers, now_ms)),
             quorum_error: None,
+            kraft: Some(true),
         },
-        QuorumOutcome::Failed(QuorumError::Unsupported) => ControllerView {
-            controller_id: metadata_controller,
-            source: metadata_controller.map(|_| "metadata".to_string()),
-            quorum: None,
-            quorum_error: None,
-        },
+        QuorumOutcome::Failed(QuorumError::Unsupported) => from_metadata(Some(false), None),
+        // Known to be ZooKeeper-era: a failed read changes nothing.
+        QuorumOutcome::Failed(_) if kraft == Some(false) => from_metadata(kraft, None),
         QuorumOutcome::Failed(e) => ControllerView {
             controller_id: None,
             source: None,
@@ -61,18 +71,17 @@ pub fn resolve(
             quorum_error: Some(format!(
                 "the active controller is not known: the metadata quorum could not be read ({e})"
             )),
+            kraft,
         },
         // Without our own connection the cluster's kind is unknown: Metadata's answer is all
         // there is, and it is said to be unreliable on KRaft.
-        QuorumOutcome::NoConnection(why) => ControllerView {
-            controller_id: metadata_controller,
-            source: metadata_controller.map(|_| "metadata".to_string()),
-            quorum: None,
-            quorum_error: Some(format!(
+        QuorumOutcome::NoConnection(why) => from_metadata(
+            kraft,
+            Some(format!(
                 "the metadata quorum is read over Kafscope's own connections, which this cluster \
                  cannot use ({why}); on a KRaft cluster the controller Metadata names is a random broker"
             )),
-        },
+        ),
     }
 }
 
@@ -185,7 +194,7 @@ mod tests {
     fn the_quorum_leader_is_the_controller_whatever_metadata_says() {
         let brokers: BTreeSet<i32> = [1, 2, 4].into();
         let q = read(Some(1));
-        let v = resolve(QuorumOutcome::Read(&q), Some(2), &brokers, 0);
+        let v = resolve(QuorumOutcome::Read(&q), Some(2), &brokers, None, 0);
         assert_eq!(v.controller_id, Some(1));
         assert_eq!(v.source.as_deref(), Some("quorum"));
         let quorum = v.quorum.unwrap();
@@ -214,12 +223,12 @@ mod tests {
     fn no_leader_no_controller_and_failures_never_name_a_random_broker() {
         let brokers: BTreeSet<i32> = [1, 2, 3].into();
         let q = read(None);
-        let v = resolve(QuorumOutcome::Read(&q), Some(2), &brokers, 0);
+        let v = resolve(QuorumOutcome::Read(&q), Some(2), &brokers, None, 0);
         assert_eq!((v.controller_id, v.source), (None, None));
         assert_eq!(v.quorum.unwrap().voters_caught_up, 0);
 
         let e = QuorumError::NotAuthorized("CLUSTER_AUTHORIZATION_FAILED".into());
-        let v = resolve(QuorumOutcome::Failed(&e), Some(2), &brokers, 0);
+        let v = resolve(QuorumOutcome::Failed(&e), Some(2), &brokers, Some(true), 0);
         assert_eq!(v.controller_id, None);
         assert!(v.quorum_error.unwrap().contains("DESCRIBE on the CLUSTER"));
 
@@ -228,12 +237,23 @@ mod tests {
             QuorumOutcome::Failed(&QuorumError::Unsupported),
             Some(2),
             &brokers,
+            None,
             0,
         );
         assert_eq!(
             (v.controller_id, v.source.as_deref()),
             (Some(2), Some("metadata"))
         );
-        assert_eq!(v.quorum_error, None);
+        assert_eq!(v.kraft, Some(false));
+        // Once known to be ZooKeeper-era, a failed read (a hung broker) changes nothing.
+        let hung = QuorumError::Failed("timed out".into());
+        let v = resolve(
+            QuorumOutcome::Failed(&hung),
+            Some(2),
+            &brokers,
+            Some(false),
+            0,
+        );
+        assert_eq!((v.controller_id, v.quorum_error), (Some(2), None));
     }
 }

@@ -158,6 +158,11 @@ pub struct Collector {
     suspect_leaders: std::collections::BTreeSet<i32>,
     /// The node that answered DescribeQuorum last (asked first next time).
     quorum_via: Option<i32>,
+    /// Suspect leaders whose early ListOffsets is still running (not asked again meanwhile).
+    early_inflight: Arc<std::sync::Mutex<std::collections::BTreeSet<i32>>>,
+    /// DescribeQuorum unsupported (not KRaft) or refused: not asked again until due.
+    quorum_backoff: StageBackoff,
+    quorum_last_error: Option<QuorumError>,
 }
 
 /// How often DescribeLogDirs is sent (disk usage moves slowly; the answer is large).
@@ -212,6 +217,9 @@ impl Collector {
             stored_activity: HashMap::new(),
             suspect_leaders: Default::default(),
             quorum_via: None,
+            early_inflight: Default::default(),
+            quorum_backoff: StageBackoff::default(),
+            quorum_last_error: None,
             seeded: false,
             last_store_ms: None,
             cfg,
@@ -421,11 +429,17 @@ impl Collector {
                 controllers
             };
             let prefer = self.quorum_via;
+            // Not a KRaft cluster, or not allowed to ask: asked again only after a backoff
+            // (the last answer stands meanwhile), not every poll of every broker.
+            let skip = (!self.quorum_backoff.due(now))
+                .then(|| self.quorum_last_error.clone())
+                .flatten();
             async move {
                 let t = Instant::now();
-                let r = match &dialer {
-                    Some(d) => Some(read_quorum(&candidates, prefer, d).await),
-                    None => None,
+                let r = match (&dialer, skip) {
+                    (Some(_), Some(last)) => Some(Err(last)),
+                    (Some(d), None) => Some(read_quorum(&candidates, prefer, d).await),
+                    (None, _) => None,
                 };
                 (r, t.elapsed().as_millis() as u64)
             }
@@ -451,9 +465,6 @@ impl Collector {
             }
         };
         let log_dirs_due = self.cfg.describe_log_dirs && self.log_dirs_due.is_none_or(|d| now >= d);
-        if log_dirs_due {
-            self.log_dirs_due = Some(now + LOG_DIRS_INTERVAL);
-        }
         let log_dirs = {
             let dialer = dialer.clone();
             let why = self.connection.reason.clone().unwrap_or_default();
@@ -493,7 +504,11 @@ impl Collector {
             log_dirs,
             described
         );
+        // A failed poll uses none of the stages' results: log dirs stay due.
         chain?;
+        if log_dirs_due {
+            self.log_dirs_due = Some(now + LOG_DIRS_INTERVAL);
+        }
         let (described, describe_ms) = described;
         data.stages_ms
             .insert("describe_cluster".into(), describe_ms);
@@ -511,17 +526,38 @@ impl Collector {
             }
             Err(_) => {
                 for b in &mut data.metadata.brokers {
-                    b.rack = prev
-                        .brokers
-                        .iter()
-                        .find(|p| p.id == b.id)
-                        .and_then(|p| p.rack.clone());
+                    // Our own Metadata (the hedge) carries racks; else the last known.
+                    b.rack = b.rack.take().or_else(|| {
+                        prev.brokers
+                            .iter()
+                            .find(|p| p.id == b.id)
+                            .and_then(|p| p.rack.clone())
+                    });
                 }
             }
         }
 
         data.stages_ms.insert("quorum".into(), quorum_ms);
         let mut quorum = quorum;
+        match &quorum {
+            Some(Ok(_)) => {
+                self.quorum_backoff.succeeded();
+                self.quorum_last_error = None;
+            }
+            Some(Err(e)) if self.quorum_backoff.due(now) => {
+                let base = match e {
+                    QuorumError::Unsupported => Some(Duration::from_secs(300)),
+                    QuorumError::NotAuthorized(_) => Some(self.cfg.poll_interval),
+                    // A transport failure is an incident: asked again next poll.
+                    QuorumError::Failed(_) => None,
+                };
+                if let Some(base) = base {
+                    self.quorum_backoff.failed(now, base, e.to_string());
+                    self.quorum_last_error = Some(e.clone());
+                }
+            }
+            _ => {}
+        }
         let outcome = match &mut quorum {
             Some(Ok(q)) => {
                 self.quorum_via = Some(q.via);
@@ -539,8 +575,27 @@ impl Collector {
             }
             None => QuorumOutcome::NoConnection(self.connection.reason.as_deref().unwrap_or("")),
         };
-        let ids: std::collections::BTreeSet<i32> = brokers.iter().map(|b| b.0).collect();
-        data.controller = controller::resolve(outcome, data.metadata.controller_id, &ids, now_ms());
+        // Every broker known, so a dead combined node stays "combined".
+        let prev = self.tx.borrow().clone();
+        let ids: std::collections::BTreeSet<i32> = brokers
+            .iter()
+            .map(|b| b.0)
+            .chain(prev.brokers.iter().map(|b| b.id))
+            .chain(
+                data.metadata
+                    .topics
+                    .iter()
+                    .flat_map(|t| &t.partitions)
+                    .flat_map(|p| p.replicas.iter().copied()),
+            )
+            .collect();
+        data.controller = controller::resolve(
+            outcome,
+            data.metadata.controller_id,
+            &ids,
+            prev.kraft,
+            now_ms(),
+        );
 
         if let Some((configs, took)) = configs {
             data.stages_ms.insert("topic_configs".into(), took);
@@ -631,68 +686,79 @@ impl Collector {
         if self.cfg.read_committed_lag {
             kinds.push((OffsetSpec::LastStable, "last_stable_offsets"));
         }
-        let suspect_parts: Vec<(i32, Vec<(String, i32)>)> =
-            suspect.iter().map(|(l, p)| (*l, p.clone())).collect();
-        let early = {
+        // The suspect leaders first, beside the groups, one task each: a task that is not
+        // waited for (its leader found down again) finishes in the background and clears its
+        // in-flight mark, and a leader whose previous call is still in flight is not asked
+        // again — so calls to a dead leader never pile up.
+        let specs: Vec<OffsetSpec> = kinds.iter().map(|(s, _)| *s).collect();
+        let mut early_tasks = Vec::new();
+        for (leader, parts) in suspect {
+            let fresh = self
+                .early_inflight
+                .lock()
+                .map(|mut f| f.insert(leader))
+                .unwrap_or(false);
+            if !fresh {
+                early_tasks.push((leader, parts, None));
+                continue;
+            }
             let client = self.client.clone();
-            let specs: Vec<OffsetSpec> = kinds.iter().map(|(s, _)| *s).collect();
-            async move {
-                if suspect.is_empty() {
-                    return Vec::new();
-                }
+            let specs = specs.clone();
+            let inflight = self.early_inflight.clone();
+            let by: ByLeader = [(leader, parts.clone())].into();
+            let task = tokio::spawn(async move {
                 let calls = specs
                     .iter()
-                    .map(|spec| list_offsets_per_leader(&client, &suspect, *spec));
-                futures::future::join_all(calls).await
-            }
-        };
-        tokio::pin!(early);
-        let mut early_out = None;
-        {
-            let committed = self.read_committed(data);
-            tokio::pin!(committed);
-            tokio::select! {
-                () = &mut committed => {}
-                r = &mut early => {
-                    early_out = Some(r);
-                    committed.await;
+                    .map(|spec| list_offsets_per_leader(&client, &by, *spec));
+                let out = futures::future::join_all(calls).await;
+                if let Ok(mut f) = inflight.lock() {
+                    f.remove(&leader);
+                }
+                out
+            });
+            early_tasks.push((leader, parts, Some(task)));
+        }
+        self.read_committed(data).await;
+        let down = self
+            .group_reader
+            .as_ref()
+            .map(|r| r.down().clone())
+            .unwrap_or_default();
+        let mut early: Vec<Vec<crate::kafka::PartitionEntry>> = vec![Vec::new(); specs.len()];
+        for (leader, parts, task) in early_tasks {
+            let unread = |why: String| failed_entries(&parts, Some(&leader), &why);
+            let per_kind = match task {
+                None => {
+                    vec![unread("its previous request is still unanswered".into()); specs.len()]
+                }
+                // Found down again by this poll's own connections: not waited for.
+                Some(t) if !t.is_finished() && down.contains_key(&leader) => {
+                    let why = format!("not reachable in this poll ({})", down[&leader]);
+                    vec![unread(why); specs.len()]
+                }
+                Some(t) => match t.await {
+                    Ok(r) => r,
+                    Err(e) => vec![unread(e.to_string()); specs.len()],
+                },
+            };
+            for (k, entries) in per_kind.into_iter().enumerate() {
+                if let Some(slot) = early.get_mut(k) {
+                    slot.extend(entries);
                 }
             }
         }
-        // Still waiting on the suspect leaders, and this poll's own connections found every
-        // one of them down: their answer is not waited for (librdkafka would hold it for the
-        // whole request timeout), their partitions are unread.
-        let early = match early_out {
-            Some(r) => r,
-            None => {
-                let down = self
-                    .group_reader
-                    .as_ref()
-                    .map(|r| r.down().clone())
-                    .unwrap_or_default();
-                if suspect_parts.iter().all(|(l, _)| down.contains_key(l)) {
-                    let entries: Vec<crate::kafka::PartitionEntry> = suspect_parts
-                        .iter()
-                        .flat_map(|(l, parts)| {
-                            let why = format!("not reachable in this poll ({})", down[l]);
-                            failed_entries(parts, Some(l), &why)
-                        })
-                        .collect();
-                    kinds.iter().map(|_| entries.clone()).collect()
-                } else {
-                    early.await
-                }
-            }
-        };
         // A leader that did not answer Kafscope's own connections in this poll (refused, or
         // hung until the timeout) is not asked again: its partitions are reported unread, and
         // the next poll asks it once, beside the groups. Only while some broker did answer:
         // when none did, the trouble is Kafscope's own path, and librdkafka's may still work.
         let mut unreachable: Vec<crate::kafka::PartitionEntry> = Vec::new();
-        let mut others_answered = false;
+        // Every leader is down for our own connections while another broker answered them:
+        // the partitions' leaders are dead, the cluster is not unreachable.
+        let mut leaders_dead = false;
         if let Some(reader) = &self.group_reader {
             let down = reader.down();
-            others_answered = down.len() < data.metadata.brokers.len();
+            leaders_dead = down.len() < data.metadata.brokers.len()
+                && by_leader.keys().all(|l| down.contains_key(l));
             if !down.is_empty() && down.len() < data.metadata.brokers.len() {
                 for (leader, why) in down {
                     if let Some(parts) = healthy.remove(leader) {
@@ -732,11 +798,20 @@ impl Collector {
             }
         });
         let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();
-        let describe = self.describe_groups(ids);
-        let (results, described) = tokio::join!(futures::future::join_all(calls), describe);
+        // Over Kafscope's own connections the descriptions go beside ListOffsets; through
+        // librdkafka they share its connections, and a broker that drops one on DescribeGroups
+        // would fail the offsets in flight: after them.
+        let (results, described) = if self.group_reader.is_some() {
+            let describe = self.describe_groups(ids);
+            tokio::join!(futures::future::join_all(calls), describe)
+        } else {
+            let results = futures::future::join_all(calls).await;
+            (results, self.describe_groups(ids).await)
+        };
         let mut early = early.into_iter();
-        let mut failed_parts = std::collections::HashSet::new();
+        let mut failed_by_kind = Vec::new();
         for ((spec, name), (mut entries, took)) in kinds.into_iter().zip(results) {
+            let mut failed_parts = std::collections::HashSet::new();
             entries.extend(early.next().unwrap_or_default());
             // The same partitions are unread for every kind.
             entries.extend(unreachable.iter().cloned());
@@ -791,7 +866,7 @@ impl Collector {
             // answers ListOffsets, the brokers are not reachable and the data is not fresh —
             // unless other brokers did answer this poll and only the leaders are dead (every
             // partition led by the one broker that crashed).
-            if target.is_empty() && !partitions.is_empty() && !others_answered {
+            if target.is_empty() && !partitions.is_empty() && !leaders_dead {
                 let why = data
                     .stage_errors
                     .last()
@@ -799,10 +874,18 @@ impl Collector {
                     .unwrap_or_default();
                 return Err(format!("no broker answered ListOffsets: {why}"));
             }
+            failed_by_kind.push(failed_parts);
         }
+        // Suspect: a leader every partition of which failed (a dead or hung broker), not one
+        // with a partition the broker cannot serve (a storage error): that would lose the
+        // committed-before-end-offsets order for its partitions for good.
         self.suspect_leaders = by_leader
             .iter()
-            .filter(|(_, ps)| ps.iter().any(|p| failed_parts.contains(p)))
+            .filter(|(_, ps)| {
+                failed_by_kind
+                    .iter()
+                    .any(|f| ps.iter().all(|p| f.contains(p)))
+            })
             .map(|(l, _)| *l)
             .collect();
         self.apply_descriptions(data, described);
@@ -954,7 +1037,7 @@ impl Collector {
         }
     }
 
-    /// Each metadata replica's lag, as metric history (charts on the health and broker pages).
+    /// Each metadata replica's lag, as metric history (the health page's quorum chart).
     async fn record_quorum(&self, snap: &ClusterSnapshot) {
         let Some(q) = snap
             .quorum
@@ -1141,29 +1224,25 @@ async fn read_quorum(
     prefer: Option<i32>,
     dialer: &crate::kafka::wire::Dialer,
 ) -> Result<QuorumRead, QuorumError> {
-    let first: Vec<(i32, String, u16)> = candidates
+    let (first, rest): (Vec<_>, Vec<_>) = candidates
         .iter()
-        .filter(|c| Some(c.0) == prefer)
         .cloned()
-        .collect();
+        .partition(|c| Some(c.0) == prefer);
+    let mut first_error = None;
     if !first.is_empty() {
         match crate::kafka::quorum::read(&first, dialer).await {
             Ok(q) => return Ok(q),
-            Err(QuorumError::Unsupported) if candidates.len() == 1 => {
-                return Err(QuorumError::Unsupported)
-            }
-            Err(_) => {}
+            Err(e) => first_error = Some(e),
         }
     }
-    let rest: Vec<(i32, String, u16)> = candidates
-        .iter()
-        .filter(|c| Some(c.0) != prefer)
-        .cloned()
-        .collect();
+    // The preferred candidate is never asked twice (a hung one would cost two timeouts).
     if rest.is_empty() {
-        return crate::kafka::quorum::read(&first, dialer).await;
+        return Err(first_error.unwrap_or(QuorumError::Failed("no broker to ask".into())));
     }
-    crate::kafka::quorum::read(&rest, dialer).await
+    match crate::kafka::quorum::read(&rest, dialer).await {
+        Err(_) if first_error == Some(QuorumError::Unsupported) => Err(QuorumError::Unsupported),
+        r => r,
+    }
 }
 
 fn stage(name: &str, message: impl Into<String>) -> StageError {

@@ -138,6 +138,8 @@ pub struct ClusterSnapshot {
     pub controller_source: Option<String>,
     pub quorum: Option<api::Quorum>,
     pub quorum_error: Option<String>,
+    /// Whether the cluster is KRaft, as far as is known.
+    pub kraft: Option<bool>,
     pub brokers: Vec<api::Broker>,
     pub topics: BTreeMap<String, TopicState>,
     pub groups: BTreeMap<String, GroupState>,
@@ -194,6 +196,7 @@ impl ClusterSnapshot {
             controller_source: None,
             quorum: None,
             quorum_error: None,
+            kraft: None,
             brokers: Vec::new(),
             topics: BTreeMap::new(),
             groups: BTreeMap::new(),
@@ -538,6 +541,7 @@ pub fn build(
         brokers.entry(b.id).or_insert_with(|| api::Broker {
             status: BrokerStatus::Down,
             is_controller: false,
+            roles: super::controller::broker_roles(b.id, data.controller.quorum.as_ref()),
             ..b.clone()
         });
     }
@@ -548,7 +552,7 @@ pub fn build(
             port: None,
             rack: None,
             is_controller: false,
-            roles: vec!["broker".to_string()],
+            roles: super::controller::broker_roles(*id, data.controller.quorum.as_ref()),
             status: BrokerStatus::Down,
             leader_partitions: 0,
             replicas: 0,
@@ -1044,6 +1048,7 @@ pub fn build(
         controller_source: data.controller.source.clone(),
         quorum: data.controller.quorum.clone(),
         quorum_error: data.controller.quorum_error.clone(),
+        kraft: data.controller.kraft,
         brokers,
         topics,
         groups,

@@ -40,6 +40,8 @@ pub struct Input<'a> {
     pub quorum: Option<&'a kafscope_api::Quorum>,
     /// Why the quorum of a KRaft cluster could not be read.
     pub quorum_error: Option<&'a str>,
+    /// Known to be a KRaft cluster (then the quorum's problems speak for the controller).
+    pub kraft: bool,
     pub topics: Vec<TopicInput<'a>>,
     /// Known metrics per broker (missing key = unavailable).
     pub metrics: &'a BTreeMap<i32, BTreeMap<String, f64>>,
@@ -239,8 +241,7 @@ pub fn assess(input: &Input) -> Assessment {
         quorum::problems(input, &mut problems);
     }
     // On KRaft the quorum's problems say it; an unread quorum is not a missing controller.
-    let kraft = input.quorum.is_some() || input.quorum_error.is_some();
-    if input.reachable && input.controller_id.is_none() && !live.is_empty() && !kraft {
+    if input.reachable && input.controller_id.is_none() && !live.is_empty() && !input.kraft {
         problems.push(problem(
             "no_controller".into(),
             "no_controller",

@@ -9,8 +9,9 @@ use super::{problem, Input};
 
 /// A voter this far behind is a warning; ten times as far, critical.
 const VOTER_LAG_WARN_MS: i64 = 10_000;
-/// Records behind when the leader gives no times (DescribeQuorum v0).
-const VOTER_LAG_WARN_RECORDS: i64 = 10_000;
+/// Records behind when the leader gives no times (DescribeQuorum v0): the same line as
+/// "caught up", so a voter is either caught up or named as behind.
+const VOTER_LAG_WARN_RECORDS: i64 = crate::collect::controller::CAUGHT_UP_RECORDS;
 /// A broker's metadata this far behind serves stale metadata to clients.
 const OBSERVER_LAG_WARN_MS: i64 = 30_000;
 
@@ -136,7 +137,7 @@ fn behind(r: &QuorumReplica, warn_ms: i64) -> Option<(Severity, String)> {
             ))
         }
         (Some(_), _) => None,
-        (None, Some(n)) if n > VOTER_LAG_WARN_RECORDS.max(warn_ms) => {
+        (None, Some(n)) if n > VOTER_LAG_WARN_RECORDS => {
             Some((Severity::Warning, format!("{} records", fmt::num(n))))
         }
         (None, Some(_)) => None,

@@ -100,6 +100,7 @@ impl World {
             controller_source: self.controller.map(|_| "metadata"),
             quorum: self.quorum.as_ref(),
             quorum_error: None,
+            kraft: self.quorum.is_some(),
             topics: self
                 .topics
                 .iter()

@@ -52,8 +52,12 @@ pub struct QuorumRead {
 
 impl QuorumRead {
     /// The voter furthest behind and its lag, as `describe --status` prints
-    /// `MaxFollowerLag` and `MaxFollowerLagTimeMs`.
+    /// `MaxFollowerLag` and `MaxFollowerLagTimeMs`. A voter whose position the leader does
+    /// not know (the tool counts its LEO as −1) makes both unknown, never 0.
     pub fn max_follower_lag(&self) -> (Option<i64>, Option<i64>) {
+        if self.voters.iter().any(|v| v.log_end_offset.is_none()) {
+            return (None, None);
+        }
         let Some(worst) = self
             .voters
             .iter()
@@ -125,7 +129,9 @@ pub async fn read(
     {
         return Err(e.clone());
     }
-    if errors.iter().all(|e| *e == QuorumError::Unsupported) {
+    // A node that answers ApiVersions without DescribeQuorum proves the cluster is not KRaft
+    // (every KRaft broker forwards it): the others' failures do not make it one.
+    if errors.contains(&QuorumError::Unsupported) {
         return Err(QuorumError::Unsupported);
     }
     let texts: Vec<String> = errors
@@ -336,6 +342,14 @@ mod tests {
         .unwrap();
         assert_eq!(q.voters[1].lag, Some(6));
         assert_eq!(q.voters[1].lag_ms, None);
+        // A voter the new leader never heard from (the old leader, killed): unknown, not 0.
+        let q = to_quorum(
+            &answer(1, vec![state(1, 10, -1, -1), state(2, -1, -1, -1)], vec![]),
+            1,
+            1,
+        )
+        .unwrap();
+        assert_eq!(q.max_follower_lag(), (None, None));
         let q = to_quorum(&answer(-1, vec![state(1, 10, -1, -1)], vec![]), 0, 1).unwrap();
         assert_eq!(q.leader_id, None);
         assert_eq!(q.voters[0].lag, None);

@@ -195,6 +195,16 @@ pub const METRICS: &[Metric] = &[
         key: "request_handler_idle_ratio",
         sources: &[
             src(
+                "kafka_server_kafkarequesthandlerpool_brokerrequesthandleravgidle_percent",
+                None,
+                Mean,
+            ),
+            src(
+                "kafka_server_kafkarequesthandlerpool_brokerrequesthandleravgidlepercent",
+                None,
+                Mean,
+            ),
+            src(
                 "kafka_server_kafkarequesthandlerpool_count",
                 Some("BrokerRequestHandlerAvgIdlePercent"),
                 IdleNanos,
@@ -209,6 +219,16 @@ pub const METRICS: &[Metric] = &[
     Metric {
         key: "controller_request_handler_idle_ratio",
         sources: &[
+            src(
+                "kafka_server_kafkarequesthandlerpool_controllerrequesthandleravgidle_percent",
+                None,
+                Mean,
+            ),
+            src(
+                "kafka_server_kafkarequesthandlerpool_controllerrequesthandleravgidlepercent",
+                None,
+                Mean,
+            ),
             src(
                 "kafka_server_kafkarequesthandlerpool_count",
                 Some("ControllerRequestHandlerAvgIdlePercent"),
@@ -473,6 +493,33 @@ pub fn extract(series: &[Series]) -> Reading {
                     break;
                 }
             }
+        }
+    }
+    // Kafka 4.2+ (KIP-1207) has per-pool meters, and its shared meter is already the mean
+    // over both pools: whatever the per-pool naming, their presence means no correction.
+    let per_pool = series.iter().any(|s| {
+        let n = s.name.to_ascii_lowercase();
+        let label = s.label("name").unwrap_or("").to_ascii_lowercase();
+        n.starts_with("kafka_server_kafkarequesthandlerpool")
+            && [
+                "brokerrequesthandleravgidle",
+                "controllerrequesthandleravgidle",
+            ]
+            .iter()
+            .any(|p| n.contains(p) || label.starts_with(p))
+    });
+    if per_pool {
+        if let Some(agg) = reading.values.remove(AGGREGATE_IDLE) {
+            reading
+                .values
+                .entry("request_handler_idle_ratio")
+                .or_insert(agg);
+        }
+        if let Some(f) = reading.fallback.remove(AGGREGATE_IDLE) {
+            reading
+                .fallback
+                .entry("request_handler_idle_ratio")
+                .or_insert(f);
         }
     }
     let mut per_listener: BTreeMap<String, (f64, usize)> = BTreeMap::new();

@@ -89,13 +89,26 @@ impl Scraper {
                     let prev = self.prev[i].as_ref().map(|(r, at)| (r, *at));
                     let (values, smoothed) = mapping::values_noted(&reading, now_ms, prev);
                     for key in smoothed {
+                        let key = match key {
+                            mapping::AGGREGATE_IDLE => "request_handler_idle_ratio",
+                            k => k,
+                        };
                         endpoint.notes.push(format!(
                             "{key}: the smoothed one-minute rate (JMX OneMinuteRate) until the \
                              next read gives a Count delta"
                         ));
                     }
                     endpoint.samples = reading.samples;
-                    endpoint.metrics_found = reading.values.len();
+                    // The shared idle meter is request-handler idle once finished.
+                    endpoint.metrics_found = reading
+                        .values
+                        .keys()
+                        .map(|k| match *k {
+                            mapping::AGGREGATE_IDLE => "request_handler_idle_ratio",
+                            k => k,
+                        })
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len();
                     if !partial.is_empty() {
                         endpoint.error = Some(format!("some reads failed: {}", partial.join("; ")));
                     }
@@ -135,9 +148,11 @@ impl Fetched {
     /// Match each endpoint to its node (configured, or by the URL's host): a broker, or a
     /// KRaft controller known from the quorum's endpoints.
     pub fn resolve(&self, brokers: &[Broker], quorum: Option<&kafscope_api::Quorum>) -> Scraped {
-        let mut nodes = brokers.to_vec();
+        // Controllers only where no broker matches: a controller on a broker's host must not
+        // make that broker's URL ambiguous.
+        let mut nodes: Vec<Broker> = Vec::new();
         for r in quorum.iter().flat_map(|q| &q.voters) {
-            if nodes.iter().any(|b| b.id == r.id) {
+            if brokers.iter().any(|b| b.id == r.id) {
                 continue;
             }
             // `LISTENER://host:port`: the host is what a metrics URL on that node names.
@@ -171,7 +186,10 @@ impl Fetched {
         let mut out = Scraped::default();
         for (endpoint, url, got, at) in &self.items {
             let mut endpoint = endpoint.clone();
-            let broker = endpoint.broker.or_else(|| broker_of(url, &nodes));
+            let broker = endpoint
+                .broker
+                .or_else(|| broker_of(url, brokers))
+                .or_else(|| broker_of(url, &nodes));
             endpoint.broker = broker;
             if let Some(Got {
                 values,

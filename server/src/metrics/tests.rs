@@ -338,3 +338,26 @@ fn the_first_read_of_a_real_node_shows_smoothed_rates_and_a_capped_idle() {
         assert!((0.0..=1.0).contains(&v[key]), "{key} {}", v[key]);
     }
 }
+
+#[test]
+fn kafka_4_2_per_pool_meters_are_used_and_nothing_is_halved() {
+    // KIP-1207 names (jmx_exporter attribute-as-label and Strimzi-style), with the shared
+    // meter beside them: the broker pool's own idle is shown, never a halved aggregate.
+    let text = "kafka_server_kafkarequesthandlerpool_oneminuterate{name=\"RequestHandlerAvgIdlePercent\",} 0.6\n\
+                kafka_server_kafkarequesthandlerpool_oneminuterate{name=\"BrokerRequestHandlerAvgIdlePercent\",} 0.5\n\
+                kafka_server_kafkarequesthandlerpool_oneminuterate{name=\"ControllerRequestHandlerAvgIdlePercent\",} 0.7\n";
+    let r = extract(&prometheus::parse(text).unwrap());
+    let combined = Some(true);
+    let v = finished(&r, combined);
+    assert_eq!(v["request_handler_idle_ratio"], 0.5);
+    assert_eq!(v["controller_request_handler_idle_ratio"], 0.7);
+    // Only an unmapped per-pool spelling beside the shared meter: the shared one, not halved.
+    let text = "kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent 0.6\n\
+                kafka_server_kafkarequesthandlerpool_brokerrequesthandleravgidle_percent_total 3\n";
+    let r = extract(&prometheus::parse(text).unwrap());
+    assert_eq!(finished(&r, combined)["request_handler_idle_ratio"], 0.6);
+    // Strimzi-style per-pool gauges are mapped.
+    let text = "kafka_server_kafkarequesthandlerpool_brokerrequesthandleravgidle_percent 0.4\n";
+    let r = extract(&prometheus::parse(text).unwrap());
+    assert_eq!(finished(&r, combined)["request_handler_idle_ratio"], 0.4);
+}
