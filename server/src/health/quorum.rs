@@ -56,10 +56,17 @@ fn of_quorum(q: &Quorum, out: &mut Vec<Problem>) {
                 format!("quorum_lag:{}", v.id),
                 "quorum_lag",
                 severity,
-                format!(
-                    "Controller {} is {behind} behind the quorum leader {leader}",
-                    v.id
-                ),
+                match behind {
+                    Some(behind) => format!(
+                        "Controller {} is {behind} behind the quorum leader {leader}",
+                        v.id
+                    ),
+                    None => format!(
+                        "Controller {} has not fetched from the quorum leader {leader} since it \
+                         was elected (epoch {}): it is down or cut off, how far behind is unknown",
+                        v.id, q.leader_epoch
+                    ),
+                },
                 None,
                 &[],
                 vec![v.id],
@@ -72,11 +79,18 @@ fn of_quorum(q: &Quorum, out: &mut Vec<Problem>) {
                 format!("metadata_lag:{}", o.id),
                 "metadata_lag",
                 severity.min(Severity::Warning),
-                format!(
-                    "Broker {}'s metadata is {behind} behind the quorum leader {leader}: it serves \
-                     clients an old view of leaders and topics",
-                    o.id
-                ),
+                match behind {
+                    Some(behind) => format!(
+                        "Broker {}'s metadata is {behind} behind the quorum leader {leader}: it \
+                         serves clients an old view of leaders and topics",
+                        o.id
+                    ),
+                    None => format!(
+                        "Broker {} has not fetched metadata from the quorum leader {leader} \
+                         since it was elected: it may serve clients an old view",
+                        o.id
+                    ),
+                },
                 None,
                 &[],
                 vec![o.id],
@@ -121,8 +135,8 @@ fn of_quorum(q: &Quorum, out: &mut Vec<Problem>) {
 
 /// How far behind, with its severity, when past `warn_ms` (or past the record threshold when
 /// the leader gives no times); `None` when close enough. A replica the leader has no offset
-/// for is as far behind as can be.
-fn behind(r: &QuorumReplica, warn_ms: i64) -> Option<(Severity, String)> {
+/// for (it has not fetched since the election) is critical, at an unknown distance (`None`).
+fn behind(r: &QuorumReplica, warn_ms: i64) -> Option<(Severity, Option<String>)> {
     match (r.lag_ms, r.lag) {
         (Some(ms), lag) if ms > warn_ms => {
             let severity = if ms > warn_ms * 6 {
@@ -133,18 +147,19 @@ fn behind(r: &QuorumReplica, warn_ms: i64) -> Option<(Severity, String)> {
             let records = lag.map(|n| format!("{} records / ", fmt::num(n)));
             Some((
                 severity,
-                format!("{}{}", records.unwrap_or_default(), fmt::span_ms(ms)),
+                Some(format!(
+                    "{}{}",
+                    records.unwrap_or_default(),
+                    fmt::span_ms(ms)
+                )),
             ))
         }
         (Some(_), _) => None,
         (None, Some(n)) if n > VOTER_LAG_WARN_RECORDS => {
-            Some((Severity::Warning, format!("{} records", fmt::num(n))))
+            Some((Severity::Warning, Some(format!("{} records", fmt::num(n)))))
         }
         (None, Some(_)) => None,
-        (None, None) if r.log_end_offset.is_none() => Some((
-            Severity::Critical,
-            "an unknown distance (it has never fetched)".to_string(),
-        )),
+        (None, None) if r.log_end_offset.is_none() => Some((Severity::Critical, None)),
         (None, None) => None,
     }
 }

@@ -548,3 +548,24 @@ fn controllers_that_never_fetched_put_the_quorum_below_a_majority() {
     assert!(k.contains(&("quorum_at_risk", Severity::Critical)), "{k:?}");
     assert!(k.contains(&("quorum_lag", Severity::Critical)), "{k:?}");
 }
+
+#[test]
+fn a_voter_the_new_leader_never_heard_from_is_named_as_down() {
+    // Seen killing the quorum leader of a real cluster: the new leader has no position for it.
+    let h = kraft(quorum(
+        Some(1),
+        vec![
+            voter(1, "leader", Some(0), Some(0)),
+            voter(2, "follower", None, None),
+            voter(3, "follower", Some(0), Some(360)),
+        ],
+    ))
+    .health();
+    let lag = h.problems.iter().find(|p| p.kind == "quorum_lag").unwrap();
+    assert_eq!(lag.severity, Severity::Critical);
+    assert_eq!(
+        lag.message,
+        "Controller 2 has not fetched from the quorum leader 1 since it was elected (epoch 4): \
+         it is down or cut off, how far behind is unknown"
+    );
+}
