@@ -160,6 +160,8 @@ pub struct Collector {
     quorum_via: Option<i32>,
     /// Suspect leaders whose early ListOffsets is still running (not asked again meanwhile).
     early_inflight: Arc<std::sync::Mutex<std::collections::BTreeSet<i32>>>,
+    /// The last quorum read (controllers' metrics endpoints are matched by it).
+    last_quorum: Option<kafscope_api::Quorum>,
     /// DescribeQuorum unsupported (not KRaft) or refused: not asked again until due.
     quorum_backoff: StageBackoff,
     quorum_last_error: Option<QuorumError>,
@@ -218,6 +220,7 @@ impl Collector {
             suspect_leaders: Default::default(),
             quorum_via: None,
             early_inflight: Default::default(),
+            last_quorum: None,
             quorum_backoff: StageBackoff::default(),
             quorum_last_error: None,
             seeded: false,
@@ -364,10 +367,20 @@ impl Collector {
         let mut next = next;
         next.connection = self.connection.clone();
         let extras = assess::Extras {
-            scraped: fetched.map(|f| f.resolve(&next.brokers, next.quorum.as_ref())),
+            // Controllers' endpoints are matched by the last quorum read, so one failed read
+            // does not drop their metrics (ActiveControllerCount) for a poll.
+            scraped: fetched.map(|f| {
+                f.resolve(
+                    &next.brokers,
+                    next.quorum.as_ref().or(self.last_quorum.as_ref()),
+                )
+            }),
             log_dirs,
         };
         assess::attach(&mut next, extras, at);
+        if next.quorum.is_some() {
+            self.last_quorum.clone_from(&next.quorum);
+        }
         let next = Arc::new(next);
         self.tx.send_replace(next.clone());
         let _ = self.events.send(SnapshotEvent {

@@ -316,3 +316,106 @@ pub fn describe(e: &reqwest::Error) -> String {
         format!("{what}: {cause}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafscope_api::{BrokerStatus, Quorum, QuorumReplica};
+
+    fn endpoint(url: &str) -> MetricsEndpoint {
+        MetricsEndpoint {
+            url: url.into(),
+            kind: "prometheus".into(),
+            broker: None,
+            last_scrape_at: None,
+            duration_ms: None,
+            error: None,
+            samples: 1,
+            metrics_found: 1,
+            notes: vec![],
+        }
+    }
+
+    fn got(key: &str) -> Got {
+        Got {
+            values: [(key.to_string(), 1.0)].into(),
+            sizes: BTreeMap::new(),
+            listener_idle: BTreeMap::new(),
+        }
+    }
+
+    fn voter(id: i32, endpoint: &str) -> QuorumReplica {
+        QuorumReplica {
+            id,
+            role: "follower".into(),
+            node_type: "controller".into(),
+            directory_id: None,
+            log_end_offset: Some(1),
+            lag: Some(0),
+            lag_ms: Some(0),
+            last_fetch_at: None,
+            last_caught_up_at: None,
+            endpoints: vec![endpoint.into()],
+        }
+    }
+
+    #[test]
+    fn controllers_are_matched_by_the_quorum_and_never_take_a_brokers_url() {
+        let broker = Broker {
+            id: 1,
+            host: Some("b1".into()),
+            port: Some(9092),
+            rack: None,
+            is_controller: false,
+            roles: vec!["broker".into()],
+            status: BrokerStatus::Up,
+            leader_partitions: 0,
+            replicas: 0,
+        };
+        let quorum = Quorum {
+            leader_id: Some(7),
+            leader_epoch: 1,
+            high_watermark: 1,
+            max_follower_lag: Some(0),
+            max_follower_lag_ms: Some(0),
+            voters_caught_up: 2,
+            // 7 on its own host; 8 on broker 1's host.
+            voters: vec![
+                voter(7, "CONTROLLER://c7:9093"),
+                voter(8, "CONTROLLER://b1:9094"),
+            ],
+            observers: vec![],
+            via: 1,
+            read_at: String::new(),
+        };
+        let fetched = Fetched {
+            items: vec![
+                (
+                    endpoint("http://b1:7071/metrics"),
+                    "http://b1:7071/metrics".into(),
+                    Some(got("bytes_in_per_sec")),
+                    10,
+                ),
+                (
+                    endpoint("http://c7:7071/metrics"),
+                    "http://c7:7071/metrics".into(),
+                    Some(got("active_controller_count")),
+                    20,
+                ),
+            ],
+        };
+        let s = fetched.resolve(std::slice::from_ref(&broker), Some(&quorum));
+        assert_eq!(s.endpoints[0].broker, Some(1));
+        assert_eq!(s.endpoints[1].broker, Some(7));
+        assert!(s.brokers[&7].contains_key("active_controller_count"));
+        // Each node's samples carry the time its endpoint answered.
+        assert_eq!((s.read_at[&1], s.read_at[&7]), (10, 20));
+        // Without a quorum the controller's endpoint is unmatched, and says so.
+        let s = fetched.resolve(&[broker], None);
+        assert!(s.endpoints[1]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("no broker or controller"));
+    }
+}
