@@ -821,7 +821,7 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
 }
 
 /// `host:port,host:port` (a `SCHEME://` prefix is allowed); the error names the bad entry.
-fn host_ports(list: &str) -> Result<Vec<(String, u16)>, String> {
+pub fn host_ports(list: &str) -> Result<Vec<(String, u16)>, String> {
     list.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Tansu, TestApp};
+use common::{problem, Tansu, TestApp};
 use kafscope::traffic;
 use rdkafka::mocking::MockCluster;
 use serde_json::Value;
@@ -24,14 +24,6 @@ async fn serve_metrics(body: &'static str) -> (String, tokio::task::JoinHandle<(
         axum::serve(listener, app).await.unwrap();
     });
     (format!("http://{addr}/metrics"), task)
-}
-
-fn problem<'a>(health: &'a Value, kind: &str) -> Option<&'a Value> {
-    health["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == kind)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

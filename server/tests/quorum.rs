@@ -9,16 +9,8 @@ use std::time::{Duration, Instant};
 use common::scripted_broker::{
     Script, ScriptPartition, ScriptQuorum, ScriptTopic, ScriptedCluster,
 };
-use common::TestApp;
+use common::{problem, TestApp};
 use serde_json::Value;
-
-fn problem<'a>(health: &'a Value, kind: &str) -> Option<&'a Value> {
-    health["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == kind)
-}
 
 fn orders(leaders: &[i32]) -> ScriptTopic {
     ScriptTopic {

@@ -69,7 +69,7 @@ pub fn resolve(
             source: None,
             quorum: None,
             quorum_error: Some(format!(
-                "the active controller is not known: the metadata quorum could not be read ({e})"
+                "The active controller is not known: the metadata quorum could not be read ({e})"
             )),
             kraft,
         },
@@ -78,7 +78,7 @@ pub fn resolve(
         QuorumOutcome::NoConnection(why) => from_metadata(
             kraft,
             Some(format!(
-                "the metadata quorum is read over Kafscope's own connections, which this cluster \
+                "The metadata quorum is read over Kafscope's own connections, which this cluster \
                  cannot use ({why}); on a KRaft cluster the controller Metadata names is a random broker"
             )),
         ),

@@ -650,7 +650,8 @@ impl Collector {
             .filter(|b| b.status == kafscope_api::BrokerStatus::Up)
             .filter_map(|b| Some((b.host.clone()?, b.port?)))
             .collect();
-        known.extend(bootstrap_addresses(&self.cfg.bootstrap_servers));
+        // Validated at start-up: every entry is HOST:PORT.
+        known.extend(crate::config::host_ports(&self.cfg.bootstrap_servers).unwrap_or_default());
         known.sort();
         known.dedup();
         let own = crate::kafka::metadata::read(&known, reader.dialer());
@@ -1197,18 +1198,6 @@ async fn list_offsets_per_leader(
         .await
         .into_iter()
         .flatten()
-        .collect()
-}
-
-/// `host:port` pairs of a bootstrap list (a `SCHEME://` prefix is allowed).
-fn bootstrap_addresses(list: &str) -> Vec<(String, u16)> {
-    list.split(',')
-        .filter_map(|s| {
-            let s = s.trim();
-            let hostport = s.rsplit_once("://").map_or(s, |(_, rest)| rest);
-            let (h, p) = hostport.rsplit_once(':')?;
-            Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?))
-        })
         .collect()
 }
 

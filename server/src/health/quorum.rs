@@ -23,7 +23,7 @@ pub fn problems(input: &Input, out: &mut Vec<Problem>) {
             "quorum_unreadable".into(),
             "quorum_unreadable",
             Severity::Info,
-            format!("{}{}", upper_first(e), "."),
+            format!("{e}."),
             None,
             &[],
             vec![],
@@ -161,13 +161,5 @@ fn behind(r: &QuorumReplica, warn_ms: i64) -> Option<(Severity, Option<String>)>
         (None, Some(_)) => None,
         (None, None) if r.log_end_offset.is_none() => Some((Severity::Critical, None)),
         (None, None) => None,
-    }
-}
-
-fn upper_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }

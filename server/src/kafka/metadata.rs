@@ -18,18 +18,9 @@ pub async fn read(brokers: &[(String, u16)], dialer: &Dialer) -> Result<ClusterM
     }
     let asks = brokers
         .iter()
-        .map(|(host, port)| Box::pin(async move { ask(host, *port, dialer).await }));
-    let mut pending: Vec<_> = asks.collect();
-    let mut errors = Vec::new();
-    while !pending.is_empty() {
-        let (r, _, rest) = futures::future::select_all(pending).await;
-        pending = rest;
-        match r {
-            Ok(md) => return Ok(md),
-            Err(e) => errors.push(e),
-        }
-    }
-    Err(errors.join("; "))
+        .map(|(host, port)| Box::pin(ask(host, *port, dialer)))
+        .collect();
+    super::wire::first_ok(asks).await.map_err(|e| e.join("; "))
 }
 
 async fn ask(host: &str, port: u16, dialer: &Dialer) -> Result<ClusterMetadata, String> {

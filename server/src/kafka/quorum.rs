@@ -104,24 +104,16 @@ pub async fn read(
     if candidates.is_empty() {
         return Err(QuorumError::Failed("no broker to ask".into()));
     }
-    let asks = candidates.iter().map(|(id, host, port)| {
-        Box::pin(async move {
-            describe_one(host, *port, dialer).await.map(|resp| {
-                let (r, v) = resp;
-                to_quorum(&r, v, *id)
-            })
+    let asks = candidates
+        .iter()
+        .map(|(id, host, port)| {
+            Box::pin(async move { to_quorum(&describe_one(host, *port, dialer).await?, *id) })
         })
-    });
-    let mut errors = Vec::new();
-    let mut pending: Vec<_> = asks.collect();
-    while !pending.is_empty() {
-        let (r, _, rest) = futures::future::select_all(pending).await;
-        pending = rest;
-        match r {
-            Ok(Ok(q)) => return Ok(q),
-            Ok(Err(e)) | Err(e) => errors.push(e),
-        }
-    }
+        .collect();
+    let errors = match super::wire::first_ok(asks).await {
+        Ok(q) => return Ok(q),
+        Err(errors) => errors,
+    };
     // The most telling error: refused beats unsupported beats a transport failure.
     if let Some(e) = errors
         .iter()
@@ -146,7 +138,7 @@ async fn describe_one(
     host: &str,
     port: u16,
     dialer: &Dialer,
-) -> Result<(DescribeQuorumResponse, i16), QuorumError> {
+) -> Result<DescribeQuorumResponse, QuorumError> {
     let mut session = Session::open(dialer, host, port)
         .await
         .map_err(QuorumError::Failed)?;
@@ -160,15 +152,11 @@ async fn describe_one(
         .call(ApiKey::DescribeQuorum, version, &req)
         .await
         .map_err(QuorumError::Failed)?;
-    Ok((resp, version))
+    Ok(resp)
 }
 
 /// Check an answer as Kafka's admin client does, and compute the lags.
-pub fn to_quorum(
-    resp: &DescribeQuorumResponse,
-    _version: i16,
-    via: i32,
-) -> Result<QuorumRead, QuorumError> {
+pub fn to_quorum(resp: &DescribeQuorumResponse, via: i32) -> Result<QuorumRead, QuorumError> {
     check(resp.error_code, resp.error_message.as_deref())?;
     let [topic] = resp.topics.as_slice() else {
         return Err(QuorumError::Failed(format!(
@@ -305,7 +293,7 @@ mod tests {
                 .with_name(StrBytes::from_static_str("CONTROLLER"))
                 .with_host(StrBytes::from_static_str("c1"))
                 .with_port(9093)])]);
-        let q = to_quorum(&resp, 2, 2).unwrap();
+        let q = to_quorum(&resp, 2).unwrap();
         assert_eq!(q.leader_id, Some(1));
         assert_eq!(q.leader_epoch, 7);
         assert_eq!(q.via, 2);
@@ -336,7 +324,6 @@ mod tests {
     fn v0_answers_have_no_times_and_no_leader_means_no_lag() {
         let q = to_quorum(
             &answer(1, vec![state(1, 10, -1, -1), state(2, 4, -1, -1)], vec![]),
-            0,
             1,
         )
         .unwrap();
@@ -346,11 +333,10 @@ mod tests {
         let q = to_quorum(
             &answer(1, vec![state(1, 10, -1, -1), state(2, -1, -1, -1)], vec![]),
             1,
-            1,
         )
         .unwrap();
         assert_eq!(q.max_follower_lag(), (None, None));
-        let q = to_quorum(&answer(-1, vec![state(1, 10, -1, -1)], vec![]), 0, 1).unwrap();
+        let q = to_quorum(&answer(-1, vec![state(1, 10, -1, -1)], vec![]), 1).unwrap();
         assert_eq!(q.leader_id, None);
         assert_eq!(q.voters[0].lag, None);
     }
@@ -359,18 +345,18 @@ mod tests {
     fn errors_are_checked_like_the_admin_client() {
         let refused = DescribeQuorumResponse::default().with_error_code(31);
         assert!(matches!(
-            to_quorum(&refused, 1, 1),
+            to_quorum(&refused, 1),
             Err(QuorumError::NotAuthorized(_))
         ));
         let mut not_leader = answer(1, vec![], vec![]);
         not_leader.topics[0].partitions[0].error_code = 6;
-        let e = to_quorum(&not_leader, 1, 1).unwrap_err().to_string();
+        let e = to_quorum(&not_leader, 1).unwrap_err().to_string();
         assert!(
             e.contains("NOT_LEADER_OR_FOLLOWER") || e.contains("NotLeaderOrFollower"),
             "{e}"
         );
         let wrong_topic = DescribeQuorumResponse::default().with_topics(vec![]);
-        assert!(to_quorum(&wrong_topic, 1, 1).is_err());
+        assert!(to_quorum(&wrong_topic, 1).is_err());
     }
 
     #[test]
@@ -390,7 +376,7 @@ mod tests {
             .iter()
             .map(|r| state(num(r[0]) as i32, num(r[2]), num(r[4]), num(r[5])))
             .collect();
-        let q = to_quorum(&answer(2, voters, vec![]), 1, 1).unwrap();
+        let q = to_quorum(&answer(2, voters, vec![]), 1).unwrap();
         for r in &rows {
             let id = num(r[0]) as i32;
             let got = q.voters.iter().find(|v| v.id == id).unwrap();

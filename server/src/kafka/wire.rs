@@ -473,6 +473,30 @@ impl Session {
     }
 }
 
+/// Whether a connection or exchange error is a timeout (the peer hung), as the messages above
+/// say it — as opposed to a refusal or a closed connection.
+pub fn is_timeout(error: &str) -> bool {
+    error.contains(" timed out")
+}
+
+/// The first success of `asks`, all run at once; every error when none succeeds.
+pub async fn first_ok<T, E, F>(asks: Vec<F>) -> Result<T, Vec<E>>
+where
+    F: std::future::Future<Output = Result<T, E>> + Unpin,
+{
+    let mut pending = asks;
+    let mut errors = Vec::new();
+    while !pending.is_empty() {
+        let (r, _, rest) = futures::future::select_all(pending).await;
+        pending = rest;
+        match r {
+            Ok(t) => return Ok(t),
+            Err(e) => errors.push(e),
+        }
+    }
+    Err(errors)
+}
+
 /// A Kafka error code as its name and number.
 pub fn error_text(code: i16) -> String {
     match ResponseError::try_from_code(code) {

@@ -584,12 +584,8 @@ pub fn extract(series: &[Series]) -> Reading {
 }
 
 /// Turn counters into rates against the previous scrape (`None` → unavailable until the
-/// next one; a counter that went down was reset and gives no rate this time).
-pub fn values(now: &Reading, now_ms: i64, prev: Option<(&Reading, i64)>) -> BTreeMap<String, f64> {
-    values_noted(now, now_ms, prev).0
-}
-
-/// [`values`], and which metrics are smoothed fallbacks instead of counter deltas.
+/// next one; a counter that went down was reset and gives no rate this time, but its
+/// smoothed fallback where there is one). Also says which values are those fallbacks.
 pub fn values_noted(
     now: &Reading,
     now_ms: i64,

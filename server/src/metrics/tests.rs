@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::mapping::{extract, values, Raw, Series};
+use super::mapping::{extract, Raw, Series};
 use super::{jolokia, prometheus};
 
 macro_rules! fixture {
@@ -179,6 +179,15 @@ fn exporters_without_broker_metrics_leave_everything_unavailable() {
         let r = extract(&prometheus::parse(text).unwrap());
         assert_eq!(r.values, BTreeMap::new(), "{:?}", r.values);
     }
+}
+
+/// Rates from a reading and the previous one, without the smoothed-fallback notes.
+fn values(
+    r: &super::mapping::Reading,
+    at: i64,
+    prev: Option<(&super::mapping::Reading, i64)>,
+) -> BTreeMap<String, f64> {
+    super::mapping::values_noted(r, at, prev).0
 }
 
 /// What the API shows for a reading: rates against no previous read, then `finish`.

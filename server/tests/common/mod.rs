@@ -140,3 +140,11 @@ impl TestApp {
         }
     }
 }
+
+/// The first problem of `kind` in a `/health` answer.
+pub fn problem<'a>(health: &'a Value, kind: &str) -> Option<&'a Value> {
+    health["problems"]
+        .as_array()?
+        .iter()
+        .find(|p| p["kind"] == kind)
+}

@@ -411,7 +411,7 @@ impl GroupReader {
                 match f(session, w).await {
                     (s, Ok(t)) => (id, Some(s), Ok(t)),
                     // (A call that timed out is a hung broker: not dialled again.)
-                    (_, Err(message)) if reused && !message.contains(" timed out") => {
+                    (_, Err(message)) if reused && !super::wire::is_timeout(&message) => {
                         // A kept connection failed: the broker may have closed it while idle,
                         // or died. A new connection tells which (and is kept for the retry);
                         // a broker that refuses it is down for the rest of the poll.
@@ -452,7 +452,7 @@ impl GroupReader {
             }
             // Not reachable, or reachable and hung: either way not asked again this poll.
             if let Err(f) = &r {
-                if f.opening || f.message.contains(" timed out") {
+                if f.opening || super::wire::is_timeout(&f.message) {
                     self.down.insert(id, f.message.clone());
                 }
             }
