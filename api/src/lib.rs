@@ -119,6 +119,9 @@ pub struct ClusterSummary {
     /// How the console reaches the cluster's brokers.
     #[serde(default)]
     pub connection: ConnectionPath,
+    /// Why the cluster, or one of its brokers, cannot be read; `null` while all is well.
+    #[serde(default)]
+    pub diagnosis: Option<Diagnosis>,
 }
 
 /// How the console talks to a cluster: the listener's security, and which client reads
@@ -133,6 +136,51 @@ pub struct ConnectionPath {
     pub group_reads: String,
     /// Why the cluster is on librdkafka's path (a SASL mechanism Kafscope does not speak).
     pub reason: Option<String>,
+}
+
+/// Why a cluster or broker cannot be read: each bootstrap server and broker taken step by
+/// step (`resolve`, `connect`, `tls`, `api_versions`, `sasl`, `metadata`, `authorize`) over
+/// the console's own connections. On `GET /clusters/{c}` while the cluster or a broker is
+/// down (kept while it lasts), and the answer of `POST /clusters/{c}/test-connection`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// Every step passed on every address.
+    pub ok: bool,
+    /// One sentence: what fails and the setting to check (never a secret).
+    pub verdict: String,
+    /// The failing step and its class (`dns_not_found`, `connection_refused`, `timed_out`,
+    /// `no_route`, `tls_untrusted`, `tls_hostname`, `tls_expired`, `tls_not_yet_valid`,
+    /// `tls_client_certificate`, `tls_failed`, `listener_not_tls`, `listener_expects_tls`,
+    /// `sasl_required`, `sasl_mechanism_not_enabled`, `authentication_failed`,
+    /// `not_authorized`, `advertised_host_unresolvable`, `advertised_address_unreachable`,
+    /// `connection_closed`, `protocol_error`, `configuration`); `null` when `ok`.
+    pub step: Option<String>,
+    pub cause: Option<String>,
+    /// The settings to check.
+    pub setting: Option<String>,
+    /// Readable, but some APIs are refused (an ACL is missing).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The security the check used: `plaintext`, `sasl_ssl (SCRAM-SHA-512)`, …
+    pub security: String,
+    pub checked_at: String,
+    pub took_ms: u64,
+    pub targets: Vec<DiagnosisTarget>,
+}
+
+/// One address checked: a bootstrap server, or a broker at the address it advertises.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosisTarget {
+    pub address: String,
+    /// `bootstrap` or `broker`.
+    pub role: String,
+    pub broker_id: Option<i32>,
+    pub ok: bool,
+    pub step: Option<String>,
+    pub cause: Option<String>,
+    pub message: Option<String>,
+    pub setting: Option<String>,
+    pub took_ms: u64,
 }
 
 /// The KRaft metadata quorum (`__cluster_metadata`-0) as its leader describes it

@@ -64,6 +64,14 @@ pub struct Cli {
 pub enum Command {
     /// Print an argon2 hash of a password (read from standard input) for `[[auth.users]]`.
     HashPassword,
+    /// Check the connection to each configured cluster step by step (name lookup, TCP, TLS,
+    /// ApiVersions, SASL, Metadata, authorisation), print the verdict, and exit 0 when every
+    /// cluster can be read, 1 when one cannot.
+    Check {
+        /// Only this cluster.
+        #[arg(long)]
+        cluster: Option<String>,
+    },
 }
 
 /// A configuration error: where it is, and why, on one line.

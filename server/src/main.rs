@@ -34,10 +34,39 @@ async fn run() -> anyhow::Result<()> {
     }
     let env: Vec<(String, String)> = std::env::vars().collect();
     let config = Config::load(&cli, &env)?;
+    if let Some(Command::Check { cluster }) = &cli.command {
+        return check(&config, cluster.as_deref()).await;
+    }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
     kafscope::launch(config, listener, shutdown_signal()).await
+}
+
+/// `kafscope check`: every configured cluster (or one), step by step; exit 1 when one cannot
+/// be read.
+async fn check(config: &Config, only: Option<&str>) -> anyhow::Result<()> {
+    let clusters: Vec<_> = config
+        .clusters
+        .iter()
+        .filter(|c| only.is_none_or(|o| o == c.name))
+        .collect();
+    if clusters.is_empty() {
+        anyhow::bail!(
+            "no cluster {}is configured",
+            only.map(|o| format!("'{o}' ")).unwrap_or_default()
+        );
+    }
+    let mut all_ok = true;
+    for c in clusters {
+        let d = kafscope::kafka::probe::check_now(c, Default::default()).await;
+        print!("{}", kafscope::kafka::probe::render_text(&c.name, &d));
+        all_ok &= d.ok;
+    }
+    if !all_ok {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// `kafscope hash-password`: read a password (without echo on a terminal), print its hash.

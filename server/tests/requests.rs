@@ -104,7 +104,38 @@ async fn a_poll_sends_batched_group_requests_per_coordinator_and_list_offsets_pe
     let assigned = g["members"][0]["assignments"].to_string();
     assert!(assigned.contains("t1"), "{g}");
     assert!(g["describe_error"].is_null(), "{g}");
+
+    // Every request the console sent, on every path (librdkafka's admin client, its own
+    // protocol connections), is counted under the protocol's API names: the console's counters
+    // equal what the brokers received. Read between polls (both sides unchanged around it).
+    let mut tries = 0;
+    let (counted, received) = loop {
+        let a = counted(&t).await;
+        let received = cluster.requests();
+        let b = counted(&t).await;
+        if a == b && received == cluster.requests() {
+            break (a, received);
+        }
+        tries += 1;
+        assert!(tries < 50, "the counts never settled");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(received.contains_key("ApiVersions") && received.contains_key("Metadata"));
+    assert_eq!(counted, received);
     t.app.stop().await;
+}
+
+/// `kafscope_kafka_requests_total{cluster="test"}` by API.
+async fn counted(t: &TestApp) -> BTreeMap<String, u64> {
+    t.text("/metrics")
+        .await
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("kafscope_kafka_requests_total{cluster=\"test\",api=\"")?;
+            let (api, n) = rest.split_once("\"} ")?;
+            Some((api.to_string(), n.parse().ok()?))
+        })
+        .collect()
 }
 
 fn lags(g: &serde_json::Value) -> Vec<i64> {

@@ -270,7 +270,15 @@ pub fn observe(
         match &r.condition {
             Condition::Unreachable => {
                 if snap.status == ClusterStatus::Unreachable {
-                    let why = snap.last_poll_error.clone().unwrap_or_default();
+                    // The connection check's verdict says why; librdkafka's error only
+                    // that it failed.
+                    let why = snap
+                        .diagnosis
+                        .as_ref()
+                        .filter(|d| !d.ok)
+                        .map(|d| d.verdict.clone())
+                        .or_else(|| snap.last_poll_error.clone())
+                        .unwrap_or_default();
                     add(
                         &[],
                         r.severity.unwrap_or(Severity::Critical),

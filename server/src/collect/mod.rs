@@ -165,6 +165,14 @@ pub struct Collector {
     /// DescribeQuorum unsupported (not KRaft) or refused: not asked again until due.
     quorum_backoff: StageBackoff,
     quorum_last_error: Option<QuorumError>,
+    /// The failure being repeated (logged once, with its count when it ends).
+    failing: Option<Failing>,
+}
+
+struct Failing {
+    why: String,
+    polls: u64,
+    since: Instant,
 }
 
 /// How often DescribeLogDirs is sent (disk usage moves slowly; the answer is large).
@@ -223,6 +231,7 @@ impl Collector {
             last_quorum: None,
             quorum_backoff: StageBackoff::default(),
             quorum_last_error: None,
+            failing: None,
             seeded: false,
             last_store_ms: None,
             cfg,
@@ -357,15 +366,34 @@ impl Collector {
                 }
                 snap
             }
-            Err(e) => {
-                tracing::warn!(cluster = %self.cfg.name, error = %e, "poll failed");
-                snapshot::unreachable(&prev, e, at, took)
-            }
+            Err(e) => snapshot::unreachable(&prev, e, at, took),
         };
+        // A broker the cluster lists again is dialled at once, whatever its back-off.
+        if let Some(reader) = &self.group_reader {
+            for b in next
+                .brokers
+                .iter()
+                .filter(|b| b.status == kafscope_api::BrokerStatus::Up)
+            {
+                let was_down = prev
+                    .brokers
+                    .iter()
+                    .any(|p| p.id == b.id && p.status == kafscope_api::BrokerStatus::Down);
+                if let (true, Some(h), Some(p)) = (
+                    was_down || prev.status == kafscope_api::ClusterStatus::Unreachable,
+                    &b.host,
+                    b.port,
+                ) {
+                    reader.dialer().forgive(h, p);
+                }
+            }
+        }
         // The previous snapshot goes when the next is published, not after the history write.
         drop(prev);
         let mut next = next;
         next.connection = self.connection.clone();
+        next.diagnosis = self.diagnose(&next).await;
+        self.log_outcome(&next);
         let extras = assess::Extras {
             // Controllers' endpoints are matched by the last quorum read, so one failed read
             // does not drop their metrics (ActiveControllerCount) for a poll.
@@ -405,6 +433,76 @@ impl Collector {
             self.last_store_ms = Some(t.elapsed().as_millis() as u64);
         }
         tokio::task::spawn_blocking(crate::kafka::ffi::release_c_heap);
+    }
+
+    /// Why the cluster, or a broker that is down, cannot be read: the connection check over
+    /// the console's own connections (each failing broker tried at most once per back-off).
+    /// `None` while everything can be read.
+    async fn diagnose(&mut self, snap: &ClusterSnapshot) -> Option<kafscope_api::Diagnosis> {
+        let unreachable = snap.status == kafscope_api::ClusterStatus::Unreachable;
+        let down: Vec<(i32, String, u16)> = snap
+            .brokers
+            .iter()
+            .filter(|b| unreachable || b.status == kafscope_api::BrokerStatus::Down)
+            .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
+            .collect();
+        if !unreachable && down.is_empty() {
+            return None;
+        }
+        let checked_at = crate::http::state::rfc3339(now_ms());
+        let Some(reader) = &self.group_reader else {
+            return unreachable.then(|| self.client.librdkafka_diagnosis(checked_at));
+        };
+        let bootstrap = if unreachable {
+            crate::config::host_ports(&self.cfg.bootstrap_servers).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        // A broker at a bootstrap address is checked once, as a bootstrap server.
+        let missing = down
+            .into_iter()
+            .filter(|(_, h, p)| !bootstrap.iter().any(|(bh, bp)| bh == h && bp == p))
+            .collect();
+        let probe = crate::kafka::probe::Probe {
+            dialer: reader.dialer(),
+            bootstrap,
+            missing,
+            now: false,
+        };
+        Some(probe.run(checked_at).await)
+    }
+
+    /// One log line when the cluster's state changes (unreachable with a new cause, readable
+    /// again), not one per poll: a repeated failure is counted and said when it ends.
+    fn log_outcome(&mut self, snap: &ClusterSnapshot) {
+        let failure = (snap.status == kafscope_api::ClusterStatus::Unreachable).then(|| {
+            snap.diagnosis
+                .as_ref()
+                .filter(|d| !d.ok)
+                .map(|d| d.verdict.clone())
+                .or_else(|| snap.last_poll_error.clone())
+                .unwrap_or_default()
+        });
+        let name = &self.cfg.name;
+        match (&mut self.failing, failure) {
+            (Some(f), Some(why)) if f.why == why => f.polls += 1,
+            (prev, Some(why)) => {
+                if let Some(f) = prev.take() {
+                    tracing::info!(cluster = %name, polls = f.polls, "the previous failure lasted {} s: {}", f.since.elapsed().as_secs(), f.why);
+                }
+                tracing::warn!(cluster = %name, error = snap.last_poll_error.as_deref().unwrap_or(""), "cannot read the cluster: {why}");
+                *prev = Some(Failing {
+                    why,
+                    polls: 1,
+                    since: Instant::now(),
+                });
+            }
+            (prev, None) => {
+                if let Some(f) = prev.take() {
+                    tracing::info!(cluster = %name, failed_polls = f.polls, "the cluster can be read again after {} s", f.since.elapsed().as_secs());
+                }
+            }
+        }
     }
 
     async fn read_cluster(&mut self) -> Result<PollData, String> {

@@ -168,6 +168,8 @@ pub struct ClusterSnapshot {
     pub topic_dir_sizes: BTreeMap<String, u64>,
     /// How the console reaches the brokers (set by the collector).
     pub connection: api::ConnectionPath,
+    /// Why the cluster or a broker cannot be read (the probe's verdict), while it lasts.
+    pub diagnosis: Option<api::Diagnosis>,
 }
 
 impl ClusterSnapshot {
@@ -213,6 +215,7 @@ impl ClusterSnapshot {
             log_dirs_error: None,
             topic_dir_sizes: BTreeMap::new(),
             connection: Default::default(),
+            diagnosis: None,
         }
     }
 
@@ -1063,6 +1066,7 @@ pub fn build(
         log_dirs_error: prev.log_dirs_error.clone(),
         topic_dir_sizes: prev.topic_dir_sizes.clone(),
         connection: prev.connection.clone(),
+        diagnosis: None,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Input<'a> {
     pub now_ms: i64,
     pub reachable: bool,
     pub unreachable_error: Option<&'a str>,
+    /// The connection check of brokers that are down: why each cannot be reached.
+    pub diagnosis: Option<&'a kafscope_api::Diagnosis>,
     pub data_at_ms: Option<i64>,
     pub brokers: &'a [Broker],
     pub controller_id: Option<i32>,
@@ -199,6 +201,15 @@ pub fn assess(input: &Input) -> Assessment {
             }
         } else {
             message.push_str(" — it hosts no replica now");
+        }
+        let why = input.diagnosis.and_then(|d| {
+            d.targets
+                .iter()
+                .find(|t| t.broker_id == Some(b.id) && !t.ok)
+                .and_then(|t| t.message.as_deref())
+        });
+        if let Some(why) = why {
+            message.push_str(&format!(". The console's check: {why}"));
         }
         problems.push(problem(
             format!("broker_down:{}", b.id),

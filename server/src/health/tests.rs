@@ -67,6 +67,7 @@ struct World {
     log_dirs: BTreeMap<i32, Vec<LogDir>>,
     reachable: bool,
     quorum: Option<kafscope_api::Quorum>,
+    diagnosis: Option<kafscope_api::Diagnosis>,
 }
 
 impl World {
@@ -80,6 +81,7 @@ impl World {
             log_dirs: BTreeMap::new(),
             quorum: None,
             reachable: true,
+            diagnosis: None,
         }
     }
 
@@ -94,6 +96,7 @@ impl World {
             now_ms: now,
             reachable: self.reachable,
             unreachable_error: Some("connection refused"),
+            diagnosis: self.diagnosis.as_ref(),
             data_at_ms: Some(T0),
             brokers: &self.brokers,
             controller_id: self.controller,
@@ -218,6 +221,35 @@ fn a_down_broker_explains_the_partitions_it_leaves_behind() {
     assert_eq!(
         by_kind("broker_down").message,
         "Broker 2 (kafka-2:9092) is down — it hosts 4 replicas; 1 of them is offline"
+    );
+    // With the connection check's finding for that broker, the problem says why.
+    let mut w = w;
+    w.diagnosis = Some(kafscope_api::Diagnosis {
+        ok: false,
+        verdict: String::new(),
+        step: Some("connect".into()),
+        cause: Some("connection_refused".into()),
+        setting: None,
+        warnings: Vec::new(),
+        security: "plaintext".into(),
+        checked_at: String::new(),
+        took_ms: 0,
+        targets: vec![kafscope_api::DiagnosisTarget {
+            address: "kafka-2:9092".into(),
+            role: "broker".into(),
+            broker_id: Some(2),
+            ok: false,
+            step: Some("connect".into()),
+            cause: Some("connection_refused".into()),
+            message: Some("cannot connect to kafka-2:9092: connection refused".into()),
+            setting: None,
+            took_ms: 1,
+        }],
+    });
+    let h2 = w.health();
+    assert_eq!(
+        h2.problems.iter().find(|p| p.kind == "broker_down").unwrap().message,
+        "Broker 2 (kafka-2:9092) is down — it hosts 4 replicas; 1 of them is offline. The console's check: cannot connect to kafka-2:9092: connection refused"
     );
     assert_eq!(
         by_kind("offline_partitions").message,

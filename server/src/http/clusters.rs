@@ -2,7 +2,7 @@
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use kafscope_api::{Broker, ClusterSummary, LastPoll, Page};
 
@@ -17,6 +17,64 @@ pub fn router() -> Router<AppState> {
         .route("/clusters", get(list_clusters))
         .route("/clusters/{cluster}", get(get_cluster))
         .route("/clusters/{cluster}/brokers", get(list_brokers))
+        .route("/clusters/{cluster}/test-connection", post(test_connection))
+}
+
+/// `POST /clusters/{cluster}/test-connection`: the connection check, run now (each bootstrap
+/// server and advertised broker step by step), bounded by three request timeouts and
+/// cancelled when the client goes away. Needs `view` on the cluster; audited, since it makes
+/// connections to the cluster on a user's request.
+async fn test_connection(
+    State(st): State<AppState>,
+    principal: Principal,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<Json<kafscope_api::Diagnosis>, ApiError> {
+    let Path(cluster) = p?;
+    let snap = st.cluster(&cluster)?;
+    st.allow_change(
+        &principal,
+        Permission::View,
+        &Resource::cluster(&cluster, snap.read_only),
+        "cluster.test_connection",
+        &cluster,
+    )
+    .await?;
+    let inspector = st
+        .inspectors
+        .get(&cluster)
+        .ok_or_else(|| ApiError::NotFound(format!("cluster '{cluster}' is not configured")))?;
+    let cfg = &inspector.cfg;
+    let bound = cfg.request_timeout * 3;
+    let d = match tokio::time::timeout(
+        bound,
+        crate::kafka::probe::check_now(cfg, inspector.client.wire_counts.clone()),
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(_) => kafscope_api::Diagnosis {
+            ok: false,
+            verdict: format!(
+                "the check did not finish within {} s (three request timeouts)",
+                bound.as_secs()
+            ),
+            step: None,
+            cause: Some("timed_out".into()),
+            setting: Some("request_timeout".into()),
+            warnings: Vec::new(),
+            security: snap.connection.security.clone(),
+            checked_at: rfc3339(now_ms()),
+            took_ms: bound.as_millis() as u64,
+            targets: Vec::new(),
+        },
+    };
+    let mut entry = super::auth::audit_entry(&principal, "cluster.test_connection", Some(&cluster));
+    entry.outcome = if d.ok { "done" } else { "failed" }.into();
+    entry.detail = serde_json::json!({ "verdict": d.verdict, "cause": d.cause }).to_string();
+    if let Err(e) = st.store.audit(&entry, &cluster).await {
+        tracing::error!(error = %e, "cannot write the audit row of a connection test");
+    }
+    Ok(Json(d))
 }
 
 /// The API view of a snapshot's cluster-level facts.
@@ -73,6 +131,7 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             .filter(|p| p.severity == kafscope_api::Severity::Warning)
             .count(),
         connection: s.connection.clone(),
+        diagnosis: s.diagnosis.clone(),
     }
 }
 

@@ -43,7 +43,7 @@ async fn metrics(State(st): State<AppState>, principal: Principal) -> Response {
     f.head(
         "kafscope_kafka_requests_total",
         "counter",
-        "Requests sent to the cluster by Kafka API: librdkafka's (with statistics.interval.ms set) and those of Kafscope's own connections (always).",
+        "Requests the console sent to the cluster by Kafka API, on every path: its own protocol connections, librdkafka's admin client, and the message consumers and producer.",
     );
     let shown: std::collections::HashSet<&str> = snaps.iter().map(|s| s.name.as_str()).collect();
     for (cluster, client) in st

@@ -796,3 +796,172 @@ pub fn drain_main_queue(rk: RawClient, max: usize) -> MainQueueEvents {
     }
     out
 }
+
+const INTERCEPTOR: &CStr = c"kafscope-request-counts";
+
+/// Count every request a client writes to a broker, by API key, into `counts`: an
+/// `on_request_sent` interceptor added when the client is created (librdkafka's statistics
+/// hide some request types, and drop the counts of broker handles that go away). The
+/// interceptor holds its own reference to the counts, released when the client is
+/// destroyed; the caller keeps another for as long as the client lives.
+pub fn count_requests(
+    conf: &rdkafka::config::NativeClientConfig,
+    counts: &super::requests::RequestCounts,
+) -> Result<(), String> {
+    let opaque = std::sync::Arc::into_raw(counts.0.clone()) as *mut std::ffi::c_void;
+    // SAFETY: conf is a live configuration not yet given to rd_kafka_new; the name is static
+    // and the opaque pointer is an Arc reference owned by the interceptor from here on.
+    let code = unsafe {
+        rd::rd_kafka_conf_interceptor_add_on_new(
+            conf.ptr(),
+            INTERCEPTOR.as_ptr(),
+            Some(on_new),
+            opaque,
+        )
+    };
+    if code != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+        // SAFETY: the interceptor was not added: the reference is ours to release.
+        drop(unsafe { std::sync::Arc::from_raw(opaque as *const super::requests::Tally) });
+        return Err(err_to_string(code));
+    }
+    Ok(())
+}
+
+/// Called by rd_kafka_new: the client's interceptors, with the same opaque reference.
+unsafe extern "C" fn on_new(
+    rk: *mut rd::rd_kafka_t,
+    _conf: *const rd::rd_kafka_conf_t,
+    opaque: *mut std::ffi::c_void,
+    _errstr: *mut c_char,
+    _errstr_size: usize,
+) -> RDKafkaRespErr {
+    // SAFETY: rk is the client being created; the name is static.
+    unsafe {
+        rd::rd_kafka_interceptor_add_on_request_sent(
+            rk,
+            INTERCEPTOR.as_ptr(),
+            Some(on_request_sent),
+            opaque,
+        );
+        rd::rd_kafka_interceptor_add_on_destroy(rk, INTERCEPTOR.as_ptr(), Some(on_destroy), opaque);
+    }
+    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
+}
+
+/// Called by a broker thread once a request is written to the socket.
+unsafe extern "C" fn on_request_sent(
+    _rk: *mut rd::rd_kafka_t,
+    _sockfd: std::os::raw::c_int,
+    _brokername: *const c_char,
+    _brokerid: i32,
+    api_key: i16,
+    _api_version: i16,
+    _corr_id: i32,
+    _size: usize,
+    opaque: *mut std::ffi::c_void,
+) -> RDKafkaRespErr {
+    // SAFETY: opaque is the Arc<Tally> given in count_requests, alive until on_destroy, and
+    // the client's owner holds another reference until the client is destroyed.
+    let tally = unsafe { &*(opaque as *const super::requests::Tally) };
+    tally.add(api_key, 1);
+    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
+}
+
+/// Called by rd_kafka_destroy: the interceptor's reference is released.
+unsafe extern "C" fn on_destroy(
+    _rk: *mut rd::rd_kafka_t,
+    opaque: *mut std::ffi::c_void,
+) -> RDKafkaRespErr {
+    // SAFETY: the reference taken in count_requests, released exactly once here.
+    drop(unsafe { std::sync::Arc::from_raw(opaque as *const super::requests::Tally) });
+    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
+}
+
+/// One config entry as DescribeConfigs returned it.
+#[derive(Debug, Clone)]
+pub struct ConfigEntry {
+    pub name: String,
+    pub value: Option<String>,
+    pub source: i32,
+    pub is_default: bool,
+    pub is_sensitive: bool,
+    pub read_only: bool,
+}
+
+struct Resources(Vec<*mut rd::rd_kafka_ConfigResource_t>);
+impl Drop for Resources {
+    fn drop(&mut self) {
+        // SAFETY: each was made by rd_kafka_ConfigResource_new and is destroyed once.
+        unsafe { rd::rd_kafka_ConfigResource_destroy_array(self.0.as_mut_ptr(), self.0.len()) }
+    }
+}
+
+/// DescribeConfigs of many topics in one call: per topic its entries, or the error.
+pub fn describe_topic_configs(
+    rk: RawClient,
+    topics: &[String],
+    timeout: Duration,
+) -> Result<Vec<(String, Result<Vec<ConfigEntry>, String>)>, CallError> {
+    const API: &str = "DescribeConfigs";
+    let names: Vec<CString> = topics
+        .iter()
+        .map(|t| CString::new(t.as_str()).unwrap_or_default())
+        .collect();
+    let mut res = Resources(
+        names
+            .iter()
+            // SAFETY: the name is copied by librdkafka.
+            .map(|n| unsafe {
+                rd::rd_kafka_ConfigResource_new(
+                    rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
+                    n.as_ptr(),
+                )
+            })
+            .collect(),
+    );
+    let ev = request(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS,
+        API,
+        timeout,
+        rd::RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT,
+        None,
+        // SAFETY: the resources outlive the call; librdkafka copies them.
+        |o, q| unsafe { rd::rd_kafka_DescribeConfigs(rk.0, res.0.as_mut_ptr(), res.0.len(), o, q) },
+    )?;
+    // SAFETY: event type checked; everything is copied before `ev` drops.
+    let result = unsafe { rd::rd_kafka_event_DescribeConfigs_result(ev.0) };
+    let mut cnt = 0usize;
+    let list = unsafe { rd::rd_kafka_DescribeConfigs_result_resources(result, &mut cnt) };
+    let mut out = Vec::with_capacity(cnt);
+    for i in 0..cnt {
+        let r = unsafe { *list.add(i) };
+        let name = cstr_to_string(unsafe { rd::rd_kafka_ConfigResource_name(r) });
+        let code = unsafe { rd::rd_kafka_ConfigResource_error(r) };
+        if code != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+            let msg = opt_string(unsafe { rd::rd_kafka_ConfigResource_error_string(r) })
+                .unwrap_or_else(|| err_to_string(code));
+            out.push((name, Err(msg)));
+            continue;
+        }
+        let mut n = 0usize;
+        let entries = unsafe { rd::rd_kafka_ConfigResource_configs(r, &mut n) };
+        let entries = (0..n)
+            .map(|j| {
+                let e = unsafe { *entries.add(j) };
+                unsafe {
+                    ConfigEntry {
+                        name: cstr_to_string(rd::rd_kafka_ConfigEntry_name(e)),
+                        value: opt_string(rd::rd_kafka_ConfigEntry_value(e)),
+                        source: rd::rd_kafka_ConfigEntry_source(e) as i32,
+                        is_default: rd::rd_kafka_ConfigEntry_is_default(e) != 0,
+                        is_sensitive: rd::rd_kafka_ConfigEntry_is_sensitive(e) != 0,
+                        read_only: rd::rd_kafka_ConfigEntry_is_read_only(e) != 0,
+                    }
+                }
+            })
+            .collect();
+        out.push((name, Ok(entries)));
+    }
+    Ok(out)
+}

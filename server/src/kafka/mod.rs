@@ -2,12 +2,15 @@
 //! makes with it. Every blocking librdkafka call runs on `spawn_blocking` under a name, so
 //! nothing blocks the async runtime and errors say which Kafka API failed.
 
+pub mod diagnosis;
 pub mod ffi;
 pub mod groups;
 pub mod logdirs;
 pub mod metadata;
 pub mod oauth;
+pub mod probe;
 pub mod quorum;
+pub mod requests;
 pub mod sasl;
 pub mod security;
 pub mod tls;
@@ -17,10 +20,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, ResourceSpecifier};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::error::KafkaError;
-use rdkafka::{ClientConfig, Statistics};
+use rdkafka::types::RDKafkaType;
+use rdkafka::ClientConfig;
 
 use crate::config::ClusterConfig;
 pub use ffi::{
@@ -113,13 +116,60 @@ pub(crate) fn dedup_groups(groups: &mut Vec<GroupListing>) {
 /// The console's connection to one cluster.
 #[derive(Clone)]
 pub struct ClusterClient {
-    admin: Arc<AdminClient<DefaultClientContext>>,
+    /// librdkafka's client (an admin client: a producer handle that produces nothing).
+    /// Declared before the counts its interceptor writes to, so it is destroyed first.
+    admin: Arc<Client<DefaultClientContext>>,
     timeout: Duration,
-    /// librdkafka's latest statistics (when `statistics.interval.ms` is set): requests sent
-    /// to each broker by type.
-    stats: Arc<std::sync::Mutex<Option<Statistics>>>,
-    /// Requests sent over Kafscope's own protocol connections (group reads, log dirs).
+    /// Requests sent to the cluster on every path: Kafscope's own protocol connections,
+    /// this client (its interceptor), the message consumers and producer (statistics).
     pub wire_counts: wire::RequestCounts,
+    /// librdkafka statistics of the message clients, turned into counts.
+    pub stats_tally: Arc<requests::StatsTally>,
+    /// librdkafka's log lines: each said once, then counted (see [`Repeats`]); the last
+    /// error-level line is kept for the diagnosis when the protocol check cannot run.
+    logs: Arc<std::sync::Mutex<Repeats>>,
+}
+
+/// Log lines seen, by their text without numbers ("3/3 brokers are down" and "0/3 brokers
+/// are down" are one line): a line is written the first time, then at most every
+/// [`REPEAT_EVERY`] with how often it came meanwhile.
+#[derive(Default)]
+pub struct Repeats {
+    seen: std::collections::HashMap<String, (u64, std::time::Instant)>,
+    pub last_error: Option<String>,
+}
+
+/// How often a repeated log line is written again, with its count.
+pub const REPEAT_EVERY: Duration = Duration::from_secs(300);
+
+impl Repeats {
+    /// `Some(n)`: write the line now, saying it was suppressed `n` times since last written.
+    pub fn note(&mut self, line: &str, now: std::time::Instant) -> Option<u64> {
+        let key: String = line
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .take(200)
+            .collect();
+        if self.seen.len() >= 512 && !self.seen.contains_key(&key) {
+            self.seen.clear();
+        }
+        match self.seen.get_mut(&key) {
+            Some((n, at)) if now.duration_since(*at) < REPEAT_EVERY => {
+                *n += 1;
+                None
+            }
+            Some((n, at)) => {
+                let suppressed = *n;
+                *n = 0;
+                *at = now;
+                Some(suppressed)
+            }
+            None => {
+                self.seen.insert(key, (0, now));
+                Some(0)
+            }
+        }
+    }
 }
 
 /// The librdkafka configuration for a cluster: the user's properties, then ours.
@@ -135,6 +185,18 @@ pub fn client_config(cfg: &ClusterConfig) -> ClientConfig {
     // Quiet the broker-down log storm; the collector reports reachability itself.
     if !cfg.client.contains_key("log_level") {
         cc.set("log_level", "3");
+    }
+    // Gentle with a failing cluster. librdkafka connects to a random broker every
+    // reconnect.backoff.ms / 2 (at most every second) while a request waits for any broker
+    // to come up, whatever the per-broker back-off; its default of 100 ms meant a connection
+    // attempt every 50 ms (7 failed TLS handshakes a second per broker of three).
+    for (k, v) in [
+        ("reconnect.backoff.ms", "2000"),
+        ("reconnect.backoff.max.ms", "30000"),
+    ] {
+        if !cfg.client.contains_key(k) {
+            cc.set(k, v);
+        }
     }
     cc
 }
@@ -157,12 +219,23 @@ impl ClusterClient {
     /// Create the client. librdkafka connects lazily, so this fails only for a bad
     /// configuration (an unknown property, a bad value), never for an unreachable cluster.
     pub fn connect(cfg: &ClusterConfig) -> Result<ClusterClient, KafkaError> {
-        let admin: AdminClient<DefaultClientContext> = client_config(cfg).create()?;
+        let config = client_config(cfg);
+        let native = config.create_native_config()?;
+        let counts = wire::RequestCounts::default();
+        ffi::count_requests(&native, &counts)
+            .map_err(|e| KafkaError::ClientCreation(format!("request counting: {e}")))?;
+        let admin = Client::new(
+            &config,
+            native,
+            RDKafkaType::RD_KAFKA_PRODUCER,
+            DefaultClientContext,
+        )?;
         Ok(ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,
-            stats: Default::default(),
-            wire_counts: Default::default(),
+            wire_counts: counts,
+            stats_tally: Default::default(),
+            logs: Default::default(),
         })
     }
 
@@ -170,50 +243,61 @@ impl ClusterClient {
     /// every cycle.
     pub fn serve_callbacks(&self) {
         let ev = ffi::drain_main_queue(self.raw(), 10_000);
-        for (level, fac, msg) in ev.logs {
-            if level <= 3 {
-                tracing::warn!(target: "librdkafka", facility = %fac, "{msg}");
-            } else {
-                tracing::debug!(target: "librdkafka", facility = %fac, "{msg}");
+        let now = std::time::Instant::now();
+        if let Ok(mut seen) = self.logs.lock() {
+            for (level, fac, msg) in ev.logs {
+                if level > 3 {
+                    tracing::debug!(target: "librdkafka", facility = %fac, "{msg}");
+                    continue;
+                }
+                match seen.note(&msg, now) {
+                    Some(0) => tracing::warn!(target: "librdkafka", facility = %fac, "{msg}"),
+                    Some(n) => {
+                        tracing::warn!(target: "librdkafka", facility = %fac, "{msg} (and {n} more like it in the last {} s)", REPEAT_EVERY.as_secs())
+                    }
+                    None => {}
+                }
+                seen.last_error = Some(msg);
             }
         }
         for e in ev.errors {
             tracing::debug!(target: "librdkafka", "client error: {e}");
         }
-        if let Some(json) = ev.stats_json {
-            match serde_json::from_str::<Statistics>(&json) {
-                Ok(st) => {
-                    if let Ok(mut s) = self.stats.lock() {
-                        *s = Some(st);
-                    }
-                }
-                Err(e) => tracing::debug!(error = %e, "unreadable librdkafka statistics"),
-            }
-        }
     }
 
-    /// Requests sent so far by Kafka API name, summed over brokers: librdkafka's from its
-    /// latest statistics (when `statistics.interval.ms` is configured), plus those sent over
-    /// Kafscope's own connections (always counted).
-    pub fn request_counts(&self) -> BTreeMap<String, i64> {
-        let mut out = BTreeMap::new();
-        if let Ok(l) = self.stats.lock() {
-            if let Some(st) = l.as_ref() {
-                for b in st.brokers.values() {
-                    for (api, n) in &b.req {
-                        *out.entry(api.clone()).or_insert(0) += n;
-                    }
-                }
-            }
+    /// Request counting for a new message consumer or producer.
+    pub fn counting(&self) -> requests::Counting {
+        requests::Counting::new(self.stats_tally.clone(), self.wire_counts.clone())
+    }
+
+    /// Requests sent so far by Kafka API name, on every path (see `requests`).
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.wire_counts.get()
+    }
+
+    /// A diagnosis from librdkafka's own words, for a cluster the protocol check cannot
+    /// speak to (a SASL mechanism only librdkafka has): its last error line, classified.
+    pub fn librdkafka_diagnosis(&self, checked_at: String) -> kafscope_api::Diagnosis {
+        let line = self.logs.lock().ok().and_then(|l| l.last_error.clone());
+        let cause = line.as_deref().and_then(diagnosis::from_librdkafka);
+        kafscope_api::Diagnosis {
+            ok: false,
+            verdict: line
+                .clone()
+                .unwrap_or_else(|| "librdkafka reached no broker and logged no reason".into()),
+            step: None,
+            cause: cause.map(|c| c.as_str().to_string()),
+            setting: cause.and_then(|c| c.setting()).map(String::from),
+            warnings: Vec::new(),
+            security: "librdkafka".into(),
+            checked_at,
+            took_ms: 0,
+            targets: Vec::new(),
         }
-        for (api, n) in self.wire_counts.get() {
-            *out.entry(api).or_insert(0) += n as i64;
-        }
-        out
     }
 
     fn raw(&self) -> ffi::RawClient {
-        ffi::RawClient::new(self.admin.inner().native_ptr())
+        ffi::RawClient::new(self.admin.native_ptr())
     }
 
     /// Metadata for all topics, plus brokers with racks and the controller from
@@ -225,19 +309,22 @@ impl ClusterClient {
             // request timeout so one reconnect does not mark the cluster unreachable. Each
             // attempt gets a third of it: librdkafka asks its least idle broker, and a hung
             // one keeps the request as in flight, so the next attempt goes elsewhere.
+            // Two attempts at most: more only multiply connection attempts to a cluster
+            // that fails every handshake.
             let deadline = std::time::Instant::now() + this.timeout;
             let attempt = (this.timeout / 3).max(Duration::from_millis(300));
+            let mut tries = 0;
             let md = loop {
+                tries += 1;
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 match this
                     .admin
-                    .inner()
                     .fetch_metadata(None, left.min(attempt).max(Duration::from_millis(100)))
                 {
                     Ok(md) => break md,
-                    Err(e) if left > Duration::from_millis(200) => {
+                    Err(e) if tries < 2 && left > Duration::from_millis(700) => {
                         tracing::debug!(error = %e, "metadata attempt failed; retrying");
-                        std::thread::sleep(Duration::from_millis(150));
+                        std::thread::sleep(Duration::from_millis(500));
                     }
                     Err(e) => return Err(KafkaCallError::from_kafka("Metadata", &e)),
                 }
@@ -396,57 +483,54 @@ impl ClusterClient {
         &self,
         topics: &[String],
     ) -> Result<BTreeMap<String, Result<Vec<TopicConfigEntry>, String>>, KafkaCallError> {
-        const API: &str = "DescribeConfigs";
         if topics.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let specs: Vec<ResourceSpecifier<'_>> =
-            topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
-        let opts = AdminOptions::new().request_timeout(Some(self.timeout));
-        let fut = self.admin.describe_configs(&specs, &opts);
-        let results = tokio::time::timeout(self.timeout + Duration::from_secs(1), fut)
-            .await
-            .map_err(|_| KafkaCallError {
-                api: API,
-                message: "timed out".into(),
-                unsupported: false,
-            })?
-            .map_err(|e| KafkaCallError::from_kafka(API, &e))?;
-        let mut out = BTreeMap::new();
-        for (topic, r) in topics.iter().zip(results) {
-            let entry = match r {
-                Ok(res) => Ok(res
-                    .entries
-                    .into_iter()
-                    .map(|e| TopicConfigEntry {
-                        value: if e.is_sensitive || crate::config::is_secret_key(&e.name) {
-                            None
-                        } else {
-                            e.value
-                        },
-                        is_sensitive: e.is_sensitive || crate::config::is_secret_key(&e.name),
-                        source: config_source_name(&e.source),
-                        is_default: e.is_default,
-                        read_only: e.is_read_only,
-                        name: e.name,
-                    })
-                    .collect()),
-                Err(code) => Err(format!("{code:?}")),
-            };
-            out.insert(topic.clone(), entry);
-        }
-        Ok(out)
+        let this = self.clone();
+        let topics = topics.to_vec();
+        let results = run_blocking("DescribeConfigs", move || {
+            Ok(ffi::describe_topic_configs(
+                this.raw(),
+                &topics,
+                this.timeout,
+            )?)
+        })
+        .await?;
+        Ok(results
+            .into_iter()
+            .map(|(topic, r)| {
+                let entries = r.map(|entries| {
+                    entries
+                        .into_iter()
+                        .map(|e| {
+                            let secret = e.is_sensitive || crate::config::is_secret_key(&e.name);
+                            TopicConfigEntry {
+                                value: if secret { None } else { e.value },
+                                is_sensitive: secret,
+                                source: config_source_name(e.source),
+                                is_default: e.is_default,
+                                read_only: e.read_only,
+                                name: e.name,
+                            }
+                        })
+                        .collect()
+                });
+                (topic, entries)
+            })
+            .collect())
     }
 }
 
-fn config_source_name(s: &ConfigSource) -> &'static str {
+/// librdkafka's config source codes (`rd_kafka_ConfigSource_t`).
+fn config_source_name(s: i32) -> &'static str {
     match s {
-        ConfigSource::Unknown => "unknown",
-        ConfigSource::DynamicTopic => "dynamic_topic",
-        ConfigSource::DynamicBroker => "dynamic_broker",
-        ConfigSource::DynamicDefaultBroker => "dynamic_default_broker",
-        ConfigSource::StaticBroker => "static_broker",
-        ConfigSource::Default => "default",
+        1 => "dynamic_topic",
+        2 => "dynamic_broker",
+        3 => "dynamic_default_broker",
+        4 => "static_broker",
+        5 => "default",
+        8 => "group",
+        _ => "unknown",
     }
 }
 

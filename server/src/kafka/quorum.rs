@@ -141,7 +141,7 @@ async fn describe_one(
 ) -> Result<DescribeQuorumResponse, QuorumError> {
     let mut session = Session::open(dialer, host, port)
         .await
-        .map_err(QuorumError::Failed)?;
+        .map_err(|e| QuorumError::Failed(e.message))?;
     let version = session
         .version(ApiKey::DescribeQuorum, VERSIONS)
         .map_err(|_| QuorumError::Unsupported)?;

@@ -3,6 +3,7 @@
 //! an optional client certificate and key (PEM; PKCS#8 keys may be encrypted with
 //! `ssl.key.password`), host-name verification on or off.
 
+use super::diagnosis::Cause;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -271,37 +272,44 @@ impl ServerCertVerifier for Unverified {
     }
 }
 
-/// A TLS failure as a sentence that names the setting to check.
-pub fn explain(e: &std::io::Error) -> String {
+/// A TLS failure as a class and a sentence that names the setting to check.
+pub fn explain(e: &std::io::Error) -> (Cause, String) {
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
     match inner {
         Some(rustls::Error::InvalidCertificate(c)) => match c {
-            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
-                "the broker's certificate is not signed by a CA in ssl.ca.location (certificate verify failed)".into()
-            }
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                "the broker's certificate does not name the host connected to (hostname mismatch; check the advertised listener, or ssl.endpoint.identification.algorithm)".into()
-            }
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => (
+                Cause::TlsUntrusted,
+                "the broker's certificate is not signed by a CA in ssl.ca.location (certificate verify failed)".into(),
+            ),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
+                Cause::TlsHostname,
+                "the broker's certificate does not name the host connected to (hostname mismatch; check the advertised listener, or ssl.endpoint.identification.algorithm)".into(),
+            ),
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                "the broker's certificate has expired".into()
+                (Cause::TlsExpired, "the broker's certificate has expired".into())
             }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                "the broker's certificate is not valid yet (check the clocks)".into()
-            }
-            other => format!("the broker's certificate was refused: {other:?}"),
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
+                Cause::TlsNotYetValid,
+                "the broker's certificate is not valid yet (check the clocks)".into(),
+            ),
+            other => (
+                Cause::TlsFailed,
+                format!("the broker's certificate was refused: {other:?}"),
+            ),
         },
         Some(rustls::Error::AlertReceived(alert)) => {
             let a = format!("{alert:?}");
             if a.contains("CertificateRequired") || a.contains("HandshakeFailure") || a.contains("BadCertificate") {
-                format!("the broker refused the handshake ({a}): it may require a client certificate (ssl.certificate.location, ssl.key.location)")
+                (Cause::TlsClientCert, format!("the broker refused the handshake ({a}): it may require a client certificate (ssl.certificate.location, ssl.key.location)"))
             } else {
-                format!("the broker refused the handshake ({a})")
+                (Cause::TlsFailed, format!("the broker refused the handshake ({a})"))
             }
         }
-        Some(rustls::Error::InvalidMessage(_)) | Some(rustls::Error::InappropriateMessage { .. }) => {
-            "the listener does not speak TLS (security.protocol says ssl; is this a plaintext port?)".into()
-        }
-        Some(other) => format!("TLS handshake failed: {other}"),
+        Some(rustls::Error::InvalidMessage(_)) | Some(rustls::Error::InappropriateMessage { .. }) => (
+            Cause::NotTls,
+            "the listener does not speak TLS (security.protocol says ssl; is this a plaintext port?)".into(),
+        ),
+        Some(other) => (Cause::TlsFailed, format!("TLS handshake failed: {other}")),
         None if matches!(
             e.kind(),
             std::io::ErrorKind::UnexpectedEof
@@ -309,8 +317,8 @@ pub fn explain(e: &std::io::Error) -> String {
                 | std::io::ErrorKind::ConnectionAborted
         ) =>
         {
-            "the broker closed the connection during the TLS handshake: the listener does not speak TLS, or refused this client (is this a plaintext port?)".into()
+            (Cause::NotTls, "the broker closed the connection during the TLS handshake: the listener does not speak TLS, or refused this client (is this a plaintext port?)".into())
         }
-        None => format!("TLS handshake failed: {e}"),
+        None => (Cause::TlsFailed, format!("TLS handshake failed: {e}")),
     }
 }

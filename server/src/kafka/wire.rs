@@ -5,8 +5,9 @@
 //! re-authenticated before the broker's session ends (KIP-368).
 //! Bounded in time (every read and write) and in bytes (the largest frame accepted).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -19,6 +20,7 @@ use kafka_protocol::protocol::{encode_request_header_into_buffer, Decodable, Enc
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::diagnosis::{self, Cause, ConnError, Step};
 use super::oauth::TokenSource;
 use super::sasl::{self, Mechanism, Scram};
 use super::security::{SaslSettings, WireSecurity};
@@ -29,22 +31,7 @@ const PIPELINE: usize = 32;
 /// Largest answer read from a broker.
 pub const MAX_FRAME: usize = 256 << 20;
 
-/// Requests sent over this module's connections, by API name; `/metrics` adds them to
-/// librdkafka's counts. Cloned handles share one count.
-#[derive(Debug, Clone, Default)]
-pub struct RequestCounts(Arc<Mutex<BTreeMap<String, u64>>>);
-
-impl RequestCounts {
-    fn add(&self, key: ApiKey, n: usize) {
-        if let Ok(mut m) = self.0.lock() {
-            *m.entry(format!("{key:?}")).or_default() += n as u64;
-        }
-    }
-
-    pub fn get(&self) -> BTreeMap<String, u64> {
-        self.0.lock().map(|m| m.clone()).unwrap_or_default()
-    }
-}
+pub use super::requests::RequestCounts;
 
 /// A byte stream to a broker: plain TCP or TLS over it.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
@@ -60,6 +47,8 @@ pub struct Dialer {
     sasl: Option<Arc<SaslSettings>>,
     oauth: Option<Arc<TokenSource>>,
     security: String,
+    /// Per broker address: failed attempts in a row, and the earliest next attempt.
+    backoff: Arc<Mutex<HashMap<(String, u16), Backoff>>>,
 }
 
 impl Dialer {
@@ -85,6 +74,7 @@ impl Dialer {
             sasl: security.sasl.clone().map(Arc::new),
             oauth,
             security: security.describe(),
+            backoff: Default::default(),
         })
     }
 
@@ -93,27 +83,58 @@ impl Dialer {
         &self.security
     }
 
-    /// A connection (TCP, then TLS when configured), not yet authenticated.
-    pub async fn connect(&self, host: &str, port: u16) -> Result<Connection, String> {
-        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect((host, port)))
+    /// A connection (name lookup, TCP, then TLS when configured), not yet authenticated.
+    pub async fn connect(&self, host: &str, port: u16) -> Result<Connection, ConnError> {
+        let addrs: Vec<std::net::SocketAddr> =
+            tokio::time::timeout(self.timeout, tokio::net::lookup_host((host, port)))
+                .await
+                .map_err(|_| {
+                    ConnError::new(
+                        Step::Resolve,
+                        Cause::TimedOut,
+                        format!("looking up '{host}' timed out: check the console's DNS"),
+                    )
+                })?
+                .map_err(|e| diagnosis::resolve_error(host, &e))?
+                .collect();
+        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(&addrs[..]))
             .await
-            .map_err(|_| format!("connecting to {host}:{port} timed out"))?
-            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+            .map_err(|_| {
+                ConnError::new(
+                    Step::Connect,
+                    Cause::TimedOut,
+                    format!("connecting to {host}:{port} timed out (a firewall dropping packets, or the host is down)"),
+                )
+            })?
+            .map_err(|e| diagnosis::connect_error(host, port, &e))?;
         let _ = tcp.set_nodelay(true);
         let stream: Box<dyn Io> = match &self.tls {
             None => Box::new(tcp),
             Some(config) => {
-                let name = rustls::pki_types::ServerName::try_from(host.to_string())
-                    .map_err(|_| format!("'{host}' is not a host name TLS can verify"))?;
+                let name =
+                    rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| {
+                        ConnError::new(
+                            Step::Tls,
+                            Cause::Config,
+                            format!("'{host}' is not a host name TLS can verify"),
+                        )
+                    })?;
                 let connector = tokio_rustls::TlsConnector::from(config.clone());
                 let tls = tokio::time::timeout(self.timeout, connector.connect(name, tcp))
                     .await
                     .map_err(|_| {
-                        format!(
-                            "the TLS handshake with {host}:{port} timed out (is this a TLS port?)"
+                        ConnError::new(
+                            Step::Tls,
+                            Cause::TimedOut,
+                            format!(
+                                "the TLS handshake with {host}:{port} timed out (is this a TLS port?)"
+                            ),
                         )
                     })?
-                    .map_err(|e| format!("{host}:{port}: {}", super::tls::explain(&e)))?;
+                    .map_err(|e| {
+                        let (cause, why) = super::tls::explain(&e);
+                        ConnError::new(Step::Tls, cause, format!("{host}:{port}: {why}"))
+                    })?;
                 Box::new(tls)
             }
         };
@@ -124,6 +145,70 @@ impl Dialer {
             counts: self.counts.clone(),
         })
     }
+
+    /// The remembered failure of `host:port` while its back-off lasts.
+    fn backing_off(&self, host: &str, port: u16) -> Option<ConnError> {
+        let map = self.backoff.lock().ok()?;
+        let b = map.get(&(host.to_string(), port))?;
+        (Instant::now() < b.until).then(|| b.last.clone())
+    }
+
+    /// Remember a failed attempt: the next waits twice as long as the last, up to
+    /// [`BACKOFF_MAX`], with jitter so brokers are not tried in step.
+    fn failed(&self, host: &str, port: u16, e: &ConnError) {
+        if let Ok(mut map) = self.backoff.lock() {
+            if map.len() > 4096 {
+                map.clear();
+            }
+            let b = map.entry((host.to_string(), port)).or_insert(Backoff {
+                failures: 0,
+                until: Instant::now(),
+                last: e.clone(),
+            });
+            b.failures = b.failures.saturating_add(1);
+            b.last = e.clone();
+            b.until = Instant::now() + backoff_delay(b.failures, jitter());
+        }
+    }
+
+    fn succeeded(&self, host: &str, port: u16) {
+        if let Ok(mut map) = self.backoff.lock() {
+            map.remove(&(host.to_string(), port));
+        }
+    }
+
+    /// Try `host:port` at the next chance: the cluster's metadata says it is back.
+    pub fn forgive(&self, host: &str, port: u16) {
+        self.succeeded(host, port);
+    }
+}
+
+/// First back-off after a failed connection attempt; it doubles per failure.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// Longest back-off between attempts to one broker.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// The wait after `failures` failed attempts in a row: 1 s, 2 s, 4 s … up to 30 s, each
+/// −20 %…+20 % (`jitter` in 0..1).
+pub fn backoff_delay(failures: u32, jitter: f64) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    exp.min(BACKOFF_MAX)
+        .mul_f64(0.8 + 0.4 * jitter.clamp(0.0, 1.0))
+}
+
+/// A number in 0..1 that differs between calls (the clock's nanoseconds).
+fn jitter() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| f64::from(d.subsec_nanos()) / 1e9)
+        .unwrap_or(0.5)
+}
+
+/// Failed attempts to one address and when the next may start.
+struct Backoff {
+    failures: u32,
+    until: Instant,
+    last: ConnError,
 }
 
 /// One connection to one broker, with a deadline per exchange.
@@ -188,7 +273,7 @@ impl Connection {
             frames.extend_from_slice(&with_length(body));
         }
         let n = requests.len();
-        self.counts.add(key, n);
+        self.counts.add(key as i16, n as u64);
         let (mut rd, mut wr) = tokio::io::split(&mut self.stream);
         let exchange = async {
             let write = wr.write_all(&frames);
@@ -267,20 +352,65 @@ pub struct Session {
 const REAUTH_AT: f64 = 0.85;
 
 impl Session {
-    pub async fn open(dialer: &Dialer, host: &str, port: u16) -> Result<Session, String> {
+    /// A session to `host:port`, or the failure of its last attempt while that address backs
+    /// off (see [`Dialer`]): a failing broker is tried at most once per back-off, whoever asks.
+    pub async fn open(dialer: &Dialer, host: &str, port: u16) -> Result<Session, ConnError> {
+        if let Some(e) = dialer.backing_off(host, port) {
+            return Err(e);
+        }
+        Session::open_now(dialer, host, port).await
+    }
+
+    /// [`Session::open`] without waiting for a back-off (a test asked for by a user); the
+    /// outcome still counts for the back-off.
+    pub async fn open_now(dialer: &Dialer, host: &str, port: u16) -> Result<Session, ConnError> {
+        match Session::establish(dialer, host, port).await {
+            Ok(s) => {
+                dialer.succeeded(host, port);
+                Ok(s)
+            }
+            Err(e) => {
+                dialer.failed(host, port, &e);
+                Err(e)
+            }
+        }
+    }
+
+    async fn establish(dialer: &Dialer, host: &str, port: u16) -> Result<Session, ConnError> {
         let mut conn = dialer.connect(host, port).await?;
         let answer: ApiVersionsResponse = conn
             .call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())
             .await
             .map_err(|e| match &dialer.tls {
-                None if e.contains("early eof") || e.contains("frame of") => format!(
-                    "{e} (the listener may expect TLS: security.protocol says {})",
-                    dialer.security
+                None if e.contains("early eof") || e.contains("frame of") => ConnError::new(
+                    Step::ApiVersions,
+                    Cause::ExpectsTls,
+                    format!(
+                        "{host}:{port} did not answer ApiVersions in Kafka's framing ({e}): the listener may expect TLS, but security.protocol says {} (set SSL or SASL_SSL, or use the plaintext port)",
+                        dialer.security
+                    ),
                 ),
-                _ => e,
+                _ if is_timeout(&e) => ConnError::new(
+                    Step::ApiVersions,
+                    Cause::TimedOut,
+                    format!("{host}:{port}: {e}"),
+                ),
+                _ if e.contains("early eof") || e.contains("reset") => ConnError::new(
+                    Step::ApiVersions,
+                    Cause::Closed,
+                    format!("{host}:{port}: the broker closed the connection at ApiVersions ({e})"),
+                ),
+                _ => ConnError::new(Step::ApiVersions, Cause::Protocol, format!("{host}:{port}: {e}")),
             })?;
         if answer.error_code != 0 {
-            return Err(format!("ApiVersions: {}", error_text(answer.error_code)));
+            return Err(ConnError::new(
+                Step::ApiVersions,
+                Cause::Protocol,
+                format!(
+                    "{host}:{port}: ApiVersions: {}",
+                    error_text(answer.error_code)
+                ),
+            ));
         }
         let versions = answer
             .api_keys
@@ -297,14 +427,26 @@ impl Session {
         Ok(session)
     }
 
+    /// The security the session was opened with (`sasl_ssl (SCRAM-SHA-512)`, …).
+    pub fn security(&self) -> &str {
+        &self.dialer.security
+    }
+
+    /// Whether this session authenticated with SASL.
+    pub fn uses_sasl(&self) -> bool {
+        self.dialer.sasl.is_some()
+    }
+
     /// SASL (when configured): SaslHandshake v1, then SaslAuthenticate rounds.
-    async fn authenticate(&mut self) -> Result<(), String> {
+    async fn authenticate(&mut self) -> Result<(), ConnError> {
         let Some(cfg) = self.dialer.sasl.clone() else {
             return Ok(());
         };
         let mechanism = cfg.mechanism;
         let hv = self.version(ApiKey::SaslHandshake, (1, 1)).map_err(|e| {
-            format!("SASL: {e} (the broker needs SaslHandshake v1, Kafka 1.0 or later)")
+            sasl_error(format!(
+                "SASL: {e} (the broker needs SaslHandshake v1, Kafka 1.0 or later)"
+            ))
         })?;
         let hs: SaslHandshakeResponse = self
             .conn
@@ -314,19 +456,29 @@ impl Session {
                 &SaslHandshakeRequest::default()
                     .with_mechanism(StrBytes::from_static_str(mechanism.name())),
             )
-            .await?;
+            .await
+            .map_err(sasl_error)?;
         if hs.error_code == 33 {
             let offered: Vec<String> = hs.mechanisms.iter().map(|m| m.to_string()).collect();
-            return Err(format!(
-                "SASL mechanism {} is not enabled on this listener (it offers {}): check sasl.mechanism",
-                mechanism.name(),
-                if offered.is_empty() { "none".to_string() } else { offered.join(", ") }
+            return Err(ConnError::new(
+                Step::Sasl,
+                Cause::SaslMechanism,
+                format!(
+                    "SASL mechanism {} is not enabled on this listener (it offers {}): check sasl.mechanism",
+                    mechanism.name(),
+                    if offered.is_empty() { "none".to_string() } else { offered.join(", ") }
+                ),
             ));
         }
         if hs.error_code != 0 {
-            return Err(format!("SaslHandshake: {}", error_text(hs.error_code)));
+            return Err(sasl_error(format!(
+                "SaslHandshake: {}",
+                error_text(hs.error_code)
+            )));
         }
-        let av = self.version(ApiKey::SaslAuthenticate, (0, 2))?;
+        let av = self
+            .version(ApiKey::SaslAuthenticate, (0, 2))
+            .map_err(sasl_error)?;
         let lifetime_ms = match mechanism {
             Mechanism::Plain => {
                 self.sasl_round(
@@ -338,12 +490,11 @@ impl Session {
                 .1
             }
             Mechanism::OAuthBearer => {
-                let source = self
-                    .dialer
-                    .oauth
-                    .clone()
-                    .ok_or("OAUTHBEARER: no token source configured")?;
-                let token = source.token().await?;
+                let source =
+                    self.dialer.oauth.clone().ok_or_else(|| {
+                        sasl_error("OAUTHBEARER: no token source configured".into())
+                    })?;
+                let token = source.token().await.map_err(sasl_error)?;
                 let (reply, lifetime) = self
                     .sasl_round(
                         av,
@@ -357,7 +508,11 @@ impl Session {
                     let why = String::from_utf8_lossy(&reply).to_string();
                     let e = self.sasl_round(av, vec![1], mechanism).await.err();
                     return Err(e.unwrap_or_else(|| {
-                        format!("authentication failed with SASL OAUTHBEARER: {why}")
+                        ConnError::new(
+                            Step::Sasl,
+                            Cause::AuthFailed,
+                            format!("authentication failed with SASL OAUTHBEARER: {why}"),
+                        )
                     }));
                 }
                 lifetime
@@ -369,15 +524,15 @@ impl Session {
                     &cfg.password,
                     &Scram::random_nonce(),
                 )
-                .ok_or("SCRAM: unknown mechanism")?;
+                .ok_or_else(|| sasl_error("SCRAM: unknown mechanism".into()))?;
                 let (challenge, _) = self.sasl_round(av, scram.first(), mechanism).await?;
                 let fin = scram
                     .respond(&challenge)
-                    .map_err(|e| format!("SASL {}: {e}", mechanism.name()))?;
+                    .map_err(|e| sasl_error(format!("SASL {}: {e}", mechanism.name())))?;
                 let (server_final, lifetime) = self.sasl_round(av, fin, mechanism).await?;
                 scram
                     .verify(&server_final)
-                    .map_err(|e| format!("SASL {}: {e}", mechanism.name()))?;
+                    .map_err(|e| sasl_error(format!("SASL {}: {e}", mechanism.name())))?;
                 lifetime
             }
         };
@@ -392,7 +547,7 @@ impl Session {
         version: i16,
         bytes: Vec<u8>,
         mechanism: Mechanism,
-    ) -> Result<(Vec<u8>, i64), String> {
+    ) -> Result<(Vec<u8>, i64), ConnError> {
         let r: SaslAuthenticateResponse = self
             .conn
             .call(
@@ -400,24 +555,29 @@ impl Session {
                 version,
                 &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(bytes)),
             )
-            .await?;
+            .await
+            .map_err(sasl_error)?;
         if r.error_code != 0 {
             let detail = r
                 .error_message
                 .map(|m| m.to_string())
                 .unwrap_or_else(|| error_text(r.error_code));
             return Err(if r.error_code == 58 {
-                format!(
-                    "authentication failed with SASL {} for sasl.username '{}': {detail}",
-                    mechanism.name(),
-                    self.dialer
-                        .sasl
-                        .as_ref()
-                        .map(|s| s.username.as_str())
-                        .unwrap_or("")
+                ConnError::new(
+                    Step::Sasl,
+                    Cause::AuthFailed,
+                    format!(
+                        "authentication failed with SASL {} for sasl.username '{}': {detail}",
+                        mechanism.name(),
+                        self.dialer
+                            .sasl
+                            .as_ref()
+                            .map(|s| s.username.as_str())
+                            .unwrap_or("")
+                    ),
                 )
             } else {
-                format!("SaslAuthenticate: {detail}")
+                sasl_error(format!("SaslAuthenticate: {detail}"))
             });
         }
         Ok((r.auth_bytes.to_vec(), r.session_lifetime_ms))
@@ -428,7 +588,7 @@ impl Session {
         if self.reauth_at.is_some_and(|at| Instant::now() >= at) {
             self.authenticate()
                 .await
-                .map_err(|e| format!("re-authentication failed: {e}"))?;
+                .map_err(|e| format!("re-authentication failed: {}", e.message))?;
         }
         Ok(())
     }
@@ -471,6 +631,19 @@ impl Session {
         }
         Ok(v)
     }
+}
+
+/// A SASL exchange that failed for a reason without its own class: a timeout, a closed
+/// connection, or an answer the console cannot use.
+fn sasl_error(e: String) -> ConnError {
+    let cause = if is_timeout(&e) {
+        Cause::TimedOut
+    } else if e.contains("early eof") || e.contains("reset") {
+        Cause::Closed
+    } else {
+        Cause::Protocol
+    };
+    ConnError::new(Step::Sasl, cause, e)
 }
 
 /// Whether a connection or exchange error is a timeout (the peer hung), as the messages above

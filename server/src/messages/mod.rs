@@ -35,7 +35,7 @@ pub struct Inspector {
     pub cfg: ClusterConfig,
     pub client: ClusterClient,
     registry: Option<Arc<registry::Registry>>,
-    producer: OnceLock<Result<FutureProducer, String>>,
+    producer: OnceLock<Result<FutureProducer<scan::Quiet>, String>>,
     /// Scans running now, and records read by all scans (for `/metrics`).
     pub active_scans: Arc<AtomicUsize>,
     pub scanned_total: Arc<AtomicU64>,
@@ -241,7 +241,7 @@ impl Inspector {
             let _permit = permit;
             let pipe = this.pipeline(&req).map_err(ScanError::Client)?;
             let scan = Self::scan_of(&req, lanes, Mode::Page);
-            let done = scan::run(&this.cfg, scan, &pipe, &cancel, &mut |_| true);
+            let done = scan::run(&this.cfg, &this.client, scan, &pipe, &cancel, &mut |_| true);
             this.scanned_total
                 .fetch_add(done.stats.scanned, Ordering::Relaxed);
             Ok(done)
@@ -284,7 +284,7 @@ impl Inspector {
                 };
                 tx.blocking_send(item).is_ok()
             };
-            let done = scan::run(&this.cfg, scan, &pipe, &cancel, &mut emit);
+            let done = scan::run(&this.cfg, &this.client, scan, &pipe, &cancel, &mut emit);
             this.scanned_total
                 .fetch_add(done.stats.scanned, Ordering::Relaxed);
             let cursor = next_cursor(order, &done.lanes);
@@ -331,7 +331,16 @@ impl Inspector {
                 cc.set("message.timeout.ms", timeout.as_millis().to_string())
                     .set("acks", "all")
                     .set("client.id", "kafscope-produce");
-                cc.create().map_err(|e| e.to_string())
+                if !self.cfg.client.contains_key("statistics.interval.ms") {
+                    cc.set(
+                        "statistics.interval.ms",
+                        crate::kafka::requests::STATS_INTERVAL_MS,
+                    );
+                }
+                let quiet = scan::Quiet {
+                    counting: Some(self.client.counting()),
+                };
+                cc.create_with_context(quiet).map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(|e| format!("cannot create a producer: {e}"))?;

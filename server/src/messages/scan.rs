@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use kafscope_api::{Message, PartitionProgress, ScanStats};
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+
+use crate::kafka::requests::{Counting, STATS_INTERVAL_MS};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message as _};
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
@@ -59,8 +61,14 @@ pub struct Finished {
 
 /// The consumer of one scan: the cluster's client settings, assigned partitions (never a
 /// group membership), no commits, small local queues.
-pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer<Quiet>, KafkaError> {
+pub fn consumer(
+    cfg: &ClusterConfig,
+    counting: Option<Counting>,
+) -> Result<BaseConsumer<Quiet>, KafkaError> {
     let mut cc = crate::kafka::client_config(cfg);
+    if counting.is_some() && !cfg.client.contains_key("statistics.interval.ms") {
+        cc.set("statistics.interval.ms", STATS_INTERVAL_MS);
+    }
     // librdkafka's assign() needs a group id; the group is never joined and nothing is
     // committed to it, so it never exists on the broker.
     cc.set("group.id", "kafscope-inspect")
@@ -84,14 +92,22 @@ pub fn consumer(cfg: &ClusterConfig) -> Result<BaseConsumer<Quiet>, KafkaError> 
             cfg.request_timeout.as_millis().max(10).to_string(),
         )
         .set("client.id", "kafscope-inspect");
-    cc.create_with_context(Quiet)
+    cc.create_with_context(Quiet { counting })
 }
 
-/// The scan consumers' context: reaching a partition's end is how a scan knows it is done,
-/// not an error worth a log line.
-pub struct Quiet;
+/// The message clients' context: reaching a partition's end is how a scan knows it is done,
+/// not an error worth a log line; statistics count the client's requests.
+pub struct Quiet {
+    pub counting: Option<Counting>,
+}
 
 impl ClientContext for Quiet {
+    fn stats_raw(&self, statistics: &[u8]) {
+        if let Some(c) = &self.counting {
+            c.note(statistics);
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         // librdkafka reports it as `PartitionEOF` or as a global error with that code.
         let eof = matches!(error, KafkaError::PartitionEOF(_))
@@ -110,6 +126,8 @@ const MAX_WINDOW: i64 = 100_000;
 
 struct Run<'a> {
     cfg: &'a ClusterConfig,
+    /// Whose request counts the scan's consumers add to.
+    client: &'a crate::kafka::ClusterClient,
     /// The current assignment's consumer (a new one per assignment: librdkafka keeps a
     /// partition paused across assign(), and a window once stalled a search that way).
     consumer: Option<std::sync::Arc<BaseConsumer<Quiet>>>,
@@ -148,6 +166,7 @@ fn approx_size(m: &Message) -> usize {
 /// Run a scan to its end or a bound.
 pub fn run(
     cfg: &ClusterConfig,
+    client: &crate::kafka::ClusterClient,
     scan: Scan,
     pipe: &Pipeline,
     cancel: &AtomicBool,
@@ -156,6 +175,7 @@ pub fn run(
     let now = Instant::now();
     let mut r = Run {
         cfg,
+        client,
         consumer: None,
         scan,
         pipe,
@@ -239,7 +259,8 @@ impl Run<'_> {
             tpl.add_partition_offset(&self.scan.topic, p, Offset::Offset(o))
                 .map_err(|e| e.to_string())?;
         }
-        let c = consumer(self.cfg).map_err(|e| format!("cannot create a consumer: {e}"))?;
+        let c = consumer(self.cfg, Some(self.client.counting()))
+            .map_err(|e| format!("cannot create a consumer: {e}"))?;
         c.assign(&tpl).map_err(|e| e.to_string())?;
         self.consumer = Some(std::sync::Arc::new(c));
         Ok(())

@@ -106,6 +106,9 @@ pub struct Script {
     pub silent: std::collections::BTreeSet<i32>,
     /// Brokers killed with [`ScriptedCluster::kill`]: their connections close.
     pub killed: std::collections::BTreeSet<i32>,
+    /// Host names brokers advertise in Metadata instead of 127.0.0.1 (a wrong
+    /// advertised.listeners).
+    pub advertised: BTreeMap<i32, String>,
 }
 
 /// The metadata quorum: leader (−1: none), epoch, high watermark, and voters and observers as
@@ -598,7 +601,12 @@ fn metadata(s_: &Script, ports: &[(i32, u16)], req: &MetadataRequest) -> Metadat
         .map(|(id, port)| {
             MetadataResponseBroker::default()
                 .with_node_id(BrokerId(*id))
-                .with_host(s("127.0.0.1"))
+                .with_host(StrBytes::from_string(
+                    s_.advertised
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| "127.0.0.1".into()),
+                ))
                 .with_port(*port as i32)
         })
         .collect();

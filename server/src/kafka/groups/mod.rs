@@ -342,7 +342,7 @@ impl GroupReader {
                     Ok(s) => peer.session = Some(s),
                     Err(e) => {
                         last = format!("broker {id}: {e}");
-                        self.down.insert(id, e);
+                        self.down.insert(id, e.message);
                         continue;
                     }
                 }
@@ -398,9 +398,9 @@ impl GroupReader {
                     Some(s) => s,
                     None => match Session::open(dialer, &host, port).await {
                         Ok(s) => s,
-                        Err(message) => {
+                        Err(e) => {
                             let f = PeerFailure {
-                                message,
+                                message: e.message,
                                 reused,
                                 opening: true,
                             };

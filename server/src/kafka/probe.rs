@@ -1,0 +1,533 @@
+//! The connection check: every bootstrap server, then every broker the cluster advertises,
+//! taken step by step (name lookup, TCP, TLS, ApiVersions, SASL, Metadata, an authorised
+//! request) over Kafscope's own protocol connections, so a failure is known by its step and
+//! class instead of librdkafka's "broker transport failure". Run by the collector while a
+//! cluster or broker cannot be read (honouring each broker's back-off), by the "test
+//! connection" action and by `kafscope check` (now).
+
+use std::time::{Duration, Instant};
+
+use kafka_protocol::messages::{
+    ApiKey, DescribeClusterRequest, DescribeClusterResponse, MetadataRequest, MetadataResponse,
+};
+use kafscope_api::{Diagnosis, DiagnosisTarget};
+
+use super::diagnosis::{self, Cause, ConnError, Step};
+use super::wire::{is_timeout, Dialer, Session};
+
+/// What to check, and whether a broker's back-off may be skipped.
+pub struct Probe<'a> {
+    pub dialer: &'a Dialer,
+    pub bootstrap: Vec<(String, u16)>,
+    /// Brokers known from earlier reads that the cluster no longer lists (a KRaft broker that
+    /// stopped is fenced and dropped from Metadata): `(id, host, port)`.
+    pub missing: Vec<(i32, String, u16)>,
+    /// Try every address now, even one backing off (a user asked).
+    pub now: bool,
+}
+
+/// One address checked: the step it failed at, or `None` when every step passed.
+struct Checked {
+    address: String,
+    role: &'static str,
+    broker_id: Option<i32>,
+    result: Result<(), ConnError>,
+    took: Duration,
+}
+
+impl Probe<'_> {
+    pub async fn run(&self, checked_at: String) -> Diagnosis {
+        let started = Instant::now();
+        let boot = futures::future::join_all(
+            self.bootstrap
+                .iter()
+                .map(|(h, p)| self.bootstrap_server(h.clone(), *p)),
+        )
+        .await;
+        let mut warnings = Vec::new();
+        let mut advertised: Vec<(i32, String, u16)> = Vec::new();
+        let mut targets = Vec::new();
+        for (c, found) in boot {
+            if let Some((brokers, w)) = found {
+                if advertised.is_empty() {
+                    advertised = brokers;
+                    warnings = w;
+                }
+            }
+            targets.push(c);
+        }
+        let mut brokers: Vec<(i32, String, u16)> = advertised.clone();
+        for m in &self.missing {
+            if !brokers.iter().any(|b| b.0 == m.0) {
+                brokers.push(m.clone());
+            }
+        }
+        let listed = |id: i32| advertised.iter().any(|b| b.0 == id);
+        let checked = futures::future::join_all(
+            brokers
+                .iter()
+                .map(|(id, h, p)| self.broker(*id, h.clone(), *p, listed(*id))),
+        )
+        .await;
+        targets.extend(checked);
+        summarise(
+            targets,
+            warnings,
+            &self.security(),
+            checked_at,
+            started.elapsed(),
+        )
+    }
+
+    fn security(&self) -> String {
+        self.dialer.describe().to_string()
+    }
+
+    async fn open(&self, host: &str, port: u16) -> Result<Session, ConnError> {
+        if self.now {
+            Session::open_now(self.dialer, host, port).await
+        } else {
+            Session::open(self.dialer, host, port).await
+        }
+    }
+
+    /// A bootstrap server: connect, then ask Metadata (brokers only) and DescribeCluster (the
+    /// ACL the console's cluster-wide reads need). Returns the advertised brokers.
+    async fn bootstrap_server(
+        &self,
+        host: String,
+        port: u16,
+    ) -> (Checked, Option<(Vec<(i32, String, u16)>, Vec<String>)>) {
+        let t = Instant::now();
+        let mut found = None;
+        let result = async {
+            let mut s = self.open(&host, port).await?;
+            let brokers = metadata(&mut s, &host, port).await?;
+            let warnings = authorised(&mut s).await;
+            found = Some((brokers, warnings));
+            Ok(())
+        }
+        .await;
+        let c = Checked {
+            address: format!("{host}:{port}"),
+            role: "bootstrap",
+            broker_id: None,
+            result,
+            took: t.elapsed(),
+        };
+        (c, found)
+    }
+
+    /// A broker by the address it advertises (or had, when `listed` is false).
+    async fn broker(&self, id: i32, host: String, port: u16, listed: bool) -> Checked {
+        let t = Instant::now();
+        let result = match self.open(&host, port).await {
+            Ok(_) if !listed => Err(ConnError::new(
+                Step::Metadata,
+                Cause::Protocol,
+                format!("broker {id} ({host}:{port}) accepts connections but the cluster does not list it: it is starting, fenced, or shutting down"),
+            )),
+            Ok(_) => Ok(()),
+            Err(e) if listed => Err(diagnosis::as_advertised(e, id, &host, port)),
+            Err(e) => Err(e),
+        };
+        Checked {
+            address: format!("{host}:{port}"),
+            role: "broker",
+            broker_id: Some(id),
+            result,
+            took: t.elapsed(),
+        }
+    }
+}
+
+/// Metadata without topics: the brokers and their advertised addresses. A listener that
+/// wants SASL from a client that did not authenticate closes the connection here.
+async fn metadata(
+    s: &mut Session,
+    host: &str,
+    port: u16,
+) -> Result<Vec<(i32, String, u16)>, ConnError> {
+    let failed = |cause, m: String| ConnError::new(Step::Metadata, cause, m);
+    let v = s
+        .version(ApiKey::Metadata, (1, 12))
+        .map_err(|e| failed(Cause::Protocol, format!("{host}:{port}: {e}")))?;
+    let req = MetadataRequest::default().with_topics(Some(Vec::new()));
+    let resp: MetadataResponse = s
+        .call(ApiKey::Metadata, v, &req)
+        .await
+        .map_err(|e| match () {
+            _ if is_timeout(&e) => failed(Cause::TimedOut, format!("{host}:{port}: {e}")),
+            _ if !s.uses_sasl() && (e.contains("early eof") || e.contains("reset")) => failed(
+                Cause::SaslRequired,
+                format!("{host}:{port}: the broker closed the connection at the first request after ApiVersions: the listener expects SASL authentication (security.protocol says {}; set SASL_PLAINTEXT or SASL_SSL with sasl.mechanism, sasl.username and sasl.password)", s.security()),
+            ),
+            _ => failed(Cause::Closed, format!("{host}:{port}: Metadata: {e}")),
+        })?;
+    Ok(resp
+        .brokers
+        .iter()
+        .map(|b| {
+            (
+                b.node_id.0,
+                b.host.to_string(),
+                u16::try_from(b.port).unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
+/// DescribeCluster where the broker offers it: CLUSTER_AUTHORIZATION_FAILED means log dirs,
+/// the quorum and broker configs cannot be read (the rest can).
+async fn authorised(s: &mut Session) -> Vec<String> {
+    let Ok(v) = s.version(ApiKey::DescribeCluster, (0, 1)) else {
+        return Vec::new();
+    };
+    let req = DescribeClusterRequest::default();
+    match s
+        .call::<_, DescribeClusterResponse>(ApiKey::DescribeCluster, v, &req)
+        .await
+    {
+        Ok(r) => diagnosis::not_authorized("DescribeCluster", r.error_code)
+            .map(|e| {
+                vec![format!(
+                    "{} (log dirs, the metadata quorum and broker configs cannot be read)",
+                    e.message
+                )]
+            })
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The verdict: the cause that keeps the cluster (or a broker) from being read, taken from
+/// the address that got furthest, since a bootstrap list mixing a stale name with live ones
+/// fails for the stale one first.
+fn summarise(
+    targets: Vec<Checked>,
+    warnings: Vec<String>,
+    security: &str,
+    checked_at: String,
+    took: Duration,
+) -> Diagnosis {
+    let boot_ok = targets
+        .iter()
+        .any(|t| t.role == "bootstrap" && t.result.is_ok());
+    let worst = targets
+        .iter()
+        .filter(|t| !boot_ok || t.role == "broker")
+        .filter_map(|t| t.result.as_ref().err())
+        .max_by_key(|e| (e.step, e.cause.is_settings()));
+    let brokers_ok = targets
+        .iter()
+        .filter(|t| t.role == "broker" && t.result.is_ok())
+        .count();
+    let (ok, verdict) = match worst {
+        None => (
+            true,
+            format!(
+                "every step passed: {} bootstrap server{} and {brokers_ok} broker{} reached over {security}",
+                targets.iter().filter(|t| t.role == "bootstrap").count(),
+                if targets.iter().filter(|t| t.role == "bootstrap").count() == 1 { "" } else { "s" },
+                if brokers_ok == 1 { "" } else { "s" },
+            ),
+        ),
+        Some(e) => {
+            let t = targets
+                .iter()
+                .find(|t| t.result.as_ref().err() == Some(e))
+                .expect("the worst error is a target's");
+            let mut v = named(t, e);
+            let boots: Vec<&Checked> = targets.iter().filter(|t| t.role == "bootstrap").collect();
+            if !boot_ok
+                && boots.len() > 1
+                && boots
+                    .iter()
+                    .all(|b| b.result.as_ref().err().is_some_and(|x| x.cause == e.cause))
+            {
+                v.push_str(&format!(" (all {} bootstrap servers)", boots.len()));
+            }
+            if boot_ok {
+                v = format!("the bootstrap servers answer, but {v}");
+            }
+            (false, v)
+        }
+    };
+    Diagnosis {
+        ok,
+        verdict,
+        step: worst.map(|e| e.step.as_str().to_string()),
+        cause: worst.map(|e| e.cause.as_str().to_string()),
+        setting: worst.and_then(|e| {
+            targets
+                .iter()
+                .find(|t| t.result.as_ref().err() == Some(e))
+                .and_then(|t| setting_for(t, e))
+        }),
+        warnings,
+        security: security.to_string(),
+        checked_at,
+        took_ms: took.as_millis() as u64,
+        targets: targets
+            .into_iter()
+            .map(|t| {
+                let (step, cause, message, setting) = match &t.result {
+                    Ok(()) => (None, None, None, None),
+                    Err(e) => (
+                        Some(e.step.as_str().to_string()),
+                        Some(e.cause.as_str().to_string()),
+                        Some(e.message.clone()),
+                        setting_for(&t, e),
+                    ),
+                };
+                DiagnosisTarget {
+                    address: t.address,
+                    role: t.role.to_string(),
+                    broker_id: t.broker_id,
+                    ok: t.result.is_ok(),
+                    step,
+                    cause,
+                    message,
+                    setting,
+                    took_ms: t.took.as_millis() as u64,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The check of one configured cluster, run now (the "test connection" action and
+/// `kafscope check`): over the protocol where Kafscope speaks the cluster's security, else
+/// through a librdkafka Metadata request and its log.
+pub async fn check_now(
+    cfg: &crate::config::ClusterConfig,
+    counts: super::wire::RequestCounts,
+) -> Diagnosis {
+    let checked_at = crate::http::state::rfc3339(crate::collect::now_ms());
+    let dialer = super::security::from_properties(&cfg.client)
+        .and_then(|sec| Dialer::new(&sec, cfg.request_timeout, counts));
+    let bootstrap = match crate::config::host_ports(&cfg.bootstrap_servers) {
+        Ok(b) if !b.is_empty() => b,
+        Ok(_) | Err(_) => {
+            return failed_setup(
+                Cause::Config,
+                format!(
+                    "bootstrap_servers '{}' names no host:port",
+                    cfg.bootstrap_servers
+                ),
+                checked_at,
+            )
+        }
+    };
+    match dialer {
+        Ok(dialer) => {
+            Probe {
+                dialer: &dialer,
+                bootstrap,
+                missing: Vec::new(),
+                now: true,
+            }
+            .run(checked_at)
+            .await
+        }
+        Err(why) => librdkafka_check(cfg, why, checked_at).await,
+    }
+}
+
+/// A cluster whose security only librdkafka speaks: one Metadata request, and its log.
+async fn librdkafka_check(
+    cfg: &crate::config::ClusterConfig,
+    why: String,
+    checked_at: String,
+) -> Diagnosis {
+    let started = Instant::now();
+    let client = match super::ClusterClient::connect(cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            return failed_setup(
+                Cause::Config,
+                format!("the client settings are refused: {e}"),
+                checked_at,
+            )
+        }
+    };
+    let result = client.metadata().await;
+    client.serve_callbacks();
+    let mut d = match result {
+        Ok(md) => Diagnosis {
+            ok: true,
+            verdict: format!(
+                "librdkafka read the metadata: {} broker{}",
+                md.brokers.len(),
+                if md.brokers.len() == 1 { "" } else { "s" }
+            ),
+            step: None,
+            cause: None,
+            setting: None,
+            warnings: Vec::new(),
+            security: "librdkafka".into(),
+            checked_at,
+            took_ms: 0,
+            targets: Vec::new(),
+        },
+        Err(_) => client.librdkafka_diagnosis(checked_at),
+    };
+    d.warnings.push(format!(
+        "checked through librdkafka, step by step checks need the protocol path: {why}"
+    ));
+    d.took_ms = started.elapsed().as_millis() as u64;
+    d
+}
+
+fn failed_setup(cause: Cause, verdict: String, checked_at: String) -> Diagnosis {
+    Diagnosis {
+        ok: false,
+        verdict,
+        step: None,
+        cause: Some(cause.as_str().to_string()),
+        setting: cause.setting().map(String::from),
+        warnings: Vec::new(),
+        security: String::new(),
+        checked_at,
+        took_ms: 0,
+        targets: Vec::new(),
+    }
+}
+
+/// The check as text, for the terminal.
+pub fn render_text(cluster: &str, d: &Diagnosis) -> String {
+    let mut out = format!(
+        "cluster {cluster} ({}): {}\n",
+        if d.security.is_empty() {
+            "?"
+        } else {
+            &d.security
+        },
+        if d.ok { "OK" } else { "FAILED" }
+    );
+    for t in &d.targets {
+        let who = match t.broker_id {
+            Some(id) => format!("broker {id}"),
+            None => t.role.clone(),
+        };
+        match (&t.step, &t.message) {
+            (Some(step), Some(m)) => out.push_str(&format!(
+                "  ✗ {who:<10} {:<22} failed at {step}: {m}\n",
+                t.address
+            )),
+            _ => out.push_str(&format!(
+                "  ✓ {who:<10} {:<22} {} ms\n",
+                t.address, t.took_ms
+            )),
+        }
+    }
+    out.push_str(&format!("  verdict: {}\n", d.verdict));
+    if let Some(s) = &d.setting {
+        out.push_str(&format!("  check:   {s}\n"));
+    }
+    for w in &d.warnings {
+        out.push_str(&format!("  note:    {w}\n"));
+    }
+    out
+}
+
+/// A failure named by its broker where the sentence does not say it already.
+fn named(t: &Checked, e: &ConnError) -> String {
+    match t.broker_id {
+        Some(id) if !e.message.starts_with("broker ") => {
+            format!("broker {id} ({}): {}", t.address, e.message)
+        }
+        _ => e.message.clone(),
+    }
+}
+
+/// The setting to check; a broker that is down or cut off has none (a bootstrap server that
+/// refuses may be a wrong port in bootstrap.servers).
+fn setting_for(t: &Checked, e: &ConnError) -> Option<String> {
+    let down = matches!(e.cause, Cause::Refused | Cause::TimedOut | Cause::NoRoute);
+    if t.role == "broker" && down {
+        return None;
+    }
+    e.cause.setting().map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(role: &'static str, id: Option<i32>, r: Result<(), ConnError>) -> Checked {
+        Checked {
+            address: "h:1".into(),
+            role,
+            broker_id: id,
+            result: r,
+            took: Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn the_address_that_got_furthest_gives_the_verdict() {
+        let dns = ConnError::new(Step::Resolve, Cause::DnsNotFound, "stale name");
+        let auth = ConnError::new(Step::Sasl, Cause::AuthFailed, "wrong password");
+        let d = summarise(
+            vec![
+                checked("bootstrap", None, Err(dns)),
+                checked("bootstrap", None, Err(auth)),
+            ],
+            vec![],
+            "sasl_ssl (SCRAM-SHA-512)",
+            "t".into(),
+            Duration::ZERO,
+        );
+        assert!(!d.ok);
+        assert_eq!(d.verdict, "wrong password");
+        assert_eq!(d.cause.as_deref(), Some("authentication_failed"));
+        assert_eq!(d.setting.as_deref(), Some("sasl.username, sasl.password"));
+        assert_eq!(d.targets.len(), 2);
+    }
+
+    #[test]
+    fn a_broken_broker_behind_working_bootstrap_servers_is_named() {
+        let adv = diagnosis::as_advertised(
+            diagnosis::resolve_error("kafka-2", &std::io::Error::other("not known")),
+            2,
+            "kafka-2",
+            9092,
+        );
+        let d = summarise(
+            vec![
+                checked("bootstrap", None, Ok(())),
+                checked("broker", Some(1), Ok(())),
+                checked("broker", Some(2), Err(adv)),
+            ],
+            vec![],
+            "plaintext",
+            "t".into(),
+            Duration::ZERO,
+        );
+        assert!(!d.ok);
+        assert!(
+            d.verdict
+                .starts_with("the bootstrap servers answer, but broker 2 advertises kafka-2:9092"),
+            "{}",
+            d.verdict
+        );
+        assert_eq!(d.cause.as_deref(), Some("advertised_host_unresolvable"));
+        let all = summarise(
+            vec![
+                checked("bootstrap", None, Ok(())),
+                checked("broker", Some(1), Ok(())),
+            ],
+            vec!["not authorised for DescribeCluster".into()],
+            "plaintext",
+            "t".into(),
+            Duration::ZERO,
+        );
+        assert!(all.ok);
+        assert_eq!(
+            all.verdict,
+            "every step passed: 1 bootstrap server and 1 broker reached over plaintext"
+        );
+        assert_eq!(all.warnings.len(), 1);
+    }
+}
