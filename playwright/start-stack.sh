@@ -3,7 +3,7 @@
 # foreground on the port given. A second console, on the next port, requires signing in
 # through a real OpenID Connect provider (oidc/provider.mjs), started here too. A third, on
 # the port after that, watches the scripted KRaft cluster (server/examples/scripted_kraft.rs):
-# a metadata quorum tansu cannot show. Everything stops when Playwright stops this script.
+# a metadata quorum tansu cannot show; and a cluster that cannot be reached. Everything stops when Playwright stops this script.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../scripts/lib.sh"
@@ -93,8 +93,22 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 kport2="$(head -n1 "$work/kraft.out")"
-"$bin" --bootstrap-servers "$kport2" --cluster-name kraft --poll-interval 1s \
-  --listen "127.0.0.1:$((port + 2))" --store-url "sqlite://$work/kraft.db" >"$work/kraft-console.log" 2>&1 &
+# Beside it, a cluster whose bootstrap name resolves nowhere: the connection check's verdict.
+cat > "$work/kraft.toml" <<EOF
+[server]
+listen = "127.0.0.1:$((port + 2))"
+[store]
+url = "sqlite://$work/kraft.db"
+[[clusters]]
+name = "kraft"
+bootstrap_servers = "$kport2"
+poll_interval = "1s"
+[[clusters]]
+name = "nowhere"
+bootstrap_servers = "kafscope-nowhere.invalid:9092"
+poll_interval = "2s"
+EOF
+"$bin" --config "$work/kraft.toml" >"$work/kraft-console.log" 2>&1 &
 kraft_console_pid=$!
 wait_port "$((port + 2))" 60
 # Open (loopback, no sign-in configured): every visitor may act. The token is for scripts.

@@ -310,22 +310,47 @@ pub fn ClusterHeader(cluster: Signal<String>, active: &'static str) -> impl Into
                 Load::Failed(e) => view! { <ErrorBox message=e/> }.into_any(),
                 Load::Loading => ().into_any(),
             }}
+            <crate::diagnosis::TestConnection cluster=cluster/>
         </header>
     }
 }
 
 fn banner(s: &ClusterSummary) -> impl IntoView {
+    let diagnosis = s.diagnosis.clone().filter(|d| !d.ok);
     let unreachable = s.last_poll.error.clone().map(|e| {
         let age = s
             .data_age_seconds
             .map(|a| format!("Showing data read {} ago.", format::age(a)))
             .unwrap_or_else(|| "No data has been read yet.".into());
-        view! {
-            <div class="banner crit" role="alert" data-testid="unreachable-banner">
-                <strong>"Cluster unreachable. "</strong>{e}" "{age}
-            </div>
+        // The connection check says why; librdkafka's error only that it failed.
+        match &diagnosis {
+            Some(d) => view! {
+                <div class="banner crit" role="alert" data-testid="unreachable-banner">
+                    <strong>"Cluster unreachable. "</strong>{age}
+                    {crate::diagnosis::diagnosis_view(d)}
+                    <details><summary>"The client's error"</summary><code>{e}</code></details>
+                </div>
+            }
+            .into_any(),
+            None => view! {
+                <div class="banner crit" role="alert" data-testid="unreachable-banner">
+                    <strong>"Cluster unreachable. "</strong>{e}" "{age}
+                </div>
+            }
+            .into_any(),
         }
     });
+    let brokers = (s.status != ClusterStatus::Unreachable)
+        .then_some(diagnosis)
+        .flatten()
+        .map(|d| {
+            view! {
+                <div class="banner warn" data-testid="broker-diagnosis">
+                    <strong>"A broker cannot be reached. "</strong>
+                    {crate::diagnosis::diagnosis_view(&d)}
+                </div>
+            }
+        });
     let partial = (!s.last_poll.stage_errors.is_empty()).then(|| {
         let items = s
             .last_poll
@@ -340,7 +365,7 @@ fn banner(s: &ClusterSummary) -> impl IntoView {
             </details>
         }
     });
-    view! { {unreachable}{partial} }
+    view! { {unreachable}{brokers}{partial} }
 }
 
 /// In the top navigation: each cluster's health verdict with its problem counts, linking to

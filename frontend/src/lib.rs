@@ -4,6 +4,7 @@
 mod api;
 mod chart;
 mod components;
+mod diagnosis;
 mod metric_chart;
 mod pages;
 

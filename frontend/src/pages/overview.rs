@@ -63,7 +63,13 @@ fn row(c: ClusterSummary) -> impl IntoView {
     };
     let poll = match (&c.last_poll.at, &c.last_poll.error) {
         (None, _) => "not yet".to_string(),
-        (Some(_), Some(e)) => format!("failed: {e}"),
+        (Some(_), Some(e)) => format!(
+            "failed: {}",
+            c.diagnosis
+                .as_ref()
+                .filter(|d| !d.ok)
+                .map_or(e.as_str(), |d| d.verdict.as_str())
+        ),
         (Some(_), None) => format!(
             "{} ago, took {} ms",
             format::age(c.data_age_seconds.unwrap_or(0)),

@@ -223,7 +223,6 @@ fn a_down_broker_explains_the_partitions_it_leaves_behind() {
         "Broker 2 (kafka-2:9092) is down — it hosts 4 replicas; 1 of them is offline"
     );
     // With the connection check's finding for that broker, the problem says why.
-    let mut w = w;
     w.diagnosis = Some(kafscope_api::Diagnosis {
         ok: false,
         verdict: String::new(),

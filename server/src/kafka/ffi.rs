@@ -896,12 +896,15 @@ impl Drop for Resources {
     }
 }
 
+/// A topic and its config entries, or why they could not be read.
+pub type TopicConfigs = (String, Result<Vec<ConfigEntry>, String>);
+
 /// DescribeConfigs of many topics in one call: per topic its entries, or the error.
 pub fn describe_topic_configs(
     rk: RawClient,
     topics: &[String],
     timeout: Duration,
-) -> Result<Vec<(String, Result<Vec<ConfigEntry>, String>)>, CallError> {
+) -> Result<Vec<TopicConfigs>, CallError> {
     const API: &str = "DescribeConfigs";
     let names: Vec<CString> = topics
         .iter()
