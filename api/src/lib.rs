@@ -168,6 +168,30 @@ pub struct Diagnosis {
     pub targets: Vec<DiagnosisTarget>,
 }
 
+impl Diagnosis {
+    /// A check that failed without reaching any address (or through librdkafka only).
+    pub fn failed(
+        verdict: String,
+        cause: Option<&str>,
+        setting: Option<&str>,
+        security: String,
+        checked_at: String,
+    ) -> Diagnosis {
+        Diagnosis {
+            ok: false,
+            verdict,
+            step: None,
+            cause: cause.map(String::from),
+            setting: setting.map(String::from),
+            warnings: Vec::new(),
+            security,
+            checked_at,
+            took_ms: 0,
+            targets: Vec::new(),
+        }
+    }
+}
+
 /// One address checked: a bootstrap server, or a broker at the address it advertises.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosisTarget {

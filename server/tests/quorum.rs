@@ -142,7 +142,15 @@ async fn the_controller_is_the_quorum_leader_whatever_metadata_names() {
     let lost = problem(&health, "quorum_no_leader").expect("quorum_no_leader");
     assert_eq!(lost["severity"], "critical");
     assert!(problem(&health, "no_controller").is_none());
-    let (_, alerts) = t.get("/api/v1/alerts").await;
+    // The alert engine evaluates the snapshot on its own task: wait for it.
+    let mut alerts = Value::Null;
+    for _ in 0..50 {
+        alerts = t.get("/api/v1/alerts").await.1;
+        if alerts.to_string().contains("metadata_quorum") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(
         alerts.to_string().contains("metadata_quorum"),
         "the built-in rule fires: {alerts}"

@@ -391,7 +391,7 @@ async fn the_connection_check_names_the_failing_step() {
     );
     assert!(
         d.verdict.starts_with(&format!(
-            "the bootstrap servers answer, but broker 2 advertises broker-2.kafscope-nowhere.invalid:{}",
+            "the cluster answers, but broker 2 advertises broker-2.kafscope-nowhere.invalid:{}",
             cluster.ports[1].1
         )),
         "{}",

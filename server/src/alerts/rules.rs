@@ -272,13 +272,7 @@ pub fn observe(
                 if snap.status == ClusterStatus::Unreachable {
                     // The connection check's verdict says why; librdkafka's error only
                     // that it failed.
-                    let why = snap
-                        .diagnosis
-                        .as_ref()
-                        .filter(|d| !d.ok)
-                        .map(|d| d.verdict.clone())
-                        .or_else(|| snap.last_poll_error.clone())
-                        .unwrap_or_default();
+                    let why = snap.failure_text().unwrap_or_default();
                     add(
                         &[],
                         r.severity.unwrap_or(Severity::Critical),

@@ -65,12 +65,7 @@ pub fn attach(snap: &mut ClusterSnapshot, extras: Extras, now_ms: i64) {
             cluster: &snap.name,
             now_ms,
             reachable: snap.status != ClusterStatus::Unreachable,
-            unreachable_error: snap
-                .diagnosis
-                .as_ref()
-                .filter(|d| !d.ok)
-                .map(|d| d.verdict.as_str())
-                .or(snap.last_poll_error.as_deref()),
+            unreachable_error: snap.failure_text(),
             diagnosis: snap.diagnosis.as_ref(),
             data_at_ms: snap.data_at_ms,
             brokers: &snap.brokers,

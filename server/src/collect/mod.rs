@@ -167,9 +167,24 @@ pub struct Collector {
     quorum_last_error: Option<QuorumError>,
     /// The failure being repeated (logged once, with its count when it ends).
     failing: Option<Failing>,
+    /// The connection check running, and its last verdict.
+    probe: ProbeState,
+    /// The session to the node that answered DescribeQuorum last.
+    quorum_session: Arc<tokio::sync::Mutex<Option<crate::kafka::quorum::Kept>>>,
+}
+
+/// How long a readable cluster's poll waits for the connection check of its down brokers.
+const PROBE_WAIT: Duration = Duration::from_millis(300);
+
+#[derive(Default)]
+struct ProbeState {
+    task: Option<JoinHandle<kafscope_api::Diagnosis>>,
+    last: Option<kafscope_api::Diagnosis>,
 }
 
 struct Failing {
+    /// The failure's class (or its text when it has none).
+    key: String,
     why: String,
     polls: u64,
     since: Instant,
@@ -232,6 +247,8 @@ impl Collector {
             quorum_backoff: StageBackoff::default(),
             quorum_last_error: None,
             failing: None,
+            probe: ProbeState::default(),
+            quorum_session: Default::default(),
             seeded: false,
             last_store_ms: None,
             cfg,
@@ -356,6 +373,7 @@ impl Collector {
         let mut log_dirs = None;
         let next = match result {
             Ok(mut data) => {
+                self.client.clear_last_error();
                 log_dirs = data.log_dirs.take();
                 let t = Instant::now();
                 let mut snap = snapshot::build(&prev, data, &mut self.trails, at, took);
@@ -437,7 +455,10 @@ impl Collector {
 
     /// Why the cluster, or a broker that is down, cannot be read: the connection check over
     /// the console's own connections (each failing broker tried at most once per back-off).
-    /// `None` while everything can be read.
+    /// `None` while everything can be read. The check runs as its own task: an unreachable
+    /// cluster's poll waits for it (the poll failed anyway, and its page should say why at
+    /// once); a readable cluster's poll waits at most [`PROBE_WAIT`] and shows the previous
+    /// verdict until the check ends, so a broker that drops packets cannot slow the snapshot.
     async fn diagnose(&mut self, snap: &ClusterSnapshot) -> Option<kafscope_api::Diagnosis> {
         let unreachable = snap.status == kafscope_api::ClusterStatus::Unreachable;
         let down: Vec<(i32, String, u16)> = snap
@@ -447,51 +468,81 @@ impl Collector {
             .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
             .collect();
         if !unreachable && down.is_empty() {
+            if let Some(t) = self.probe.task.take() {
+                t.abort();
+            }
+            self.probe.last = None;
             return None;
         }
         let checked_at = crate::http::state::rfc3339(now_ms());
         let Some(reader) = &self.group_reader else {
             return unreachable.then(|| self.client.librdkafka_diagnosis(checked_at));
         };
-        let bootstrap = if unreachable {
-            crate::config::host_ports(&self.cfg.bootstrap_servers).unwrap_or_default()
+        if self.probe.task.is_none() {
+            let bootstrap = if unreachable {
+                crate::config::host_ports(&self.cfg.bootstrap_servers).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            // A broker at a bootstrap address is checked once, as a bootstrap server.
+            let missing = down
+                .into_iter()
+                .filter(|(_, h, p)| !bootstrap.iter().any(|(bh, bp)| bh == h && bp == p))
+                .collect();
+            let dialer = reader.dialer().clone();
+            self.probe.task = Some(tokio::spawn(async move {
+                crate::kafka::probe::Probe {
+                    dialer: &dialer,
+                    bootstrap,
+                    missing,
+                    now: false,
+                }
+                .run(checked_at)
+                .await
+            }));
+        }
+        let wait = if unreachable {
+            self.cfg.request_timeout * 7
         } else {
-            Vec::new()
+            PROBE_WAIT
         };
-        // A broker at a bootstrap address is checked once, as a bootstrap server.
-        let missing = down
-            .into_iter()
-            .filter(|(_, h, p)| !bootstrap.iter().any(|(bh, bp)| bh == h && bp == p))
-            .collect();
-        let probe = crate::kafka::probe::Probe {
-            dialer: reader.dialer(),
-            bootstrap,
-            missing,
-            now: false,
-        };
-        Some(probe.run(checked_at).await)
+        if let Some(task) = self.probe.task.as_mut() {
+            if let Ok(done) = tokio::time::timeout(wait, task).await {
+                self.probe.task = None;
+                if let Ok(d) = done {
+                    self.probe.last = Some(d);
+                }
+            }
+        }
+        self.probe.last.clone()
     }
 
     /// One log line when the cluster's state changes (unreachable with a new cause, readable
     /// again), not one per poll: a repeated failure is counted and said when it ends.
     fn log_outcome(&mut self, snap: &ClusterSnapshot) {
+        // Said again when the cause changes, not when only its wording does (librdkafka's
+        // lines carry timings).
         let failure = (snap.status == kafscope_api::ClusterStatus::Unreachable).then(|| {
-            snap.diagnosis
-                .as_ref()
-                .filter(|d| !d.ok)
-                .map(|d| d.verdict.clone())
-                .or_else(|| snap.last_poll_error.clone())
-                .unwrap_or_default()
+            let d = snap.diagnosis.as_ref().filter(|d| !d.ok);
+            let text = snap.failure_text().unwrap_or_default().to_string();
+            let key = d
+                .and_then(|d| {
+                    let step = d.step.clone().unwrap_or_default();
+                    d.cause.clone().map(|c| format!("{c}/{step}"))
+                })
+                .unwrap_or_else(|| text.clone());
+            (key, text)
         });
         let name = &self.cfg.name;
         match (&mut self.failing, failure) {
-            (Some(f), Some(why)) if f.why == why => f.polls += 1,
-            (prev, Some(why)) => {
+            (Some(f), Some((key, _))) if f.key == key => f.polls += 1,
+            (prev, Some((key, why))) => {
                 if let Some(f) = prev.take() {
                     tracing::info!(cluster = %name, polls = f.polls, "the previous failure lasted {} s: {}", f.since.elapsed().as_secs(), f.why);
                 }
                 tracing::warn!(cluster = %name, error = snap.last_poll_error.as_deref().unwrap_or(""), "cannot read the cluster: {why}");
                 *prev = Some(Failing {
+                    key,
                     why,
                     polls: 1,
                     since: Instant::now(),
@@ -540,6 +591,7 @@ impl Collector {
                 controllers
             };
             let prefer = self.quorum_via;
+            let kept = self.quorum_session.clone();
             // Not a KRaft cluster, or not allowed to ask: asked again only after a backoff
             // (the last answer stands meanwhile), not every poll of every broker.
             let skip = (!self.quorum_backoff.due(now))
@@ -549,7 +601,7 @@ impl Collector {
                 let t = Instant::now();
                 let r = match (&dialer, skip) {
                     (Some(_), Some(last)) => Some(Err(last)),
-                    (Some(d), None) => Some(read_quorum(&candidates, prefer, d).await),
+                    (Some(d), None) => Some(read_quorum(&candidates, prefer, d, &kept).await),
                     (None, _) => None,
                 };
                 (r, t.elapsed().as_millis() as u64)
@@ -1317,21 +1369,51 @@ fn failed_entries(
         .collect()
 }
 
-/// DescribeQuorum of the node that answered last time first; when it fails, of every other
-/// candidate at once (one forwarded request per poll while all is well).
+/// DescribeQuorum of the node that answered last time first, over the session kept to it;
+/// when it fails, of every other candidate at once (one forwarded request per poll, on one
+/// connection, while all is well).
 async fn read_quorum(
     candidates: &[(i32, String, u16)],
     prefer: Option<i32>,
     dialer: &crate::kafka::wire::Dialer,
+    kept: &tokio::sync::Mutex<Option<crate::kafka::quorum::Kept>>,
 ) -> Result<QuorumRead, QuorumError> {
+    use crate::kafka::quorum;
+    let mut slot = kept.lock().await;
+    let mut first_error = None;
+    let mut asked_first = false;
+    if let Some(k) = slot.take() {
+        let same = |c: &(i32, String, u16)| c.0 == k.id && c.1 == k.host && c.2 == k.port;
+        if Some(k.id) == prefer && candidates.iter().any(same) {
+            match quorum::ask(k).await {
+                Ok((q, k)) => {
+                    *slot = Some(k);
+                    return Ok(q);
+                }
+                // A kept connection the node closed is opened again below; one that hung is
+                // not asked twice.
+                Err(QuorumError::Failed(e)) if crate::kafka::wire::is_timeout(&e) => {
+                    asked_first = true;
+                    first_error = Some(QuorumError::Failed(e));
+                }
+                Err(QuorumError::Failed(_)) => {}
+                Err(e) => {
+                    asked_first = true;
+                    first_error = Some(e);
+                }
+            }
+        }
+    }
     let (first, rest): (Vec<_>, Vec<_>) = candidates
         .iter()
         .cloned()
         .partition(|c| Some(c.0) == prefer);
-    let mut first_error = None;
-    if !first.is_empty() {
-        match crate::kafka::quorum::read(&first, dialer).await {
-            Ok(q) => return Ok(q),
+    if !first.is_empty() && !asked_first {
+        match quorum::read(&first, dialer).await {
+            Ok((q, k)) => {
+                *slot = Some(k);
+                return Ok(q);
+            }
             Err(e) => first_error = Some(e),
         }
     }
@@ -1339,9 +1421,13 @@ async fn read_quorum(
     if rest.is_empty() {
         return Err(first_error.unwrap_or(QuorumError::Failed("no broker to ask".into())));
     }
-    match crate::kafka::quorum::read(&rest, dialer).await {
+    match quorum::read(&rest, dialer).await {
+        Ok((q, k)) => {
+            *slot = Some(k);
+            Ok(q)
+        }
         Err(_) if first_error == Some(QuorumError::Unsupported) => Err(QuorumError::Unsupported),
-        r => r,
+        Err(e) => Err(e),
     }
 }
 

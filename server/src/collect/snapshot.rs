@@ -173,6 +173,17 @@ pub struct ClusterSnapshot {
 }
 
 impl ClusterSnapshot {
+    /// Why the cluster cannot be read: the connection check's verdict, else the client's
+    /// error; `None` when the last poll read it.
+    pub fn failure_text(&self) -> Option<&str> {
+        self.last_poll_error.as_ref()?;
+        self.diagnosis
+            .as_ref()
+            .filter(|d| !d.ok)
+            .map(|d| d.verdict.as_str())
+            .or(self.last_poll_error.as_deref())
+    }
+
     /// The snapshot before the first poll: no data, status `unknown`.
     pub fn empty(
         name: &str,

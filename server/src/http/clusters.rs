@@ -44,7 +44,11 @@ async fn test_connection(
         .get(&cluster)
         .ok_or_else(|| ApiError::NotFound(format!("cluster '{cluster}' is not configured")))?;
     let cfg = &inspector.cfg;
-    let bound = cfg.request_timeout * 3;
+    // One check per cluster at a time, and not more than one every few seconds: each opens
+    // connections to every broker without waiting for their back-off.
+    let _slot = TestSlot::take(&cluster)?;
+    // Bootstrap servers, then brokers, each address within three request timeouts.
+    let bound = cfg.request_timeout * 7;
     let d = match tokio::time::timeout(
         bound,
         crate::kafka::probe::check_now(cfg, inspector.client.wire_counts.clone()),
@@ -52,21 +56,13 @@ async fn test_connection(
     .await
     {
         Ok(d) => d,
-        Err(_) => kafscope_api::Diagnosis {
-            ok: false,
-            verdict: format!(
-                "the check did not finish within {} s (three request timeouts)",
-                bound.as_secs()
-            ),
-            step: None,
-            cause: Some("timed_out".into()),
-            setting: Some("request_timeout".into()),
-            warnings: Vec::new(),
-            security: snap.connection.security.clone(),
-            checked_at: rfc3339(now_ms()),
-            took_ms: bound.as_millis() as u64,
-            targets: Vec::new(),
-        },
+        Err(_) => kafscope_api::Diagnosis::failed(
+            format!("the check did not finish within {} s", bound.as_secs()),
+            Some("timed_out"),
+            Some("request_timeout"),
+            snap.connection.security.clone(),
+            rfc3339(now_ms()),
+        ),
     };
     let mut entry = super::auth::audit_entry(&principal, "cluster.test_connection", Some(&cluster));
     entry.outcome = if d.ok { "done" } else { "failed" }.into();
@@ -75,6 +71,50 @@ async fn test_connection(
         tracing::error!(error = %e, "cannot write the audit row of a connection test");
     }
     Ok(Json(d))
+}
+
+/// Connection tests running or run lately, by cluster: when each started.
+static TESTS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Shortest time between two connection tests of one cluster.
+const TEST_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A running connection test of one cluster; the slot frees when it ends.
+struct TestSlot(String);
+
+impl TestSlot {
+    fn take(cluster: &str) -> Result<TestSlot, ApiError> {
+        let mut tests = TESTS
+            .lock()
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("test registry poisoned")))?;
+        let now = std::time::Instant::now();
+        if let Some((at, running)) = tests.get(cluster) {
+            if *running || now.duration_since(*at) < TEST_EVERY {
+                return Err(ApiError::TooManyRequests(format!(
+                    "a connection test of cluster '{cluster}' {}: try again in a few seconds",
+                    if *running {
+                        "is running"
+                    } else {
+                        "has just run"
+                    }
+                )));
+            }
+        }
+        tests.insert(cluster.to_string(), (now, true));
+        Ok(TestSlot(cluster.to_string()))
+    }
+}
+
+impl Drop for TestSlot {
+    fn drop(&mut self) {
+        if let Ok(mut tests) = TESTS.lock() {
+            if let Some(t) = tests.get_mut(&self.0) {
+                t.1 = false;
+            }
+        }
+    }
 }
 
 /// The API view of a snapshot's cluster-level facts.

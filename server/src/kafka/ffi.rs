@@ -55,7 +55,7 @@ impl CallError {
 }
 
 /// A raw client handle. Valid while the rust-rdkafka client it came from is alive; the
-/// callers in `kafka::client` keep that client borrowed for the duration of each call.
+/// callers in `kafka/mod.rs` (`ClusterClient`) hold a clone of that client for the duration of each call.
 #[derive(Clone, Copy)]
 pub struct RawClient(*mut rd::rd_kafka_t);
 
@@ -799,35 +799,85 @@ pub fn drain_main_queue(rk: RawClient, max: usize) -> MainQueueEvents {
 
 const INTERCEPTOR: &CStr = c"kafscope-request-counts";
 
-/// Count every request a client writes to a broker, by API key, into `counts`: an
-/// `on_request_sent` interceptor added when the client is created (librdkafka's statistics
-/// hide some request types, and drop the counts of broker handles that go away). The
-/// interceptor holds its own reference to the counts, released when the client is
-/// destroyed; the caller keeps another for as long as the client lives.
-pub fn count_requests(
-    conf: &rdkafka::config::NativeClientConfig,
-    counts: &super::requests::RequestCounts,
-) -> Result<(), String> {
-    let opaque = std::sync::Arc::into_raw(counts.0.clone()) as *mut std::ffi::c_void;
-    // SAFETY: conf is a live configuration not yet given to rd_kafka_new; the name is static
-    // and the opaque pointer is an Arc reference owned by the interceptor from here on.
-    let code = unsafe {
-        rd::rd_kafka_conf_interceptor_add_on_new(
-            conf.ptr(),
-            INTERCEPTOR.as_ptr(),
-            Some(on_new),
-            opaque,
-        )
-    };
-    if code != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
-        // SAFETY: the interceptor was not added: the reference is ours to release.
-        drop(unsafe { std::sync::Arc::from_raw(opaque as *const super::requests::Tally) });
-        return Err(err_to_string(code));
-    }
-    Ok(())
+/// A librdkafka client whose every request written to a broker is counted, by API key, into
+/// a [`RequestCounts`](super::requests::RequestCounts): an `on_request_sent` interceptor added
+/// to its configuration before the client is created (librdkafka's statistics hide some
+/// request types and drop the counts of broker handles that go away). The interceptor's
+/// reference to the counts is released only after the client is destroyed (broker threads
+/// joined), whatever else holds the counts.
+pub struct CountedClient {
+    client: std::mem::ManuallyDrop<rdkafka::client::Client<rdkafka::client::DefaultClientContext>>,
+    tally: *const super::requests::Tally,
 }
 
-/// Called by rd_kafka_new: the client's interceptors, with the same opaque reference.
+// SAFETY: the client is Send + Sync (librdkafka is thread-safe); the tally pointer is an Arc
+// reference to atomics, only read through `&`.
+unsafe impl Send for CountedClient {}
+unsafe impl Sync for CountedClient {}
+
+impl CountedClient {
+    /// Create a client of `kind` from `config`, counting its requests into `counts`.
+    pub fn new(
+        config: &rdkafka::ClientConfig,
+        kind: rdkafka::types::RDKafkaType,
+        counts: &super::requests::RequestCounts,
+    ) -> rdkafka::error::KafkaResult<CountedClient> {
+        let native = config.create_native_config()?;
+        let tally = std::sync::Arc::into_raw(counts.0.clone());
+        // SAFETY: `native` is a live configuration not yet given to rd_kafka_new; the name is
+        // static; the opaque pointer stays valid until `Drop` (or the failure below).
+        let code = unsafe {
+            rd::rd_kafka_conf_interceptor_add_on_new(
+                native.ptr(),
+                INTERCEPTOR.as_ptr(),
+                Some(on_new),
+                tally as *mut std::ffi::c_void,
+            )
+        };
+        if code != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+            // SAFETY: not handed to librdkafka: the reference is released here, once.
+            drop(unsafe { std::sync::Arc::from_raw(tally) });
+            return Err(rdkafka::error::KafkaError::ClientCreation(format!(
+                "request counting: {}",
+                err_to_string(code)
+            )));
+        }
+        match rdkafka::client::Client::new(
+            config,
+            native,
+            kind,
+            rdkafka::client::DefaultClientContext,
+        ) {
+            Ok(client) => Ok(CountedClient {
+                client: std::mem::ManuallyDrop::new(client),
+                tally,
+            }),
+            Err(e) => {
+                // SAFETY: no client exists, so no librdkafka thread can call the interceptor.
+                drop(unsafe { std::sync::Arc::from_raw(tally) });
+                Err(e)
+            }
+        }
+    }
+
+    pub fn client(&self) -> &rdkafka::client::Client<rdkafka::client::DefaultClientContext> {
+        &self.client
+    }
+}
+
+impl Drop for CountedClient {
+    fn drop(&mut self) {
+        // SAFETY: the client is dropped once, here: rd_kafka_destroy returns after every
+        // librdkafka thread has stopped, so the interceptor is never called again and the
+        // tally reference taken in `new` can be released.
+        unsafe {
+            std::mem::ManuallyDrop::drop(&mut self.client);
+            drop(std::sync::Arc::from_raw(self.tally));
+        }
+    }
+}
+
+/// Called by rd_kafka_new: the request interceptor, with the same opaque pointer.
 unsafe extern "C" fn on_new(
     rk: *mut rd::rd_kafka_t,
     _conf: *const rd::rd_kafka_conf_t,
@@ -842,10 +892,8 @@ unsafe extern "C" fn on_new(
             INTERCEPTOR.as_ptr(),
             Some(on_request_sent),
             opaque,
-        );
-        rd::rd_kafka_interceptor_add_on_destroy(rk, INTERCEPTOR.as_ptr(), Some(on_destroy), opaque);
+        )
     }
-    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
 }
 
 /// Called by a broker thread once a request is written to the socket.
@@ -860,20 +908,10 @@ unsafe extern "C" fn on_request_sent(
     _size: usize,
     opaque: *mut std::ffi::c_void,
 ) -> RDKafkaRespErr {
-    // SAFETY: opaque is the Arc<Tally> given in count_requests, alive until on_destroy, and
-    // the client's owner holds another reference until the client is destroyed.
+    // SAFETY: opaque is the tally of the CountedClient that owns this client, released only
+    // after the client is destroyed.
     let tally = unsafe { &*(opaque as *const super::requests::Tally) };
     tally.add(api_key, 1);
-    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
-}
-
-/// Called by rd_kafka_destroy: the interceptor's reference is released.
-unsafe extern "C" fn on_destroy(
-    _rk: *mut rd::rd_kafka_t,
-    opaque: *mut std::ffi::c_void,
-) -> RDKafkaRespErr {
-    // SAFETY: the reference taken in count_requests, released exactly once here.
-    drop(unsafe { std::sync::Arc::from_raw(opaque as *const super::requests::Tally) });
     RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
 }
 
@@ -906,22 +944,36 @@ pub fn describe_topic_configs(
     timeout: Duration,
 ) -> Result<Vec<TopicConfigs>, CallError> {
     const API: &str = "DescribeConfigs";
-    let names: Vec<CString> = topics
-        .iter()
-        .map(|t| CString::new(t.as_str()).unwrap_or_default())
-        .collect();
-    let mut res = Resources(
-        names
-            .iter()
-            // SAFETY: the name is copied by librdkafka.
-            .map(|n| unsafe {
-                rd::rd_kafka_ConfigResource_new(
-                    rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
-                    n.as_ptr(),
-                )
-            })
-            .collect(),
-    );
+    // A name librdkafka cannot take (empty, or with a NUL) is answered here, not sent.
+    let mut out: Vec<TopicConfigs> = Vec::new();
+    let mut names: Vec<CString> = Vec::with_capacity(topics.len());
+    for t in topics {
+        match CString::new(t.as_str()) {
+            Ok(n) if !t.is_empty() => names.push(n),
+            _ => out.push((t.clone(), Err("not a topic name librdkafka accepts".into()))),
+        }
+    }
+    let mut res = Resources(Vec::with_capacity(names.len()));
+    for n in &names {
+        // SAFETY: the name is copied by librdkafka; NULL (a refused name) is never kept.
+        let r = unsafe {
+            rd::rd_kafka_ConfigResource_new(
+                rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
+                n.as_ptr(),
+            )
+        };
+        if r.is_null() {
+            out.push((
+                n.to_string_lossy().into_owned(),
+                Err("not a topic name librdkafka accepts".into()),
+            ));
+        } else {
+            res.0.push(r);
+        }
+    }
+    if res.0.is_empty() {
+        return Ok(out);
+    }
     let ev = request(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS,
@@ -936,9 +988,11 @@ pub fn describe_topic_configs(
     let result = unsafe { rd::rd_kafka_event_DescribeConfigs_result(ev.0) };
     let mut cnt = 0usize;
     let list = unsafe { rd::rd_kafka_DescribeConfigs_result_resources(result, &mut cnt) };
-    let mut out = Vec::with_capacity(cnt);
     for i in 0..cnt {
         let r = unsafe { *list.add(i) };
+        if r.is_null() {
+            continue;
+        }
         let name = cstr_to_string(unsafe { rd::rd_kafka_ConfigResource_name(r) });
         let code = unsafe { rd::rd_kafka_ConfigResource_error(r) };
         if code != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -950,17 +1004,16 @@ pub fn describe_topic_configs(
         let mut n = 0usize;
         let entries = unsafe { rd::rd_kafka_ConfigResource_configs(r, &mut n) };
         let entries = (0..n)
-            .map(|j| {
-                let e = unsafe { *entries.add(j) };
-                unsafe {
-                    ConfigEntry {
-                        name: cstr_to_string(rd::rd_kafka_ConfigEntry_name(e)),
-                        value: opt_string(rd::rd_kafka_ConfigEntry_value(e)),
-                        source: rd::rd_kafka_ConfigEntry_source(e) as i32,
-                        is_default: rd::rd_kafka_ConfigEntry_is_default(e) != 0,
-                        is_sensitive: rd::rd_kafka_ConfigEntry_is_sensitive(e) != 0,
-                        read_only: rd::rd_kafka_ConfigEntry_is_read_only(e) != 0,
-                    }
+            .map(|j| unsafe { *entries.add(j) })
+            .filter(|e| !e.is_null())
+            .map(|e| unsafe {
+                ConfigEntry {
+                    name: cstr_to_string(rd::rd_kafka_ConfigEntry_name(e)),
+                    value: opt_string(rd::rd_kafka_ConfigEntry_value(e)),
+                    source: rd::rd_kafka_ConfigEntry_source(e) as i32,
+                    is_default: rd::rd_kafka_ConfigEntry_is_default(e) != 0,
+                    is_sensitive: rd::rd_kafka_ConfigEntry_is_sensitive(e) != 0,
+                    read_only: rd::rd_kafka_ConfigEntry_is_read_only(e) != 0,
                 }
             })
             .collect();

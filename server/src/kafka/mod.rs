@@ -20,7 +20,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaType;
 use rdkafka::ClientConfig;
@@ -116,9 +115,9 @@ pub(crate) fn dedup_groups(groups: &mut Vec<GroupListing>) {
 /// The console's connection to one cluster.
 #[derive(Clone)]
 pub struct ClusterClient {
-    /// librdkafka's client (an admin client: a producer handle that produces nothing).
-    /// Declared before the counts its interceptor writes to, so it is destroyed first.
-    admin: Arc<Client<DefaultClientContext>>,
+    /// librdkafka's client (an admin client: a producer handle that produces nothing), its
+    /// requests counted into `wire_counts`.
+    admin: Arc<ffi::CountedClient>,
     timeout: Duration,
     /// Requests sent to the cluster on every path: Kafscope's own protocol connections,
     /// this client (its interceptor), the message consumers and producer (statistics).
@@ -139,17 +138,23 @@ pub struct Repeats {
     pub last_error: Option<String>,
 }
 
+/// A log line without what changes between repeats: librdkafka's timings ("after 16ms"),
+/// counts ("3/3 brokers are down", "2 identical error(s) suppressed"); broker names and
+/// ports stay, so two brokers' failures are two lines.
+fn repeat_key(line: &str) -> String {
+    static VARYING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\d+ ?ms\b|\d+/\d+|\d+ identical|\d+ ms in state").expect("valid")
+    });
+    VARYING.replace_all(line, "#").chars().take(300).collect()
+}
+
 /// How often a repeated log line is written again, with its count.
 pub const REPEAT_EVERY: Duration = Duration::from_secs(300);
 
 impl Repeats {
     /// `Some(n)`: write the line now, saying it was suppressed `n` times since last written.
     pub fn note(&mut self, line: &str, now: std::time::Instant) -> Option<u64> {
-        let key: String = line
-            .chars()
-            .filter(|c| !c.is_ascii_digit())
-            .take(200)
-            .collect();
+        let key = repeat_key(line);
         if self.seen.len() >= 512 && !self.seen.contains_key(&key) {
             self.seen.clear();
         }
@@ -190,13 +195,8 @@ pub fn client_config(cfg: &ClusterConfig) -> ClientConfig {
     // reconnect.backoff.ms / 2 (at most every second) while a request waits for any broker
     // to come up, whatever the per-broker back-off; its default of 100 ms meant a connection
     // attempt every 50 ms (7 failed TLS handshakes a second per broker of three).
-    for (k, v) in [
-        ("reconnect.backoff.ms", "2000"),
-        ("reconnect.backoff.max.ms", "30000"),
-    ] {
-        if !cfg.client.contains_key(k) {
-            cc.set(k, v);
-        }
+    if !cfg.client.contains_key("reconnect.backoff.ms") {
+        cc.set("reconnect.backoff.ms", "2000");
     }
     cc
 }
@@ -219,17 +219,9 @@ impl ClusterClient {
     /// Create the client. librdkafka connects lazily, so this fails only for a bad
     /// configuration (an unknown property, a bad value), never for an unreachable cluster.
     pub fn connect(cfg: &ClusterConfig) -> Result<ClusterClient, KafkaError> {
-        let config = client_config(cfg);
-        let native = config.create_native_config()?;
         let counts = wire::RequestCounts::default();
-        ffi::count_requests(&native, &counts)
-            .map_err(|e| KafkaError::ClientCreation(format!("request counting: {e}")))?;
-        let admin = Client::new(
-            &config,
-            native,
-            RDKafkaType::RD_KAFKA_PRODUCER,
-            DefaultClientContext,
-        )?;
+        let admin =
+            ffi::CountedClient::new(&client_config(cfg), RDKafkaType::RD_KAFKA_PRODUCER, &counts)?;
         Ok(ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,
@@ -280,24 +272,24 @@ impl ClusterClient {
     pub fn librdkafka_diagnosis(&self, checked_at: String) -> kafscope_api::Diagnosis {
         let line = self.logs.lock().ok().and_then(|l| l.last_error.clone());
         let cause = line.as_deref().and_then(diagnosis::from_librdkafka);
-        kafscope_api::Diagnosis {
-            ok: false,
-            verdict: line
-                .clone()
-                .unwrap_or_else(|| "librdkafka reached no broker and logged no reason".into()),
-            step: None,
-            cause: cause.map(|c| c.as_str().to_string()),
-            setting: cause.and_then(|c| c.setting()).map(String::from),
-            warnings: Vec::new(),
-            security: "librdkafka".into(),
+        kafscope_api::Diagnosis::failed(
+            line.unwrap_or_else(|| "librdkafka reached no broker and logged no reason".into()),
+            cause.map(|c| c.as_str()),
+            cause.and_then(|c| c.setting()),
+            "librdkafka".into(),
             checked_at,
-            took_ms: 0,
-            targets: Vec::new(),
+        )
+    }
+
+    /// The cluster was read: librdkafka's last error line no longer says anything.
+    pub fn clear_last_error(&self) {
+        if let Ok(mut l) = self.logs.lock() {
+            l.last_error = None;
         }
     }
 
     fn raw(&self) -> ffi::RawClient {
-        ffi::RawClient::new(self.admin.native_ptr())
+        ffi::RawClient::new(self.admin.client().native_ptr())
     }
 
     /// Metadata for all topics, plus brokers with racks and the controller from
@@ -319,6 +311,7 @@ impl ClusterClient {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 match this
                     .admin
+                    .client()
                     .fetch_metadata(None, left.min(attempt).max(Duration::from_millis(100)))
                 {
                     Ok(md) => break md,

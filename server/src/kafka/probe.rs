@@ -62,13 +62,14 @@ impl Probe<'_> {
                 brokers.push(m.clone());
             }
         }
-        let listed = |id: i32| advertised.iter().any(|b| b.0 == id);
-        let checked = futures::future::join_all(
-            brokers
-                .iter()
-                .map(|(id, h, p)| self.broker(*id, h.clone(), *p, listed(*id))),
-        )
-        .await;
+        // "Not listed" is known only when some bootstrap server gave the brokers.
+        let listed = |id: i32| advertised.is_empty() || advertised.iter().any(|b| b.0 == id);
+        let from_metadata = |id: i32| advertised.iter().any(|b| b.0 == id);
+        let checked =
+            futures::future::join_all(brokers.iter().map(|(id, h, p)| {
+                self.broker(*id, h.clone(), *p, listed(*id), from_metadata(*id))
+            }))
+            .await;
         targets.extend(checked);
         summarise(
             targets,
@@ -77,6 +78,29 @@ impl Probe<'_> {
             checked_at,
             started.elapsed(),
         )
+    }
+
+    /// One address's steps within three request timeouts (each step has its own), so one
+    /// slow address cannot take the whole check with it.
+    async fn bounded<T>(
+        &self,
+        host: &str,
+        port: u16,
+        steps: impl std::future::Future<Output = Result<T, ConnError>>,
+    ) -> Result<T, ConnError> {
+        let limit = self.dialer.timeout * 3;
+        tokio::time::timeout(limit, steps)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ConnError::new(
+                    Step::Connect,
+                    Cause::TimedOut,
+                    format!(
+                        "{host}:{port}: the check did not finish within {} s",
+                        limit.as_secs()
+                    ),
+                ))
+            })
     }
 
     fn security(&self) -> String {
@@ -100,14 +124,15 @@ impl Probe<'_> {
     ) -> (Checked, Option<(Vec<(i32, String, u16)>, Vec<String>)>) {
         let t = Instant::now();
         let mut found = None;
-        let result = async {
-            let mut s = self.open(&host, port).await?;
-            let brokers = metadata(&mut s, &host, port).await?;
-            let warnings = authorised(&mut s).await;
-            found = Some((brokers, warnings));
-            Ok(())
-        }
-        .await;
+        let result = self
+            .bounded(&host, port, async {
+                let mut s = self.open(&host, port).await?;
+                let brokers = metadata(&mut s, &host, port).await?;
+                let warnings = authorised(&mut s).await;
+                found = Some((brokers, warnings));
+                Ok(())
+            })
+            .await;
         let c = Checked {
             address: format!("{host}:{port}"),
             role: "bootstrap",
@@ -118,17 +143,25 @@ impl Probe<'_> {
         (c, found)
     }
 
-    /// A broker by the address it advertises (or had, when `listed` is false).
-    async fn broker(&self, id: i32, host: String, port: u16, listed: bool) -> Checked {
+    /// A broker by the address it advertises (`advertised`), or had before the cluster
+    /// stopped listing it (`listed` false: only said when some bootstrap server answered).
+    async fn broker(
+        &self,
+        id: i32,
+        host: String,
+        port: u16,
+        listed: bool,
+        advertised: bool,
+    ) -> Checked {
         let t = Instant::now();
-        let result = match self.open(&host, port).await {
+        let result = match self.bounded(&host, port, self.open(&host, port)).await {
             Ok(_) if !listed => Err(ConnError::new(
                 Step::Metadata,
                 Cause::Protocol,
                 format!("broker {id} ({host}:{port}) accepts connections but the cluster does not list it: it is starting, fenced, or shutting down"),
             )),
             Ok(_) => Ok(()),
-            Err(e) if listed => Err(diagnosis::as_advertised(e, id, &host, port)),
+            Err(e) if advertised => Err(diagnosis::as_advertised(e, id, &host, port)),
             Err(e) => Err(e),
         };
         Checked {
@@ -158,7 +191,7 @@ async fn metadata(
         .await
         .map_err(|e| match () {
             _ if is_timeout(&e) => failed(Cause::TimedOut, format!("{host}:{port}: {e}")),
-            _ if !s.uses_sasl() && (e.contains("early eof") || e.contains("reset")) => failed(
+            _ if !s.uses_sasl() && super::wire::closed(&e) => failed(
                 Cause::SaslRequired,
                 format!("{host}:{port}: the broker closed the connection at the first request after ApiVersions: the listener expects SASL authentication (security.protocol says {}; set SASL_PLAINTEXT or SASL_SSL with sasl.mechanism, sasl.username and sasl.password)", s.security()),
             ),
@@ -215,28 +248,24 @@ fn summarise(
         .any(|t| t.role == "bootstrap" && t.result.is_ok());
     let worst = targets
         .iter()
-        .filter(|t| !boot_ok || t.role == "broker")
-        .filter_map(|t| t.result.as_ref().err())
-        .max_by_key(|e| (e.step, e.cause.is_settings()));
-    let brokers_ok = targets
-        .iter()
-        .filter(|t| t.role == "broker" && t.result.is_ok())
-        .count();
-    let (ok, verdict) = match worst {
-        None => (
-            true,
-            format!(
-                "every step passed: {} bootstrap server{} and {brokers_ok} broker{} reached over {security}",
-                targets.iter().filter(|t| t.role == "bootstrap").count(),
-                if targets.iter().filter(|t| t.role == "bootstrap").count() == 1 { "" } else { "s" },
-                if brokers_ok == 1 { "" } else { "s" },
-            ),
+        .filter_map(|t| t.result.as_ref().err().map(|e| (t, e)))
+        .max_by_key(|(_, e)| (e.step, e.cause.is_settings()));
+    let count = |role: &str| {
+        targets
+            .iter()
+            .filter(|t| t.role == role && t.result.is_ok())
+            .count()
+    };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let verdict = match worst {
+        None => format!(
+            "every step passed: {} bootstrap server{} and {} broker{} reached over {security}",
+            count("bootstrap"),
+            plural(count("bootstrap")),
+            count("broker"),
+            plural(count("broker")),
         ),
-        Some(e) => {
-            let t = targets
-                .iter()
-                .find(|t| t.result.as_ref().err() == Some(e))
-                .expect("the worst error is a target's");
+        Some((t, e)) => {
             let mut v = named(t, e);
             let boots: Vec<&Checked> = targets.iter().filter(|t| t.role == "bootstrap").collect();
             if !boot_ok
@@ -248,47 +277,34 @@ fn summarise(
                 v.push_str(&format!(" (all {} bootstrap servers)", boots.len()));
             }
             if boot_ok {
-                v = format!("the bootstrap servers answer, but {v}");
+                v = format!("the cluster answers, but {v}");
             }
-            (false, v)
+            v
         }
     };
     Diagnosis {
-        ok,
+        ok: worst.is_none(),
         verdict,
-        step: worst.map(|e| e.step.as_str().to_string()),
-        cause: worst.map(|e| e.cause.as_str().to_string()),
-        setting: worst.and_then(|e| {
-            targets
-                .iter()
-                .find(|t| t.result.as_ref().err() == Some(e))
-                .and_then(|t| setting_for(t, e))
-        }),
+        step: worst.map(|(_, e)| e.step.as_str().to_string()),
+        cause: worst.map(|(_, e)| e.cause.as_str().to_string()),
+        setting: worst.and_then(|(t, e)| setting_for(t, e)),
         warnings,
         security: security.to_string(),
         checked_at,
         took_ms: took.as_millis() as u64,
         targets: targets
-            .into_iter()
+            .iter()
             .map(|t| {
-                let (step, cause, message, setting) = match &t.result {
-                    Ok(()) => (None, None, None, None),
-                    Err(e) => (
-                        Some(e.step.as_str().to_string()),
-                        Some(e.cause.as_str().to_string()),
-                        Some(e.message.clone()),
-                        setting_for(&t, e),
-                    ),
-                };
+                let e = t.result.as_ref().err();
                 DiagnosisTarget {
-                    address: t.address,
+                    address: t.address.clone(),
                     role: t.role.to_string(),
                     broker_id: t.broker_id,
-                    ok: t.result.is_ok(),
-                    step,
-                    cause,
-                    message,
-                    setting,
+                    ok: e.is_none(),
+                    step: e.map(|e| e.step.as_str().to_string()),
+                    cause: e.map(|e| e.cause.as_str().to_string()),
+                    message: e.map(|e| e.message.clone()),
+                    setting: e.and_then(|e| setting_for(t, e)),
                     took_ms: t.took.as_millis() as u64,
                 }
             })
@@ -356,22 +372,22 @@ async fn librdkafka_check(
     let mut d = match result {
         Ok(md) => Diagnosis {
             ok: true,
-            verdict: format!(
-                "librdkafka read the metadata: {} broker{}",
-                md.brokers.len(),
-                if md.brokers.len() == 1 { "" } else { "s" }
-            ),
-            step: None,
-            cause: None,
-            setting: None,
-            warnings: Vec::new(),
-            security: "librdkafka".into(),
-            checked_at,
-            took_ms: 0,
-            targets: Vec::new(),
+            ..Diagnosis::failed(
+                format!(
+                    "librdkafka read the metadata: {} broker{}",
+                    md.brokers.len(),
+                    if md.brokers.len() == 1 { "" } else { "s" }
+                ),
+                None,
+                None,
+                "librdkafka".into(),
+                checked_at,
+            )
         },
         Err(_) => client.librdkafka_diagnosis(checked_at),
     };
+    // Destroying a librdkafka client joins its threads: not on the runtime's workers.
+    tokio::task::spawn_blocking(move || drop(client));
     d.warnings.push(format!(
         "checked through librdkafka, step by step checks need the protocol path: {why}"
     ));
@@ -380,18 +396,13 @@ async fn librdkafka_check(
 }
 
 fn failed_setup(cause: Cause, verdict: String, checked_at: String) -> Diagnosis {
-    Diagnosis {
-        ok: false,
+    Diagnosis::failed(
         verdict,
-        step: None,
-        cause: Some(cause.as_str().to_string()),
-        setting: cause.setting().map(String::from),
-        warnings: Vec::new(),
-        security: String::new(),
+        Some(cause.as_str()),
+        cause.setting(),
+        String::new(),
         checked_at,
-        took_ms: 0,
-        targets: Vec::new(),
-    }
+    )
 }
 
 /// The check as text, for the terminal.
@@ -508,7 +519,7 @@ mod tests {
         assert!(!d.ok);
         assert!(
             d.verdict
-                .starts_with("the bootstrap servers answer, but broker 2 advertises kafka-2:9092"),
+                .starts_with("the cluster answers, but broker 2 advertises kafka-2:9092"),
             "{}",
             d.verdict
         );

@@ -95,19 +95,40 @@ impl std::fmt::Display for QuorumError {
     }
 }
 
-/// Ask every candidate at once; the first good answer wins. Candidates are the live brokers
-/// (they forward to the active controller) or, when configured, the controllers.
+/// A session kept to the node that answered DescribeQuorum last, so a poll does not open
+/// (and on SASL listeners authenticate) a new connection each time.
+pub struct Kept {
+    pub id: i32,
+    pub host: String,
+    pub port: u16,
+    session: Session,
+}
+
+/// Ask every candidate at once; the first good answer wins, and its session is kept.
+/// Candidates are the live brokers (they forward to the active controller) or, when
+/// configured, the controllers.
 pub async fn read(
     candidates: &[(i32, String, u16)],
     dialer: &Dialer,
-) -> Result<QuorumRead, QuorumError> {
+) -> Result<(QuorumRead, Kept), QuorumError> {
     if candidates.is_empty() {
         return Err(QuorumError::Failed("no broker to ask".into()));
     }
     let asks = candidates
         .iter()
         .map(|(id, host, port)| {
-            Box::pin(async move { to_quorum(&describe_one(host, *port, dialer).await?, *id) })
+            Box::pin(async move {
+                let session = Session::open(dialer, host, *port)
+                    .await
+                    .map_err(|e| QuorumError::Failed(e.message))?;
+                let kept = Kept {
+                    id: *id,
+                    host: host.clone(),
+                    port: *port,
+                    session,
+                };
+                ask(kept).await
+            })
         })
         .collect();
     let errors = match super::wire::first_ok(asks).await {
@@ -134,25 +155,21 @@ pub async fn read(
     Err(QuorumError::Failed(texts.join("; ")))
 }
 
-async fn describe_one(
-    host: &str,
-    port: u16,
-    dialer: &Dialer,
-) -> Result<DescribeQuorumResponse, QuorumError> {
-    let mut session = Session::open(dialer, host, port)
-        .await
-        .map_err(|e| QuorumError::Failed(e.message))?;
-    let version = session
+/// DescribeQuorum over a kept session; the session comes back with the answer.
+pub async fn ask(mut kept: Kept) -> Result<(QuorumRead, Kept), QuorumError> {
+    let version = kept
+        .session
         .version(ApiKey::DescribeQuorum, VERSIONS)
         .map_err(|_| QuorumError::Unsupported)?;
     let req = DescribeQuorumRequest::default().with_topics(vec![TopicData::default()
         .with_topic_name(TopicName(StrBytes::from_static_str(METADATA_TOPIC)))
         .with_partitions(vec![PartitionData::default().with_partition_index(0)])]);
-    let resp: DescribeQuorumResponse = session
+    let resp: DescribeQuorumResponse = kept
+        .session
         .call(ApiKey::DescribeQuorum, version, &req)
         .await
         .map_err(QuorumError::Failed)?;
-    Ok(resp)
+    Ok((to_quorum(&resp, kept.id)?, kept))
 }
 
 /// Check an answer as Kafka's admin client does, and compute the lags.

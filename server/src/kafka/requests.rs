@@ -72,11 +72,10 @@ pub fn key_of_stats_name(name: &str) -> Option<i16> {
     if let Some(n) = name.strip_prefix("Unknown-") {
         return n.trim_end_matches('?').parse().ok();
     }
-    let name = name.strip_suffix("Request").unwrap_or(name);
-    let name = if name == "ApiVersion" {
-        "ApiVersions"
-    } else {
-        name
+    let name = match name.strip_suffix("Request").unwrap_or(name) {
+        "ApiVersion" => "ApiVersions",
+        "AlterIsr" => "AlterPartition",
+        other => other,
     };
     (0..KEYS as i16).find(|k| ApiKey::try_from(*k).is_ok_and(|a| format!("{a:?}") == name))
 }
@@ -178,6 +177,7 @@ mod tests {
             ("ListOffsets", Some(2)),
             ("OffsetDeleteRequest", Some(47)),
             ("DescribeUserScramCredentialsRequest", Some(50)),
+            ("AlterIsrRequest", Some(56)),
             ("Unknown-62?", Some(62)),
             ("NoSuchThing", None),
         ];

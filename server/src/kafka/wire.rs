@@ -171,24 +171,22 @@ impl Dialer {
         }
     }
 
-    fn succeeded(&self, host: &str, port: u16) {
+    /// Try `host:port` at the next chance: it answered, or the cluster's metadata says it
+    /// is back.
+    pub fn forgive(&self, host: &str, port: u16) {
         if let Ok(mut map) = self.backoff.lock() {
             map.remove(&(host.to_string(), port));
         }
-    }
-
-    /// Try `host:port` at the next chance: the cluster's metadata says it is back.
-    pub fn forgive(&self, host: &str, port: u16) {
-        self.succeeded(host, port);
     }
 }
 
 /// First back-off after a failed connection attempt; it doubles per failure.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
-/// Longest back-off between attempts to one broker.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Longest back-off between attempts to one broker (librdkafka's reconnect.backoff.max.ms
+/// default).
+pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
-/// The wait after `failures` failed attempts in a row: 1 s, 2 s, 4 s … up to 30 s, each
+/// The wait after `failures` failed attempts in a row: 1 s, 2 s, 4 s … up to 10 s, each
 /// −20 %…+20 % (`jitter` in 0..1).
 pub fn backoff_delay(failures: u32, jitter: f64) -> Duration {
     let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
@@ -344,6 +342,8 @@ pub struct Session {
     /// SASL: when to authenticate again (the broker closes the connection at the end of
     /// the session lifetime it announced).
     reauth_at: Option<Instant>,
+    /// When the latest SaslAuthenticate round was sent.
+    last_round_at: Instant,
     dialer: Dialer,
 }
 
@@ -366,7 +366,7 @@ impl Session {
     pub async fn open_now(dialer: &Dialer, host: &str, port: u16) -> Result<Session, ConnError> {
         match Session::establish(dialer, host, port).await {
             Ok(s) => {
-                dialer.succeeded(host, port);
+                dialer.forgive(host, port);
                 Ok(s)
             }
             Err(e) => {
@@ -395,7 +395,7 @@ impl Session {
                     Cause::TimedOut,
                     format!("{host}:{port}: {e}"),
                 ),
-                _ if e.contains("early eof") || e.contains("reset") => ConnError::new(
+                _ if closed(&e) => ConnError::new(
                     Step::ApiVersions,
                     Cause::Closed,
                     format!("{host}:{port}: the broker closed the connection at ApiVersions ({e})"),
@@ -421,6 +421,7 @@ impl Session {
             conn,
             versions,
             reauth_at: None,
+            last_round_at: Instant::now(),
             dialer: dialer.clone(),
         };
         session.authenticate().await?;
@@ -494,7 +495,13 @@ impl Session {
                     self.dialer.oauth.clone().ok_or_else(|| {
                         sasl_error("OAUTHBEARER: no token source configured".into())
                     })?;
-                let token = source.token().await.map_err(sasl_error)?;
+                let token = source.token().await.map_err(|e| {
+                    ConnError::new(
+                        Step::Sasl,
+                        Cause::AuthFailed,
+                        format!("no OAUTHBEARER token: {e} (check sasl.oauthbearer.client.id, sasl.oauthbearer.client.secret and sasl.oauthbearer.token.endpoint.url)"),
+                    )
+                })?;
                 let (reply, lifetime) = self
                     .sasl_round(
                         av,
@@ -530,14 +537,28 @@ impl Session {
                     .respond(&challenge)
                     .map_err(|e| sasl_error(format!("SASL {}: {e}", mechanism.name())))?;
                 let (server_final, lifetime) = self.sasl_round(av, fin, mechanism).await?;
-                scram
-                    .verify(&server_final)
-                    .map_err(|e| sasl_error(format!("SASL {}: {e}", mechanism.name())))?;
+                // The server's final message carries its refusal ("e=invalid-proof") when the
+                // broker answers a wrong password that way rather than with error 58.
+                scram.verify(&server_final).map_err(|e| {
+                    ConnError::new(
+                        Step::Sasl,
+                        Cause::AuthFailed,
+                        format!(
+                            "authentication failed with SASL {} for sasl.username '{}': {e}",
+                            mechanism.name(),
+                            cfg.username
+                        ),
+                    )
+                })?;
                 lifetime
             }
         };
-        self.reauth_at = (lifetime_ms > 0)
-            .then(|| Instant::now() + Duration::from_millis(lifetime_ms as u64).mul_f64(REAUTH_AT));
+        // The broker's session starts when it handles the last round, before its answer
+        // arrives here (later still when this task waited for a busy runtime): counted from
+        // when that round was sent.
+        self.reauth_at = (lifetime_ms > 0).then(|| {
+            self.last_round_at + Duration::from_millis(lifetime_ms as u64).mul_f64(REAUTH_AT)
+        });
         Ok(())
     }
 
@@ -548,6 +569,7 @@ impl Session {
         bytes: Vec<u8>,
         mechanism: Mechanism,
     ) -> Result<(Vec<u8>, i64), ConnError> {
+        self.last_round_at = Instant::now();
         let r: SaslAuthenticateResponse = self
             .conn
             .call(
@@ -638,12 +660,17 @@ impl Session {
 fn sasl_error(e: String) -> ConnError {
     let cause = if is_timeout(&e) {
         Cause::TimedOut
-    } else if e.contains("early eof") || e.contains("reset") {
+    } else if closed(&e) {
         Cause::Closed
     } else {
         Cause::Protocol
     };
     ConnError::new(Step::Sasl, cause, e)
+}
+
+/// Whether an exchange error is the peer closing the connection (as the messages above say).
+pub fn closed(error: &str) -> bool {
+    error.contains("early eof") || error.contains("reset")
 }
 
 /// Whether a connection or exchange error is a timeout (the peer hung), as the messages above
