@@ -300,6 +300,7 @@ async fn the_connection_check_names_the_failing_step() {
                 dialer: &dialer,
                 bootstrap,
                 missing: Vec::new(),
+                suspects: Vec::new(),
                 now: true,
             }
             .run("now".into())
@@ -408,6 +409,34 @@ async fn the_connection_check_names_the_failing_step() {
         d.verdict,
         "every step passed: 1 bootstrap server and 2 brokers reached over plaintext"
     );
+}
+
+/// A broker the cluster lists as up but advertises under a name nobody resolves: the
+/// console's own connections to it fail, and the cluster's page says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_advertising_a_name_nobody_resolves_is_named() {
+    let mut s = script(1);
+    s.advertised
+        .insert(2, "broker-2.kafscope-nowhere.invalid".into());
+    let cluster = ScriptedCluster::start(2, s).await;
+    let t = TestApp::start(&cluster.bootstrap(), "1s").await;
+    let c = t
+        .poll_until("/api/v1/clusters/test", Duration::from_secs(30), |c| {
+            !c["diagnosis"].is_null()
+        })
+        .await;
+    let d = &c["diagnosis"];
+    assert_eq!(d["cause"], "advertised_host_unresolvable", "{c:#}");
+    assert_eq!(d["setting"], "the broker's advertised.listeners");
+    assert!(
+        d["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("broker 2 advertises broker-2.kafscope-nowhere.invalid:"),
+        "{d:#}"
+    );
+    assert_eq!(d["targets"][0]["broker_id"], 2);
+    t.app.stop().await;
 }
 
 /// A console with a wrong CA: the page, the API and the health problem say so within one

@@ -467,7 +467,20 @@ impl Collector {
             .filter(|b| unreachable || b.status == kafscope_api::BrokerStatus::Down)
             .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
             .collect();
-        if !unreachable && down.is_empty() {
+        // Listed as up, but the console's own connections could not reach them this poll (an
+        // advertised address the console cannot resolve or reach, a TLS or SASL setting).
+        let suspects: Vec<(i32, String, u16)> = match (&self.group_reader, unreachable) {
+            (Some(r), false) => snap
+                .brokers
+                .iter()
+                .filter(|b| {
+                    b.status == kafscope_api::BrokerStatus::Up && r.down().contains_key(&b.id)
+                })
+                .filter_map(|b| Some((b.id, b.host.clone()?, b.port?)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !unreachable && down.is_empty() && suspects.is_empty() {
             if let Some(t) = self.probe.task.take() {
                 t.abort();
             }
@@ -495,6 +508,7 @@ impl Collector {
                     dialer: &dialer,
                     bootstrap,
                     missing,
+                    suspects,
                     now: false,
                 }
                 .run(checked_at)

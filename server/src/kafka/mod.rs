@@ -191,13 +191,6 @@ pub fn client_config(cfg: &ClusterConfig) -> ClientConfig {
     if !cfg.client.contains_key("log_level") {
         cc.set("log_level", "3");
     }
-    // Gentle with a failing cluster. librdkafka connects to a random broker every
-    // reconnect.backoff.ms / 2 (at most every second) while a request waits for any broker
-    // to come up, whatever the per-broker back-off; its default of 100 ms meant a connection
-    // attempt every 50 ms (7 failed TLS handshakes a second per broker of three).
-    if !cfg.client.contains_key("reconnect.backoff.ms") {
-        cc.set("reconnect.backoff.ms", "2000");
-    }
     cc
 }
 
@@ -220,8 +213,17 @@ impl ClusterClient {
     /// configuration (an unknown property, a bad value), never for an unreachable cluster.
     pub fn connect(cfg: &ClusterConfig) -> Result<ClusterClient, KafkaError> {
         let counts = wire::RequestCounts::default();
-        let admin =
-            ffi::CountedClient::new(&client_config(cfg), RDKafkaType::RD_KAFKA_PRODUCER, &counts)?;
+        let mut config = client_config(cfg);
+        // Gentle with a failing cluster. librdkafka connects to a random broker every
+        // reconnect.backoff.ms / 2 (at most every second) while a request waits for any
+        // broker to come up, whatever the per-broker back-off; its default of 100 ms meant a
+        // connection attempt every 50 ms (7 failed TLS handshakes a second per broker of
+        // three). Only the collector's long-lived client: a message scan's new consumer needs
+        // its first connections at once.
+        if !cfg.client.contains_key("reconnect.backoff.ms") {
+            config.set("reconnect.backoff.ms", "2000");
+        }
+        let admin = ffi::CountedClient::new(&config, RDKafkaType::RD_KAFKA_PRODUCER, &counts)?;
         Ok(ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,

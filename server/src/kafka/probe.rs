@@ -22,6 +22,9 @@ pub struct Probe<'a> {
     /// Brokers known from earlier reads that the cluster no longer lists (a KRaft broker that
     /// stopped is fenced and dropped from Metadata): `(id, host, port)`.
     pub missing: Vec<(i32, String, u16)>,
+    /// Brokers the cluster lists that the console's connections could not reach this poll
+    /// (at the address they advertise).
+    pub suspects: Vec<(i32, String, u16)>,
     /// Try every address now, even one backing off (a user asked).
     pub now: bool,
 }
@@ -57,14 +60,16 @@ impl Probe<'_> {
             targets.push(c);
         }
         let mut brokers: Vec<(i32, String, u16)> = advertised.clone();
-        for m in &self.missing {
+        for m in self.missing.iter().chain(&self.suspects) {
             if !brokers.iter().any(|b| b.0 == m.0) {
                 brokers.push(m.clone());
             }
         }
         // "Not listed" is known only when some bootstrap server gave the brokers.
         let listed = |id: i32| advertised.is_empty() || advertised.iter().any(|b| b.0 == id);
-        let from_metadata = |id: i32| advertised.iter().any(|b| b.0 == id);
+        let from_metadata = |id: i32| {
+            advertised.iter().any(|b| b.0 == id) || self.suspects.iter().any(|b| b.0 == id)
+        };
         let checked =
             futures::future::join_all(brokers.iter().map(|(id, h, p)| {
                 self.broker(*id, h.clone(), *p, listed(*id), from_metadata(*id))
@@ -341,6 +346,7 @@ pub async fn check_now(
                 dialer: &dialer,
                 bootstrap,
                 missing: Vec::new(),
+                suspects: Vec::new(),
                 now: true,
             }
             .run(checked_at)
