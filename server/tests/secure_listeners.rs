@@ -129,7 +129,15 @@ async fn sasl_ssl_with_scram_reads_groups_batched_and_log_dirs() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).unwrap();
     let cluster = ScriptedCluster::start_secure(3, script(20), secure(&pki, 0)).await;
-    let t = console(&cluster, props(&ca, &[])).await;
+    // Polled only when asked, so one poll's requests are counted alone.
+    let client = props(&ca, &[]);
+    let t = TestApp::start_configured(
+        &cluster.bootstrap(),
+        "5m",
+        |_| {},
+        move |c| c.clusters[0].client = client,
+    )
+    .await;
     t.app.poll_now().await;
     let (_, c) = t.get("/api/v1/clusters/test").await;
     assert_eq!(c["status"], "ok", "{c}");
@@ -408,6 +416,25 @@ async fn the_connection_check_names_the_failing_step() {
     assert_eq!(
         d.verdict,
         "every step passed: 1 bootstrap server and 2 brokers reached over plaintext"
+    );
+
+    // The collector's check of a broker Metadata no longer lists (a fenced KRaft broker)
+    // that still accepts connections.
+    let d = Probe {
+        dialer: &dialer,
+        bootstrap: Vec::new(),
+        missing: vec![(2, "127.0.0.1".into(), fine.ports[1].1)],
+        suspects: Vec::new(),
+        now: true,
+    }
+    .run("now".into())
+    .await;
+    assert!(!d.ok);
+    assert!(
+        d.verdict
+            .contains("accepts connections but the cluster does not list it"),
+        "{}",
+        d.verdict
     );
 }
 

@@ -176,10 +176,34 @@ pub struct Collector {
 /// How long a readable cluster's poll waits for the connection check of its down brokers.
 const PROBE_WAIT: Duration = Duration::from_millis(300);
 
+/// The connection check running and its last verdict, for the cluster state they were made
+/// in (`unreachable`: bootstrap servers checked; else only brokers).
 #[derive(Default)]
 struct ProbeState {
     task: Option<JoinHandle<kafscope_api::Diagnosis>>,
     last: Option<kafscope_api::Diagnosis>,
+    unreachable: bool,
+}
+
+impl ProbeState {
+    /// Forget a check made for another state of the cluster.
+    fn reset(&mut self, unreachable: bool) {
+        if self.unreachable != unreachable {
+            if let Some(t) = self.task.take() {
+                t.abort();
+            }
+            self.last = None;
+            self.unreachable = unreachable;
+        }
+    }
+}
+
+impl Drop for ProbeState {
+    fn drop(&mut self) {
+        if let Some(t) = &self.task {
+            t.abort();
+        }
+    }
 }
 
 struct Failing {
@@ -487,6 +511,7 @@ impl Collector {
             self.probe.last = None;
             return None;
         }
+        self.probe.reset(unreachable);
         let checked_at = crate::http::state::rfc3339(now_ms());
         let Some(reader) = &self.group_reader else {
             return unreachable.then(|| self.client.librdkafka_diagnosis(checked_at));
@@ -544,7 +569,7 @@ impl Collector {
                     let step = d.step.clone().unwrap_or_default();
                     d.cause.clone().map(|c| format!("{c}/{step}"))
                 })
-                .unwrap_or_else(|| text.clone());
+                .unwrap_or_else(|| crate::kafka::repeat_key(&text));
             (key, text)
         });
         let name = &self.cfg.name;

@@ -21,8 +21,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `POST /clusters/{cluster}/test-connection`: the connection check, run now (each bootstrap
-/// server and advertised broker step by step), bounded by three request timeouts and
-/// cancelled when the client goes away. Needs `view` on the cluster; audited, since it makes
+/// server and advertised broker step by step, each within three request timeouts), bounded
+/// by seven request timeouts in all and cancelled when the client goes away. Needs `view` on the cluster; audited, since it makes
 /// connections to the cluster on a user's request.
 async fn test_connection(
     State(st): State<AppState>,

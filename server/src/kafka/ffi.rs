@@ -852,11 +852,16 @@ impl CountedClient {
                 client: std::mem::ManuallyDrop::new(client),
                 tally,
             }),
-            Err(e) => {
-                // SAFETY: no client exists, so no librdkafka thread can call the interceptor.
+            // rd_kafka_new failed: no client exists, so no librdkafka thread can call the
+            // interceptor.
+            Err(e @ rdkafka::error::KafkaError::ClientCreation(_)) => {
+                // SAFETY: the reference taken above, released once, with no client using it.
                 drop(unsafe { std::sync::Arc::from_raw(tally) });
                 Err(e)
             }
+            // A later failure may leave a client running (rust-rdkafka does not destroy it):
+            // its interceptor keeps the reference for good.
+            Err(e) => Err(e),
         }
     }
 

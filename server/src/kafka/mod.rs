@@ -141,9 +141,9 @@ pub struct Repeats {
 /// A log line without what changes between repeats: librdkafka's timings ("after 16ms"),
 /// counts ("3/3 brokers are down", "2 identical error(s) suppressed"); broker names and
 /// ports stay, so two brokers' failures are two lines.
-fn repeat_key(line: &str) -> String {
+pub(crate) fn repeat_key(line: &str) -> String {
     static VARYING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\d+ ?ms\b|\d+/\d+|\d+ identical|\d+ ms in state").expect("valid")
+        regex::Regex::new(r"\d+ ?ms\b|\d+/\d+|\d+ identical|\d+ in-flight").expect("valid")
     });
     VARYING.replace_all(line, "#").chars().take(300).collect()
 }
@@ -218,8 +218,8 @@ impl ClusterClient {
         // reconnect.backoff.ms / 2 (at most every second) while a request waits for any
         // broker to come up, whatever the per-broker back-off; its default of 100 ms meant a
         // connection attempt every 50 ms (7 failed TLS handshakes a second per broker of
-        // three). Only the collector's long-lived client: a message scan's new consumer needs
-        // its first connections at once.
+        // three). Only this client (the collector's, and a test connection's librdkafka
+        // check): a message scan's new consumer needs its first connections at once.
         if !cfg.client.contains_key("reconnect.backoff.ms") {
             config.set("reconnect.backoff.ms", "2000");
         }

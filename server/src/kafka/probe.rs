@@ -66,7 +66,15 @@ impl Probe<'_> {
             }
         }
         // "Not listed" is known only when some bootstrap server gave the brokers.
-        let listed = |id: i32| advertised.is_empty() || advertised.iter().any(|b| b.0 == id);
+        // A remembered broker is known to be unlisted when the collector says so (it read
+        // Metadata and asked no bootstrap server) or a bootstrap server's Metadata leaves it
+        // out; when no bootstrap server answered, nothing is known.
+        let listed = |id: i32| {
+            let unlisted = self.missing.iter().any(|m| m.0 == id)
+                && (self.bootstrap.is_empty()
+                    || (!advertised.is_empty() && !advertised.iter().any(|b| b.0 == id)));
+            !unlisted
+        };
         let from_metadata = |id: i32| {
             advertised.iter().any(|b| b.0 == id) || self.suspects.iter().any(|b| b.0 == id)
         };
@@ -251,10 +259,24 @@ fn summarise(
     let boot_ok = targets
         .iter()
         .any(|t| t.role == "bootstrap" && t.result.is_ok());
+    // With a bootstrap server answering, the brokers decide; a stale bootstrap entry is a
+    // warning, not the verdict.
     let worst = targets
         .iter()
+        .filter(|t| !boot_ok || t.role == "broker")
         .filter_map(|t| t.result.as_ref().err().map(|e| (t, e)))
         .max_by_key(|(_, e)| (e.step, e.cause.is_settings()));
+    let mut warnings = warnings;
+    if boot_ok {
+        for t in targets.iter().filter(|t| t.role == "bootstrap") {
+            if let Err(e) = &t.result {
+                warnings.push(format!(
+                    "bootstrap server {} cannot be used: {}",
+                    t.address, e.message
+                ));
+            }
+        }
+    }
     let count = |role: &str| {
         targets
             .iter()
@@ -392,7 +414,8 @@ async fn librdkafka_check(
         },
         Err(_) => client.librdkafka_diagnosis(checked_at),
     };
-    // Destroying a librdkafka client joins its threads: not on the runtime's workers.
+    // Destroying a librdkafka client joins its threads: not on the runtime's workers (when
+    // the check is cancelled first, the client drops where the future does).
     tokio::task::spawn_blocking(move || drop(client));
     d.warnings.push(format!(
         "checked through librdkafka, step by step checks need the protocol path: {why}"
@@ -546,5 +569,27 @@ mod tests {
             "every step passed: 1 bootstrap server and 1 broker reached over plaintext"
         );
         assert_eq!(all.warnings.len(), 1);
+        // A stale bootstrap entry beside a live one: readable, and said as a warning.
+        let stale = ConnError::new(
+            Step::Resolve,
+            Cause::DnsNotFound,
+            "old-name does not resolve",
+        );
+        let d = summarise(
+            vec![
+                checked("bootstrap", None, Err(stale)),
+                checked("bootstrap", None, Ok(())),
+                checked("broker", Some(1), Ok(())),
+            ],
+            vec![],
+            "plaintext",
+            "t".into(),
+            Duration::ZERO,
+        );
+        assert!(d.ok, "{}", d.verdict);
+        assert_eq!(
+            d.warnings,
+            vec!["bootstrap server h:1 cannot be used: old-name does not resolve"]
+        );
     }
 }
