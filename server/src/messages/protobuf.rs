@@ -81,8 +81,10 @@ fn message(schema: &ProtoSchema, path: &[usize]) -> Result<MessageDescriptor, St
         .ok_or("the compiled schema has no file")?;
     let missing = || format!("the schema has no message at index path {path:?}");
     let mut msg = file.messages().nth(path[0]).ok_or_else(missing)?;
+    // Nested messages as declared: the entry types the compiler generates for `map<>` fields
+    // are not counted, as Confluent's serializers index from the schema's declarations.
     for &i in &path[1..] {
-        let child = msg.child_messages().nth(i);
+        let child = msg.child_messages().filter(|m| !m.is_map_entry()).nth(i);
         msg = child.ok_or_else(missing)?;
     }
     Ok(msg)
@@ -150,6 +152,37 @@ mod tests {
         // [0, 0] → Order.Line.
         let (_, name) = decode(&s, &[4, 0, 0, 0x0a, 1, b'B']).unwrap();
         assert_eq!(name, "shop.Order.Line");
+    }
+
+    #[test]
+    fn nested_indexes_beside_map_fields_count_declared_messages_only() {
+        let s = compile(
+            r#"
+            syntax = "proto3";
+            package ship;
+            message Header { string id = 1; }
+            message Shipment {
+                map<string, int32> counts = 1;
+                message Item { string sku = 1; }
+                repeated Item items = 2;
+                map<string, string> tags = 3;
+                message Box { int32 n = 1; }
+            }
+        "#,
+        )
+        .unwrap();
+        // [1, 0] → Shipment.Item (not the generated Shipment.CountsEntry).
+        let (json, name) = decode(&s, &[4, 2, 0, 0x0a, 1, b'A']).unwrap();
+        assert_eq!(name, "ship.Shipment.Item");
+        assert_eq!(json["sku"], "A");
+        // [1, 1] → Shipment.Box, after two map fields.
+        let (json, name) = decode(&s, &[4, 2, 2, 0x08, 5]).unwrap();
+        assert_eq!(name, "ship.Shipment.Box");
+        assert_eq!(json["n"], 5);
+        // [1, 2]: there is no third declared message.
+        assert!(decode(&s, &[4, 2, 4, 0x08, 5])
+            .unwrap_err()
+            .contains("no message at index path [1, 2]"));
     }
 
     #[test]
