@@ -85,6 +85,7 @@ impl App {
         };
         Ok(App {
             state: AppState {
+                connection_tests: Default::default(),
                 clusters: Arc::new(clusters),
                 clients: Arc::new(clients),
                 store,

@@ -303,17 +303,7 @@ async fn the_connection_check_names_the_failing_step() {
     let dialer = Dialer::new(&plain, Duration::from_millis(800), RequestCounts::default()).unwrap();
     let check = |bootstrap: Vec<(String, u16)>| {
         let dialer = dialer.clone();
-        async move {
-            Probe {
-                dialer: &dialer,
-                bootstrap,
-                missing: Vec::new(),
-                suspects: Vec::new(),
-                now: true,
-            }
-            .run("now".into())
-            .await
-        }
+        async move { Probe::now(&dialer, bootstrap).run("now".into()).await }
     };
     let d = check(vec![("kafscope-nowhere.invalid".into(), 9092)]).await;
     assert!(!d.ok);

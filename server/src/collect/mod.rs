@@ -233,9 +233,9 @@ impl Collector {
     ) -> Collector {
         let cfg_metrics = cfg.metrics.clone();
         let request_timeout = cfg.request_timeout;
-        let wire_counts = client.wire_counts.clone();
+        let requests = client.requests.clone();
         let dialer = crate::kafka::security::from_properties(&cfg.client).and_then(|sec| {
-            crate::kafka::wire::Dialer::new(&sec, request_timeout, wire_counts.clone())
+            crate::kafka::wire::Dialer::new(&sec, request_timeout, requests.clone())
         });
         let connection = match &dialer {
             Ok(d) => kafscope_api::ConnectionPath {

@@ -1,5 +1,7 @@
 //! Clusters and brokers, read from the snapshots.
 
+use std::sync::Arc;
+
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -46,12 +48,12 @@ async fn test_connection(
     let cfg = &inspector.cfg;
     // One check per cluster at a time, and not more than one every few seconds: each opens
     // connections to every broker without waiting for their back-off.
-    let _slot = TestSlot::take(&cluster)?;
+    let _slot = TestSlot::take(&st.connection_tests, &cluster)?;
     // Bootstrap servers, then brokers, each address within three request timeouts.
     let bound = cfg.request_timeout * 7;
     let d = match tokio::time::timeout(
         bound,
-        crate::kafka::probe::check_now(cfg, inspector.client.wire_counts.clone()),
+        crate::kafka::probe::check_now(cfg, inspector.client.requests.clone()),
     )
     .await
     {
@@ -73,24 +75,24 @@ async fn test_connection(
     Ok(Json(d))
 }
 
-/// Connection tests running or run lately, by cluster: when each started.
-static TESTS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
-> = std::sync::LazyLock::new(Default::default);
+/// Connection tests running or run lately, by configured cluster: when the last started, and
+/// whether it still runs. Shared by the handlers of one console.
+pub type ConnectionTests =
+    Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>>;
 
 /// Shortest time between two connection tests of one cluster.
 const TEST_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A running connection test of one cluster; the slot frees when it ends.
-struct TestSlot(String);
+struct TestSlot(ConnectionTests, String);
 
 impl TestSlot {
-    fn take(cluster: &str) -> Result<TestSlot, ApiError> {
-        let mut tests = TESTS
+    fn take(tests: &ConnectionTests, cluster: &str) -> Result<TestSlot, ApiError> {
+        let mut map = tests
             .lock()
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("test registry poisoned")))?;
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("connection tests poisoned")))?;
         let now = std::time::Instant::now();
-        if let Some((at, running)) = tests.get(cluster) {
+        if let Some((at, running)) = map.get(cluster) {
             if *running || now.duration_since(*at) < TEST_EVERY {
                 return Err(ApiError::TooManyRequests(format!(
                     "a connection test of cluster '{cluster}' {}: try again in a few seconds",
@@ -102,15 +104,15 @@ impl TestSlot {
                 )));
             }
         }
-        tests.insert(cluster.to_string(), (now, true));
-        Ok(TestSlot(cluster.to_string()))
+        map.insert(cluster.to_string(), (now, true));
+        Ok(TestSlot(tests.clone(), cluster.to_string()))
     }
 }
 
 impl Drop for TestSlot {
     fn drop(&mut self) {
-        if let Ok(mut tests) = TESTS.lock() {
-            if let Some(t) = tests.get_mut(&self.0) {
+        if let Ok(mut map) = self.0.lock() {
+            if let Some(t) = map.get_mut(&self.1) {
                 t.1 = false;
             }
         }

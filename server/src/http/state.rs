@@ -27,6 +27,8 @@ pub struct AppState {
     pub auth: Arc<super::auth::Authenticator>,
     /// Message inspection per cluster.
     pub inspectors: Arc<std::collections::BTreeMap<String, Arc<crate::messages::Inspector>>>,
+    /// Connection tests by cluster: when the last one started, and whether it still runs.
+    pub connection_tests: super::clusters::ConnectionTests,
 }
 
 impl AppState {

@@ -116,12 +116,12 @@ pub(crate) fn dedup_groups(groups: &mut Vec<GroupListing>) {
 #[derive(Clone)]
 pub struct ClusterClient {
     /// librdkafka's client (an admin client: a producer handle that produces nothing), its
-    /// requests counted into `wire_counts`.
+    /// requests counted into `requests`.
     admin: Arc<ffi::CountedClient>,
     timeout: Duration,
     /// Requests sent to the cluster on every path: Kafscope's own protocol connections,
     /// this client (its interceptor), the message consumers and producer (statistics).
-    pub wire_counts: wire::RequestCounts,
+    pub requests: wire::RequestCounts,
     /// librdkafka statistics of the message clients, turned into counts.
     pub stats_tally: Arc<requests::StatsTally>,
     /// librdkafka's log lines: each said once, then counted (see [`Repeats`]); the last
@@ -227,7 +227,7 @@ impl ClusterClient {
         Ok(ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,
-            wire_counts: counts,
+            requests: counts,
             stats_tally: Default::default(),
             logs: Default::default(),
         })
@@ -261,12 +261,12 @@ impl ClusterClient {
 
     /// Request counting for a new message consumer or producer.
     pub fn counting(&self) -> requests::Counting {
-        requests::Counting::new(self.stats_tally.clone(), self.wire_counts.clone())
+        requests::Counting::new(self.stats_tally.clone(), self.requests.clone())
     }
 
     /// Requests sent so far by Kafka API name, on every path (see `requests`).
     pub fn request_counts(&self) -> BTreeMap<String, u64> {
-        self.wire_counts.get()
+        self.requests.get()
     }
 
     /// A diagnosis from librdkafka's own words, for a cluster the protocol check cannot

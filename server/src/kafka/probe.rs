@@ -38,7 +38,18 @@ struct Checked {
     took: Duration,
 }
 
-impl Probe<'_> {
+impl<'a> Probe<'a> {
+    /// Every bootstrap server and the brokers they advertise, tried now (a user asked).
+    pub fn now(dialer: &'a Dialer, bootstrap: Vec<(String, u16)>) -> Probe<'a> {
+        Probe {
+            dialer,
+            bootstrap,
+            missing: Vec::new(),
+            suspects: Vec::new(),
+            now: true,
+        }
+    }
+
     pub async fn run(&self, checked_at: String) -> Diagnosis {
         let started = Instant::now();
         let boot = futures::future::join_all(
@@ -363,17 +374,7 @@ pub async fn check_now(
         }
     };
     match dialer {
-        Ok(dialer) => {
-            Probe {
-                dialer: &dialer,
-                bootstrap,
-                missing: Vec::new(),
-                suspects: Vec::new(),
-                now: true,
-            }
-            .run(checked_at)
-            .await
-        }
+        Ok(dialer) => Probe::now(&dialer, bootstrap).run(checked_at).await,
         Err(why) => librdkafka_check(cfg, why, checked_at).await,
     }
 }
