@@ -49,6 +49,22 @@ pub struct Payload {
     pub schema: Option<SchemaRef>,
     /// Why the requested or expected decoding was not used ("not valid UTF-8").
     pub note: Option<String>,
+    /// Values of Avro logical types inside `json`, shown there for people (a date as
+    /// `2024-01-01`); each names where it is and the number or bytes stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logical: Vec<LogicalValue>,
+}
+
+/// One logical-type value inside a decoded payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogicalValue {
+    /// JSON pointer (RFC 6901) into `json`: `/order/created`.
+    pub path: String,
+    /// As the schema names it: `date`, `timestamp-millis`, `decimal(10,2)`, `duration`, …
+    pub logical_type: String,
+    /// What is stored: the number of days, ms, µs or ns; a decimal's unscaled integer (as a
+    /// string); a duration's months, days and milliseconds.
+    pub raw: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

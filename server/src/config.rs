@@ -159,8 +159,13 @@ pub struct ClusterConfig {
 #[derive(Clone)]
 pub struct SchemaRegistryConfig {
     pub url: String,
+    /// Basic auth.
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// Bearer token (sent instead of basic auth when both are set).
+    pub token: Option<Secret>,
+    /// PEM certificates trusted besides the system's (a private CA).
+    pub ca_pem: Option<Vec<u8>>,
     pub timeout: Duration,
 }
 
@@ -170,6 +175,8 @@ impl fmt::Debug for SchemaRegistryConfig {
             .field("url", &redact_url(&self.url))
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -351,6 +358,10 @@ struct FileRegistry {
     url: String,
     username: Option<String>,
     password: Option<String>,
+    /// Bearer token.
+    token: Option<String>,
+    /// PEM file of the CA that signed the registry's certificate.
+    ca_file: Option<PathBuf>,
     timeout: Option<String>,
 }
 
@@ -368,14 +379,14 @@ struct FileMask {
     replacement: Option<String>,
 }
 
+/// `key` names the registry's table (`clusters[0].schema_registry`) or the flag.
 fn registry_config(
-    url: &str,
-    username: Option<String>,
-    password: Option<String>,
+    r: FileRegistry,
     timeout: Duration,
     key: &str,
     origin: &str,
 ) -> Result<SchemaRegistryConfig, ConfigError> {
+    let url = &r.url;
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(ConfigError::new(
             origin,
@@ -383,10 +394,42 @@ fn registry_config(
             format!("'{}' is not an http:// or https:// URL", redact_url(url)),
         ));
     }
+    if reqwest::Url::parse(url).map_or(true, |u| u.cannot_be_a_base()) {
+        return Err(ConfigError::new(
+            origin,
+            key,
+            format!("'{}' is not a valid URL", redact_url(url)),
+        ));
+    }
+    let ca_pem = match &r.ca_file {
+        None => None,
+        Some(p) => {
+            let pem = std::fs::read(p).map_err(|e| {
+                ConfigError::new(
+                    origin,
+                    format!("{key}.ca_file"),
+                    format!("cannot read {}: {e}", p.display()),
+                )
+            })?;
+            match reqwest::Certificate::from_pem_bundle(&pem) {
+                Ok(c) if !c.is_empty() => {}
+                _ => {
+                    return Err(ConfigError::new(
+                        origin,
+                        format!("{key}.ca_file"),
+                        format!("{} holds no PEM certificate", p.display()),
+                    ))
+                }
+            }
+            Some(pem)
+        }
+    };
     Ok(SchemaRegistryConfig {
-        url: url.to_string(),
-        username,
-        password: password.map(Secret),
+        url: url.clone(),
+        username: r.username,
+        password: r.password.map(Secret),
+        token: r.token.map(Secret),
+        ca_pem,
         timeout,
     })
 }
@@ -605,10 +648,16 @@ impl Config {
                     .schema_registry_url
                     .as_deref()
                     .map(|u| {
+                        let r = FileRegistry {
+                            url: u.to_string(),
+                            username: None,
+                            password: None,
+                            token: None,
+                            ca_file: None,
+                            timeout: None,
+                        };
                         registry_config(
-                            u,
-                            None,
-                            None,
+                            r,
                             DEFAULT_REGISTRY_TIMEOUT,
                             "--schema-registry-url",
                             origin,
@@ -786,11 +835,9 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
                 None => DEFAULT_REGISTRY_TIMEOUT,
             };
             Some(registry_config(
-                &r.url,
-                r.username,
-                r.password,
+                r,
                 timeout,
-                &key("schema_registry.url"),
+                &key("schema_registry"),
                 origin,
             )?)
         }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use kafscope_api::SchemaRef;
+use kafscope_api::{LogicalValue, SchemaRef};
 use serde_json::Value;
 
 /// How the user asked a key or value to be decoded.
@@ -56,7 +56,7 @@ pub struct RegisteredSchema {
 
 #[derive(Debug)]
 pub enum SchemaKind {
-    Avro(Box<apache_avro::Schema>),
+    Avro(Box<super::avro::AvroSchema>),
     Json,
     Protobuf(Box<super::protobuf::ProtoSchema>),
 }
@@ -71,9 +71,30 @@ impl SchemaKind {
     }
 }
 
+impl RegisteredSchema {
+    /// `schema 7 (subject orders-value v3)`, or `schema 7` when the subject is not known.
+    pub fn label(&self) -> String {
+        match (&self.subject, self.version) {
+            (Some(s), Some(v)) => format!("schema {} (subject {s} v{v})", self.id),
+            (Some(s), None) => format!("schema {} (subject {s})", self.id),
+            _ => format!("schema {}", self.id),
+        }
+    }
+}
+
+/// Why a schema could not be had.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// The registry answered that the id does not exist.
+    NotFound,
+    /// Anything else (unreachable, an error answer, a schema that does not compile): a
+    /// sentence that names the id.
+    Failed(String),
+}
+
 /// Looks up a schema by id (cached by the implementation).
 pub trait SchemaSource {
-    fn schema(&self, id: u32) -> Result<Arc<RegisteredSchema>, String>;
+    fn schema(&self, id: u32) -> Result<Arc<RegisteredSchema>, Lookup>;
 }
 
 /// A decoded part of a record.
@@ -84,6 +105,8 @@ pub struct Decoded {
     pub json: Option<Value>,
     pub schema: Option<SchemaRef>,
     pub note: Option<String>,
+    /// Logical-type values inside `json` (Avro).
+    pub logical: Vec<LogicalValue>,
 }
 
 impl Decoded {
@@ -94,6 +117,7 @@ impl Decoded {
             json: None,
             schema: None,
             note: None,
+            logical: Vec::new(),
         }
     }
 
@@ -104,6 +128,7 @@ impl Decoded {
             json: Some(json),
             schema: None,
             note: None,
+            logical: Vec::new(),
         }
     }
 
@@ -145,7 +170,7 @@ pub fn decode(bytes: &[u8], how: Decoding, registry: Option<&dyn SchemaSource>) 
             None => hex(bytes).noted("no Schema Registry is configured for this cluster"),
             Some(r) => match wire_format(bytes, r) {
                 Ok(d) => d,
-                Err(e) => hex(bytes).noted(e),
+                Err(e) => hex(bytes).noted(e.to_string()),
             },
         },
     }
@@ -160,9 +185,16 @@ fn auto(bytes: &[u8], registry: Option<&dyn SchemaSource>) -> Decoded {
     ) {
         return wire_format(bytes, r).unwrap_or_else(|e| {
             let d = fallback(bytes);
+            let why = match &e {
+                // The id is not registered: likely not registry data at all.
+                WireError::Lookup(Lookup::NotFound, id) => {
+                    format!("starts like Schema Registry data, but schema id {id} is not in the registry")
+                }
+                other => format!("Schema Registry data that could not be decoded: {other}"),
+            };
             let note = match &d.note {
-                Some(n) => format!("not Schema Registry data ({e}); {n}"),
-                None => format!("not Schema Registry data ({e})"),
+                Some(n) => format!("{why}; {n}"),
+                None => format!("{why}; shown as {}", d.encoding),
             };
             d.noted(note)
         });
@@ -177,11 +209,8 @@ fn fallback(bytes: &[u8]) -> Decoded {
         if t.starts_with('{') || t.starts_with('[') {
             if let Ok(v) = serde_json::from_str::<Value>(s) {
                 return Decoded {
-                    encoding: "json",
                     text: s.to_string(),
-                    json: Some(v),
-                    schema: None,
-                    note: None,
+                    ..Decoded::with_json("json", v)
                 };
             }
         }
@@ -288,16 +317,48 @@ fn msgpack_json(v: rmpv::Value) -> Value {
     }
 }
 
+/// Why Confluent wire-format data was not decoded.
+#[derive(Debug)]
+enum WireError {
+    /// Not the wire format's header.
+    Header(String),
+    /// The schema of this id could not be had.
+    Lookup(Lookup, u32),
+    /// The schema is known; the data does not fit it (a sentence naming the schema).
+    Payload(String),
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireError::Header(e) | WireError::Payload(e) => f.write_str(e),
+            WireError::Lookup(Lookup::NotFound, id) => {
+                write!(f, "schema id {id} is not in the registry")
+            }
+            WireError::Lookup(Lookup::Failed(e), _) => f.write_str(e),
+        }
+    }
+}
+
 /// Confluent wire format: byte 0, a 4-byte big-endian schema id, then the data (Protobuf
 /// adds message indexes first).
-fn wire_format(bytes: &[u8], registry: &dyn SchemaSource) -> Result<Decoded, String> {
-    if bytes.len() < 5 || bytes[0] != 0 {
-        return Err("not in Schema Registry wire format (no magic byte 0)".into());
+fn wire_format(bytes: &[u8], registry: &dyn SchemaSource) -> Result<Decoded, WireError> {
+    if bytes.len() < 5 {
+        return Err(WireError::Header(format!(
+            "too short for the wire-format header ({} bytes; magic byte and schema id take 5)",
+            bytes.len()
+        )));
+    }
+    if bytes[0] != 0 {
+        return Err(WireError::Header(format!(
+            "not in Schema Registry wire format (the first byte is 0x{:02x}, not the magic byte 0)",
+            bytes[0]
+        )));
     }
     let id = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
     let schema = registry
         .schema(id)
-        .map_err(|e| format!("schema {id}: {e}"))?;
+        .map_err(|e| WireError::Lookup(e, id))?;
     let data = &bytes[5..];
     let schema_ref = Some(SchemaRef {
         id,
@@ -305,34 +366,23 @@ fn wire_format(bytes: &[u8], registry: &dyn SchemaSource) -> Result<Decoded, Str
         version: schema.version,
         kind: schema.kind.name().to_string(),
     });
+    let fail = |e: String| WireError::Payload(format!("{}: {e}", schema.label()));
     let mut d = match &schema.kind {
         SchemaKind::Avro(s) => {
-            let mut rd = data;
-            let v = apache_avro::from_avro_datum(s, &mut rd, None)
-                .map_err(|e| format!("Avro data does not match schema {id}: {e}"))?;
-            if !rd.is_empty() {
-                return Err(format!(
-                    "Avro data does not match schema {id}: {} bytes left over",
-                    rd.len()
-                ));
+            let (json, logical) = super::avro::decode(s, data).map_err(fail)?;
+            Decoded {
+                logical,
+                ..Decoded::with_json("avro", json)
             }
-            // apache-avro reads a string cut short as null: check the value against the schema.
-            if !v.validate(s) {
-                return Err(format!(
-                    "Avro data does not match schema {id}: the data ends early or holds other types"
-                ));
-            }
-            let json = Value::try_from(v).map_err(|e| format!("Avro value of schema {id}: {e}"))?;
-            Decoded::with_json("avro", json)
         }
         SchemaKind::Json => {
             let json: Value = serde_json::from_slice(data)
-                .map_err(|e| format!("JSON Schema data of schema {id} is not JSON: {e}"))?;
+                .map_err(|e| fail(format!("JSON Schema payload is not JSON: {e}")))?;
             Decoded::with_json("json_schema", json)
         }
         SchemaKind::Protobuf(p) => {
             let (json, name) = super::protobuf::decode(p, data)
-                .map_err(|e| format!("Protobuf data of schema {id}: {e}"))?;
+                .map_err(|e| fail(format!("Protobuf payload: {e}")))?;
             Decoded::with_json("protobuf", json).noted(name)
         }
     };
@@ -347,19 +397,22 @@ mod tests {
 
     struct Fixed(HashMap<u32, Arc<RegisteredSchema>>);
     impl SchemaSource for Fixed {
-        fn schema(&self, id: u32) -> Result<Arc<RegisteredSchema>, String> {
-            self.0
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| "not found in the registry".to_string())
+        fn schema(&self, id: u32) -> Result<Arc<RegisteredSchema>, Lookup> {
+            match id {
+                66 => Err(Lookup::Failed(
+                    "registry unreachable: connection refused".into(),
+                )),
+                _ => self.0.get(&id).cloned().ok_or(Lookup::NotFound),
+            }
         }
     }
 
     fn registry() -> Fixed {
-        let avro = apache_avro::Schema::parse_str(
+        let avro = crate::messages::avro::parse(
             r#"{"type":"record","name":"Order","fields":[
                 {"name":"id","type":"long"},{"name":"item","type":"string"},
                 {"name":"paid","type":"boolean"}]}"#,
+            &[],
         )
         .unwrap();
         let mut m = HashMap::new();
@@ -411,29 +464,46 @@ mod tests {
     #[test]
     fn wire_format_problems_fall_back_to_bytes_with_the_reason() {
         let r = registry();
+        let note = |d: &Decoded| d.note.clone().unwrap_or_default();
         // Unknown schema id: guessed as usual (here an 8-byte integer), with the reason.
         let d = decode(&[0, 0, 0, 0, 9, 1, 2, 3], Decoding::Auto, Some(&r));
         assert_eq!(d.encoding, "int");
         assert!(
-            d.note
-                .as_deref()
-                .unwrap_or("")
-                .contains("schema 9: not found"),
+            note(&d).starts_with(
+                "starts like Schema Registry data, but schema id 9 is not in the registry; read as"
+            ),
+            "{d:?}"
+        );
+        let d = decode(&[0, 0, 0, 0, 9, 1, 2, 3], Decoding::Registry, Some(&r));
+        assert_eq!(note(&d), "schema id 9 is not in the registry");
+        // The registry cannot be reached: said so, not "not registry data".
+        let d = decode(&[0, 0, 0, 0, 66, 1, 2, 3], Decoding::Auto, Some(&r));
+        assert!(
+            note(&d).starts_with("Schema Registry data that could not be decoded: registry unreachable: connection refused"),
             "{d:?}"
         );
         // Schema id 0 does not exist: not even asked.
         let d = decode(&[0, 0, 0, 0, 0, 0, 0, 42], Decoding::Auto, Some(&r));
         assert_eq!((d.encoding, d.text.as_str()), ("int", "42"));
-        // Data shorter than the schema needs.
+        // Data shorter than the schema needs: the schema named with subject and version.
         let d = decode(&AVRO_ORDER_42[..7], Decoding::Registry, Some(&r));
         assert_eq!(d.encoding, "hex");
         assert!(
-            d.note
-                .as_deref()
-                .unwrap_or("")
-                .contains("does not match schema 7"),
+            note(&d).starts_with(
+                "schema 7 (subject orders-value v2): Avro payload ends after 2 bytes: string at /item is missing"
+            ),
             "{d:?}"
         );
+        let d = decode(&AVRO_ORDER_42[..7], Decoding::Auto, Some(&r));
+        assert!(
+            note(&d).starts_with("Schema Registry data that could not be decoded: schema 7 (subject orders-value v2)"),
+            "{d:?}"
+        );
+        // Too short for a header, or another first byte.
+        let d = decode(&[0, 0, 7], Decoding::Registry, Some(&r));
+        assert!(note(&d).starts_with("too short for the wire-format header (3 bytes"));
+        let d = decode(b"{\"a\":1}", Decoding::Registry, Some(&r));
+        assert!(note(&d).contains("the first byte is 0x7b, not the magic byte 0"));
         // No registry configured, registry asked for.
         let d = decode(AVRO_ORDER_42, Decoding::Registry, None);
         assert!(d.note.unwrap().contains("no Schema Registry"));

@@ -155,6 +155,7 @@ mod tests {
 
     fn payload(text: &str) -> Payload {
         Payload {
+            logical: Vec::new(),
             size: text.len() as u64,
             encoding: "text".into(),
             text: text.into(),

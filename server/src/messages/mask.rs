@@ -84,6 +84,10 @@ impl TopicMask {
 
     /// Apply every rule covering `part` to `d`, decoded from `raw`.
     pub fn apply(&self, part: Part, raw: &[u8], d: &mut Decoded) {
+        if self.covers(part) {
+            // The stored numbers of logical types would show what a rule hides.
+            d.logical.clear();
+        }
         for r in self.rules.iter().filter(|r| r.parts.contains(&part)) {
             if let MaskKind::Pattern(re) = &r.kind {
                 // Shown in another form than the text itself (hex, base64, an integer, Avro or

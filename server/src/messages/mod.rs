@@ -2,6 +2,7 @@
 //! console's on-demand paths to Kafka: each scan has its own consumer (no group, no commits),
 //! is bounded in records, bytes and time, and stops when its client goes away.
 
+pub mod avro;
 pub mod decode;
 pub mod export;
 pub mod filter;
@@ -34,7 +35,7 @@ use scan::{Event, Finished, Limits, Mode, Scan};
 pub struct Inspector {
     pub cfg: ClusterConfig,
     pub client: ClusterClient,
-    registry: Option<Arc<registry::Registry>>,
+    pub registry: Option<Arc<registry::Registry>>,
     producer: OnceLock<Result<FutureProducer<scan::Quiet>, String>>,
     /// Scans running now, and records read by all scans (for `/metrics`).
     pub active_scans: Arc<AtomicUsize>,

@@ -14,22 +14,25 @@ pub struct ProtoSchema {
     pool: DescriptorPool,
 }
 
-struct OneFile(String);
+/// The schema and the files it imports, by import name (the registry's reference names).
+struct Files(Vec<(String, String)>);
 
-impl FileResolver for OneFile {
+impl FileResolver for Files {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        if name == FILE {
-            File::from_source(name, &self.0)
-        } else {
-            Err(protox::Error::file_not_found(name))
+        match self.0.iter().find(|(n, _)| n == name) {
+            Some((n, source)) => File::from_source(n, source),
+            None => Err(protox::Error::file_not_found(name)),
         }
     }
 }
 
-/// Compile the registry's schema text.
-pub fn compile(source: &str) -> Result<ProtoSchema, String> {
+/// Compile the registry's schema text; `imports` are its references as (import name,
+/// source); Google's well-known types need none.
+pub fn compile(source: &str, imports: &[(String, String)]) -> Result<ProtoSchema, String> {
+    let mut files = vec![(FILE.to_string(), source.to_string())];
+    files.extend(imports.iter().cloned());
     let mut resolver = ChainFileResolver::new();
-    resolver.add(OneFile(source.to_string()));
+    resolver.add(Files(files));
     resolver.add(GoogleFileResolver::new());
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler
@@ -127,7 +130,7 @@ mod tests {
 
     #[test]
     fn the_first_message_by_the_short_index_form() {
-        let s = compile(SCHEMA).unwrap();
+        let s = compile(SCHEMA, &[]).unwrap();
         // Written by hand from the encoding spec: index count 0, then field 1 varint 42,
         // field 2 "tea", field 3 a Line {sku: "A", qty: 2}.
         let data = [
@@ -142,7 +145,7 @@ mod tests {
 
     #[test]
     fn nested_and_later_messages_by_their_index_path() {
-        let s = compile(SCHEMA).unwrap();
+        let s = compile(SCHEMA, &[]).unwrap();
         // [1] → Refund (zig-zag: count 1 → 2, index 1 → 2).
         let (json, name) = decode(&s, &[2, 2, 0x0a, 2, b'n', b'o']).unwrap();
         assert_eq!(
@@ -169,6 +172,7 @@ mod tests {
                 message Box { int32 n = 1; }
             }
         "#,
+            &[],
         )
         .unwrap();
         // [1, 0] → Shipment.Item (not the generated Shipment.CountsEntry).
@@ -186,8 +190,37 @@ mod tests {
     }
 
     #[test]
+    fn imported_messages_of_references_are_used_and_not_counted_as_the_schemas_own() {
+        let common = r#"
+            syntax = "proto3";
+            package common;
+            message Money { int64 units = 1; string currency = 2; }
+        "#;
+        let s = compile(
+            r#"
+            syntax = "proto3";
+            package shop;
+            import "common/money.proto";
+            message Order { string id = 1; common.Money total = 2; }
+        "#,
+            &[("common/money.proto".into(), common.into())],
+        )
+        .unwrap();
+        // [] → shop.Order (the imported file's messages are not the schema's first).
+        let data = [0x00, 0x0a, 1, b'a', 0x12, 7, 0x08, 5, 0x12, 3, b'E', b'U', b'R'];
+        let (json, name) = decode(&s, &data).unwrap();
+        assert_eq!(name, "shop.Order");
+        assert_eq!(
+            json,
+            serde_json::json!({"id": "a", "total": {"units": 5, "currency": "EUR"}})
+        );
+        let e = compile("syntax = \"proto3\"; import \"missing.proto\";", &[]).unwrap_err();
+        assert!(e.contains("missing.proto"), "{e}");
+    }
+
+    #[test]
     fn wrong_data_and_schemas_are_errors_with_reasons() {
-        let s = compile(SCHEMA).unwrap();
+        let s = compile(SCHEMA, &[]).unwrap();
         assert!(decode(&s, &[2, 10, 0])
             .unwrap_err()
             .contains("no message at index path"));
@@ -195,7 +228,7 @@ mod tests {
             .unwrap_err()
             .contains("not a valid shop.Order"));
         assert!(decode(&s, &[0x80]).unwrap_err().contains("end early"));
-        assert!(compile("message {")
+        assert!(compile("message {", &[])
             .unwrap_err()
             .contains("does not compile"));
     }

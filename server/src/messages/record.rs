@@ -131,6 +131,7 @@ pub fn payload(raw: &[u8], d: Decoded, masked: bool, limit: usize) -> Payload {
         json = None;
         truncated = true;
     }
+    let json_kept = json.is_some();
     let base64 = (!masked).then(|| {
         truncated |= raw.len() > limit;
         base64::engine::general_purpose::STANDARD.encode(&raw[..raw.len().min(limit)])
@@ -145,6 +146,8 @@ pub fn payload(raw: &[u8], d: Decoded, masked: bool, limit: usize) -> Payload {
         masked,
         schema: d.schema,
         note: d.note,
+        // The raw values point into `json`: gone with it when the text was cut.
+        logical: if json_kept { d.logical } else { Vec::new() },
     }
 }
 
