@@ -11,10 +11,12 @@ pub mod fmt;
 mod health;
 mod identity;
 mod messages;
+pub mod schemas;
 pub use alerts::*;
 pub use health::*;
 pub use identity::*;
 pub use messages::*;
+pub use schemas::*;
 
 /// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +124,10 @@ pub struct ClusterSummary {
     /// Why the cluster, or one of its brokers, cannot be read; `null` while all is well.
     #[serde(default)]
     pub diagnosis: Option<Diagnosis>,
+    /// The cluster's Schema Registry (address without credentials); `null` when none is
+    /// configured.
+    #[serde(default)]
+    pub schema_registry: Option<String>,
 }
 
 /// How the console talks to a cluster: the listener's security, and which client reads

@@ -156,16 +156,37 @@ pub async fn send_change_json<T: DeserializeOwned>(
         .map_err(|e| format!("unexpected answer from the server: {e}"))
 }
 
+/// A change with any method (`POST`, `PUT`, `DELETE`), returning the server's JSON answer.
+pub async fn send_json<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, String> {
+    request(method, path, body)
+        .await?
+        .json::<T>()
+        .await
+        .map_err(|e| format!("unexpected answer from the server: {e}"))
+}
+
 async fn change(
     path: &str,
     body: Option<serde_json::Value>,
     delete: bool,
 ) -> Result<gloo_net::http::Response, String> {
+    request(if delete { "DELETE" } else { "POST" }, path, body).await
+}
+
+async fn request(
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<gloo_net::http::Response, String> {
     let url = format!("{}/api/v1{}", base(), path);
-    let mut req = if delete {
-        gloo_net::http::Request::delete(&url)
-    } else {
-        gloo_net::http::Request::post(&url)
+    let mut req = match method {
+        "DELETE" => gloo_net::http::Request::delete(&url),
+        "PUT" => gloo_net::http::Request::put(&url),
+        _ => gloo_net::http::Request::post(&url),
     };
     if let Some(t) = csrf_token() {
         req = req.header("X-CSRF-Token", &t);
@@ -220,8 +241,29 @@ pub fn use_api<T>(path: impl Fn() -> String + Send + Sync + 'static) -> ReadSign
 where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
+    load_on(path, use_context::<Refresh>().map(|r| r.0))
+}
+
+/// Like [`use_api`], but loaded again only when `path()` or `again` changes, not on every
+/// snapshot: for data that lives outside Kafscope's snapshot (the Schema Registry).
+pub fn use_fetch<T>(
+    path: impl Fn() -> String + Send + Sync + 'static,
+    again: RwSignal<u64>,
+) -> ReadSignal<Load<T>>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    load_on(path, Some(again))
+}
+
+fn load_on<T>(
+    path: impl Fn() -> String + Send + Sync + 'static,
+    tick: Option<RwSignal<u64>>,
+) -> ReadSignal<Load<T>>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
     let (data, set_data) = signal(Load::<T>::Loading);
-    let tick = use_context::<Refresh>().map(|r| r.0);
     let seq = StoredValue::new(0u64);
     let last = StoredValue::new(String::new());
     Effect::new(move |_| {

@@ -304,6 +304,10 @@ pub fn ClusterHeader(cluster: Signal<String>, active: &'static str) -> impl Into
                 {tab("brokers", "Brokers")}
                 {tab("topics", "Topics")}
                 {tab("consumer-groups", "Consumer groups")}
+                {move || match summary.get() {
+                    Load::Ready(s) if s.schema_registry.is_some() => tab("schemas", "Schemas").into_any(),
+                    _ => ().into_any(),
+                }}
             </nav>
             {move || match summary.get() {
                 Load::Ready(s) => banner(&s).into_any(),

@@ -57,6 +57,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("/clusters/:cluster/topics") view=pages::topics::Topics/>
                     <Route path=path!("/clusters/:cluster/topics/:topic") view=pages::topic::Topic/>
                     <Route path=path!("/clusters/:cluster/topics/:topic/messages") view=pages::messages::Messages/>
+                    <Route path=path!("/clusters/:cluster/schemas") view=pages::schemas::Subjects/>
+                    <Route path=path!("/clusters/:cluster/schemas/:subject") view=pages::schemas::Subject/>
                     <Route path=path!("/clusters/:cluster/consumer-groups") view=pages::groups::Groups/>
                     <Route path=path!("/clusters/:cluster/consumer-groups/:group") view=pages::group::Group/>
                     <Route path=path!("/audit") view=pages::audit::Audit/>

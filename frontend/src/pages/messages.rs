@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use kafscope_api::{Message, MessagePage, Payload, ProduceResult, ScanStats};
+use kafscope_api::{LogicalValue, Message, MessagePage, Payload, ProduceResult, ScanStats};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -599,14 +599,17 @@ fn stats_line(s: &ScanStats, running: Running) -> impl IntoView {
     }
 }
 
-/// Pretty JSON as nested, collapsible blocks.
-fn json_tree(v: &serde_json::Value, depth: usize) -> AnyView {
+/// Pretty JSON as nested, collapsible blocks, keys in the order they came (a schema's
+/// field order); logical-type values (an Avro date, a decimal) with what is stored beside
+/// them. `path` is the JSON pointer of `v`.
+fn json_tree(v: &serde_json::Value, depth: usize, path: &str, logical: &[LogicalValue]) -> AnyView {
     use serde_json::Value;
+    let child = |k: &str| format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
     match v {
         Value::Object(o) if !o.is_empty() => {
             let items = o
                 .iter()
-                .map(|(k, v)| view! { <li><span class="jk">{format!("{k:?}")}</span>": "{json_tree(v, depth + 1)}</li> })
+                .map(|(k, v)| view! { <li><span class="jk">{format!("{k:?}")}</span>": "{json_tree(v, depth + 1, &child(k), logical)}</li> })
                 .collect_view();
             view! { <details open=depth < 3 class="jt"><summary>{format!("{{…}} {} keys", o.len())}</summary><ul>{items}</ul></details> }.into_any()
         }
@@ -614,12 +617,24 @@ fn json_tree(v: &serde_json::Value, depth: usize) -> AnyView {
             let items = a
                 .iter()
                 .enumerate()
-                .map(|(i, v)| view! { <li><span class="jk">{i}</span>": "{json_tree(v, depth + 1)}</li> })
+                .map(|(i, v)| view! { <li><span class="jk">{i}</span>": "{json_tree(v, depth + 1, &child(&i.to_string()), logical)}</li> })
                 .collect_view();
             view! { <details open=depth < 3 class="jt"><summary>{format!("[…] {} items", a.len())}</summary><ul>{items}</ul></details> }.into_any()
         }
-        Value::String(s) => view! { <span class="js">{format!("{s:?}")}</span> }.into_any(),
-        other => view! { <span class="jn">{other.to_string()}</span> }.into_any(),
+        leaf => {
+            let shown = match leaf {
+                Value::String(s) => view! { <span class="js">{format!("{s:?}")}</span> }.into_any(),
+                other => view! { <span class="jn">{other.to_string()}</span> }.into_any(),
+            };
+            let stored = logical.iter().find(|l| l.path == path).map(|l| {
+                let raw = match &l.raw {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                view! { " "<span class="jl" data-testid="logical-raw" title="the value as stored, and its logical type">{format!("{} {raw}", l.logical_type)}</span> }
+            });
+            view! { {shown}{stored} }.into_any()
+        }
     }
 }
 
@@ -640,7 +655,7 @@ fn payload_view(label: &'static str, p: Option<Payload>, testid: &'static str) -
     let raw = p.base64.clone();
     let body = match &p.json {
         Some(j) => {
-            view! { <div class="json" data-testid=format!("{testid}-json")>{json_tree(j, 0)}</div> }
+            view! { <div class="json" data-testid=format!("{testid}-json")>{json_tree(j, 0, "", &p.logical)}</div> }
                 .into_any()
         }
         None => {

@@ -10,6 +10,7 @@ pub mod health;
 pub mod identity;
 pub mod messages;
 pub mod overview;
+pub mod schemas;
 pub mod tokens;
 pub mod topic;
 pub mod topics;

@@ -20,6 +20,9 @@ pub fn Topic() -> impl IntoView {
             enc(&topic.get())
         )
     });
+    let summary = use_api::<kafscope_api::ClusterSummary>(move || {
+        format!("/clusters/{}", enc(&cluster.get()))
+    });
     view! {
         <ClusterHeader cluster active="topics"/>
         <h2 data-testid="topic-name">{move || topic.get()}</h2>
@@ -28,6 +31,12 @@ pub fn Topic() -> impl IntoView {
                 href=move || href(&format!("/clusters/{}/topics/{}/messages", enc(&cluster.get()), enc(&topic.get())))>"Browse messages"</a></p> }.into_any()
         } else {
             view! { <p class="sub" data-testid="messages-hidden">{crate::api::needs("messages.read")}" Message contents are not shown to viewers."</p> }.into_any()
+        }}
+        {move || match summary.get() {
+            crate::api::Load::Ready(s) if s.schema_registry.is_some() => view! {
+                <crate::pages::schemas::TopicSubjects cluster topic/>
+            }.into_any(),
+            _ => ().into_any(),
         }}
         {show(detail, move |t: TopicDetail| body(cluster.get_untracked(), t))}
     }

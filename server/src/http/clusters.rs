@@ -174,6 +174,7 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
             .count(),
         connection: s.connection.clone(),
         diagnosis: s.diagnosis.clone(),
+        schema_registry: None,
     }
 }
 
@@ -217,7 +218,7 @@ async fn list_clusters(
                 &Resource::cluster(&s.name, s.read_only),
             )
         })
-        .map(|s| summary(s))
+        .map(|s| with_registry(&st, summary(s)))
         .collect();
     Ok(Json(q.apply(all.into_iter())?))
 }
@@ -230,7 +231,17 @@ async fn get_cluster(
     let Path(cluster) = p?;
     st.allow_view(&principal, &cluster)?;
     let snap = st.cluster(&cluster)?;
-    Ok(Json(summary(&snap)))
+    Ok(Json(with_registry(&st, summary(&snap))))
+}
+
+/// The summary with its cluster's Schema Registry address (from the configuration).
+fn with_registry(st: &AppState, mut s: ClusterSummary) -> ClusterSummary {
+    s.schema_registry = st
+        .inspectors
+        .get(&s.name)
+        .and_then(|i| i.registry.as_ref())
+        .map(|r| r.address());
+    s
 }
 
 impl Listable for Broker {

@@ -22,6 +22,10 @@ pub enum ApiError {
     /// 403: the principal lacks the permission, or the cluster is read-only.
     #[error("{0}")]
     Forbidden(String),
+    /// 409: the change conflicts with the current state (an incompatible schema, a group
+    /// that is not empty).
+    #[error("{0}")]
+    Conflict(String),
     /// 429: too many failed sign-ins; try again later.
     #[error("{0}")]
     TooManyRequests(String),
@@ -43,6 +47,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "unsupported"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),

@@ -15,6 +15,7 @@ pub(crate) mod history;
 pub mod list;
 mod messages;
 pub mod metrics;
+mod schemas;
 pub mod state;
 mod topics;
 
@@ -62,6 +63,7 @@ pub fn router(state: AppState, base_path: &str, web: Option<WebAssets>) -> Route
         .merge(alerts::router())
         .merge(alert_actions::router())
         .merge(messages::router())
+        .merge(schemas::router())
         .merge(auth::router())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -36,7 +36,10 @@ pub fn parse(text: &str, refs: &[String]) -> Result<AvroSchema, String> {
 impl AvroSchema {
     /// Referenced schemas first: names are resolved in order.
     fn all(&self) -> Vec<&Schema> {
-        self.refs.iter().chain(std::iter::once(&self.root)).collect()
+        self.refs
+            .iter()
+            .chain(std::iter::once(&self.root))
+            .collect()
     }
 }
 
@@ -57,8 +60,8 @@ impl Read for Counted<'_> {
 /// Decode one datum: its JSON form and the logical-type values it holds.
 pub fn decode(s: &AvroSchema, data: &[u8]) -> Result<(Value, Vec<LogicalValue>), String> {
     let mut rd = Counted { data, read: 0 };
-    let v = apache_avro::from_avro_datum_schemata(&s.root, s.all(), &mut rd, None)
-        .map_err(|e| {
+    let v =
+        apache_avro::from_avro_datum_schemata(&s.root, s.all(), &mut rd, None).map_err(|e| {
             format!(
                 "Avro payload does not fit the schema after {} of {} bytes: {e}",
                 rd.read,
@@ -205,8 +208,7 @@ impl Walk<'_> {
                 Value::Object(out)
             }
             (Avro::Decimal(d), Schema::Decimal(ds)) => {
-                let bytes =
-                    <Vec<u8>>::try_from(&d).map_err(|e| Mismatch::Other(e.to_string()))?;
+                let bytes = <Vec<u8>>::try_from(&d).map_err(|e| Mismatch::Other(e.to_string()))?;
                 let unscaled = signed_decimal(&bytes);
                 let shown = with_scale(&unscaled, ds.scale);
                 let kind = format!("decimal({},{})", ds.precision, ds.scale);
@@ -247,20 +249,12 @@ impl Walk<'_> {
                     u32::from(d.days()),
                     u32::from(d.millis()),
                 );
-                let shown = format!(
-                    "P{months}M{days}DT{}.{:03}S",
-                    millis / 1000,
-                    millis % 1000
-                );
+                let shown = format!("P{months}M{days}DT{}.{:03}S", millis / 1000, millis % 1000);
                 let raw = serde_json::json!({"months": months, "days": days, "millis": millis});
                 self.logical("duration", raw, shown.into())
             }
             (Avro::Null, _) => {
-                return Err(Mismatch::Missing(format!(
-                    "{} at {}",
-                    kind(s),
-                    self.here()
-                )))
+                return Err(Mismatch::Missing(format!("{} at {}", kind(s), self.here())))
             }
             (v, _) => {
                 return Err(Mismatch::Other(format!(
@@ -496,7 +490,12 @@ mod tests {
         data.extend(zigzag(1)); // union branch 1
         data.extend(zigzag(0));
         let (json, logical) = decode(&s, &data).unwrap();
-        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
             [

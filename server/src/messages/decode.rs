@@ -356,9 +356,7 @@ fn wire_format(bytes: &[u8], registry: &dyn SchemaSource) -> Result<Decoded, Wir
         )));
     }
     let id = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
-    let schema = registry
-        .schema(id)
-        .map_err(|e| WireError::Lookup(e, id))?;
+    let schema = registry.schema(id).map_err(|e| WireError::Lookup(e, id))?;
     let data = &bytes[5..];
     let schema_ref = Some(SchemaRef {
         id,

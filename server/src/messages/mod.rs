@@ -7,6 +7,7 @@ pub mod decode;
 pub mod export;
 pub mod filter;
 pub mod mask;
+pub mod naming;
 pub mod plan;
 pub mod protobuf;
 pub mod record;

@@ -207,7 +207,9 @@ mod tests {
         )
         .unwrap();
         // [] → shop.Order (the imported file's messages are not the schema's first).
-        let data = [0x00, 0x0a, 1, b'a', 0x12, 7, 0x08, 5, 0x12, 3, b'E', b'U', b'R'];
+        let data = [
+            0x00, 0x0a, 1, b'a', 0x12, 7, 0x08, 5, 0x12, 3, b'E', b'U', b'R',
+        ];
         let (json, name) = decode(&s, &data).unwrap();
         assert_eq!(name, "shop.Order");
         assert_eq!(

@@ -219,7 +219,10 @@ impl Registry {
 
     fn url(&self, segments: &[&str]) -> Result<reqwest::Url, RegistryError> {
         let mut url = reqwest::Url::parse(&self.cfg.url).map_err(|e| {
-            RegistryError::new(ErrorKind::Invalid, format!("the registry URL is not valid: {e}"))
+            RegistryError::new(
+                ErrorKind::Invalid,
+                format!("the registry URL is not valid: {e}"),
+            )
         })?;
         url.path_segments_mut()
             .map_err(|_| RegistryError::new(ErrorKind::Invalid, "the registry URL has no path"))?
@@ -243,69 +246,99 @@ impl Registry {
     }
 
     /// One call: `segments` are the path's parts (encoded here), `query` its parameters.
-    pub async fn call<T: DeserializeOwned>(
+    /// The address is made before the future, which borrows nothing but the registry.
+    pub fn call<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         segments: &[&str],
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
-    ) -> Result<T, RegistryError> {
-        let mut url = self.url(segments)?;
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        let mut req = self.request(method, url);
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/vnd.schemaregistry.v1+json")
-                .body(b.to_string());
-        }
-        let unreachable = |e: reqwest::Error| {
-            RegistryError::new(
-                ErrorKind::Unreachable,
-                format!(
-                    "registry unreachable: {}",
-                    crate::metrics::scrape::describe(&e)
-                ),
-            )
-        };
-        let mut resp = req.send().await.map_err(unreachable)?;
-        let status = resp.status().as_u16();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
-            if bytes.len() + chunk.len() > MAX_ANSWER {
-                return Err(RegistryError::new(
-                    ErrorKind::Unreachable,
-                    format!("the registry's answer is larger than {} MiB", MAX_ANSWER >> 20),
-                ));
+    ) -> impl std::future::Future<Output = Result<T, RegistryError>> + Send + '_ {
+        let url = self.url(segments).map(|mut url| {
+            if !query.is_empty() {
+                url.query_pairs_mut().extend_pairs(query);
             }
-            bytes.extend_from_slice(&chunk);
+            url
+        });
+        let body = body.map(serde_json::Value::to_string);
+        async move {
+            let mut req = self.request(method, url?);
+            if let Some(b) = body {
+                req = req
+                    .header("content-type", "application/vnd.schemaregistry.v1+json")
+                    .body(b);
+            }
+            let unreachable = |e: reqwest::Error| {
+                RegistryError::new(
+                    ErrorKind::Unreachable,
+                    format!(
+                        "registry unreachable: {}",
+                        crate::metrics::scrape::describe(&e)
+                    ),
+                )
+            };
+            let mut resp = req.send().await.map_err(unreachable)?;
+            let status = resp.status().as_u16();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
+                if bytes.len() + chunk.len() > MAX_ANSWER {
+                    return Err(RegistryError::new(
+                        ErrorKind::Unreachable,
+                        format!(
+                            "the registry's answer is larger than {} MiB",
+                            MAX_ANSWER >> 20
+                        ),
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            if !(200..300).contains(&status) {
+                let e: ErrorAnswer = serde_json::from_slice(&bytes).unwrap_or_default();
+                return Err(explain(status, e.error_code, &e.message));
+            }
+            serde_json::from_slice(&bytes).map_err(|e| {
+                RegistryError::new(
+                    ErrorKind::Unreachable,
+                    format!("the registry's answer is not what its API describes: {e}"),
+                )
+            })
         }
-        if !(200..300).contains(&status) {
-            let e: ErrorAnswer = serde_json::from_slice(&bytes).unwrap_or_default();
-            return Err(explain(status, e.error_code, &e.message));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            RegistryError::new(
-                ErrorKind::Unreachable,
-                format!("the registry's answer is not what its API describes: {e}"),
-            )
-        })
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, RegistryError> {
-        self.call(reqwest::Method::GET, segments, &[], None).await
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> impl std::future::Future<Output = Result<T, RegistryError>> + Send + '_ {
+        self.call(reqwest::Method::GET, segments, &[], None)
     }
 
-    /// One version of a subject (`latest` or a number), cached when numbered.
-    pub async fn version(&self, subject: &str, version: &str) -> Result<Arc<Version>, RegistryError> {
-        let key = version.parse::<i64>().ok().map(|v| (subject.to_string(), v));
+    /// One version of a subject (`latest` or a number), cached when numbered; `deleted`
+    /// also finds a soft-deleted version.
+    pub async fn version(
+        &self,
+        subject: &str,
+        version: &str,
+        deleted: bool,
+    ) -> Result<Arc<Version>, RegistryError> {
+        let key = version
+            .parse::<i64>()
+            .ok()
+            .map(|v| (subject.to_string(), v));
         if let Some(k) = &key {
             if let Some(v) = self.versions.lock().ok().and_then(|c| c.get(k).cloned()) {
                 return Ok(v);
             }
         }
-        let v: Arc<Version> = Arc::new(self.get(&["subjects", subject, "versions", version]).await?);
+        let query: &[(&str, &str)] = if deleted { &[("deleted", "true")] } else { &[] };
+        let v: Arc<Version> = Arc::new(
+            self.call(
+                reqwest::Method::GET,
+                &["subjects", subject, "versions", version],
+                query,
+                None,
+            )
+            .await?,
+        );
         if let Ok(mut c) = self.versions.lock() {
             if c.len() >= MAX_CACHED {
                 c.clear();
@@ -323,21 +356,27 @@ impl Registry {
     ) -> Result<Vec<(String, Arc<Version>)>, RegistryError> {
         let mut out: Vec<(String, Arc<Version>)> = Vec::new();
         // Depth-first with an explicit stack: (reference, its children already queued).
-        let mut stack: Vec<(Reference, bool)> = refs.iter().rev().map(|r| (r.clone(), false)).collect();
+        let mut stack: Vec<(Reference, bool)> =
+            refs.iter().rev().map(|r| (r.clone(), false)).collect();
         let mut fetched = 0usize;
         while let Some((r, expanded)) = stack.pop() {
-            if out.iter().any(|(n, v)| n == &r.name && v.subject == r.subject) {
+            if out
+                .iter()
+                .any(|(n, v)| n == &r.name && v.subject == r.subject)
+            {
                 continue;
             }
             fetched += 1;
             if fetched > MAX_REFERENCES {
                 return Err(RegistryError::new(
                     ErrorKind::Invalid,
-                    format!("the schema references more than {MAX_REFERENCES} schemas (or a cycle)"),
+                    format!(
+                        "the schema references more than {MAX_REFERENCES} schemas (or a cycle)"
+                    ),
                 ));
             }
             let v = self
-                .version(&r.subject, &r.version.to_string())
+                .version(&r.subject, &r.version.to_string(), true)
                 .await
                 .map_err(|e| RegistryError {
                     message: format!(
@@ -473,7 +512,9 @@ mod tests {
         );
         assert_eq!(explain(409, 409, "").kind, ErrorKind::Conflict);
         assert!(explain(409, 409, "").message.contains("not compatible"));
-        assert!(explain(404, 40405, "").message.contains("soft delete first"));
+        assert!(explain(404, 40405, "")
+            .message
+            .contains("soft delete first"));
         assert_eq!(explain(422, 42201, "bad").kind, ErrorKind::Invalid);
         assert_eq!(explain(401, 0, "").kind, ErrorKind::Refused);
         assert_eq!(explain(503, 0, "").kind, ErrorKind::Unreachable);

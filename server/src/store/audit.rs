@@ -58,8 +58,8 @@ pub(super) async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     e: &AuditEntry,
     target: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<i64, StoreError> {
+    let done = sqlx::query(
         "INSERT INTO audit_log (at_ms, actor, actor_kind, source_addr, action, cluster, target, outcome, detail)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
@@ -74,17 +74,18 @@ pub(super) async fn insert_audit(
     .bind(&e.detail)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.last_insert_rowid())
 }
 
 impl Store {
     /// Record an attempt that touched no other table (a refusal, a test notification, a
     /// change made in Kafka itself).
-    pub async fn audit(&self, e: &AuditEntry, target: &str) -> Result<(), StoreError> {
+    /// Returns the row's id.
+    pub async fn audit(&self, e: &AuditEntry, target: &str) -> Result<i64, StoreError> {
         let mut tx = self.pool().begin().await?;
-        insert_audit(&mut tx, e, target).await?;
+        let id = insert_audit(&mut tx, e, target).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(id)
     }
 
     /// Audit rows, newest first, narrowed by `f`.
