@@ -3,7 +3,8 @@
 # foreground on the port given. A second console, on the next port, requires signing in
 # through a real OpenID Connect provider (oidc/provider.mjs), started here too. A third, on
 # the port after that, watches the scripted KRaft cluster (server/examples/scripted_kraft.rs):
-# a metadata quorum tansu cannot show; and a cluster that cannot be reached. Everything stops when Playwright stops this script.
+# a metadata quorum tansu cannot show, with a Schema Registry (server/examples/
+# registry_replay.rs); and a cluster that cannot be reached. Everything stops when Playwright stops this script.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../scripts/lib.sh"
@@ -11,6 +12,7 @@ port="$1"
 bin="${KAFSCOPE_BIN:-$TARGET_DIR/debug/kafscope}"
 traffic="${KAFSCOPE_TRAFFIC_BIN:-$TARGET_DIR/debug/kafscope-demo-traffic}"
 kraft="${KAFSCOPE_KRAFT_BIN:-$TARGET_DIR/debug/examples/scripted_kraft}"
+registry="${KAFSCOPE_REGISTRY_BIN:-$TARGET_DIR/debug/examples/registry_replay}"
 work="$(mktemp -d)"
 kport="$(free_port)"
 tansu_pid=""
@@ -19,8 +21,9 @@ oidc_pid=""
 signin_pid=""
 kraft_pid=""
 kraft_console_pid=""
+registry_pid=""
 cleanup() {
-  for p in "$kraft_console_pid" "$kraft_pid" "$signin_pid" "$oidc_pid" "$tansu_pid" "$metrics_pid"; do
+  for p in "$registry_pid" "$kraft_console_pid" "$kraft_pid" "$signin_pid" "$oidc_pid" "$tansu_pid" "$metrics_pid"; do
     [ -n "$p" ] && kill "$p" 2>/dev/null
   done
   rm -rf "$work"
@@ -93,6 +96,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 kport2="$(head -n1 "$work/kraft.out")"
+# Its Schema Registry: a real registry's recorded answers (KAFSCOPE_TEST_REGISTRY=<a fresh
+# Karapace> records them again: scripts/record-registry.sh).
+"$registry" karapace-ui >"$work/registry.out" 2>"$work/registry.log" &
+registry_pid=$!
+for _ in $(seq 1 100); do
+  [ -s "$work/registry.out" ] && break
+  sleep 0.1
+done
+registry_url="$(head -n1 "$work/registry.out")"
 # Beside it, a cluster whose bootstrap name resolves nowhere: the connection check's verdict.
 cat > "$work/kraft.toml" <<EOF
 [server]
@@ -103,6 +115,8 @@ url = "sqlite://$work/kraft.db"
 name = "kraft"
 bootstrap_servers = "$kport2"
 poll_interval = "1s"
+[clusters.schema_registry]
+url = "$registry_url"
 [[clusters]]
 name = "nowhere"
 bootstrap_servers = "kafscope-nowhere.invalid:9092"

@@ -43,15 +43,17 @@ ensure_tansu() {
 # kafka-python (pure Python, from PyPI) in a venv under target/: the tests' independent Kafka
 # client, so what they check is not only librdkafka talking to librdkafka.
 KAFKA_PYTHON_VERSION="3.0.12"
+# fastavro writes the tests' Schema Registry records: an Avro implementation not our own.
+FASTAVRO_VERSION="1.10.0"
 ensure_python_client() {
   local venv="$TARGET_DIR/pyclient"
   if [ -x "$venv/bin/python" ] &&
-    "$venv/bin/python" -c "import kafka, sys; sys.exit(kafka.__version__ != '$KAFKA_PYTHON_VERSION')" 2>/dev/null; then
+    "$venv/bin/python" -c "import kafka, fastavro, sys; sys.exit(kafka.__version__ != '$KAFKA_PYTHON_VERSION' or fastavro.__version__ != '$FASTAVRO_VERSION')" 2>/dev/null; then
     return
   fi
-  say "installing kafka-python $KAFKA_PYTHON_VERSION into $venv (the tests' independent client)"
+  say "installing kafka-python $KAFKA_PYTHON_VERSION and fastavro $FASTAVRO_VERSION into $venv (the tests' independent clients)"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "kafka-python==$KAFKA_PYTHON_VERSION"
+  "$venv/bin/pip" install -q "kafka-python==$KAFKA_PYTHON_VERSION" "fastavro==$FASTAVRO_VERSION"
 }
 
 # Debian packages: a C toolchain's friends for librdkafka, and Chromium for browser tests.

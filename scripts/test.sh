@@ -15,7 +15,7 @@ say "Rust tests (unit + integration against tansu)"
 cargo test --manifest-path "$ROOT/Cargo.toml" --workspace --exclude kafscope-frontend
 
 "$ROOT/scripts/build-web.sh" debug
-cargo build --manifest-path "$ROOT/Cargo.toml" -p kafscope --bins --example scripted_kraft
+cargo build --manifest-path "$ROOT/Cargo.toml" -p kafscope --bins --example scripted_kraft --example registry_replay
 
 say "browser tests (Playwright, Debian Chromium)"
 cd "$ROOT/playwright"
@@ -25,4 +25,5 @@ fi
 KAFSCOPE_BIN="$TARGET_DIR/debug/kafscope" \
 KAFSCOPE_TRAFFIC_BIN="$TARGET_DIR/debug/kafscope-demo-traffic" \
 KAFSCOPE_KRAFT_BIN="$TARGET_DIR/debug/examples/scripted_kraft" \
+KAFSCOPE_REGISTRY_BIN="$TARGET_DIR/debug/examples/registry_replay" \
   npx playwright test

@@ -84,7 +84,7 @@ fn level_form(
         .collect_view();
     view! {
         <span class="row">
-            <select data-testid=format!("{testid}-select") on:change=move |e| chosen.set(event_target_value(&e))>
+            <select aria-label="Compatibility level" data-testid=format!("{testid}-select") on:change=move |e| chosen.set(event_target_value(&e))>
                 {none_label.map(|n| view! { <option value="" selected=current.is_none()>{n}</option> })}
                 {options}
             </select>
@@ -112,6 +112,8 @@ pub fn Subjects() -> impl IntoView {
     );
     let status: Status = RwSignal::new(None);
     let new_subject = RwSignal::new(String::new());
+    let new_text = RwSignal::new(String::new());
+    let new_kind = RwSignal::new("AVRO".to_string());
     view! {
         <ClusterHeader cluster active="schemas"/>
         <h2>"Schema Registry"</h2>
@@ -177,7 +179,7 @@ pub fn Subjects() -> impl IntoView {
                 <label class="field"><span>"Subject (for a topic's values: <topic>-value)"</span>
                     <input type="text" data-testid="new-subject" prop:value=move || new_subject.get()
                         on:input=move |e| new_subject.set(event_target_value(&e))/></label>
-                <SchemaForm cluster subject=Signal::derive(move || new_subject.get()) initial=String::new() kind="AVRO".to_string() status again/>
+                <SchemaForm cluster subject=Signal::derive(move || new_subject.get()) text=new_text kind=new_kind status again/>
             }.into_any()
         } else {
             view! { <p class="sub">{needs("schemas.manage")}</p> }.into_any()
@@ -190,13 +192,11 @@ pub fn Subjects() -> impl IntoView {
 fn SchemaForm(
     cluster: Signal<String>,
     subject: Signal<String>,
-    initial: String,
-    kind: String,
+    text: RwSignal<String>,
+    kind: RwSignal<String>,
     status: Status,
     again: RwSignal<u64>,
 ) -> impl IntoView {
-    let text = RwSignal::new(initial);
-    let kind = RwSignal::new(kind);
     let verdict: RwSignal<Option<CompatibilityCheck>> = RwSignal::new(None);
     let body = move || serde_json::json!({"schema": text.get_untracked(), "schema_type": kind.get_untracked()});
     let path = move |tail: &str| {
@@ -224,6 +224,11 @@ fn SchemaForm(
         let b = body();
         spawn_local(async move {
             let r = send_json::<Registered>("POST", &p, Some(b)).await;
+            // Only a registered schema changes what the page shows.
+            if r.is_ok() {
+                verdict.set(None);
+                again.update(|n| *n += 1);
+            }
             status.set(Some(r.map(|x| {
                 format!(
                     "Registered {} as schema id {}{} (audit entry {}).",
@@ -247,7 +252,7 @@ fn SchemaForm(
         <div class="dialog" data-testid="schema-form">
             <label class="field"><span>"Type"</span>
                 <select data-testid="schema-kind" on:change=move |e| kind.set(event_target_value(&e))>{kinds.collect_view()}</select></label>
-            <textarea class="schema" data-testid="schema-text" prop:value=move || text.get()
+            <textarea class="schema" aria-label="Schema text" data-testid="schema-text" prop:value=move || text.get()
                 on:input=move |e| { text.set(event_target_value(&e)); verdict.set(None); }></textarea>
             <div class="row actions">
                 <button type="button" data-testid="schema-test" on:click=test>"Test compatibility"</button>
@@ -284,12 +289,37 @@ pub fn Subject() -> impl IntoView {
         again,
     );
     let status: Status = RwSignal::new(None);
+    // The new version's text starts as the latest version's, once: reloads after a change
+    // keep what the user typed.
+    let text = RwSignal::new(String::new());
+    let kind = RwSignal::new("AVRO".to_string());
+    let primed = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let Load::Ready(d) = detail.get() {
+            if !primed.get_value() {
+                primed.set_value(true);
+                if let Some(v) = d.versions.iter().rev().find(|v| !v.deleted) {
+                    text.set(v.schema.clone());
+                    kind.set(v.kind.clone());
+                }
+            }
+        }
+    });
     view! {
         <ClusterHeader cluster active="schemas"/>
         <p class="sub"><a href=move || href(&format!("/clusters/{}/schemas", enc(&cluster.get())))>"Schema Registry"</a>" /"</p>
         <h2 data-testid="subject-name">{move || subject.get()}</h2>
         {status_view(status)}
         {show(detail, move |d: SubjectDetail| subject_body(cluster, subject, d, status, again))}
+        {move || if can("schemas.manage", Some(&cluster.get())) {
+            view! {
+                <h3>"New version"</h3>
+                <p class="sub">"Edit the latest version, test it against the subject's compatibility level, then register it."</p>
+                <SchemaForm cluster subject text kind status again/>
+            }.into_any()
+        } else {
+            view! { <p class="sub">{needs("schemas.manage")}" (to register, change compatibility or delete)"</p> }.into_any()
+        }}
     }
 }
 
@@ -303,7 +333,6 @@ fn subject_body(
     let c = cluster.get_untracked();
     let manage = can("schemas.manage", Some(&c));
     let versions = StoredValue::new(d.versions.clone());
-    let latest = d.versions.iter().rev().find(|v| !v.deleted).cloned();
     let n = d.versions.len();
     // Shown: the newest; compared: the one before it.
     let right = RwSignal::new(d.versions.last().map(|v| v.version));
@@ -347,8 +376,8 @@ fn subject_body(
                 <td>{v.kind.clone()}{v.deleted.then(|| view! { " "<span class="badge muted">"soft-deleted"</span> })}</td>
                 <td>{refs}</td>
                 <td>
-                    <label><input type="radio" name="left" checked=move || left.get() == Some(ver) on:change=move |_| left.set(Some(ver))/>" old"</label>" "
-                    <label><input type="radio" name="right" data-testid=format!("show-version-{ver}") checked=move || right.get() == Some(ver) on:change=move |_| right.set(Some(ver))/>" new"</label>
+                    <label><input type="radio" name="left" aria-label=format!("compare version {ver} as the old one") checked=move || left.get() == Some(ver) on:change=move |_| left.set(Some(ver))/>" old"</label>" "
+                    <label><input type="radio" name="right" aria-label=format!("show version {ver}, or compare it as the new one") data-testid=format!("show-version-{ver}") checked=move || right.get() == Some(ver) on:change=move |_| right.set(Some(ver))/>" new"</label>
                 </td>
             </tr>
         }
@@ -374,18 +403,7 @@ fn subject_body(
             _ => view! { <p class="sub">"No version left."</p> }.into_any(),
         }
     };
-    let form = match (manage, latest) {
-        (true, latest) => {
-            let (text, kind) = latest.map(|v| (v.schema, v.kind)).unwrap_or_else(|| (String::new(), "AVRO".into()));
-            view! {
-                <h3>"New version"</h3>
-                <p class="sub">"Edit the latest version, test it against the subject's compatibility level, then register it."</p>
-                <SchemaForm cluster subject initial=text kind status again/>
-                {delete_view(cluster, subject, d.clone(), status, again)}
-            }.into_any()
-        }
-        (false, _) => view! { <p class="sub">{needs("schemas.manage")}" (to register, change compatibility or delete)"</p> }.into_any(),
-    };
+    let form = manage.then(|| delete_view(cluster, subject, d.clone(), status, again));
     view! {
         {compat}
         <table class="grid" data-testid="versions-table">
@@ -507,7 +525,7 @@ fn delete_view(
     view! {
         <h3>"Delete"</h3>
         <div class="row">
-            <select data-testid="delete-target" on:change=move |e| target.set(event_target_value(&e).parse().ok())>
+            <select aria-label="What to delete" data-testid="delete-target" on:change=move |e| target.set(event_target_value(&e).parse().ok())>
                 <option value="" selected>"the whole subject"</option>
                 {choices}
             </select>

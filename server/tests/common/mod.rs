@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod recorded_registry;
 pub mod scripted_broker;
 
 use std::net::SocketAddr;
