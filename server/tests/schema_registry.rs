@@ -652,3 +652,132 @@ async fn read_only_clusters_refuse_registry_changes_before_asking_the_registry()
     assert_eq!(s, 404, "{e}");
     t.app.stop().await;
 }
+
+/// A registry behind TLS signed by a private CA, wanting a bearer token: only the console
+/// configured with both reaches it, and the others say why. (A transport test: the endpoint
+/// answers `/subjects` alone.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_behind_a_private_ca_and_a_bearer_token() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&req).to_lowercase();
+                let (status, body) = if head.contains("authorization: bearer t0k\r\n") {
+                    ("200 OK", r#"["orders-value"]"#)
+                } else {
+                    (
+                        "401 Unauthorized",
+                        r#"{"error_code":40101,"message":"Unauthorized"}"#,
+                    )
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("registry-ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    let console = |registry: String| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kafscope.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[server]\nlisten = \"127.0.0.1:0\"\n[store]\nurl = \"sqlite://{}\"\n[[clusters]]\nname = \"test\"\nbootstrap_servers = \"{bs}\"\n[clusters.schema_registry]\n{registry}\n",
+                dir.path().join("k.db").display()
+            ),
+        )
+        .unwrap();
+        let cli = kafscope::config::Cli {
+            config: Some(file),
+            web_dir: Some(dir.path().join("no-web")),
+            ..Default::default()
+        };
+        (kafscope::config::Config::load(&cli, &[]), dir)
+    };
+    let url = format!("https://127.0.0.1:{port}");
+    let ca = ca_file.display();
+    for (registry, status, says) in [
+        (
+            format!("url = \"{url}\"\ntoken = \"t0k\"\nca_file = \"{ca}\""),
+            200,
+            "orders-value",
+        ),
+        (
+            format!("url = \"{url}\"\ntoken = \"wrong\"\nca_file = \"{ca}\""),
+            503,
+            "refused Kafscope's credentials",
+        ),
+        (
+            format!("url = \"{url}\"\ntoken = \"t0k\""),
+            503,
+            "registry unreachable",
+        ),
+    ] {
+        let (cfg, dir) = console(registry);
+        let cfg = cfg.unwrap();
+        assert!(
+            !format!("{:?}", cfg.clusters[0].schema_registry).contains("t0k"),
+            "the token is redacted"
+        );
+        let t = TestApp::with_config(cfg, dir).await;
+        let (s, body) = t.get("/api/v1/clusters/test/subjects").await;
+        assert_eq!(s, status, "{body}");
+        assert!(body.to_string().contains(says), "{body}");
+        t.app.stop().await;
+    }
+    // A CA file that holds no certificate is refused when the configuration is read.
+    std::fs::write(&ca_file, "not a certificate").unwrap();
+    let (cfg, _dir) = console(format!("url = \"{url}\"\nca_file = \"{ca}\""));
+    let e = cfg.unwrap_err().to_string();
+    assert!(
+        e.contains("schema_registry.ca_file") && e.contains("holds no PEM certificate"),
+        "{e}"
+    );
+}

@@ -638,7 +638,12 @@ fn json_tree(v: &serde_json::Value, depth: usize, path: &str, logical: &[Logical
     }
 }
 
-fn payload_view(label: &'static str, p: Option<Payload>, testid: &'static str) -> impl IntoView {
+fn payload_view(
+    label: &'static str,
+    p: Option<Payload>,
+    testid: &'static str,
+    cluster: &str,
+) -> impl IntoView {
     let Some(p) = p else {
         return view! {
             <section class="payload" data-testid=testid>
@@ -669,12 +674,16 @@ fn payload_view(label: &'static str, p: Option<Payload>, testid: &'static str) -
                 <span class="badge muted" data-testid=format!("{testid}-encoding")>{p.encoding.clone()}</span>" "
                 <span class="sub">{format::bytes(p.size as f64)}</span>
                 {p.masked.then(|| view! { " "<span class="badge warn">"masked"</span> })}
-                {p.schema.clone().map(|s| view! {
-                    " "<span class="badge muted" data-testid=format!("{testid}-schema")>
-                        {format!("{} schema {}{}{}", s.kind, s.id,
-                            s.subject.map(|x| format!(" · {x}")).unwrap_or_default(),
-                            s.version.map(|v| format!(" v{v}")).unwrap_or_default())}
-                    </span>
+                {p.schema.clone().map(|s| {
+                    let text = format!("{} schema {}{}{}", s.kind, s.id,
+                        s.subject.clone().map(|x| format!(" · {x}")).unwrap_or_default(),
+                        s.version.map(|v| format!(" v{v}")).unwrap_or_default());
+                    // The subject's page in the registry browser.
+                    let body = match &s.subject {
+                        Some(subject) => view! { <a href=href(&format!("/clusters/{}/schemas/{}", enc(cluster), enc(subject)))>{text}</a> }.into_any(),
+                        None => view! { {text} }.into_any(),
+                    };
+                    view! { " "<span class="badge muted" data-testid=format!("{testid}-schema")>{body}</span> }
                 })}
                 " "<button class="small" type="button" on:click=move |_| copy(copy_text.clone())>"Copy"</button>
                 {raw.map(|r| view! { " "<button class="small" type="button" title="the stored bytes, base64" on:click=move |_| copy(r.clone())>"Copy base64"</button> })}
@@ -756,8 +765,8 @@ fn detail(
                 <button class="small" type="button" on:click=move |_| copy(whole.clone())>"Copy as JSON"</button>
                 {truncated.then(|| view! { <button class="small" type="button" data-testid="load-full" on:click=load_full>"Load full"</button> })}
             </p>
-            {payload_view("Key", m.key.clone(), "detail-key")}
-            {payload_view("Value", m.value.clone(), "detail-value")}
+            {payload_view("Key", m.key.clone(), "detail-key", &cluster)}
+            {payload_view("Value", m.value.clone(), "detail-value", &cluster)}
             <h4>"Headers"</h4>
             {headers}
         </aside>
