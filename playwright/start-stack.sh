@@ -24,7 +24,7 @@ kraft_console_pid=""
 registry_pid=""
 cleanup() {
   for p in "$registry_pid" "$kraft_console_pid" "$kraft_pid" "$signin_pid" "$oidc_pid" "$tansu_pid" "$metrics_pid"; do
-    [ -n "$p" ] && kill "$p" 2>/dev/null
+    [ -n "$p" ] && { kill "$p" 2>/dev/null || true; }
   done
   rm -rf "$work"
 }
@@ -105,6 +105,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 registry_url="$(head -n1 "$work/registry.out")"
+if [ -z "$registry_url" ]; then
+  echo "the replayed Schema Registry did not start:" >&2
+  cat "$work/registry.log" >&2
+  exit 1
+fi
 # Beside it, a cluster whose bootstrap name resolves nowhere: the connection check's verdict.
 cat > "$work/kraft.toml" <<EOF
 [server]

@@ -9,7 +9,10 @@
 source "$(dirname "$0")/lib.sh"
 what="${1:?api or ui}"
 url="${2:?the URL of a fresh registry}"
-[ "$(curl -fs "$url/subjects")" = "[]" ] || { echo "$url is not an empty registry" >&2; exit 1; }
+subjects="$(curl -fsS "$url/subjects")" || { echo "cannot reach a registry at $url" >&2; exit 1; }
+[ "$subjects" = "[]" ] || { echo "$url is not an empty registry (subjects: $subjects)" >&2; exit 1; }
+ensure_tansu
+ensure_python_client
 export KAFSCOPE_TEST_REGISTRY="$url"
 case "$what" in
   api)

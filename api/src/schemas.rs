@@ -146,17 +146,15 @@ pub enum DiffLine {
     Added(String),
 }
 
-/// Lines compared beyond which [`diff_lines`] gives up (its table is n × m).
-pub const DIFF_MAX_LINES: usize = 3_000;
+/// Cells of the comparison table [`diff_lines`] builds at most (n × m changed lines, 4 bytes
+/// each: 16 MB).
+pub const DIFF_MAX_CELLS: usize = 4_000_000;
 
-/// The shortest edit from `a` to `b`, by lines (longest common subsequence); `None` when
-/// either side has more than [`DIFF_MAX_LINES`] lines.
+/// The shortest edit from `a` to `b`, by lines (longest common subsequence); `None` when the
+/// lines that differ are too many to compare ([`DIFF_MAX_CELLS`]).
 pub fn diff_lines(a: &str, b: &str) -> Option<Vec<DiffLine>> {
     let a: Vec<&str> = a.lines().collect();
     let b: Vec<&str> = b.lines().collect();
-    if a.len() > DIFF_MAX_LINES || b.len() > DIFF_MAX_LINES {
-        return None;
-    }
     // Common prefix and suffix first: versions usually differ in a few lines.
     let pre = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let suf = a[pre..]
@@ -167,6 +165,9 @@ pub fn diff_lines(a: &str, b: &str) -> Option<Vec<DiffLine>> {
         .count();
     let (am, bm) = (&a[pre..a.len() - suf], &b[pre..b.len() - suf]);
     let (n, m) = (am.len(), bm.len());
+    if (n + 1).saturating_mul(m + 1) > DIFF_MAX_CELLS {
+        return None;
+    }
     // lcs[i][j]: length of the LCS of am[i..] and bm[j..].
     let mut lcs = vec![0u32; (n + 1) * (m + 1)];
     for i in (0..n).rev() {
@@ -266,7 +267,12 @@ mod tests {
         );
         assert_eq!(diff_lines("", "a").unwrap(), vec![Added("a".into())]);
         assert_eq!(diff_lines("a", "").unwrap(), vec![Removed("a".into())]);
-        let big = "l\n".repeat(DIFF_MAX_LINES + 1);
-        assert!(diff_lines(&big, "l").is_none());
+        // Long texts that differ in one line compare; thousands of changed lines do not.
+        let long: String = (0..10_000).map(|i| format!("line {i}\n")).collect();
+        let edited = long.replace("line 5000\n", "line 5000 changed\n");
+        let d = diff_lines(&long, &edited).unwrap();
+        assert_eq!(d.iter().filter(|l| !matches!(l, Same(_))).count(), 2);
+        let other: String = (0..10_000).map(|i| format!("other {i}\n")).collect();
+        assert!(diff_lines(&long, &other).is_none());
     }
 }

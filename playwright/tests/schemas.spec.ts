@@ -14,7 +14,15 @@ const fields = [
 const schema = (extra: object[]) =>
   JSON.stringify({ type: "record", name: "Payment", namespace: "pay", fields: [...fields, ...extra] });
 
-test("register, test compatibility, compare and delete schema versions", async ({ page }) => {
+/** The replayed registry's address, from the console (a retried spec starts it over). */
+async function registry(request: import("@playwright/test").APIRequestContext): Promise<string> {
+  const c = await (await request.get(`${kraft}/api/v1/clusters/kraft`)).json();
+  return c.schema_registry;
+}
+
+test("register, test compatibility, compare and delete schema versions", async ({ page, request }) => {
+  const reg = await registry(request);
+  expect((await request.post(`${reg}/__replay/reset`)).ok()).toBeTruthy();
   await page.goto(`${kraft}/clusters/kraft/schemas`);
   await expect(page.getByRole("link", { name: "Schemas", exact: true })).toHaveAttribute("aria-current", "page");
   await expect(page.getByTestId("global-compatibility")).toHaveText("BACKWARD");
@@ -56,12 +64,17 @@ test("register, test compatibility, compare and delete schema versions", async (
   await page.getByTestId("delete-target").selectOption("1");
   await page.getByTestId("delete-preview").click();
   await expect(page.getByTestId("delete-versions")).toHaveText("v1 (id 1)");
+  // Not soft-deleted yet: a permanent delete cannot be asked for, whatever is typed.
+  await page.getByTestId("delete-confirm").fill("payments-value");
+  await expect(page.getByTestId("delete-permanent")).toBeDisabled();
+  await expectAccessible(page);
   await page.getByTestId("delete-soft").click();
   await expect(page.getByTestId("schema-status")).toContainText("Soft-deleted v1 of payments-value");
   await expect(page.getByTestId("version-row-1")).toContainText("soft-deleted");
   await page.getByTestId("delete-target").selectOption("1");
   await page.getByTestId("delete-preview").click();
   await expect(page.getByTestId("delete-soft")).toHaveCount(0);
+  await expect(page.getByTestId("delete-confirm")).toHaveValue("");
   await expect(page.getByTestId("delete-permanent")).toBeDisabled();
   await page.getByTestId("delete-confirm").fill("payments-value");
   await page.getByTestId("delete-permanent").click();
@@ -72,4 +85,6 @@ test("register, test compatibility, compare and delete schema versions", async (
   // The topic page links its subjects.
   await page.goto(`${kraft}/clusters/kraft/topics/payments`);
   await expect(page.getByTestId("topic-subject")).toHaveText("payments-value");
+  // Every change the real registry was asked for when this was recorded was made again.
+  expect(await (await request.get(`${reg}/__replay/unused`)).json()).toEqual([]);
 });

@@ -230,14 +230,20 @@ impl fmt::Debug for MetricsSource {
 
 /// `http://user:secret@host/x` → `http://host/x`.
 pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}{path}")
-        }
-        None => url.to_string(),
-    }
+    // Parsed, not cut at characters: a password may hold '/' or '@', a query an API key.
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return "<invalid URL>".into();
+    };
+    let Some(host) = u.host_str() else {
+        return "<invalid URL>".into();
+    };
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = if u.path() == "/" && !url.ends_with('/') {
+        ""
+    } else {
+        u.path()
+    };
+    format!("{}://{host}{port}{path}", u.scheme())
 }
 
 impl fmt::Debug for ClusterConfig {
@@ -1101,6 +1107,22 @@ mod tests {
         assert_eq!(cfg.clusters[0].poll_interval, Duration::from_secs(10));
         assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cfg.server.base_path, "/");
+    }
+
+    #[test]
+    fn urls_are_shown_without_credentials_or_queries() {
+        assert_eq!(
+            redact_url("https://u:p@reg:8081/path"),
+            "https://reg:8081/path"
+        );
+        assert_eq!(redact_url("http://reg:8081"), "http://reg:8081");
+        assert_eq!(
+            redact_url("https://key:ab%2Fcd@reg/x?apikey=s3cret#f"),
+            "https://reg/x"
+        );
+        // Not parseable (a secret with a raw '/', no scheme): nothing of it is repeated.
+        assert_eq!(redact_url("https://key:ab/cd@reg/"), "<invalid URL>");
+        assert_eq!(redact_url("user:pass@reg:8081"), "<invalid URL>");
     }
 
     #[test]

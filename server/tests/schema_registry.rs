@@ -99,7 +99,11 @@ fn order_v1() -> Value {
         {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}},
         {"name": "day", "type": {"type": "int", "logicalType": "date"}},
         {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-        {"name": "ref", "type": {"type": "string", "logicalType": "uuid"}}
+        {"name": "ref", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "tod", "type": {"type": "int", "logicalType": "time-millis"}},
+        {"name": "at_us", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "local", "type": {"type": "long", "logicalType": "local-timestamp-millis"}},
+        {"name": "price", "type": {"type": "fixed", "name": "Price", "size": 8, "logicalType": "decimal", "precision": 12, "scale": 3}}
     ]})
 }
 
@@ -253,6 +257,19 @@ async fn subjects_are_registered_compared_decoded_and_deleted_through_a_real_reg
     .await;
     assert_eq!(s, 201, "{tok}");
     let op = tok["token"].as_str().unwrap().to_string();
+    // …who may manage the subjects of its own topic.
+    let (s, own) = send(
+        &t,
+        M::POST,
+        "/clusters/test/subjects/payments-value/versions",
+        Some(&op),
+        Some(json!({"schema": "\"string\""})),
+    )
+    .await;
+    assert_eq!(
+        s, 200,
+        "a topic-scoped operator registers its topic's subject: {own}"
+    );
     for (method, path) in [
         (M::POST, "/clusters/test/subjects/orders-value/versions"),
         (M::PUT, "/clusters/test/subjects/orders-value/compatibility"),
@@ -278,6 +295,36 @@ async fn subjects_are_registered_compared_decoded_and_deleted_through_a_real_reg
         );
     }
 
+    // A viewer scoped to one topic sees that topic's subjects (and record-name ones), no other.
+    let (_, tok) = send(
+        &t,
+        M::POST,
+        "/tokens",
+        Some(ADMIN),
+        Some(json!({"name": "orders-view",
+        "role": "viewer", "expires_in": "1d", "clusters": [], "topics": "^orders$"})),
+    )
+    .await;
+    let viewer = tok["token"].as_str().unwrap().to_string();
+    let (s, scoped) = send(&t, M::GET, "/clusters/test/subjects", Some(&viewer), None).await;
+    assert_eq!(s, 200, "{scoped}");
+    let seen: Vec<&str> = scoped["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, ["money", "orders-value"], "{scoped}");
+    let (s, _) = send(
+        &t,
+        M::GET,
+        "/clusters/test/subjects/shipments-value",
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403);
+
     // The browser's views.
     let (s, list) = send(&t, M::GET, "/clusters/test/subjects", None, None).await;
     assert_eq!(s, 200, "{list}");
@@ -287,8 +334,12 @@ async fn subjects_are_registered_compared_decoded_and_deleted_through_a_real_reg
         .iter()
         .map(|s| s["subject"].as_str().unwrap())
         .collect();
-    assert_eq!(subjects, ["money", "orders-value", "shipments-value"]);
+    assert_eq!(
+        subjects,
+        ["money", "orders-value", "payments-value", "shipments-value"]
+    );
     let orders = &list["subjects"][1];
+    assert_eq!(orders["latest_version"], 2, "the newest version: {orders}");
     assert_eq!(orders["strategy"], "topic_name");
     assert_eq!(
         orders["topics"],
@@ -368,7 +419,9 @@ async fn subjects_are_registered_compared_decoded_and_deleted_through_a_real_reg
         &[],
         &json!({"schema": serde_json::from_str::<Value>(&compatible).unwrap(),
         "id": v2_id, "records": [{"zeta": "z", "id": 42, "amount": "123.45", "day": "2024-01-01",
-        "at": "2024-01-01T00:00:00.123", "ref": "0b4d7f9c-4a4e-4c7e-9d35-1b2a3c4d5e6f", "status": "paid"}]}),
+        "at": "2024-01-01T00:00:00.123", "ref": "0b4d7f9c-4a4e-4c7e-9d35-1b2a3c4d5e6f",
+        "tod": "12:34:56.789", "at_us": "2024-01-01T00:00:00.000001", "local": "2024-01-01T12:00:00.500",
+        "price": "-0.125", "status": "paid"}]}),
     );
     let mut proto = vec![0u8];
     proto.extend_from_slice(&(ship["id"].as_u64().unwrap() as u32).to_be_bytes());
@@ -394,8 +447,18 @@ async fn subjects_are_registered_compared_decoded_and_deleted_through_a_real_reg
     let keys: Vec<&String> = v["json"].as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["zeta", "id", "amount", "day", "at", "ref", "status"],
+        ["zeta", "id", "amount", "day", "at", "ref", "tod", "at_us", "local", "price", "status"],
         "schema order"
+    );
+    assert_eq!(v["json"]["tod"], "12:34:56.789");
+    assert_eq!(v["json"]["at_us"], "2024-01-01T00:00:00.000001Z");
+    assert_eq!(
+        v["json"]["local"], "2024-01-01T12:00:00.500",
+        "local time: no zone"
+    );
+    assert_eq!(
+        v["json"]["price"], "-0.125",
+        "a decimal on fixed bytes, negative"
     );
     assert_eq!(v["json"]["amount"], "123.45");
     assert_eq!(v["json"]["day"], "2024-01-01");
@@ -647,9 +710,31 @@ async fn read_only_clusters_refuse_registry_changes_before_asking_the_registry()
             .starts_with("registry unreachable"),
         "{e}"
     );
+    // A subject name that would be read as a path step (sent raw: HTTP clients normalise
+    // it away) or holds control characters is refused before anything else.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut raw = tokio::net::TcpStream::connect(t.addr).await.unwrap();
+    raw.write_all(b"GET /api/v1/clusters/test/subjects/%2E%2E HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("is not a subject name"), "{answer}");
+    let (s, e) = send(&t, M::GET, "/clusters/test/subjects/a%01b", None, None).await;
+    assert_eq!(s, 400, "{e}");
+    t.app.stop().await;
     // A cluster without a registry says so.
-    let (s, e) = send(&t, M::GET, "/clusters/nope/subjects", None, None).await;
+    let t = TestApp::start_configured(&bs, "1s", |_| {}, admin_and_viewers).await;
+    let (s, e) = send(&t, M::GET, "/clusters/test/subjects", None, None).await;
     assert_eq!(s, 404, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no Schema Registry configured"),
+        "{e}"
+    );
     t.app.stop().await;
 }
 

@@ -73,7 +73,12 @@ fn level_form(
     testid: &'static str,
     on_set: impl Fn(Option<String>) + Send + Sync + 'static,
 ) -> impl IntoView {
-    let chosen = RwSignal::new(current.clone().unwrap_or_default());
+    // What the select shows at first: the current level, else "" (the no-level choice) or
+    // the first level when there is no such choice.
+    let chosen = RwSignal::new(current.clone().unwrap_or_else(|| match none_label {
+        Some(_) => String::new(),
+        None => COMPATIBILITY_LEVELS[0].to_string(),
+    }));
     let options = COMPATIBILITY_LEVELS
         .iter()
         .map(|l| {
@@ -112,8 +117,9 @@ pub fn Subjects() -> impl IntoView {
     );
     let status: Status = RwSignal::new(None);
     let new_subject = RwSignal::new(String::new());
-    let new_text = RwSignal::new(String::new());
-    let new_kind = RwSignal::new("AVRO".to_string());
+    let draft = Draft::new();
+    // A bool, so that reloads do not re-create the form.
+    let listed = Memo::new(move |_| matches!(list.get(), Load::Ready(_)));
     view! {
         <ClusterHeader cluster active="schemas"/>
         <h2>"Schema Registry"</h2>
@@ -173,17 +179,83 @@ pub fn Subjects() -> impl IntoView {
                 {table}
             }.into_any()
         })}
-        <h3>"Register a schema under a new subject"</h3>
-        {move || if can("schemas.manage", Some(&cluster.get())) {
+        {move || if !listed.get() {
+            ().into_any()
+        } else if can("schemas.manage", Some(&cluster.get())) {
             view! {
+                <h3>"Register a schema under a new subject"</h3>
                 <label class="field"><span>"Subject (for a topic's values: <topic>-value)"</span>
                     <input type="text" data-testid="new-subject" prop:value=move || new_subject.get()
                         on:input=move |e| new_subject.set(event_target_value(&e))/></label>
-                <SchemaForm cluster subject=Signal::derive(move || new_subject.get()) text=new_text kind=new_kind status again/>
+                <SchemaForm cluster subject=Signal::derive(move || new_subject.get()) draft status again/>
             }.into_any()
         } else {
             view! { <p class="sub">{needs("schemas.manage")}</p> }.into_any()
         }}
+    }
+}
+
+/// A new schema being written: its text, type, references (one per line: `import-name
+/// subject version`) and the last compatibility verdict.
+#[derive(Clone, Copy)]
+struct Draft {
+    text: RwSignal<String>,
+    kind: RwSignal<String>,
+    refs: RwSignal<String>,
+    verdict: RwSignal<Option<CompatibilityCheck>>,
+}
+
+impl Draft {
+    fn new() -> Draft {
+        Draft {
+            text: RwSignal::new(String::new()),
+            kind: RwSignal::new("AVRO".to_string()),
+            refs: RwSignal::new(String::new()),
+            verdict: RwSignal::new(None),
+        }
+    }
+
+    /// Start from a version (the latest), or from nothing.
+    fn load(&self, v: Option<&SchemaVersion>) {
+        self.text
+            .set(v.map(|v| v.schema.clone()).unwrap_or_default());
+        self.kind
+            .set(v.map_or("AVRO".to_string(), |v| v.kind.clone()));
+        self.refs.set(
+            v.map(|v| {
+                v.references
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.name, r.subject, r.version))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default(),
+        );
+        self.verdict.set(None);
+    }
+
+    /// The API body, or what is wrong with the references.
+    fn body(&self) -> Result<serde_json::Value, String> {
+        let mut refs = Vec::new();
+        for line in self
+            .refs
+            .get_untracked()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            match parts.as_slice() {
+                [name, subject, version] if version.parse::<i64>().is_ok() => refs.push(
+                    serde_json::json!({"name": name, "subject": subject, "version": version.parse::<i64>().unwrap_or(1)}),
+                ),
+                _ => return Err(format!("reference '{line}': write it as: import-name subject version")),
+            }
+        }
+        Ok(serde_json::json!({
+            "schema": self.text.get_untracked(),
+            "schema_type": self.kind.get_untracked(),
+            "references": refs,
+        }))
     }
 }
 
@@ -192,23 +264,29 @@ pub fn Subjects() -> impl IntoView {
 fn SchemaForm(
     cluster: Signal<String>,
     subject: Signal<String>,
-    text: RwSignal<String>,
-    kind: RwSignal<String>,
+    draft: Draft,
     status: Status,
     again: RwSignal<u64>,
 ) -> impl IntoView {
-    let verdict: RwSignal<Option<CompatibilityCheck>> = RwSignal::new(None);
-    let body = move || serde_json::json!({"schema": text.get_untracked(), "schema_type": kind.get_untracked()});
+    let Draft {
+        text,
+        kind,
+        refs,
+        verdict,
+    } = draft;
     let path = move |tail: &str| {
         format!(
             "/clusters/{}/subjects/{}/{tail}",
             enc(&cluster.get_untracked()),
-            enc(&subject.get_untracked())
+            enc(subject.get_untracked().trim())
         )
     };
     let test = move |_| {
         let p = path("compatibility-check");
-        let b = body();
+        let b = match draft.body() {
+            Ok(b) => b,
+            Err(e) => return status.set(Some(Err(e))),
+        };
         spawn_local(async move {
             match send_json::<CompatibilityCheck>("POST", &p, Some(b)).await {
                 Ok(c) => {
@@ -221,10 +299,14 @@ fn SchemaForm(
     };
     let register = move |_| {
         let p = path("versions");
-        let b = body();
+        let b = match draft.body() {
+            Ok(b) => b,
+            Err(e) => return status.set(Some(Err(e))),
+        };
         spawn_local(async move {
             let r = send_json::<Registered>("POST", &p, Some(b)).await;
-            // Only a registered schema changes what the page shows.
+            // Only a registered schema changes what the page shows; a refusal keeps the
+            // verdict that explains it.
             if r.is_ok() {
                 verdict.set(None);
                 again.update(|n| *n += 1);
@@ -242,22 +324,24 @@ fn SchemaForm(
                         .unwrap_or_else(|| "not written".into())
                 )
             })));
-            verdict.set(None);
-            again.update(|n| *n += 1);
         });
     };
     let kinds = ["AVRO", "PROTOBUF", "JSON"]
         .map(|k| view! { <option value=k selected=move || kind.get() == k>{k}</option> });
+    let no_subject = move || subject.get().trim().is_empty();
     view! {
         <div class="dialog" data-testid="schema-form">
             <label class="field"><span>"Type"</span>
                 <select data-testid="schema-kind" on:change=move |e| kind.set(event_target_value(&e))>{kinds.collect_view()}</select></label>
             <textarea class="schema" aria-label="Schema text" data-testid="schema-text" prop:value=move || text.get()
                 on:input=move |e| { text.set(event_target_value(&e)); verdict.set(None); }></textarea>
+            <label class="field"><span>"References, one per line: import-name subject version (a Protobuf import path, an Avro full name)"</span>
+                <textarea data-testid="schema-refs" rows="2" prop:value=move || refs.get()
+                    on:input=move |e| { refs.set(event_target_value(&e)); verdict.set(None); }></textarea></label>
             <div class="row actions">
-                <button type="button" data-testid="schema-test" on:click=test>"Test compatibility"</button>
+                <button type="button" data-testid="schema-test" on:click=test disabled=no_subject>"Test compatibility"</button>
                 " "<button type="button" data-testid="schema-register" on:click=register
-                    disabled=move || subject.get().trim().is_empty() || text.get().trim().is_empty()>"Register"</button>
+                    disabled=move || no_subject() || text.get().trim().is_empty()>"Register"</button>
             </div>
             {move || verdict.get().map(|c| {
                 let level = c.level.clone().unwrap_or_else(|| "its level".into());
@@ -289,19 +373,19 @@ pub fn Subject() -> impl IntoView {
         again,
     );
     let status: Status = RwSignal::new(None);
-    // The new version's text starts as the latest version's, once: reloads after a change
-    // keep what the user typed.
-    let text = RwSignal::new(String::new());
-    let kind = RwSignal::new("AVRO".to_string());
-    let primed = StoredValue::new(false);
+    // The new version starts as the latest version, once per subject: reloads after a change
+    // keep what the user typed; another subject (a reference followed) starts afresh.
+    let draft = Draft::new();
+    let primed: StoredValue<Option<String>> = StoredValue::new(None);
+    let loaded = Memo::new(move |_| matches!(detail.get(), Load::Ready(_)));
     Effect::new(move |_| {
         if let Load::Ready(d) = detail.get() {
-            if !primed.get_value() {
-                primed.set_value(true);
-                if let Some(v) = d.versions.iter().rev().find(|v| !v.deleted) {
-                    text.set(v.schema.clone());
-                    kind.set(v.kind.clone());
+            if primed.get_value().as_deref() != Some(d.subject.as_str()) {
+                if primed.get_value().is_some() {
+                    status.set(None);
                 }
+                primed.set_value(Some(d.subject.clone()));
+                draft.load(d.versions.iter().rev().find(|v| !v.deleted));
             }
         }
     });
@@ -311,11 +395,13 @@ pub fn Subject() -> impl IntoView {
         <h2 data-testid="subject-name">{move || subject.get()}</h2>
         {status_view(status)}
         {show(detail, move |d: SubjectDetail| subject_body(cluster, subject, d, status, again))}
-        {move || if can("schemas.manage", Some(&cluster.get())) {
+        {move || if !loaded.get() {
+            ().into_any()
+        } else if can("schemas.manage", Some(&cluster.get())) {
             view! {
                 <h3>"New version"</h3>
                 <p class="sub">"Edit the latest version, test it against the subject's compatibility level, then register it."</p>
-                <SchemaForm cluster subject text kind status again/>
+                <SchemaForm cluster subject draft status again/>
             }.into_any()
         } else {
             view! { <p class="sub">{needs("schemas.manage")}" (to register, change compatibility or delete)"</p> }.into_any()
@@ -525,17 +611,21 @@ fn delete_view(
     view! {
         <h3>"Delete"</h3>
         <div class="row">
-            <select aria-label="What to delete" data-testid="delete-target" on:change=move |e| target.set(event_target_value(&e).parse().ok())>
+            <select aria-label="What to delete" data-testid="delete-target" on:change=move |e| {
+                // A name typed for one target never confirms another.
+                typed.set(String::new());
+                target.set(event_target_value(&e).parse().ok());
+            }>
                 <option value="" selected>"the whole subject"</option>
                 {choices}
             </select>
-            " "<button type="button" data-testid="delete-preview" on:click=move |_| open.set(true)>"Delete…"</button>
+            " "<button type="button" data-testid="delete-preview" on:click=move |_| { typed.set(String::new()); open.set(true); }>"Delete…"</button>
         </div>
         {move || open.get().then(|| {
             let t = target.get();
             let gone: Vec<String> = versions.with_value(|vs| vs.iter()
                 .filter(|v| t.is_none_or(|t| t == v.version))
-                .map(|v| format!("v{} (id {})", v.version, v.id)).collect());
+                .map(|v| format!("v{} (id {}){}", v.version, v.id, if v.deleted { " soft-deleted" } else { "" })).collect());
             let name = subject.get_untracked();
             let soft_done = match t {
                 Some(t) => versions.with_value(|vs| vs.iter().any(|v| v.version == t && v.deleted)),
@@ -543,7 +633,7 @@ fn delete_view(
             };
             let topics = topics.clone();
             view! {
-                <div class="dialog" data-testid="delete-dialog" role="dialog">
+                <div class="dialog" data-testid="delete-dialog" role="dialog" aria-label="Delete schema versions">
                     <p><strong>{if t.is_some() { "This deletes one version: " } else { "This deletes every version of the subject: " }}</strong>
                         <span data-testid="delete-versions">{gone.join(", ")}</span></p>
                     {(!topics.is_empty()).then(|| view! { <p class="banner warn">"Producers and consumers of "{topics}" look schemas up by this subject: records written with a deleted schema id can still be read while the id exists; a permanent delete removes it."</p> })}
@@ -554,8 +644,8 @@ fn delete_view(
                             <input type="text" data-testid="delete-confirm" prop:value=move || typed.get()
                                 on:input=move |e| typed.set(event_target_value(&e))/></label>
                         " "<button type="button" class="danger" data-testid="delete-permanent"
-                            disabled=move || typed.get() != subject.get_untracked() on:click=move |_| go(true)>"Delete permanently"</button>
-                        " "<button type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                            disabled=move || !soft_done || typed.get() != subject.get_untracked() on:click=move |_| go(true)>"Delete permanently"</button>
+                        " "<button type="button" on:click=move |_| { typed.set(String::new()); open.set(false); }>"Cancel"</button>
                     </div>
                 </div>
             }

@@ -23,6 +23,10 @@ pub fn Topic() -> impl IntoView {
     let summary = use_api::<kafscope_api::ClusterSummary>(move || {
         format!("/clusters/{}", enc(&cluster.get()))
     });
+    // A bool: a new snapshot must not re-create the subjects line (and ask the registry).
+    let has_registry = Memo::new(
+        move |_| matches!(summary.get(), crate::api::Load::Ready(s) if s.schema_registry.is_some()),
+    );
     view! {
         <ClusterHeader cluster active="topics"/>
         <h2 data-testid="topic-name">{move || topic.get()}</h2>
@@ -32,12 +36,9 @@ pub fn Topic() -> impl IntoView {
         } else {
             view! { <p class="sub" data-testid="messages-hidden">{crate::api::needs("messages.read")}" Message contents are not shown to viewers."</p> }.into_any()
         }}
-        {move || match summary.get() {
-            crate::api::Load::Ready(s) if s.schema_registry.is_some() => view! {
-                <crate::pages::schemas::TopicSubjects cluster topic/>
-            }.into_any(),
-            _ => ().into_any(),
-        }}
+        {move || has_registry.get().then(|| view! {
+            <crate::pages::schemas::TopicSubjects cluster topic/>
+        })}
         {show(detail, move |t: TopicDetail| body(cluster.get_untracked(), t))}
     }
 }

@@ -4,6 +4,7 @@
 //! record-name subjects and the global level), are refused on read-only clusters and are
 //! audited with the actor, the before and the after.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -122,8 +123,8 @@ async fn list_subjects(
     let Query(q) = q?;
     st.allow_view(&principal, &cluster)?;
     let reg = registry(&st, &cluster)?;
-    let (topics, _) = topic_names(&st, &cluster)?;
-    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let (topic_list, read_only) = topic_names(&st, &cluster)?;
+    let topics: Vec<&str> = topic_list.iter().map(String::as_str).collect();
     let (live, all, global, latest) = tokio::join!(
         reg.get::<Vec<String>>(&["subjects"]),
         reg.call::<Vec<String>>(Method::GET, &["subjects"], &[("deleted", "true")], None),
@@ -131,9 +132,15 @@ async fn list_subjects(
         // One call for every latest version where the registry offers it (Confluent 7+).
         reg.call::<Vec<LatestAnswer>>(Method::GET, &["schemas"], &[("latestOnly", "true")], None),
     );
-    let live = live?;
-    let all = all.unwrap_or_else(|_| live.clone());
-    let latest = latest.unwrap_or_default();
+    let live: HashSet<String> = live?.into_iter().collect();
+    let all = all.unwrap_or_else(|_| live.iter().cloned().collect());
+    // The highest version per subject (a registry that ignores latestOnly lists them all).
+    let mut newest: HashMap<String, LatestAnswer> = HashMap::new();
+    for l in latest.unwrap_or_default() {
+        if newest.get(&l.subject).is_none_or(|n| n.version < l.version) {
+            newest.insert(l.subject.clone(), l);
+        }
+    }
     let mut names: Vec<String> = match &q.topic {
         Some(t) => naming::subjects_of(t, &all).into_iter().cloned().collect(),
         None => all.clone(),
@@ -148,11 +155,19 @@ async fn list_subjects(
     {
         names.retain(|s| s.to_lowercase().contains(&needle));
     }
+    // Only what the principal may view: a topic-scoped viewer sees its topics' subjects.
+    names.retain(|s| {
+        st.may(
+            &principal,
+            Permission::View,
+            &subject_resource(&cluster, read_only, s, &topic_list),
+        )
+    });
     let subjects = names
         .into_iter()
         .map(|s| {
             let (strategy, used_by) = naming::topics_of(&s, &topics);
-            let l = latest.iter().find(|l| l.subject == s);
+            let l = newest.get(&s);
             SubjectSummary {
                 deleted: !live.contains(&s),
                 strategy: strategy.into(),
@@ -275,15 +290,53 @@ async fn get_subject(
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<SubjectDetail>, ApiError> {
     let Path((cluster, subject)) = p?;
-    st.allow_view(&principal, &cluster)?;
+    let (topics, read_only) = topic_names(&st, &cluster)?;
+    st.allow(
+        &principal,
+        Permission::View,
+        &subject_resource(&cluster, read_only, &subject, &topics),
+    )?;
+    valid_subject(&subject)?;
     let reg = registry(&st, &cluster)?;
-    let (topics, _) = topic_names(&st, &cluster)?;
     Ok(Json(subject_detail(&reg, &subject, &topics).await?))
 }
 
-/// The resource a change of `subject` concerns: its topic when the name tells one (in both
-/// topic strategies the topic is the start of the subject's name; a topic that no longer
-/// exists still scopes it).
+/// A subject name the registry's paths can carry: `.` and `..` would be read as path steps
+/// (another resource), control characters are not names.
+fn valid_subject(s: &str) -> Result<(), ApiError> {
+    if s.is_empty() || s == "." || s == ".." || s.chars().any(char::is_control) || s.len() > 1_000 {
+        return Err(ApiError::BadRequest(format!(
+            "'{}' is not a subject name",
+            s.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Run a registry change and its audit row to the end even when the request is dropped (the
+/// client gone, the request timeout): a change is never left unaudited.
+async fn detached<T: Send + 'static>(
+    f: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::spawn(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+}
+
+/// The audit detail of a failed change: when the registry did not answer, the change may
+/// still have been made, and the row says so.
+fn failure(e: &RegistryError) -> serde_json::Value {
+    if e.kind == ErrorKind::Unreachable {
+        json!({"error": e.message, "note": "no answer: the registry may have made the change"})
+    } else {
+        json!({"error": e.message})
+    }
+}
+
+/// The resource `subject` concerns: its topic when the name tells one (in both topic
+/// strategies the topic is the start of the subject's name). A `<topic>-key|value` subject
+/// is scoped by its topic even after the topic is gone; a `<topic>-<record>` subject whose
+/// topic is gone reads as a record name, and only unscoped bindings may change it.
 fn subject_resource<'a>(
     cluster: &'a str,
     read_only: bool,
@@ -341,8 +394,14 @@ async fn check_compatibility(
     b: Result<Json<NewSchema>, JsonRejection>,
 ) -> Result<Json<CompatibilityCheck>, ApiError> {
     let Path((cluster, subject)) = p?;
+    let (topics, read_only) = topic_names(&st, &cluster)?;
+    st.allow(
+        &principal,
+        Permission::View,
+        &subject_resource(&cluster, read_only, &subject, &topics),
+    )?;
+    valid_subject(&subject)?;
     let b = json_body(b)?;
-    st.allow_view(&principal, &cluster)?;
     let reg = registry(&st, &cluster)?;
     let body = check_body(&b)?;
     let (answer, own, global) = tokio::join!(
@@ -417,8 +476,6 @@ async fn register(
     b: Result<Json<NewSchema>, JsonRejection>,
 ) -> Result<Json<Registered>, ApiError> {
     let Path((cluster, subject)) = p?;
-    let b = json_body(b)?;
-    let reg = registry(&st, &cluster)?;
     let (topics, read_only) = topic_names(&st, &cluster)?;
     let action = "schema.register";
     st.allow_change(
@@ -429,58 +486,60 @@ async fn register(
         &subject,
     )
     .await?;
-    let body = check_body(&b)?;
-    let before = match reg.version(&subject, "latest", false).await {
-        Ok(v) => Some(json!({"version": v.version, "id": v.id})),
-        Err(e) if e.kind == ErrorKind::NotFound => None,
-        Err(e) => return Err(e.into()),
-    };
-    let done = reg
-        .call::<IdAnswer>(
-            Method::POST,
-            &["subjects", &subject, "versions"],
-            &[],
-            Some(&body),
-        )
-        .await;
-    let id = match done {
-        Ok(a) => a.id,
-        Err(e) => {
-            audited(
-                &st,
-                &principal,
-                action,
-                &cluster,
-                &subject,
-                "failed",
-                json!({"before": before, "error": e.message}),
+    valid_subject(&subject)?;
+    let body = check_body(&json_body(b)?)?;
+    let reg = registry(&st, &cluster)?;
+    detached(async move {
+        let before = match reg.version(&subject, "latest", false).await {
+            Ok(v) => Some(json!({"version": v.version, "id": v.id})),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        let done = reg
+            .call::<IdAnswer>(
+                Method::POST,
+                &["subjects", &subject, "versions"],
+                &[],
+                Some(&body),
             )
             .await;
-            return Err(e.into());
-        }
-    };
-    // The version it got (best effort: the lookup endpoint answers it).
-    let version = reg
-        .call::<LookupAnswer>(Method::POST, &["subjects", &subject], &[], Some(&body))
-        .await
-        .ok()
-        .map(|l| l.version);
-    let audit_id = audited(
-        &st,
-        &principal,
-        action,
-        &cluster,
-        &subject,
-        "done",
-        json!({"before": before, "after": {"id": id, "version": version}}),
-    )
-    .await;
-    Ok(Json(Registered {
-        subject,
-        id,
-        version,
-        audit_id,
-    }))
+        reg.forget(&subject);
+        let id = match done {
+            Ok(a) => a.id,
+            Err(e) => {
+                let mut detail = failure(&e);
+                detail["before"] = json!(before);
+                audited(
+                    &st, &principal, action, &cluster, &subject, "failed", detail,
+                )
+                .await;
+                return Err(e.into());
+            }
+        };
+        // The version it got (best effort: the lookup endpoint answers it).
+        let version = reg
+            .call::<LookupAnswer>(Method::POST, &["subjects", &subject], &[], Some(&body))
+            .await
+            .ok()
+            .map(|l| l.version);
+        let audit_id = audited(
+            &st,
+            &principal,
+            action,
+            &cluster,
+            &subject,
+            "done",
+            json!({"before": before, "after": {"id": id, "version": version}}),
+        )
+        .await;
+        Ok(Json(Registered {
+            subject,
+            id,
+            version,
+            audit_id,
+        }))
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -488,7 +547,8 @@ async fn register(
 struct DeleteQuery {
     /// Hard delete (after a soft one): the versions and their ids are gone for good.
     permanent: bool,
-    /// The subject's name typed again, required for a permanent delete.
+    /// The subject's name typed again, required for a permanent delete. (A soft delete can
+    /// be undone by registering the schema again: the UI previews it, no name is typed.)
     confirm: Option<String>,
 }
 
@@ -509,7 +569,6 @@ async fn delete_subject(
 ) -> Result<Json<SchemasDeleted>, ApiError> {
     let Path((cluster, subject)) = p?;
     let Query(q) = q?;
-    let reg = registry(&st, &cluster)?;
     let (topics, read_only) = topic_names(&st, &cluster)?;
     let action = if q.permanent {
         "schema.delete_subject_permanently"
@@ -524,48 +583,47 @@ async fn delete_subject(
         &subject,
     )
     .await?;
+    valid_subject(&subject)?;
     confirm_permanent(&q, &subject)?;
-    let query: &[(&str, &str)] = if q.permanent {
-        &[("permanent", "true")]
-    } else {
-        &[]
-    };
-    match reg
-        .call::<Vec<i64>>(Method::DELETE, &["subjects", &subject], query, None)
-        .await
-    {
-        Ok(versions) => {
-            let audit_id = audited(
-                &st,
-                &principal,
-                action,
-                &cluster,
-                &subject,
-                "done",
-                json!({"before": {"versions": versions}, "after": null, "permanent": q.permanent}),
-            )
+    let reg = registry(&st, &cluster)?;
+    detached(async move {
+        let query: &[(&str, &str)] = if q.permanent {
+            &[("permanent", "true")]
+        } else {
+            &[]
+        };
+        let done = reg
+            .call::<Vec<i64>>(Method::DELETE, &["subjects", &subject], query, None)
             .await;
-            Ok(Json(SchemasDeleted {
-                subject,
-                versions,
-                permanent: q.permanent,
-                audit_id,
-            }))
+        reg.forget(&subject);
+        match done {
+            Ok(versions) => {
+                let audit_id = audited(
+                    &st,
+                    &principal,
+                    action,
+                    &cluster,
+                    &subject,
+                    "done",
+                    json!({"before": {"versions": versions}, "after": null, "permanent": q.permanent}),
+                )
+                .await;
+                Ok(Json(SchemasDeleted {
+                    subject,
+                    versions,
+                    permanent: q.permanent,
+                    audit_id,
+                }))
+            }
+            Err(e) => {
+                let mut detail = failure(&e);
+                detail["permanent"] = json!(q.permanent);
+                audited(&st, &principal, action, &cluster, &subject, "failed", detail).await;
+                Err(e.into())
+            }
         }
-        Err(e) => {
-            audited(
-                &st,
-                &principal,
-                action,
-                &cluster,
-                &subject,
-                "failed",
-                json!({"error": e.message, "permanent": q.permanent}),
-            )
-            .await;
-            Err(e.into())
-        }
-    }
+    })
+    .await
 }
 
 async fn delete_version(
@@ -576,17 +634,13 @@ async fn delete_version(
 ) -> Result<Json<SchemasDeleted>, ApiError> {
     let Path((cluster, subject, version)) = p?;
     let Query(q) = q?;
-    let n: i64 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
-        ApiError::BadRequest(format!("version '{version}' is not a version number"))
-    })?;
-    let reg = registry(&st, &cluster)?;
     let (topics, read_only) = topic_names(&st, &cluster)?;
     let action = if q.permanent {
         "schema.delete_version_permanently"
     } else {
         "schema.delete_version"
     };
-    let target = format!("{subject} v{n}");
+    let target = format!("{subject} v{version}");
     st.allow_change(
         &principal,
         Permission::SchemasManage,
@@ -595,56 +649,58 @@ async fn delete_version(
         &target,
     )
     .await?;
+    valid_subject(&subject)?;
+    let n: i64 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
+        ApiError::BadRequest(format!("version '{version}' is not a version number"))
+    })?;
     confirm_permanent(&q, &subject)?;
-    let before = reg.version(&subject, &version, q.permanent).await.ok();
-    let query: &[(&str, &str)] = if q.permanent {
-        &[("permanent", "true")]
-    } else {
-        &[]
-    };
-    let v = version.to_string();
-    match reg
-        .call::<i64>(
-            Method::DELETE,
-            &["subjects", &subject, "versions", &v],
-            query,
-            None,
-        )
-        .await
-    {
-        Ok(gone) => {
-            let audit_id = audited(
-                &st,
-                &principal,
-                action,
-                &cluster,
-                &target,
-                "done",
-                json!({"before": before.map(|b| json!({"version": b.version, "id": b.id})),
-                       "after": null, "permanent": q.permanent}),
+    let reg = registry(&st, &cluster)?;
+    detached(async move {
+        let v = n.to_string();
+        let before = reg.version(&subject, &v, q.permanent).await.ok();
+        let query: &[(&str, &str)] = if q.permanent {
+            &[("permanent", "true")]
+        } else {
+            &[]
+        };
+        let done = reg
+            .call::<i64>(
+                Method::DELETE,
+                &["subjects", &subject, "versions", &v],
+                query,
+                None,
             )
             .await;
-            Ok(Json(SchemasDeleted {
-                subject,
-                versions: vec![gone],
-                permanent: q.permanent,
-                audit_id,
-            }))
+        reg.forget(&subject);
+        match done {
+            Ok(gone) => {
+                let audit_id = audited(
+                    &st,
+                    &principal,
+                    action,
+                    &cluster,
+                    &target,
+                    "done",
+                    json!({"before": before.map(|b| json!({"version": b.version, "id": b.id})),
+                           "after": null, "permanent": q.permanent}),
+                )
+                .await;
+                Ok(Json(SchemasDeleted {
+                    subject,
+                    versions: vec![gone],
+                    permanent: q.permanent,
+                    audit_id,
+                }))
+            }
+            Err(e) => {
+                let mut detail = failure(&e);
+                detail["permanent"] = json!(q.permanent);
+                audited(&st, &principal, action, &cluster, &target, "failed", detail).await;
+                Err(e.into())
+            }
         }
-        Err(e) => {
-            audited(
-                &st,
-                &principal,
-                action,
-                &cluster,
-                &target,
-                "failed",
-                json!({"error": e.message, "permanent": q.permanent}),
-            )
-            .await;
-            Err(e.into())
-        }
-    }
+    })
+    .await
 }
 
 fn check_level(c: &CompatibilityChange) -> Result<Option<String>, ApiError> {
@@ -665,86 +721,91 @@ fn check_level(c: &CompatibilityChange) -> Result<Option<String>, ApiError> {
 }
 
 async fn set_compatibility(
-    st: &AppState,
-    principal: &Principal,
-    cluster: &str,
-    subject: Option<&str>,
-    change: &CompatibilityChange,
+    st: AppState,
+    principal: Principal,
+    cluster: String,
+    subject: Option<String>,
+    b: Result<Json<CompatibilityChange>, JsonRejection>,
 ) -> Result<Json<CompatibilityChanged>, ApiError> {
-    let reg = registry(st, cluster)?;
-    let (topics, read_only) = topic_names(st, cluster)?;
+    let (topics, read_only) = topic_names(&st, &cluster)?;
     let action = "schema.compatibility";
-    let target = subject.unwrap_or("(global)");
-    let resource = match subject {
-        Some(s) => subject_resource(cluster, read_only, s, &topics),
-        None => Resource::cluster(cluster, read_only),
+    let target = subject.clone().unwrap_or_else(|| "(global)".into());
+    let resource = match &subject {
+        Some(s) => subject_resource(&cluster, read_only, s, &topics),
+        None => Resource::cluster(&cluster, read_only),
     };
     st.allow_change(
-        principal,
+        &principal,
         Permission::SchemasManage,
         &resource,
         action,
-        target,
+        &target,
     )
     .await?;
-    let level = check_level(change)?;
+    if let Some(s) = &subject {
+        valid_subject(s)?;
+    }
+    let level = check_level(&json_body(b)?)?;
     if subject.is_none() && level.is_none() {
         return Err(ApiError::BadRequest(
             "the global level cannot be removed; give a level".into(),
         ));
     }
-    let path: Vec<&str> = match subject {
-        Some(s) => vec!["config", s],
-        None => vec!["config"],
-    };
-    let before = match reg.get::<ConfigAnswer>(&path).await {
-        Ok(c) => c.level,
-        Err(e) if e.kind == ErrorKind::NotFound => None,
-        Err(e) => return Err(e.into()),
-    };
-    let done = match &level {
-        Some(l) => reg
-            .call::<serde_json::Value>(Method::PUT, &path, &[], Some(&json!({"compatibility": l})))
-            .await
-            .map(|_| ()),
-        None => match reg
-            .call::<serde_json::Value>(Method::DELETE, &path, &[], None)
-            .await
-        {
-            // Nothing of its own to remove.
-            Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-            other => other.map(|_| ()),
-        },
-    };
-    if let Err(e) = done {
-        audited(
-            st,
-            principal,
+    let reg = registry(&st, &cluster)?;
+    detached(async move {
+        let path: Vec<&str> = match &subject {
+            Some(s) => vec!["config", s],
+            None => vec!["config"],
+        };
+        let before = match reg.get::<ConfigAnswer>(&path).await {
+            Ok(c) => c.level,
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        let done = match &level {
+            Some(l) => reg
+                .call::<serde_json::Value>(
+                    Method::PUT,
+                    &path,
+                    &[],
+                    Some(&json!({"compatibility": l})),
+                )
+                .await
+                .map(|_| ()),
+            None => match reg
+                .call::<serde_json::Value>(Method::DELETE, &path, &[], None)
+                .await
+            {
+                // Nothing of its own to remove.
+                Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+                other => other.map(|_| ()),
+            },
+        };
+        if let Err(e) = done {
+            let mut detail = failure(&e);
+            detail["before"] = json!(before);
+            detail["wanted"] = json!(level);
+            audited(&st, &principal, action, &cluster, &target, "failed", detail).await;
+            return Err(e.into());
+        }
+        let audit_id = audited(
+            &st,
+            &principal,
             action,
-            cluster,
-            target,
-            "failed",
-            json!({"before": before, "wanted": level, "error": e.message}),
+            &cluster,
+            &target,
+            "done",
+            json!({"before": before, "after": level}),
         )
         .await;
-        return Err(e.into());
-    }
-    let audit_id = audited(
-        st,
-        principal,
-        action,
-        cluster,
-        target,
-        "done",
-        json!({"before": before, "after": level}),
-    )
-    .await;
-    Ok(Json(CompatibilityChanged {
-        subject: subject.map(String::from),
-        before,
-        after: level,
-        audit_id,
-    }))
+        Ok(Json(CompatibilityChanged {
+            subject,
+            before,
+            after: level,
+            audit_id,
+        }))
+    })
+    .await
 }
 
 async fn set_subject_compatibility(
@@ -754,8 +815,7 @@ async fn set_subject_compatibility(
     b: Result<Json<CompatibilityChange>, JsonRejection>,
 ) -> Result<Json<CompatibilityChanged>, ApiError> {
     let Path((cluster, subject)) = p?;
-    let b = json_body(b)?;
-    set_compatibility(&st, &principal, &cluster, Some(&subject), &b).await
+    set_compatibility(st, principal, cluster, Some(subject), b).await
 }
 
 async fn set_global_compatibility(
@@ -765,6 +825,5 @@ async fn set_global_compatibility(
     b: Result<Json<CompatibilityChange>, JsonRejection>,
 ) -> Result<Json<CompatibilityChanged>, ApiError> {
     let Path(cluster) = p?;
-    let b = json_body(b)?;
-    set_compatibility(&st, &principal, &cluster, None, &b).await
+    set_compatibility(st, principal, cluster, None, b).await
 }

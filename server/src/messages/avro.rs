@@ -12,6 +12,11 @@ use base64::Engine as _;
 use kafscope_api::LogicalValue;
 use serde_json::{Map, Value};
 
+/// Decimals longer than this many bytes (over 150 digits) or with a larger scale are shown as
+/// their bytes.
+const MAX_DECIMAL_BYTES: usize = 64;
+const MAX_DECIMAL_SCALE: usize = 200;
+
 /// A registry schema with the schemas it references (named types it may use).
 #[derive(Debug)]
 pub struct AvroSchema {
@@ -208,10 +213,17 @@ impl Walk<'_> {
                 Value::Object(out)
             }
             (Avro::Decimal(d), Schema::Decimal(ds)) => {
-                let bytes = <Vec<u8>>::try_from(&d).map_err(|e| Mismatch::Other(e.to_string()))?;
+                // Zero bytes is 0 (apache-avro cannot sign-extend an empty value).
+                let bytes = <Vec<u8>>::try_from(&d).unwrap_or_default();
+                let kind = format!("decimal({},{})", ds.precision, ds.scale);
+                // Beyond any real decimal (a hostile schema or record): the bytes, as stored;
+                // the conversion is quadratic in the length and the scale pads with zeros.
+                if bytes.len() > MAX_DECIMAL_BYTES || ds.scale > MAX_DECIMAL_SCALE {
+                    let raw = b64(&bytes);
+                    return Ok(self.logical(&kind, raw.clone(), raw));
+                }
                 let unscaled = signed_decimal(&bytes);
                 let shown = with_scale(&unscaled, ds.scale);
-                let kind = format!("decimal({},{})", ds.precision, ds.scale);
                 self.logical(&kind, Value::String(unscaled), Value::String(shown))
             }
             (Avro::BigDecimal(d), Schema::BigDecimal) => {
@@ -224,12 +236,13 @@ impl Walk<'_> {
                 self.logical("date", d.into(), shown)
             }
             (Avro::TimeMillis(t), Schema::TimeMillis) => {
-                let shown = time_of_day(i64::from(t) * 1_000_000, 3);
-                self.logical("time-millis", t.into(), shown.into())
+                let shown =
+                    time_of_day(i64::from(t) * 1_000_000, 3).map_or(t.into(), Value::String);
+                self.logical("time-millis", t.into(), shown)
             }
             (Avro::TimeMicros(t), Schema::TimeMicros) => {
-                let shown = time_of_day(t.saturating_mul(1_000), 6);
-                self.logical("time-micros", t.into(), shown.into())
+                let shown = time_of_day(t.saturating_mul(1_000), 6).map_or(t.into(), Value::String);
+                self.logical("time-micros", t.into(), shown)
             }
             (Avro::TimestampMillis(t), Schema::TimestampMillis) => self.instant(t, 3, true),
             (Avro::TimestampMicros(t), Schema::TimestampMicros) => self.instant(t, 6, true),
@@ -320,17 +333,20 @@ fn date(days: i32) -> Option<String> {
     ))
 }
 
-/// `nanos` since midnight as `HH:MM:SS.fff` with `digits` decimals.
-fn time_of_day(nanos: i64, digits: u32) -> String {
-    let secs = nanos.div_euclid(1_000_000_000);
-    let frac = nanos.rem_euclid(1_000_000_000) / 10_i64.pow(9 - digits);
-    format!(
+/// `nanos` since midnight as `HH:MM:SS.fff` with `digits` decimals; `None` outside a day.
+fn time_of_day(nanos: i64, digits: u32) -> Option<String> {
+    if !(0..86_400 * 1_000_000_000).contains(&nanos) {
+        return None;
+    }
+    let secs = nanos / 1_000_000_000;
+    let frac = nanos % 1_000_000_000 / 10_i64.pow(9 - digits);
+    Some(format!(
         "{:02}:{:02}:{:02}.{frac:0w$}",
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
         w = digits as usize
-    )
+    ))
 }
 
 /// Big-endian two's-complement bytes as a decimal integer string.
@@ -430,6 +446,26 @@ mod tests {
             out.push((z as u8 & 0x7f) | 0x80);
             z >>= 7;
         }
+    }
+
+    #[test]
+    fn hostile_decimals_and_times_are_shown_raw() {
+        let s = parse(
+            r#"{"type":"record","name":"H","fields":[
+                {"name":"huge","type":{"type":"bytes","logicalType":"decimal","precision":1000000,"scale":999999}},
+                {"name":"empty","type":{"type":"bytes","logicalType":"decimal","precision":4,"scale":2}},
+                {"name":"late","type":{"type":"int","logicalType":"time-millis"}}]}"#,
+            &[],
+        )
+        .unwrap();
+        let mut data = zigzag(1);
+        data.push(7);
+        data.extend(zigzag(0));
+        data.extend(zigzag(90_000_000)); // 25 h
+        let (json, _) = decode(&s, &data).unwrap();
+        assert_eq!(json["huge"], "Bw==", "the bytes, not a million zeros");
+        assert_eq!(json["empty"], "0.00");
+        assert_eq!(json["late"], 90_000_000);
     }
 
     #[test]

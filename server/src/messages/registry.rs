@@ -24,14 +24,17 @@ const MISS_BUDGET: u32 = 50;
 const MAX_REFERENCES: usize = 100;
 /// Bytes of one registry answer read at most.
 const MAX_ANSWER: usize = 16 << 20;
+/// How long a referenced version is reused without asking again.
+const VERSION_TTL: Duration = Duration::from_secs(300);
 
 pub struct Registry {
     cfg: SchemaRegistryConfig,
     http: reqwest::Client,
     runtime: tokio::runtime::Handle,
     cache: Mutex<HashMap<u32, Cached>>,
-    /// Referenced schemas by (subject, version): registered versions never change.
-    versions: Mutex<HashMap<(String, i64), Arc<Version>>>,
+    /// Referenced schemas by (subject, version), for a while: a version number can be
+    /// reused after a permanent delete, so entries age out and changes made here drop them.
+    versions: Mutex<HashMap<(String, i64), (Arc<Version>, Instant)>>,
     /// (failed lookups, since) of the current period.
     misses: Mutex<(u32, Instant)>,
 }
@@ -131,13 +134,21 @@ struct ErrorAnswer {
     message: String,
 }
 
+/// Characters of the registry's own message repeated at most (it lands in answers and audit
+/// rows).
+const MAX_SAID: usize = 500;
+
 /// The sentence for a registry error answer (Confluent's error codes).
 pub fn explain(status: u16, code: i64, message: &str) -> RegistryError {
     use ErrorKind::*;
+    let message = message.trim().trim_end_matches('.');
     let said = if message.is_empty() {
         String::new()
+    } else if message.chars().count() > MAX_SAID {
+        let cut: String = message.chars().take(MAX_SAID).collect();
+        format!(" (the registry said: {cut}…)")
     } else {
-        format!(" (the registry said: {})", message.trim_end_matches('.'))
+        format!(" (the registry said: {message})")
     };
     let (kind, text) = match (status, code) {
         (_, 40401) => (NotFound, "the subject is not in the registry".to_string()),
@@ -178,14 +189,26 @@ pub fn explain(status: u16, code: i64, message: &str) -> RegistryError {
             Conflict,
             "the registry is in a mode that refuses this change (READONLY or IMPORT)".into(),
         ),
+        (_, 42206) => (
+            Conflict,
+            "another schema references it: delete or change that schema first".into(),
+        ),
         (401 | 403, _) => (
             Refused,
             "the registry refused Kafscope's credentials (check schema_registry.username/password/token)".into(),
         ),
-        (404, _) => (NotFound, "not found in the registry".into()),
+        // A 404 without a registry error code comes from something else (a wrong path, a
+        // proxy): not "this schema does not exist".
+        (404, _) => (
+            Unreachable,
+            "the registry URL answered 404 without a Schema Registry error (check schema_registry.url: a wrong path or a proxy?)".into(),
+        ),
         (400 | 422, _) => (Invalid, "the registry refused the request".into()),
         (s, _) if s >= 500 => (Unreachable, format!("the registry failed (HTTP {s})")),
-        (s, _) => (Invalid, format!("the registry answered HTTP {s}")),
+        (s, _) => (
+            Unreachable,
+            format!("the registry answered HTTP {s}, which its API does not (check schema_registry.url)"),
+        ),
     };
     RegistryError::new(kind, format!("{text}{said}"))
 }
@@ -312,40 +335,50 @@ impl Registry {
         self.call(reqwest::Method::GET, segments, &[], None)
     }
 
-    /// One version of a subject (`latest` or a number), cached when numbered; `deleted`
-    /// also finds a soft-deleted version.
+    /// One version of a subject (`latest` or a number); `deleted` also finds a soft-deleted
+    /// version. Always asked: the browser shows what the registry says now.
     pub async fn version(
         &self,
         subject: &str,
         version: &str,
         deleted: bool,
     ) -> Result<Arc<Version>, RegistryError> {
-        let key = version
-            .parse::<i64>()
-            .ok()
-            .map(|v| (subject.to_string(), v));
-        if let Some(k) = &key {
-            if let Some(v) = self.versions.lock().ok().and_then(|c| c.get(k).cloned()) {
-                return Ok(v);
-            }
-        }
         let query: &[(&str, &str)] = if deleted { &[("deleted", "true")] } else { &[] };
-        let v: Arc<Version> = Arc::new(
-            self.call(
+        let v: Version = self
+            .call(
                 reqwest::Method::GET,
                 &["subjects", subject, "versions", version],
                 query,
                 None,
             )
-            .await?,
-        );
+            .await?;
+        Ok(Arc::new(v))
+    }
+
+    /// A referenced version, reused for [`VERSION_TTL`].
+    async fn referenced(&self, subject: &str, version: i64) -> Result<Arc<Version>, RegistryError> {
+        let key = (subject.to_string(), version);
+        if let Some((v, at)) = self.versions.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            if at.elapsed() < VERSION_TTL {
+                return Ok(v);
+            }
+        }
+        let v = self.version(subject, &version.to_string(), true).await?;
         if let Ok(mut c) = self.versions.lock() {
             if c.len() >= MAX_CACHED {
                 c.clear();
             }
-            c.insert((v.subject.clone(), v.version), v.clone());
+            c.insert(key, (v.clone(), Instant::now()));
         }
         Ok(v)
+    }
+
+    /// Forget what is cached of `subject` (after a change made through Kafscope); decoded
+    /// schema ids stay: an id always names the same schema.
+    pub fn forget(&self, subject: &str) {
+        if let Ok(mut c) = self.versions.lock() {
+            c.retain(|(s, _), _| s != subject);
+        }
     }
 
     /// Every schema `refs` reaches, dependencies before the schemas that use them, each
@@ -366,7 +399,10 @@ impl Registry {
             {
                 continue;
             }
-            fetched += 1;
+            // Counted once per reference (not again when it comes back expanded).
+            if !expanded {
+                fetched += 1;
+            }
             if fetched > MAX_REFERENCES {
                 return Err(RegistryError::new(
                     ErrorKind::Invalid,
@@ -376,7 +412,7 @@ impl Registry {
                 ));
             }
             let v = self
-                .version(&r.subject, &r.version.to_string(), true)
+                .referenced(&r.subject, r.version)
                 .await
                 .map_err(|e| RegistryError {
                     message: format!(
@@ -476,7 +512,21 @@ impl SchemaSource for Registry {
                 )));
             }
         }
-        let got = self.runtime.block_on(self.fetch(id)).map(Arc::new);
+        // One schema with its references within a few registry timeouts, whatever it holds.
+        let bound = self.cfg.timeout * 3;
+        let got = self
+            .runtime
+            .block_on(async {
+                tokio::time::timeout(bound, self.fetch(id))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Lookup::Failed(format!(
+                            "schema {id}: the registry did not give it and its references within {}s",
+                            bound.as_secs()
+                        )))
+                    })
+            })
+            .map(Arc::new);
         if got.is_err() {
             if let Ok(mut m) = self.misses.lock() {
                 m.0 += 1;
@@ -518,5 +568,13 @@ mod tests {
         assert_eq!(explain(422, 42201, "bad").kind, ErrorKind::Invalid);
         assert_eq!(explain(401, 0, "").kind, ErrorKind::Refused);
         assert_eq!(explain(503, 0, "").kind, ErrorKind::Unreachable);
+        assert_eq!(explain(422, 42206, "").kind, ErrorKind::Conflict);
+        // A bare 404 (a wrong URL or a proxy) is not "not found".
+        let e = explain(404, 0, "");
+        assert_eq!(e.kind, ErrorKind::Unreachable);
+        assert!(e.message.contains("check schema_registry.url"));
+        assert_eq!(explain(405, 0, "").kind, ErrorKind::Unreachable);
+        let long = "x".repeat(10_000);
+        assert!(explain(422, 42201, &long).message.len() < 700);
     }
 }

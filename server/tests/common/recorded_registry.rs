@@ -6,11 +6,11 @@
 //! forwarded and written to the fixture when [`RecordedRegistry::finish`] runs; without it the
 //! fixture is replayed.
 //!
-//! Replay follows the registry's state: the recorded changes split the recording into
-//! epochs. A change is answered by the first unused recorded change with the same method,
-//! path, query and body, and moves to the epoch after it; a read by the same read recorded in
-//! the current epoch (else the nearest earlier one, else the nearest later one), so a UI that
-//! asks again, or in another order, still gets what the registry said in that state.
+//! Replay follows the registry's state: the changes the registry made split the recording
+//! into epochs. A change must be the next recorded one (same method, path, query and body)
+//! and moves to its epoch; a read gets the same read recorded in the current epoch, else in
+//! the latest earlier one (never a later state), so a UI that asks again, or in another
+//! order, gets what the registry said in that state. Anything else is a 599 naming it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -70,6 +70,17 @@ async fn handle(State(s): State<Shared>, method: Method, uri: Uri, body: Bytes) 
                 serde_json::Value::String(String::from_utf8_lossy(&body).into())
             }))
         };
+    // The replay's own controls (for a browser spec, which runs in another process):
+    // start over (a retried spec), and the recorded changes not made again.
+    if path == "/__replay/reset" {
+        let mut used = s.used.lock().unwrap();
+        used.0.iter_mut().for_each(|u| *u = false);
+        used.1 = 0;
+        return answer(200, "{}".into());
+    }
+    if path == "/__replay/unused" {
+        return answer(200, serde_json::to_string(&unused(&s)).unwrap_or_default());
+    }
     if let Some(up) = &s.upstream {
         let mut req = s
             .http
@@ -103,17 +114,16 @@ async fn handle(State(s): State<Shared>, method: Method, uri: Uri, body: Bytes) 
         |e: &Exchange| e.method == method.as_str() && e.uri == path && e.body == json_body;
     let epoch = used.1;
     let found = if write {
-        (0..s.recorded.len()).find(|&i| !used.0[i] && matches(&s.recorded[i].0))
-    } else {
-        let all: Vec<(usize, usize)> = (0..s.recorded.len())
+        // Changes in the order they were recorded: the next one not made yet.
+        (0..s.recorded.len())
+            .find(|&i| !used.0[i] && changes(&s.recorded[i].0.method, &s.recorded[i].0.uri))
             .filter(|&i| matches(&s.recorded[i].0))
-            .map(|i| (i, s.recorded[i].1))
-            .collect();
-        all.iter()
-            .rfind(|(_, e)| *e == epoch)
-            .or_else(|| all.iter().rfind(|(_, e)| *e < epoch))
-            .or_else(|| all.iter().find(|(_, e)| *e > epoch))
-            .map(|(i, _)| *i)
+    } else {
+        // A read as recorded in this state, else in the latest state before it (never one
+        // recorded after a change not made yet).
+        (0..s.recorded.len())
+            .filter(|&i| matches(&s.recorded[i].0) && s.recorded[i].1 <= epoch)
+            .max_by_key(|&i| (s.recorded[i].1, i))
     };
     if std::env::var_os("KAFSCOPE_REPLAY_DEBUG").is_some() {
         eprintln!("replay {method} {path} in epoch {epoch} -> {found:?}");
@@ -122,7 +132,7 @@ async fn handle(State(s): State<Shared>, method: Method, uri: Uri, body: Bytes) 
         Some(i) => {
             if write {
                 used.0[i] = true;
-                used.1 = used.1.max(s.recorded[i].1 + 1);
+                used.1 = s.recorded[i].1 + usize::from(succeeded(&s.recorded[i].0));
             }
             let e = &s.recorded[i].0;
             answer(e.status, e.response.clone())
@@ -132,6 +142,22 @@ async fn handle(State(s): State<Shared>, method: Method, uri: Uri, body: Bytes) 
             format!("not in the recording: {method} {path} {json_body:?} (record again: see scripts/record-registry.sh)"),
         ),
     }
+}
+
+/// A change the registry made (a refused one leaves the state as it was).
+fn succeeded(e: &Exchange) -> bool {
+    (200..300).contains(&e.status)
+}
+
+/// The recorded changes not made again.
+fn unused(s: &Shared) -> Vec<String> {
+    let used = s.used.lock().unwrap();
+    s.recorded
+        .iter()
+        .enumerate()
+        .filter(|(i, (e, _))| changes(&e.method, &e.uri) && !used.0[*i])
+        .map(|(_, (e, _))| format!("{} {}", e.method, e.uri))
+        .collect()
 }
 
 /// Whether a request changes the registry (compatibility checks and schema lookups are
@@ -173,7 +199,7 @@ impl RecordedRegistry {
             .into_iter()
             .map(|e| {
                 let at = epoch;
-                if changes(&e.method, &e.uri) {
+                if changes(&e.method, &e.uri) && succeeded(&e) {
                     epoch += 1;
                 }
                 (e, at)
@@ -206,15 +232,7 @@ impl RecordedRegistry {
         if self.recording {
             return;
         }
-        let used = self.shared.used.lock().unwrap();
-        let missed: Vec<String> = self
-            .shared
-            .recorded
-            .iter()
-            .enumerate()
-            .filter(|(i, (e, _))| changes(&e.method, &e.uri) && !used.0[*i])
-            .map(|(_, (e, _))| format!("{} {}", e.method, e.uri))
-            .collect();
+        let missed = unused(&self.shared);
         assert!(
             missed.is_empty(),
             "recorded changes not made again: {missed:?}"
