@@ -34,10 +34,13 @@ pub struct Registry {
     cache: Mutex<HashMap<u32, Cached>>,
     /// Referenced schemas by (subject, version), for a while: a version number can be
     /// reused after a permanent delete, so entries age out and changes made here drop them.
-    versions: Mutex<HashMap<(String, i64), (Arc<Version>, Instant)>>,
+    versions: Mutex<HashMap<(String, i64), Fetched>>,
     /// (failed lookups, since) of the current period.
     misses: Mutex<(u32, Instant)>,
 }
+
+/// A referenced version and when it was asked.
+type Fetched = (Arc<Version>, Instant);
 
 #[derive(Clone)]
 enum Cached {
