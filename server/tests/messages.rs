@@ -853,7 +853,14 @@ async fn schema_registry_wire_format_records_decode_to_their_fields() {
         .route(
             "/schemas/ids/8",
             get(|| async { axum::Json(json!({"schema": "{\"type\":\"object\"}", "schemaType": "JSON"})) }),
-        );
+        )
+        // An unknown id, answered as Karapace and Confluent do.
+        .fallback(|| async {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                axum::Json(json!({"error_code": 40403, "message": "Schema not found"})),
+            )
+        });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let reg_addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, registry).await.unwrap() });

@@ -22,6 +22,8 @@ const MAX_DECIMAL_SCALE: usize = 200;
 pub struct AvroSchema {
     root: Schema,
     refs: Vec<Schema>,
+    /// Every named type, resolved once (not per record).
+    names: HashMap<Name, Schema>,
 }
 
 /// Parse `text`; `refs` are the referenced schemas' texts, dependencies first.
@@ -32,10 +34,17 @@ pub fn parse(text: &str, refs: &[String]) -> Result<AvroSchema, String> {
     } else {
         Schema::parse_str_with_list(text, refs).map_err(bad)?
     };
-    let s = AvroSchema { root, refs };
     // Every named type must resolve now, so that decoding never meets a dangling name.
-    apache_avro::schema::ResolvedSchema::try_from(s.all()).map_err(bad)?;
-    Ok(s)
+    let names = {
+        let all: Vec<&Schema> = refs.iter().chain(std::iter::once(&root)).collect();
+        let resolved = apache_avro::schema::ResolvedSchema::try_from(all).map_err(bad)?;
+        resolved
+            .get_names()
+            .iter()
+            .map(|(n, s)| (n.clone(), (*s).clone()))
+            .collect()
+    };
+    Ok(AvroSchema { root, refs, names })
 }
 
 impl AvroSchema {
@@ -81,10 +90,8 @@ pub fn decode(s: &AvroSchema, data: &[u8]) -> Result<(Value, Vec<LogicalValue>),
             data.len()
         ));
     }
-    let resolved = apache_avro::schema::ResolvedSchema::try_from(s.all())
-        .map_err(|e| format!("the Avro schema's names do not resolve: {e}"))?;
     let mut walk = Walk {
-        names: resolved.get_names(),
+        names: &s.names,
         path: String::new(),
         logical: Vec::new(),
     };
@@ -120,7 +127,7 @@ impl From<String> for Mismatch {
 }
 
 struct Walk<'a> {
-    names: &'a HashMap<Name, &'a Schema>,
+    names: &'a HashMap<Name, Schema>,
     /// JSON pointer of the value being converted.
     path: String,
     logical: Vec<LogicalValue>,
@@ -157,7 +164,7 @@ impl Walk<'_> {
 
     fn json(&mut self, v: Avro, s: &Schema) -> Result<Value, Mismatch> {
         let s = match s {
-            Schema::Ref { name } => *self
+            Schema::Ref { name } => self
                 .names
                 .get(name)
                 .ok_or_else(|| format!("the named type {} is not defined", name.fullname(None)))?,
