@@ -5,34 +5,16 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::{Tansu, TestApp};
+use common::{python, Tansu, TestApp};
 use kafscope::traffic;
 use serde_json::{json, Value};
 
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
-}
-
-/// The independent client: kafka-python in the venv `scripts/test.sh` prepares.
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("KAFSCOPE_TEST_PYTHON") {
-        return p.into();
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let p = target.join("pyclient/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/test.sh once (it installs kafka-python there)",
-        p.display()
-    );
-    p
 }
 
 /// Produce with kafka-python; returns (partition, offset, timestamp_ms) per record.

@@ -6,26 +6,15 @@
 mod common;
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 use common::recorded_registry::RecordedRegistry;
-use common::{Tansu, TestApp};
+use common::{python, Tansu, TestApp};
 use kafscope::traffic;
 use serde_json::{json, Value};
 
 const ADMIN: &str = "s3cret";
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("KAFSCOPE_TEST_PYTHON") {
-        return p.into();
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("pyclient/bin/python")
-}
 
 /// Run one of the independent clients with `input` on stdin; its JSON output.
 fn client(script: &str, args: &[&str], input: &Value) -> Value {

@@ -149,3 +149,20 @@ pub fn problem<'a>(health: &'a Value, kind: &str) -> Option<&'a Value> {
         .iter()
         .find(|p| p["kind"] == kind)
 }
+
+/// The independent clients (kafka-python, fastavro) in the venv `scripts/test.sh` prepares.
+pub fn python() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("KAFSCOPE_TEST_PYTHON") {
+        return p.into();
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let p = target.join("pyclient/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test.sh once (it installs kafka-python there)",
+        p.display()
+    );
+    p
+}
