@@ -2,6 +2,7 @@
 //! makes with it. Every blocking librdkafka call runs on `spawn_blocking` under a name, so
 //! nothing blocks the async runtime and errors say which Kafka API failed.
 
+pub mod advice;
 pub mod diagnosis;
 pub mod ffi;
 pub mod groups;
