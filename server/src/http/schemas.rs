@@ -446,26 +446,78 @@ struct LookupAnswer {
     version: i64,
 }
 
-/// Write the audit row of a registry change; its id, or `None` when the store failed (the
-/// change is made: the error is logged, the answer still says what happened).
-async fn audited(
-    st: &AppState,
-    principal: &Principal,
-    action: &str,
-    cluster: &str,
-    target: &str,
-    outcome: &str,
-    detail: serde_json::Value,
-) -> Option<i64> {
-    let mut e = audit_entry(principal, action, Some(cluster));
-    e.outcome = outcome.into();
-    e.detail = detail.to_string();
-    match st.store.audit(&e, target).await {
-        Ok(id) => Some(id),
-        Err(err) => {
-            tracing::error!(error = %err, action, "cannot write the audit row of a registry change");
-            None
+/// One registry change being made: who, what, where — what every change handler
+/// authorises, audits and answers with.
+struct Change {
+    st: AppState,
+    principal: Principal,
+    action: &'static str,
+    cluster: String,
+    target: String,
+    registry: Arc<Registry>,
+}
+
+impl Change {
+    /// The checks every change passes, in this order: the cluster exists, the one
+    /// authorisation function (on the subject's topic, or the cluster), a subject name the
+    /// registry's paths can carry, a registry configured.
+    async fn authorise(
+        st: &AppState,
+        principal: &Principal,
+        action: &'static str,
+        cluster: &str,
+        subject: Option<&str>,
+        target: String,
+    ) -> Result<Change, ApiError> {
+        let (topics, read_only) = topic_names(st, cluster)?;
+        let resource = match subject {
+            Some(s) => subject_resource(cluster, read_only, s, &topics),
+            None => Resource::cluster(cluster, read_only),
+        };
+        st.allow_change(
+            principal,
+            Permission::SchemasManage,
+            &resource,
+            action,
+            &target,
+        )
+        .await?;
+        if let Some(s) = subject {
+            valid_subject(s)?;
         }
+        Ok(Change {
+            registry: registry(st, cluster)?,
+            st: st.clone(),
+            principal: principal.clone(),
+            action,
+            cluster: cluster.to_string(),
+            target,
+        })
+    }
+
+    /// Write the audit row; its id, or `None` when the store failed (the change is made: the
+    /// error is logged, the answer still says what happened).
+    async fn audit(&self, outcome: &str, detail: serde_json::Value) -> Option<i64> {
+        let mut e = audit_entry(&self.principal, self.action, Some(&self.cluster));
+        e.outcome = outcome.into();
+        e.detail = detail.to_string();
+        match self.st.store.audit(&e, &self.target).await {
+            Ok(id) => Some(id),
+            Err(err) => {
+                tracing::error!(error = %err, action = self.action, "cannot write the audit row of a registry change");
+                None
+            }
+        }
+    }
+
+    /// Audit a failed change (with `context` merged into the detail) and answer its error.
+    async fn failed<T>(&self, e: RegistryError, context: serde_json::Value) -> Result<T, ApiError> {
+        let mut detail = failure(&e);
+        if let (Some(d), serde_json::Value::Object(c)) = (detail.as_object_mut(), context) {
+            d.extend(c);
+        }
+        self.audit("failed", detail).await;
+        Err(e.into())
     }
 }
 
@@ -476,20 +528,18 @@ async fn register(
     b: Result<Json<NewSchema>, JsonRejection>,
 ) -> Result<Json<Registered>, ApiError> {
     let Path((cluster, subject)) = p?;
-    let (topics, read_only) = topic_names(&st, &cluster)?;
-    let action = "schema.register";
-    st.allow_change(
+    let c = Change::authorise(
+        &st,
         &principal,
-        Permission::SchemasManage,
-        &subject_resource(&cluster, read_only, &subject, &topics),
-        action,
-        &subject,
+        "schema.register",
+        &cluster,
+        Some(&subject),
+        subject.clone(),
     )
     .await?;
-    valid_subject(&subject)?;
     let body = check_body(&json_body(b)?)?;
-    let reg = registry(&st, &cluster)?;
     detached(async move {
+        let reg = &c.registry;
         let before = match reg.version(&subject, "latest", false).await {
             Ok(v) => Some(json!({"version": v.version, "id": v.id})),
             Err(e) if e.kind == ErrorKind::NotFound => None,
@@ -506,15 +556,7 @@ async fn register(
         reg.forget(&subject);
         let id = match done {
             Ok(a) => a.id,
-            Err(e) => {
-                let mut detail = failure(&e);
-                detail["before"] = json!(before);
-                audited(
-                    &st, &principal, action, &cluster, &subject, "failed", detail,
-                )
-                .await;
-                return Err(e.into());
-            }
+            Err(e) => return c.failed(e, json!({"before": before})).await,
         };
         // The version it got (best effort: the lookup endpoint answers it).
         let version = reg
@@ -522,16 +564,12 @@ async fn register(
             .await
             .ok()
             .map(|l| l.version);
-        let audit_id = audited(
-            &st,
-            &principal,
-            action,
-            &cluster,
-            &subject,
-            "done",
-            json!({"before": before, "after": {"id": id, "version": version}}),
-        )
-        .await;
+        let audit_id = c
+            .audit(
+                "done",
+                json!({"before": before, "after": {"id": id, "version": version}}),
+            )
+            .await;
         Ok(Json(Registered {
             subject,
             id,
@@ -552,15 +590,6 @@ struct DeleteQuery {
     confirm: Option<String>,
 }
 
-fn confirm_permanent(q: &DeleteQuery, subject: &str) -> Result<(), ApiError> {
-    if q.permanent && q.confirm.as_deref() != Some(subject) {
-        return Err(ApiError::BadRequest(format!(
-            "a permanent delete needs the subject's name typed to confirm: confirm={subject}"
-        )));
-    }
-    Ok(())
-}
-
 async fn delete_subject(
     State(st): State<AppState>,
     principal: Principal,
@@ -568,62 +597,7 @@ async fn delete_subject(
     q: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Result<Json<SchemasDeleted>, ApiError> {
     let Path((cluster, subject)) = p?;
-    let Query(q) = q?;
-    let (topics, read_only) = topic_names(&st, &cluster)?;
-    let action = if q.permanent {
-        "schema.delete_subject_permanently"
-    } else {
-        "schema.delete_subject"
-    };
-    st.allow_change(
-        &principal,
-        Permission::SchemasManage,
-        &subject_resource(&cluster, read_only, &subject, &topics),
-        action,
-        &subject,
-    )
-    .await?;
-    valid_subject(&subject)?;
-    confirm_permanent(&q, &subject)?;
-    let reg = registry(&st, &cluster)?;
-    detached(async move {
-        let query: &[(&str, &str)] = if q.permanent {
-            &[("permanent", "true")]
-        } else {
-            &[]
-        };
-        let done = reg
-            .call::<Vec<i64>>(Method::DELETE, &["subjects", &subject], query, None)
-            .await;
-        reg.forget(&subject);
-        match done {
-            Ok(versions) => {
-                let audit_id = audited(
-                    &st,
-                    &principal,
-                    action,
-                    &cluster,
-                    &subject,
-                    "done",
-                    json!({"before": {"versions": versions}, "after": null, "permanent": q.permanent}),
-                )
-                .await;
-                Ok(Json(SchemasDeleted {
-                    subject,
-                    versions,
-                    permanent: q.permanent,
-                    audit_id,
-                }))
-            }
-            Err(e) => {
-                let mut detail = failure(&e);
-                detail["permanent"] = json!(q.permanent);
-                audited(&st, &principal, action, &cluster, &subject, "failed", detail).await;
-                Err(e.into())
-            }
-        }
-    })
-    .await
+    delete_schemas(st, principal, cluster, subject, None, q?.0).await
 }
 
 async fn delete_version(
@@ -633,72 +607,91 @@ async fn delete_version(
     q: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Result<Json<SchemasDeleted>, ApiError> {
     let Path((cluster, subject, version)) = p?;
-    let Query(q) = q?;
-    let (topics, read_only) = topic_names(&st, &cluster)?;
-    let action = if q.permanent {
-        "schema.delete_version_permanently"
-    } else {
-        "schema.delete_version"
+    delete_schemas(st, principal, cluster, subject, Some(version), q?.0).await
+}
+
+/// A soft or permanent delete of a subject (`version` `None`) or of one version.
+async fn delete_schemas(
+    st: AppState,
+    principal: Principal,
+    cluster: String,
+    subject: String,
+    version: Option<String>,
+    q: DeleteQuery,
+) -> Result<Json<SchemasDeleted>, ApiError> {
+    let action = match (&version, q.permanent) {
+        (None, false) => "schema.delete_subject",
+        (None, true) => "schema.delete_subject_permanently",
+        (Some(_), false) => "schema.delete_version",
+        (Some(_), true) => "schema.delete_version_permanently",
     };
-    let target = format!("{subject} v{version}");
-    st.allow_change(
-        &principal,
-        Permission::SchemasManage,
-        &subject_resource(&cluster, read_only, &subject, &topics),
-        action,
-        &target,
-    )
-    .await?;
-    valid_subject(&subject)?;
-    let n: i64 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
-        ApiError::BadRequest(format!("version '{version}' is not a version number"))
-    })?;
-    confirm_permanent(&q, &subject)?;
-    let reg = registry(&st, &cluster)?;
+    let target = match &version {
+        Some(v) => format!("{subject} v{v}"),
+        None => subject.clone(),
+    };
+    let c = Change::authorise(&st, &principal, action, &cluster, Some(&subject), target).await?;
+    let version = match version {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::BadRequest(format!("version '{v}' is not a version number"))
+        })?),
+    };
+    if q.permanent && q.confirm.as_deref() != Some(subject.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "a permanent delete needs the subject's name typed to confirm: confirm={subject}"
+        )));
+    }
     detached(async move {
-        let v = n.to_string();
-        let before = reg.version(&subject, &v, q.permanent).await.ok();
+        let reg = &c.registry;
         let query: &[(&str, &str)] = if q.permanent {
             &[("permanent", "true")]
         } else {
             &[]
         };
-        let done = reg
-            .call::<i64>(
-                Method::DELETE,
-                &["subjects", &subject, "versions", &v],
-                query,
-                None,
+        let (done, before) = match version {
+            None => {
+                let done = reg
+                    .call::<Vec<i64>>(Method::DELETE, &["subjects", &subject], query, None)
+                    .await;
+                let before = done.as_ref().ok().map(|vs| json!({"versions": vs}));
+                (done, before)
+            }
+            Some(n) => {
+                let v = n.to_string();
+                let before = reg
+                    .version(&subject, &v, q.permanent)
+                    .await
+                    .ok()
+                    .map(|b| json!({"version": b.version, "id": b.id}));
+                let done = reg
+                    .call::<i64>(
+                        Method::DELETE,
+                        &["subjects", &subject, "versions", &v],
+                        query,
+                        None,
+                    )
+                    .await
+                    .map(|gone| vec![gone]);
+                (done, before)
+            }
+        };
+        reg.forget(&subject);
+        let versions = match done {
+            Ok(vs) => vs,
+            Err(e) => return c.failed(e, json!({"permanent": q.permanent})).await,
+        };
+        let audit_id = c
+            .audit(
+                "done",
+                json!({"before": before, "after": null, "permanent": q.permanent}),
             )
             .await;
-        reg.forget(&subject);
-        match done {
-            Ok(gone) => {
-                let audit_id = audited(
-                    &st,
-                    &principal,
-                    action,
-                    &cluster,
-                    &target,
-                    "done",
-                    json!({"before": before.map(|b| json!({"version": b.version, "id": b.id})),
-                           "after": null, "permanent": q.permanent}),
-                )
-                .await;
-                Ok(Json(SchemasDeleted {
-                    subject,
-                    versions: vec![gone],
-                    permanent: q.permanent,
-                    audit_id,
-                }))
-            }
-            Err(e) => {
-                let mut detail = failure(&e);
-                detail["permanent"] = json!(q.permanent);
-                audited(&st, &principal, action, &cluster, &target, "failed", detail).await;
-                Err(e.into())
-            }
-        }
+        Ok(Json(SchemasDeleted {
+            subject,
+            versions,
+            permanent: q.permanent,
+            audit_id,
+        }))
     })
     .await
 }
@@ -727,32 +720,24 @@ async fn set_compatibility(
     subject: Option<String>,
     b: Result<Json<CompatibilityChange>, JsonRejection>,
 ) -> Result<Json<CompatibilityChanged>, ApiError> {
-    let (topics, read_only) = topic_names(&st, &cluster)?;
-    let action = "schema.compatibility";
     let target = subject.clone().unwrap_or_else(|| "(global)".into());
-    let resource = match &subject {
-        Some(s) => subject_resource(&cluster, read_only, s, &topics),
-        None => Resource::cluster(&cluster, read_only),
-    };
-    st.allow_change(
+    let c = Change::authorise(
+        &st,
         &principal,
-        Permission::SchemasManage,
-        &resource,
-        action,
-        &target,
+        "schema.compatibility",
+        &cluster,
+        subject.as_deref(),
+        target,
     )
     .await?;
-    if let Some(s) = &subject {
-        valid_subject(s)?;
-    }
     let level = check_level(&json_body(b)?)?;
     if subject.is_none() && level.is_none() {
         return Err(ApiError::BadRequest(
             "the global level cannot be removed; give a level".into(),
         ));
     }
-    let reg = registry(&st, &cluster)?;
     detached(async move {
+        let reg = &c.registry;
         let path: Vec<&str> = match &subject {
             Some(s) => vec!["config", s],
             None => vec!["config"],
@@ -782,22 +767,13 @@ async fn set_compatibility(
             },
         };
         if let Err(e) = done {
-            let mut detail = failure(&e);
-            detail["before"] = json!(before);
-            detail["wanted"] = json!(level);
-            audited(&st, &principal, action, &cluster, &target, "failed", detail).await;
-            return Err(e.into());
+            return c
+                .failed(e, json!({"before": before, "wanted": level}))
+                .await;
         }
-        let audit_id = audited(
-            &st,
-            &principal,
-            action,
-            &cluster,
-            &target,
-            "done",
-            json!({"before": before, "after": level}),
-        )
-        .await;
+        let audit_id = c
+            .audit("done", json!({"before": before, "after": level}))
+            .await;
         Ok(Json(CompatibilityChanged {
             subject,
             before,
