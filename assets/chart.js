@@ -2,6 +2,24 @@
 // scripts/build-web.sh). The app passes a JSON spec; this draws or redraws the chart in `el`.
 // Spec: {unit: "messages"|"seconds"|"count"|"ratio"|"bytes"|"bytes_per_second"|"per_second", x: [unix seconds], series: [{label, values: [number|null]}]}
 (function () {
+  // uPlot is fetched with the first chart, not with the first page (the front end's size
+  // budget); scripts/build-web.sh writes its hashed file name here.
+  const UPLOT_SRC = "vendor/uPlot.iife.min.js";
+  let loading = null;
+  function withUPlot(draw) {
+    if (window.uPlot) return draw();
+    if (!loading) {
+      loading = new Promise((resolve, reject) => {
+        const s = document.createElement("script");
+        s.src = UPLOT_SRC;
+        s.onload = resolve;
+        s.onerror = () => { loading = null; reject(new Error("uPlot did not load")); };
+        document.head.appendChild(s);
+      });
+    }
+    loading.then(draw, (e) => console.error(e));
+  }
+
   const palette = ["#2457c5", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
 
   function fmtBytes(v) {
@@ -27,6 +45,14 @@
     return Math.round(v).toLocaleString("en-US");
   }
 
+  // Axis and grid colours of the current theme (style.css defines them).
+  function themed() {
+    const css = getComputedStyle(document.documentElement);
+    const axis = css.getPropertyValue("--chart-axis").trim() || "#5b6475";
+    const grid = css.getPropertyValue("--chart-grid").trim() || "rgba(0,0,0,.07)";
+    return { stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid } };
+  }
+
   window.kafscopeChart = function (el, specJson) {
     const spec = JSON.parse(specJson);
     if (el._kafscopeChart) {
@@ -39,7 +65,7 @@
       width: Math.max(320, el.clientWidth || 800),
       height: 260,
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
-      axes: [{}, { size: 70, values: (u, vals) => vals.map((v) => fmtValue(spec.unit, v)) }],
+      axes: [themed(), Object.assign(themed(), { size: 70, values: (u, vals) => vals.map((v) => fmtValue(spec.unit, v)) })],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
       series: [
@@ -54,7 +80,10 @@
         })),
       ],
     };
-    el._kafscopeChart = new uPlot(opts, data, el);
+    withUPlot(() => {
+      if (el._kafscopeChart) el._kafscopeChart.destroy();
+      el._kafscopeChart = new uPlot(opts, data, el);
+    });
     return true;
   };
   // A sparkline: one series, no axes or legend; values oldest first.
@@ -76,7 +105,10 @@
       axes: [{ show: false }, { show: false }],
       series: [{}, { stroke: palette[0], width: 1.5, fill: "rgba(36,87,197,0.12)", points: { show: false } }],
     };
-    el._kafscopeChart = new uPlot(opts, [xs, values], el);
+    withUPlot(() => {
+      if (el._kafscopeChart) el._kafscopeChart.destroy();
+      el._kafscopeChart = new uPlot(opts, [xs, values], el);
+    });
     return true;
   };
 })();

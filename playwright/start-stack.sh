@@ -131,7 +131,8 @@ EOF
 kraft_console_pid=$!
 wait_port "$((port + 2))" 60
 # Open (loopback, no sign-in configured): every visitor may act. The token is for scripts.
-KAFSCOPE_SERVER__ADMIN_TOKEN=e2e-admin-token \
+# Portals on http://portal.test (served by the embedding spec itself) may frame it.
+KAFSCOPE_SERVER__ADMIN_TOKEN=e2e-admin-token KAFSCOPE_SERVER__FRAME_ANCESTORS=http://portal.test \
 "$bin" --bootstrap-servers "127.0.0.1:$kport" --cluster-name e2e --poll-interval 1s --status-window 5s \
   --listen "127.0.0.1:$port" --store-url "sqlite://$work/kafscope.db" \
   --metrics-url "http://127.0.0.1:$mport/metrics" &

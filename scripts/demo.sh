@@ -14,17 +14,14 @@ demo="$ROOT/.demo"
 # group on an idle topic, …) that a second seeding on top of old data would not give.
 rm -rf "$demo"
 mkdir -p "$demo"
-port="$(free_port)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-say "starting tansu on 127.0.0.1:$port (data in .demo/)"
-(cd "$demo" && exec tansu broker --listener-url "tcp://127.0.0.1:$port" \
-  --advertised-listener-url "tcp://127.0.0.1:$port" --storage-engine "sqlite://tansu.db" \
-  >"$demo/tansu.log" 2>&1) &
-pids+=($!)
-wait_port "$port" 60
+say "starting tansu (data in .demo/)"
+start_tansu "$demo"
+pids+=("$TANSU_PID")
+port="$TANSU_PORT"
 
 say "starting demo traffic (producers, a healthy, a lagging and a stopped consumer group)"
 "$TARGET_DIR/release/kafscope-demo-traffic" --bootstrap-servers "127.0.0.1:$port" >"$demo/traffic.log" 2>&1 &

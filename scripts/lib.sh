@@ -88,3 +88,41 @@ wait_port() {
     sleep 0.1
   done
 }
+
+# Start a tansu broker on a free loopback port with its data (and log) in directory $1; sets
+# TANSU_PORT and TANSU_PID (the caller stops it), and waits until it accepts connections.
+start_tansu() {
+  local dir="$1"
+  TANSU_PORT="$(free_port)"
+  (cd "$dir" && exec tansu broker --listener-url "tcp://127.0.0.1:$TANSU_PORT" \
+    --advertised-listener-url "tcp://127.0.0.1:$TANSU_PORT" --storage-engine "sqlite://tansu.db" \
+    >"$dir/tansu.log" 2>&1) &
+  TANSU_PID=$!
+  wait_port "$TANSU_PORT" 60
+}
+
+# A throwaway demo for scripts: tansu with the demo traffic and a console watching it
+# (cluster "demo", 2 s polls, admin token $2), everything in directory $3, binaries from $1.
+# Adds its processes to the caller's `pids` array, sets CONSOLE (its URL), and returns once
+# the demo's groups have been read. KAFSCOPE_* variables the caller exports apply.
+start_demo_stack() {
+  local bin="$1" token="$2" work="$3" port
+  start_tansu "$work"
+  pids+=("$TANSU_PID")
+  "$bin/kafscope-demo-traffic" --bootstrap-servers "127.0.0.1:$TANSU_PORT" >"$work/traffic.log" 2>&1 &
+  pids+=($!)
+  port="$(free_port)"
+  KAFSCOPE_SERVER__ADMIN_TOKEN="$token" "$bin/kafscope" --bootstrap-servers "127.0.0.1:$TANSU_PORT" \
+    --cluster-name demo --poll-interval 2s --listen "127.0.0.1:$port" \
+    --store-url "sqlite://$work/kafscope.db" >"$work/kafscope.log" 2>&1 &
+  pids+=($!)
+  CONSOLE="http://127.0.0.1:$port"
+  for _ in $(seq 1 120); do
+    curl -sf -H "Authorization: Bearer $token" \
+      "$CONSOLE/api/v1/clusters/demo/consumer-groups/orders-processor" >/dev/null && return 0
+    sleep 0.5
+  done
+  echo "the demo console did not read the demo's groups; its log ends:" >&2
+  tail -20 "$work/kafscope.log" >&2
+  return 1
+}

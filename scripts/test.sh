@@ -15,7 +15,12 @@ say "Rust tests (unit + integration against tansu)"
 cargo test --manifest-path "$ROOT/Cargo.toml" --workspace --exclude kafscope-frontend
 
 "$ROOT/scripts/build-web.sh" debug
+say "the front end's size budget (first page, compressed)"
+"$ROOT/scripts/web-budget.sh"
 cargo build --manifest-path "$ROOT/Cargo.toml" -p kafscope --bins --example scripted_kraft --example registry_replay
+
+say "the API against its OpenAPI document (schemathesis)"
+"$ROOT/scripts/api-contract.sh" 25
 
 say "browser tests (Playwright, Debian Chromium)"
 cd "$ROOT/playwright"

@@ -8,6 +8,7 @@ use crate::Severity;
 
 /// `GET /api/v1/alerts`: an alert instance (firing, pending, or resolved in the last hour).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertItem {
     pub fingerprint: String,
     pub cluster: String,
@@ -35,6 +36,7 @@ pub struct AlertItem {
 /// `GET /api/v1/alerts/silences`; `POST` takes `{matchers, duration | ends_at, starts_at?,
 /// comment}` and answers `{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SilenceItem {
     pub id: i64,
     pub matchers: BTreeMap<String, String>,
@@ -46,6 +48,7 @@ pub struct SilenceItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSilence {
     /// Labels an alert must all carry (e.g. `{"alertname": "consumer_stalled", "group": "x"}`).
     pub matchers: BTreeMap<String, String>,
@@ -58,6 +61,7 @@ pub struct NewSilence {
 
 /// `POST /api/v1/alerts/ack`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AckRequest {
     pub fingerprint: String,
     pub comment: String,
@@ -65,6 +69,7 @@ pub struct AckRequest {
 
 /// `GET /api/v1/audit`: who tried to change what, and how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditItem {
     pub id: i64,
     pub at: String,
@@ -87,6 +92,7 @@ pub struct AuditItem {
 
 /// `GET /api/v1/alerts/rules`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleItem {
     pub id: String,
     pub enabled: bool,
@@ -108,6 +114,7 @@ pub struct RuleItem {
 
 /// `GET /api/v1/alerts/receivers`: never the URL's credentials nor header values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiverItem {
     pub name: String,
     pub url: String,
@@ -121,6 +128,7 @@ pub struct ReceiverItem {
 
 /// `GET /api/v1/alerts/deliveries`: the outbox, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryItem {
     pub id: i64,
     pub idempotency_key: String,
@@ -136,6 +144,7 @@ pub struct DeliveryItem {
 
 /// `GET /api/v1/alerts/history`: one past (or ongoing) firing episode of an alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertEpisode {
     pub fingerprint: String,
     pub cluster: String,
@@ -156,4 +165,27 @@ pub struct AlertEpisode {
     pub ack_comment: Option<String>,
     /// The console page of what it concerned.
     pub link: String,
+}
+
+/// `POST /alerts/ack`: the alert acknowledged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Acknowledged {
+    /// The fingerprint of the alert.
+    pub acknowledged: String,
+}
+
+/// `POST /alerts/receivers/{name}/test`: the test notification queued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TestQueued {
+    /// The key of the queued delivery (see `/alerts/deliveries`).
+    pub idempotency_key: String,
+}
+
+/// `POST /alerts/rules`: the rule saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RuleSaved {
+    pub id: String,
 }

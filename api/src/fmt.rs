@@ -26,6 +26,23 @@ pub fn count(n: usize) -> String {
     num(n as i64)
 }
 
+/// A short number for axes and badges: `950`, `12.3k`, `4.1M`, `2.0G`.
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    let (d, suffix) = match a {
+        a if a >= 1e9 => (1e9, "G"),
+        a if a >= 1e6 => (1e6, "M"),
+        a if a >= 1e3 => (1e3, "k"),
+        _ => return format!("{}", v.round() as i64),
+    };
+    let x = v / d;
+    if x.abs() >= 100.0 {
+        format!("{}{suffix}", x.round() as i64)
+    } else {
+        format!("{x:.1}{suffix}")
+    }
+}
+
 /// `1 partition`, `3 partitions`.
 pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -99,6 +116,113 @@ pub fn bytes(n: f64) -> String {
     }
 }
 
+/// A duration in milliseconds, exactly, in words: `604800000` → `7 days`,
+/// `90061000` → `1 day 1 h 1 min 1 s`, `1500` → `1 s 500 ms`.
+pub fn exact_ms(ms: i64) -> String {
+    if ms == 0 {
+        return "0 ms".to_string();
+    }
+    let sign = if ms < 0 { "-" } else { "" };
+    let mut rest = ms.unsigned_abs();
+    let mut parts = Vec::new();
+    for (unit, one, many) in [
+        (86_400_000u64, " day", " days"),
+        (3_600_000, " h", " h"),
+        (60_000, " min", " min"),
+        (1_000, " s", " s"),
+        (1, " ms", " ms"),
+    ] {
+        let n = rest / unit;
+        rest %= unit;
+        if n > 0 {
+            parts.push(format!("{n}{}", if n == 1 { one } else { many }));
+        }
+    }
+    format!("{sign}{}", parts.join(" "))
+}
+
+/// A config value for people, by its name and type, where its unit is known:
+/// `retention.ms = 604800000` → `7 days`, `segment.bytes = 1073741824` → `1 GiB`,
+/// `-1` on a retention → `no limit`. `None` when the raw value says it all.
+pub fn config_value(name: &str, config_type: Option<&str>, value: &str) -> Option<String> {
+    // Not every broker gives the type (tansu says `string` for everything): the name and a
+    // number decide, unless the type says it cannot be one.
+    let numeric = !matches!(
+        config_type,
+        Some("boolean" | "list" | "class" | "password" | "double")
+    );
+    let n: i64 = value.trim().parse().ok().filter(|_| numeric)?;
+    if name.starts_with("local.retention") && n == -2 {
+        // Tiered storage: the local log keeps as much as the whole log.
+        let whole = name.trim_start_matches("local.");
+        return Some(format!("same as {whole}"));
+    }
+    if n == -1 && (name.contains("retention") || name.ends_with(".ms")) {
+        return Some("no limit".to_string());
+    }
+    if n < 0 {
+        return None;
+    }
+    let unit = |suffix: &str| name.ends_with(suffix);
+    if unit(".ms") {
+        return (n >= 1000).then(|| exact_ms(n));
+    }
+    for (suffix, ms) in [
+        (".seconds", 1_000),
+        (".minutes", 60_000),
+        (".hours", 3_600_000),
+    ] {
+        if unit(suffix) {
+            return Some(exact_ms(n.saturating_mul(ms)));
+        }
+    }
+    if unit(".bytes") || unit("bytes.per.second") {
+        if n < 1024 {
+            return None;
+        }
+        for (size, name) in [
+            (1i64 << 40, "TiB"),
+            (1 << 30, "GiB"),
+            (1 << 20, "MiB"),
+            (1 << 10, "KiB"),
+        ] {
+            if n % size == 0 {
+                return Some(format!("{} {name}", n / size));
+            }
+        }
+        return Some(bytes(n as f64));
+    }
+    None
+}
+
+/// `2026-12-07T10:30` (a datetime-local input, read as UTC) as unix milliseconds.
+pub fn utc_datetime_ms(s: &str) -> Option<i64> {
+    let (date, time) = s.trim().split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|x| x.parse::<f64>().ok());
+    let (h, min) = (t.next()??, t.next()??);
+    let sec = t.next().flatten().unwrap_or(0.0);
+    let fits = (1970..=9999).contains(&y)
+        && (1..=12).contains(&m)
+        && (1..=31).contains(&day)
+        && (0.0..24.0).contains(&h)
+        && (0.0..60.0).contains(&min)
+        && (0.0..61.0).contains(&sec);
+    if !fits {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400_000 + (h as i64) * 3_600_000 + (min as i64) * 60_000 + (sec * 1000.0) as i64)
+}
+
 /// A metric value for people, by its unit (`count`, `ratio`, `bytes`, `bytes_per_second`,
 /// `per_second`); `unavailable` when there is none — never 0.
 pub fn metric(v: Option<f64>, unit: &str) -> String {
@@ -119,6 +243,16 @@ pub fn metric(v: Option<f64>, unit: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compact_numbers() {
+        use super::compact;
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(12_345.0), "12.3k");
+        assert_eq!(compact(4_100_000.0), "4.1M");
+        assert_eq!(compact(250_000.0), "250k");
+        assert_eq!(compact(-2_000.0), "-2.0k");
+    }
+
     #[test]
     fn formats() {
         assert_eq!(super::num(0), "0");
@@ -143,6 +277,45 @@ mod tests {
         assert_eq!(super::metric(Some(0.75), "ratio"), "75 %");
         assert_eq!(super::metric(Some(2048.0), "bytes_per_second"), "2.0 KiB/s");
         assert_eq!(super::plural(1200, "partition"), "1,200 partitions");
+        assert_eq!(super::exact_ms(604_800_000), "7 days");
+        assert_eq!(super::utc_datetime_ms("1970-01-01T00:00"), Some(0));
+        assert_eq!(
+            super::utc_datetime_ms("2024-01-01T00:00"),
+            Some(1_704_067_200_000)
+        );
+        assert_eq!(
+            super::utc_datetime_ms("2024-03-01T12:30:15"),
+            Some(1_709_296_215_000)
+        );
+        assert_eq!(super::utc_datetime_ms("nonsense"), None);
+        assert_eq!(super::exact_ms(90_061_000), "1 day 1 h 1 min 1 s");
+        assert_eq!(super::exact_ms(1500), "1 s 500 ms");
+        let c = |n: &str, v: &str| super::config_value(n, Some("long"), v);
+        assert_eq!(c("retention.ms", "604800000").as_deref(), Some("7 days"));
+        assert_eq!(c("retention.ms", "-1").as_deref(), Some("no limit"));
+        assert_eq!(
+            c("local.retention.ms", "-2").as_deref(),
+            Some("same as retention.ms")
+        );
+        assert_eq!(
+            c("local.retention.bytes", "-2").as_deref(),
+            Some("same as retention.bytes")
+        );
+        assert_eq!(c("retention.ms", "-7"), None);
+        assert_eq!(super::utc_datetime_ms("2024-13-01T00:00"), None);
+        assert_eq!(super::utc_datetime_ms("2024-01-01T25:00"), None);
+        assert_eq!(super::utc_datetime_ms("99999999999-01-01T00:00"), None);
+        assert_eq!(c("segment.bytes", "1073741824").as_deref(), Some("1 GiB"));
+        assert_eq!(
+            c("max.message.bytes", "1048588").as_deref(),
+            Some("1.0 MiB")
+        );
+        assert_eq!(c("log.retention.hours", "168").as_deref(), Some("7 days"));
+        assert_eq!(c("min.insync.replicas", "2"), None);
+        assert_eq!(
+            super::config_value("retention.ms", Some("list"), "5000"),
+            None
+        );
         assert_eq!(
             super::time("2026-11-21T14:02:07.123Z"),
             "2026-11-21 14:02:07 UTC"

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How bad a problem is. Ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -25,6 +26,7 @@ impl Severity {
 
 /// The verdict for a whole cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthVerdict {
     /// Nothing above `info`.
@@ -37,8 +39,30 @@ pub enum HealthVerdict {
     Unknown,
 }
 
+impl HealthVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthVerdict::Healthy => "healthy",
+            HealthVerdict::Warning => "warning",
+            HealthVerdict::Critical => "critical",
+            HealthVerdict::Unknown => "unknown",
+        }
+    }
+
+    /// The colour family: `ok`, `warn`, `crit` or `muted`.
+    pub fn tone(self) -> &'static str {
+        match self {
+            HealthVerdict::Healthy => "ok",
+            HealthVerdict::Warning => "warn",
+            HealthVerdict::Critical => "crit",
+            HealthVerdict::Unknown => "muted",
+        }
+    }
+}
+
 /// One problem, said as a sentence, with what it concerns so a UI can link to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// Stable identity while the problem lasts (`under_replicated:orders`), used for `since`.
     pub id: String,
@@ -62,6 +86,7 @@ pub struct Problem {
 
 /// Counts by kind of replication problem, for a cluster, a broker or a topic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplicationCounts {
     pub under_replicated: usize,
     /// ISR smaller than the topic's `min.insync.replicas`: producers with `acks=all` fail.
@@ -78,6 +103,7 @@ pub struct ReplicationCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopicHealth {
     pub topic: String,
     pub counts: ReplicationCounts,
@@ -86,6 +112,7 @@ pub struct TopicHealth {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BrokerHealth {
     pub broker: i32,
     pub up: bool,
@@ -99,6 +126,7 @@ pub struct BrokerHealth {
 
 /// `GET /api/v1/clusters/{c}/health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterHealth {
     pub cluster: String,
     pub verdict: HealthVerdict,
@@ -130,6 +158,7 @@ pub struct ClusterHealth {
 
 /// A configured metrics source and how its last scrape went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsEndpoint {
     /// The URL with any credentials removed.
     pub url: String,
@@ -154,6 +183,7 @@ pub struct MetricsEndpoint {
 
 /// A known broker metric: its key, what it means, and its unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricInfo {
     pub key: String,
     pub label: String,
@@ -163,6 +193,7 @@ pub struct MetricInfo {
 
 /// `GET /api/v1/clusters/{c}/brokers/{id}`: one broker with its metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BrokerDetail {
     pub broker: crate::Broker,
     pub health: Option<BrokerHealth>,
@@ -184,6 +215,7 @@ pub struct BrokerDetail {
 
 /// A log directory as DescribeLogDirs reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogDir {
     pub path: String,
     pub error: Option<String>,
@@ -196,6 +228,7 @@ pub struct LogDir {
 
 /// `GET …/brokers/{id}/metrics/history` and `GET …/metrics/history`: metric values over time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricHistory {
     pub from: String,
     pub to: String,
@@ -204,6 +237,7 @@ pub struct MetricHistory {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricSeries {
     pub metric: String,
     /// The broker; `null` for a cluster-wide series (sum over brokers).
@@ -212,6 +246,7 @@ pub struct MetricSeries {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricPoint {
     pub at: String,
     /// Mean over the bucket; `null` where nothing was sampled.

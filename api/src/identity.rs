@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/v1/me`: the principal of this request and what the console offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// Someone is signed in (a user, a proxy user or a token), not anonymous.
     pub authenticated: bool,
@@ -25,6 +26,7 @@ pub struct Me {
 
 /// How one signs in here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthInfo {
     /// Sign-in is configured (OIDC, proxy or local users).
     pub enabled: bool,
@@ -40,6 +42,7 @@ pub struct AuthInfo {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -55,12 +58,14 @@ impl std::fmt::Debug for LoginRequest {
 
 /// `POST /api/v1/auth/logout` → where to go next (the provider's logout page for OIDC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogoutResult {
     pub redirect: Option<String>,
 }
 
 /// `GET /api/v1/tokens`: an API token as stored (never the token itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenItem {
     pub id: i64,
     pub name: String,
@@ -79,6 +84,7 @@ pub struct TokenItem {
 
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub name: String,
     pub role: String,
@@ -97,6 +103,7 @@ pub struct NewToken {
 
 /// The answer to a new token: the token is shown this once.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub token: String,
     pub item: TokenItem,
@@ -112,6 +119,7 @@ impl std::fmt::Debug for CreatedToken {
 
 /// `GET /api/v1/auth/roles`: roles and their permissions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleItem {
     pub name: String,
     pub permissions: Vec<String>,

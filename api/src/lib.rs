@@ -7,19 +7,24 @@
 use serde::{Deserialize, Serialize};
 
 mod alerts;
+mod embed;
 pub mod fmt;
 mod health;
 mod identity;
+pub mod manage;
 mod messages;
 pub mod schemas;
 pub use alerts::*;
+pub use embed::*;
 pub use health::*;
 pub use identity::*;
+pub use manage::*;
 pub use messages::*;
 pub use schemas::*;
 
 /// A list answer: `{"total": N, "items": [...]}`; `total` counts matches before paging.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub total: usize,
     pub items: Vec<T>,
@@ -27,11 +32,13 @@ pub struct Page<T> {
 
 /// The error envelope: `{"error": {"code": "not_found", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Machine-readable: `not_found`, `bad_request`, `unsupported`, `unavailable`, `internal`.
     pub code: String,
@@ -40,6 +47,7 @@ pub struct ErrorDetail {
 
 /// Overall state of a cluster as the console last saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterStatus {
     /// Reachable, every broker up, every partition led and fully replicated.
@@ -55,6 +63,7 @@ pub enum ClusterStatus {
 
 /// One stage of a poll that failed while the rest succeeded (e.g. `describe_groups`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageError {
     pub stage: String,
     pub message: String,
@@ -62,6 +71,7 @@ pub struct StageError {
 
 /// The most recent poll of a cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastPoll {
     /// When the poll finished (RFC 3339 UTC); `null` before the first poll.
     pub at: Option<String>,
@@ -76,6 +86,7 @@ pub struct LastPoll {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterSummary {
     pub name: String,
     pub status: ClusterStatus,
@@ -128,11 +139,27 @@ pub struct ClusterSummary {
     /// configured.
     #[serde(default)]
     pub schema_registry: Option<String>,
+    /// The console's own store refuses writes (a full disk): lag history is not saved and
+    /// notifications wait in memory until it takes them again. The live data is current.
+    /// `null` while the store takes writes.
+    #[serde(default)]
+    pub store_failure: Option<StoreFailure>,
+}
+
+/// The console's store refusing the writes it makes every cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoreFailure {
+    /// Since when (RFC 3339).
+    pub since: String,
+    /// SQLite's error, e.g. `database or disk is full`.
+    pub error: String,
 }
 
 /// How the console talks to a cluster: the listener's security, and which client reads
 /// consumer groups and log dirs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionPath {
     /// `plaintext`, `ssl`, `sasl_plaintext (SCRAM-SHA-256)`, `sasl_ssl (PLAIN)`, …
     pub security: String,
@@ -149,6 +176,7 @@ pub struct ConnectionPath {
 /// the console's own connections. On `GET /clusters/{c}` while the cluster or a broker is
 /// down (kept while it lasts), and the answer of `POST /clusters/{c}/test-connection`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnosis {
     /// Every step passed on every address.
     pub ok: bool,
@@ -200,6 +228,7 @@ impl Diagnosis {
 
 /// One address checked: a bootstrap server, or a broker at the address it advertises.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiagnosisTarget {
     pub address: String,
     /// `bootstrap` or `broker`.
@@ -216,6 +245,7 @@ pub struct DiagnosisTarget {
 /// The KRaft metadata quorum (`__cluster_metadata`-0) as its leader describes it
 /// (DescribeQuorum, the same answer `kafka-metadata-quorum.sh describe` prints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quorum {
     /// `null`: no leader (an election is running, or a majority of voters is gone).
     pub leader_id: Option<i32>,
@@ -238,6 +268,7 @@ pub struct Quorum {
 
 /// One replica of the metadata log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuorumReplica {
     pub id: i32,
     /// `leader`, `follower` (a voter) or `observer`.
@@ -257,6 +288,7 @@ pub struct QuorumReplica {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BrokerStatus {
     Up,
@@ -265,6 +297,7 @@ pub enum BrokerStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Broker {
     pub id: i32,
     /// `null` for a broker known only as a replica id and never seen in metadata.
@@ -285,6 +318,7 @@ pub struct Broker {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopicSummary {
     pub name: String,
     pub internal: bool,
@@ -303,6 +337,7 @@ pub struct TopicSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartitionInfo {
     pub partition: i32,
     /// `null` when the partition has no leader (offline).
@@ -318,6 +353,7 @@ pub struct PartitionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigEntry {
     pub name: String,
     /// `null` when sensitive: secrets never leave the server.
@@ -330,6 +366,7 @@ pub struct ConfigEntry {
 
 /// A consumer group reading a topic, as listed on the topic page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopicGroupLag {
     pub group_id: String,
     /// Sum of defined lags on this topic's partitions; `null` when none is defined.
@@ -341,6 +378,7 @@ pub struct TopicGroupLag {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopicDetail {
     pub name: String,
     pub internal: bool,
@@ -355,6 +393,7 @@ pub struct TopicDetail {
 /// Consumer status of a partition or a group (DESIGN.md §2). A group's status is its worst
 /// partition's. Variants are ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LagStatus {
     /// Nothing produced, nothing owed.
@@ -394,9 +433,21 @@ impl LagStatus {
             LagStatus::DataLoss => "data_loss",
         }
     }
+
+    /// The colour family a status is shown in: `ok`, `muted`, `warn` or `crit` (UI badges,
+    /// embed widgets, SVG badges).
+    pub fn tone(self) -> &'static str {
+        match self {
+            LagStatus::Ok | LagStatus::Idle => "ok",
+            LagStatus::NoCommit | LagStatus::TopicDeleted | LagStatus::Inactive => "muted",
+            LagStatus::Slow | LagStatus::Rewind => "warn",
+            LagStatus::Stopped | LagStatus::Stalled | LagStatus::DataLoss => "crit",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupSummary {
     pub group_id: String,
     /// `classic`, `consumer` (Kafka 4's consumer protocol, KIP-848) or `share`; `null` when
@@ -447,6 +498,7 @@ pub struct GroupSummary {
 
 /// Rates over the status window, and when the group catches up at those rates.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rates {
     /// Messages per second written to the partitions the group reads.
     pub produce_rate: Option<f64>,
@@ -464,12 +516,14 @@ pub struct Rates {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assignment {
     pub topic: String,
     pub partitions: Vec<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     pub member_id: String,
     pub client_id: String,
@@ -498,6 +552,7 @@ pub struct Member {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OffsetRow {
     pub topic: String,
     pub partition: i32,
@@ -541,6 +596,7 @@ pub struct OffsetRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupDetail {
     pub group_id: String,
     /// See [`GroupSummary::group_type`].
@@ -577,6 +633,7 @@ pub struct GroupDetail {
 
 /// `GET …/consumer-groups/{group}/history`: lag over time, bucketed by `step_seconds`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LagHistory {
     pub group_id: String,
     pub from: String,
@@ -588,6 +645,7 @@ pub struct LagHistory {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LagSeries {
     pub topic: Option<String>,
     pub partition: Option<i32>,
@@ -595,6 +653,7 @@ pub struct LagSeries {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LagPoint {
     /// Start of the bucket.
     pub at: String,
@@ -609,14 +668,20 @@ pub struct LagPoint {
 
 /// `/readyz` and `/healthz` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub clusters_polled: usize,
     pub clusters: usize,
+    /// The store refuses writes (see [`ClusterSummary::store_failure`]); `null` while it
+    /// takes them.
+    #[serde(default)]
+    pub store_failure: Option<StoreFailure>,
 }
 
 /// Server-sent event on `/api/v1/events`: a cluster published a new snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnapshotEvent {
     pub cluster: String,
     pub version: u64,

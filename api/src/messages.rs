@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One record of a topic, decoded (and masked) on the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub partition: i32,
     pub offset: i64,
@@ -22,6 +23,7 @@ pub struct Message {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Header {
     pub key: String,
     pub value: Option<Payload>,
@@ -29,6 +31,7 @@ pub struct Header {
 
 /// A key, value or header value: how it was decoded and what it says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Payload {
     /// Bytes as stored.
     pub size: u64,
@@ -57,6 +60,7 @@ pub struct Payload {
 
 /// One logical-type value inside a decoded payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogicalValue {
     /// JSON pointer (RFC 6901) into `json`: `/order/created`.
     pub path: String,
@@ -68,6 +72,7 @@ pub struct LogicalValue {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchemaRef {
     pub id: u32,
     pub subject: Option<String>,
@@ -78,6 +83,7 @@ pub struct SchemaRef {
 
 /// Where a scan stands in one partition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartitionProgress {
     pub partition: i32,
     /// First position of the scan (an offset; exclusive upper bound when newest first).
@@ -92,6 +98,7 @@ pub struct PartitionProgress {
 
 /// How far a scan got, and why it stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanStats {
     pub scanned: u64,
     pub matched: u64,
@@ -108,6 +115,7 @@ pub struct ScanStats {
 
 /// `GET /api/v1/clusters/{c}/topics/{t}/messages`: one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagePage {
     /// `oldest` or `newest`: per partition in that offset order, merged across partitions by
     /// timestamp (then partition, then offset).
@@ -120,6 +128,7 @@ pub struct MessagePage {
 
 /// `POST /api/v1/clusters/{c}/topics/{t}/messages`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProduceRequest {
     /// `null`: the producer's partitioner chooses (by key).
     #[serde(default)]
@@ -141,6 +150,7 @@ pub struct ProduceRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProduceHeader {
     pub key: String,
     #[serde(default)]
@@ -148,8 +158,19 @@ pub struct ProduceHeader {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProduceResult {
     pub partition: i32,
     pub offset: i64,
     pub timestamp: Option<String>,
+}
+
+/// The `done` event of a message stream: the scan's totals, where to go on, and why it
+/// stopped early (if it did).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StreamDone {
+    pub stats: ScanStats,
+    pub next_cursor: Option<String>,
+    pub error: Option<String>,
 }

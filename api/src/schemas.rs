@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every subject of a cluster's registry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectList {
     /// The registry's address, without credentials.
     pub registry: String,
@@ -14,6 +15,7 @@ pub struct SubjectList {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectSummary {
     pub subject: String,
     /// `topic_name` (`<topic>-key|value`), `topic_record_name` (`<topic>-<record>`) or
@@ -31,6 +33,7 @@ pub struct SubjectSummary {
 
 /// A topic that uses a subject.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectTopic {
     pub topic: String,
     /// `key` or `value`; `null` when the strategy does not say (topic_record_name).
@@ -41,6 +44,7 @@ pub struct SubjectTopic {
 
 /// One subject with all of its versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectDetail {
     pub subject: String,
     pub strategy: String,
@@ -54,6 +58,7 @@ pub struct SubjectDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchemaVersion {
     pub version: i64,
     pub id: u32,
@@ -66,6 +71,7 @@ pub struct SchemaVersion {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchemaReference {
     /// The name it is referenced by: a Protobuf import path, an Avro full name, a `$ref`.
     pub name: String,
@@ -75,6 +81,7 @@ pub struct SchemaReference {
 
 /// A schema to test or register.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSchema {
     pub schema: String,
     /// `AVRO` (default), `PROTOBUF` or `JSON`.
@@ -86,6 +93,7 @@ pub struct NewSchema {
 
 /// The registry's verdict on a new schema for a subject.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompatibilityCheck {
     pub compatible: bool,
     /// The level it was judged under.
@@ -96,6 +104,7 @@ pub struct CompatibilityCheck {
 
 /// A registered schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Registered {
     pub subject: String,
     pub id: u32,
@@ -106,11 +115,13 @@ pub struct Registered {
 
 /// A compatibility level to set; `null` removes a subject's own level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompatibilityChange {
     pub level: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompatibilityChanged {
     pub subject: Option<String>,
     pub before: Option<String>,
@@ -120,6 +131,7 @@ pub struct CompatibilityChanged {
 
 /// What a delete removed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchemasDeleted {
     pub subject: String,
     pub versions: Vec<i64>,

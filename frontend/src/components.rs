@@ -49,12 +49,7 @@ pub fn LagBadge(
     status: LagStatus,
     #[prop(optional, into)] reason: Option<String>,
 ) -> impl IntoView {
-    let class = match status {
-        LagStatus::Ok | LagStatus::Idle => "badge ok",
-        LagStatus::NoCommit | LagStatus::TopicDeleted | LagStatus::Inactive => "badge muted",
-        LagStatus::Slow | LagStatus::Rewind => "badge warn",
-        LagStatus::Stopped | LagStatus::Stalled | LagStatus::DataLoss => "badge crit",
-    };
+    let class = format!("badge {}", status.tone());
     let title = reason.unwrap_or_else(|| lag_status_title(status).to_string());
     view! { <span class=class title=title data-testid="lag-status">{status.as_str()}</span> }
 }
@@ -369,7 +364,17 @@ fn banner(s: &ClusterSummary) -> impl IntoView {
             </details>
         }
     });
-    view! { {unreachable}{brokers}{partial} }
+    let store = s.store_failure.clone().map(|f| {
+        view! {
+            <div class="banner crit" role="alert" data-testid="store-failure">
+                <strong>"The console's store refuses writes"</strong>
+                " since "{f.since}" ("<code>{f.error}</code>"): lag history is not being saved "
+                "and alert notifications wait in memory until it takes them again. The data "
+                "below is live."
+            </div>
+        }
+    });
+    view! { {store}{unreachable}{brokers}{partial} }
 }
 
 /// In the top navigation: each cluster's health verdict with its problem counts, linking to
@@ -440,5 +445,35 @@ pub fn AlertsBadge() -> impl IntoView {
             "Alerts"
             {move || text().map(|(n, class)| view! { " " <span class=class data-testid="nav-alerts-count">{format!("{n} firing")}</span> })}
         </a>
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = kafscopeTheme, js_name = current)]
+    fn theme_current() -> Result<String, wasm_bindgen::JsValue>;
+    #[wasm_bindgen(catch, js_namespace = kafscopeTheme, js_name = cycle)]
+    fn theme_cycle() -> Result<String, wasm_bindgen::JsValue>;
+}
+
+/// The colour theme switch: auto (the system's setting) → light → dark, kept in this browser
+/// by `assets/theme.js`.
+#[component]
+pub fn ThemeSwitch() -> impl IntoView {
+    let theme = RwSignal::new(theme_current().unwrap_or_else(|_| "auto".into()));
+    let next = move |_| {
+        if let Ok(t) = theme_cycle() {
+            theme.set(t);
+        }
+    };
+    view! {
+        <button
+            class="theme-switch"
+            data-testid="theme-switch"
+            title="Colour theme: auto follows the system setting"
+            on:click=next
+        >
+            {move || format!("Theme: {}", theme.get())}
+        </button>
     }
 }

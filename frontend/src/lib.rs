@@ -43,6 +43,7 @@ fn App() -> impl IntoView {
                     <components::AlertsBadge/>
                 </Show>
                 <pages::identity::UserMenu/>
+                <components::ThemeSwitch/>
             </nav>
             <pages::identity::Banner/>
             <main>

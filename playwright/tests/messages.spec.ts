@@ -55,6 +55,9 @@ test("a streamed search shows its matches and progress; a live tail pauses and r
   await page.getByTestId("f-expr").fill("");
   await page.getByTestId("tail-button").click();
   await expect(page.getByTestId("no-messages")).toHaveText("Waiting for new records…");
+  // The tail starts at the end the server resolves: produce only once it reported it, or
+  // the records land before the tail's start and are (rightly) not shown.
+  await expect(page.getByTestId("scan-state")).toHaveText("tailing");
   produce("e2e-orders", 0, 2);
   await expect(page.getByTestId("message-row")).toHaveCount(2);
   await page.getByTestId("pause-button").click();

@@ -28,6 +28,17 @@ async fn main() {
             partitions: vec![part(1), part(2), part(3)],
             configs: vec![],
         }],
+        // A stopped group whose offsets the browser tests reset and revert.
+        groups: [(
+            "payments-audit".to_string(),
+            vec![
+                ("payments".to_string(), 0, 500),
+                ("payments".to_string(), 1, 400),
+                ("payments".to_string(), 2, 300),
+            ],
+        )]
+        .into_iter()
+        .collect(),
         quorum: Some(ScriptQuorum {
             leader: 2,
             epoch: 7,

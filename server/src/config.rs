@@ -110,6 +110,8 @@ pub struct ServerConfig {
     pub web_dir: Option<PathBuf>,
     /// Bearer token that mutating API requests must carry; `None` switches mutations off.
     pub admin_token: Option<Secret>,
+    /// Frames, CORS, embed links and badges.
+    pub embed: crate::embed::EmbedConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +142,10 @@ pub struct ClusterConfig {
     pub read_committed_lag: bool,
     /// Refuse every mutating operation on this cluster.
     pub read_only: bool,
+    /// Ask the broker's verdict on a change before it is made (`validate_only` on
+    /// CreateTopics, CreatePartitions and IncrementalAlterConfigs). Only for a broker that
+    /// ignores `validate_only` and makes the change (tansu 0.6) is it turned off.
+    pub broker_validation: bool,
     /// librdkafka properties, passed as they are (security.protocol, sasl.*, ssl.*).
     pub client: BTreeMap<String, String>,
     /// Broker metrics endpoints (Prometheus text or Jolokia), scraped every poll.
@@ -321,6 +327,15 @@ struct FileServer {
     base_path: Option<String>,
     web_dir: Option<PathBuf>,
     admin_token: Option<String>,
+    /// Origins that may frame the console (a list, or one comma-separated string).
+    frame_ancestors: Option<toml::Value>,
+    /// Origins whose pages may call the API from the browser.
+    cors_origins: Option<toml::Value>,
+    embed_key: Option<String>,
+    embed_key_previous: Option<String>,
+    embed_link_ttl: Option<String>,
+    embed_link_max_ttl: Option<String>,
+    public_badges: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -347,6 +362,7 @@ struct FileCluster {
     inactive_after: Option<String>,
     read_committed_lag: Option<bool>,
     read_only: Option<toml::Value>,
+    broker_validation: Option<bool>,
     #[serde(default)]
     client: BTreeMap<String, toml::Value>,
     #[serde(default)]
@@ -566,6 +582,24 @@ const DEFAULT_INACTIVE_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 impl Config {
     /// Build the configuration from flags, the environment and the file the flags name.
+    /// Build the configuration from the text of a TOML file (`origin` names it in errors),
+    /// the environment and the flags: what [`Config::load`] does once it has read the file.
+    pub fn from_toml_str(
+        text: &str,
+        origin: &str,
+        cli: &Cli,
+        env: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let mut doc = text
+            .parse::<toml::Table>()
+            .map(toml::Value::Table)
+            .map_err(|e| ConfigError::new(origin, "(syntax)", one_line(&e.to_string())))?;
+        apply_env(&mut doc, env, origin)?;
+        let file: FileConfig = FileConfig::deserialize(doc)
+            .map_err(|e| ConfigError::new(origin, "(file)", e.message().trim_end().to_string()))?;
+        Self::from_file(file, cli, origin)
+    }
+
     pub fn load(cli: &Cli, env: &[(String, String)]) -> Result<Config, ConfigError> {
         let (origin, mut doc) = match &cli.config {
             Some(path) => (path.display().to_string(), read_file(path)?),
@@ -581,6 +615,7 @@ impl Config {
     }
 
     fn from_file(file: FileConfig, cli: &Cli, origin: &str) -> Result<Config, ConfigError> {
+        let embed = embed_config(&file.server, origin)?;
         let listen_s = cli
             .listen
             .clone()
@@ -635,6 +670,7 @@ impl Config {
                 inactive_after: DEFAULT_INACTIVE_AFTER,
                 read_committed_lag: true,
                 read_only: false,
+                broker_validation: true,
                 client: BTreeMap::new(),
                 metrics: cli
                     .metrics_url
@@ -711,6 +747,7 @@ impl Config {
                     .admin_token
                     .filter(|t| !t.is_empty())
                     .map(Secret),
+                embed,
             },
             store: StoreConfig { url, retention },
             clusters,
@@ -718,6 +755,98 @@ impl Config {
             auth,
         })
     }
+}
+
+/// A boolean that may come from the environment as `true`/`false`.
+fn flag(v: &Option<toml::Value>, origin: &str, key: &str) -> Result<Option<bool>, ConfigError> {
+    match v {
+        None => Ok(None),
+        Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
+        Some(toml::Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
+        Some(other) => Err(ConfigError::new(
+            origin,
+            key,
+            format!("expected true or false, got {other}"),
+        )),
+    }
+}
+
+/// A list of origins: a TOML list, or one string separated by commas or spaces (the
+/// environment's form).
+fn origins(v: &Option<toml::Value>, origin: &str, key: &str) -> Result<Vec<String>, ConfigError> {
+    let raw: Vec<String> = match v {
+        None => Vec::new(),
+        Some(toml::Value::String(s)) => s
+            .split([',', ' '])
+            .filter(|x| !x.trim().is_empty())
+            .map(String::from)
+            .collect(),
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str().map(String::from).ok_or_else(|| {
+                    ConfigError::new(origin, key, "expected a list of origins (strings)")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(ConfigError::new(
+                origin,
+                key,
+                "expected a list of origins like [\"https://portal.example.com\"]",
+            ))
+        }
+    };
+    raw.iter()
+        .map(|o| crate::embed::parse_origin(o).map_err(|e| ConfigError::new(origin, key, e)))
+        .collect()
+}
+
+fn embed_config(f: &FileServer, origin: &str) -> Result<crate::embed::EmbedConfig, ConfigError> {
+    let d = crate::embed::EmbedConfig::default();
+    let key = |k: &Option<String>, name: &str| -> Result<Option<Secret>, ConfigError> {
+        match k.as_deref().filter(|k| !k.is_empty()) {
+            None => Ok(None),
+            Some(k) if k.len() < 32 => Err(ConfigError::new(
+                origin,
+                format!("server.{name}"),
+                "an embed key must be at least 32 characters (make one with: openssl rand -base64 32)",
+            )),
+            Some(k) => Ok(Some(Secret(k.to_string()))),
+        }
+    };
+    let ttl = |v: &Option<String>, name: &str, dflt| match v {
+        Some(t) => parse_duration(t, origin, &format!("server.{name}")),
+        None => Ok(dflt),
+    };
+    let link_ttl = ttl(&f.embed_link_ttl, "embed_link_ttl", d.link_ttl)?;
+    let link_max_ttl = ttl(&f.embed_link_max_ttl, "embed_link_max_ttl", d.link_max_ttl)?;
+    if link_max_ttl > Duration::from_secs(366 * 24 * 3600) {
+        return Err(ConfigError::new(
+            origin,
+            "server.embed_link_max_ttl",
+            "at most a year: a link is a capability anyone holding it can use",
+        ));
+    }
+    if link_ttl < Duration::from_secs(1) || link_ttl > link_max_ttl {
+        return Err(ConfigError::new(
+            origin,
+            "server.embed_link_ttl",
+            format!(
+                "must be more than 0 and at most embed_link_max_ttl ({})",
+                humantime::format_duration(link_max_ttl)
+            ),
+        ));
+    }
+    Ok(crate::embed::EmbedConfig {
+        frame_ancestors: origins(&f.frame_ancestors, origin, "server.frame_ancestors")?,
+        cors_origins: origins(&f.cors_origins, origin, "server.cors_origins")?,
+        key: key(&f.embed_key, "embed_key")?,
+        previous_key: key(&f.embed_key_previous, "embed_key_previous")?,
+        link_ttl,
+        link_max_ttl,
+        public_badges: flag(&f.public_badges, origin, "server.public_badges")?.unwrap_or(false),
+    })
 }
 
 fn retention(f: &FileStore, origin: &str) -> Result<crate::store::Retention, ConfigError> {
@@ -868,6 +997,7 @@ fn cluster_from_file(c: FileCluster, i: usize, origin: &str) -> Result<ClusterCo
         },
         read_committed_lag: c.read_committed_lag.unwrap_or(true),
         read_only,
+        broker_validation: c.broker_validation.unwrap_or(true),
         client,
         metrics,
         describe_log_dirs: c.describe_log_dirs.unwrap_or(true),
@@ -1168,6 +1298,63 @@ mod tests {
         let dbg = format!("{prod:?}");
         assert!(!dbg.contains("hunter2"), "secret leaked into Debug: {dbg}");
         assert!(dbg.contains("<redacted>"));
+    }
+
+    #[test]
+    fn embedding_keys_are_read_and_checked() {
+        let cfg = load_str(
+            r#"
+            [server]
+            frame_ancestors = ["https://Portal.example/", "https://*.corp.example"]
+            embed_link_ttl = "10m"
+            public_badges = true
+            [[clusters]]
+            name = "c"
+            bootstrap_servers = "k:9092"
+            "#,
+            &[
+                (
+                    "KAFSCOPE_SERVER__CORS_ORIGINS",
+                    "https://a.example, http://localhost:3000",
+                ),
+                (
+                    "KAFSCOPE_SERVER__EMBED_KEY",
+                    "k3y-that-is-long-enough-for-hmac-use",
+                ),
+            ],
+        )
+        .unwrap();
+        let e = &cfg.server.embed;
+        assert_eq!(
+            e.frame_ancestors,
+            vec!["https://portal.example", "https://*.corp.example"]
+        );
+        assert_eq!(
+            e.cors_origins,
+            vec!["https://a.example", "http://localhost:3000"]
+        );
+        assert_eq!(e.link_ttl, Duration::from_secs(600));
+        assert!(e.public_badges);
+        assert!(e.key.is_some());
+        for (toml_text, key) in [
+            (
+                "[server]\nframe_ancestors = [\"portal\"]",
+                "server.frame_ancestors",
+            ),
+            ("[server]\nembed_key = \"short\"", "server.embed_key"),
+            (
+                "[server]\nembed_link_ttl = \"48h\"",
+                "server.embed_link_ttl",
+            ),
+            ("[server]\npublic_badges = \"yes\"", "server.public_badges"),
+        ] {
+            let err = load_str(
+                &format!("{toml_text}\n[[clusters]]\nname = \"c\"\nbootstrap_servers = \"k:9092\""),
+                &[],
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -5,10 +5,14 @@
 pub mod alerts;
 pub mod collect;
 pub mod config;
+pub mod embed;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod health;
 pub mod http;
 pub mod kafka;
 pub mod lag;
+pub mod manage;
 pub mod messages;
 pub mod metrics;
 pub mod store;
@@ -40,14 +44,25 @@ pub struct App {
 impl App {
     /// Open the store, create the Kafka clients and start the collectors.
     pub async fn start(config: &Config) -> anyhow::Result<App> {
-        let store = Store::open(&config.store.url)
-            .await
-            .with_context(|| format!("opening store {}", config.store.url))?;
+        let store = Store::open(&config.store.url).await.map_err(|e| match e {
+            // Already a whole sentence naming the store.
+            store::StoreError::Unusable(why) => anyhow::anyhow!(why),
+            other => {
+                anyhow::Error::new(other).context(format!("opening store {}", config.store.url))
+            }
+        })?;
         let (events, _) = broadcast::channel(256);
         let mut clusters = Vec::new();
         let mut clients = Vec::new();
         let mut collectors = Vec::new();
         let mut inspectors = std::collections::BTreeMap::new();
+        let mut admins = std::collections::BTreeMap::new();
+        let mut pollers = std::collections::BTreeMap::new();
+        match store.interrupt_plans().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!("{n} plan(s) were being executed when the console stopped: marked interrupted; check the audit log and the cluster"),
+            Err(e) => tracing::warn!(error = %e, "cannot mark interrupted plans"),
+        }
         for c in &config.clusters {
             let client = ClusterClient::connect(c)
                 .with_context(|| format!("cluster '{}': bad client configuration", c.name))?;
@@ -58,8 +73,14 @@ impl App {
                 c.name.clone(),
                 Arc::new(messages::Inspector::new(c.clone(), client.clone())),
             );
+            admins.insert(
+                c.name.clone(),
+                kafka::admin::Admin::new(c, client.requests.clone()),
+            );
             let collector = Collector::new(c.clone(), client, store.clone(), tx, events.clone());
-            collectors.push(collector.start());
+            let handle = collector.start();
+            pollers.insert(c.name.clone(), handle.poller());
+            collectors.push(handle);
         }
         let alerting =
             alerts::Alerting::start(config.alerts.clone(), store.clone(), clusters.clone()).await;
@@ -83,9 +104,20 @@ impl App {
                 None
             }
         };
+        let stored_key = store
+            .server_secret("embed_key", collect::now_ms(), http::auth::random_secret)
+            .await
+            .context("reading the embed-link key from the store")?;
+        let embed = Arc::new(embed::Embedding::new(
+            config.server.embed.clone(),
+            stored_key,
+        ));
         Ok(App {
             state: AppState {
+                embed,
                 connection_tests: Default::default(),
+                admins: Arc::new(admins),
+                pollers: Arc::new(pollers),
                 clusters: Arc::new(clusters),
                 clients: Arc::new(clients),
                 store,

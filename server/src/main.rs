@@ -13,8 +13,19 @@ use kafscope::config::{Cli, Command, Config};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    kafscope::kafka::ffi::tune_allocators();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kafscope: error: cannot start the runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    runtime.block_on(serve());
+}
+
+async fn serve() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KAFSCOPE_LOG")

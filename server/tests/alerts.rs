@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::webhook::{receiver, receiver_with, Got};
 use common::{Tansu, TestApp};
 use kafscope::config::{Cli, Config};
 use kafscope::traffic;
@@ -40,61 +40,6 @@ async fn move_once(t: &TestApp, bs: &str, groups: &[(&'static str, i64)]) {
     .await
     .unwrap();
     t.app.poll_now().await;
-}
-
-/// What a receiver got: (path, idempotency-key header, authorization header, body).
-type Got = Arc<Mutex<Vec<(String, String, String, Value)>>>;
-
-/// A webhook receiver on 127.0.0.1 that answers 500 to its first `fail_first` requests.
-async fn receiver(fail_first: usize) -> (String, Got) {
-    let (url, got, _) = receiver_with(fail_first).await;
-    (url, got)
-}
-
-/// The same, with the failure budget shared (set it to 0 to bring the receiver "back").
-async fn receiver_with(fail_first: usize) -> (String, Got, Arc<Mutex<usize>>) {
-    let got: Got = Arc::default();
-    let failures = Arc::new(Mutex::new(fail_first));
-    let budget = failures.clone();
-    let g = got.clone();
-    let app = axum::Router::new().route(
-        "/{kind}",
-        axum::routing::post(
-            move |axum::extract::Path(kind): axum::extract::Path<String>,
-                  headers: axum::http::HeaderMap,
-                  body: String| {
-                let g = g.clone();
-                let failures = failures.clone();
-                async move {
-                    {
-                        let mut f = failures.lock().unwrap();
-                        if *f > 0 {
-                            *f -= 1;
-                            return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
-                        }
-                    }
-                    let h = |n: &str| {
-                        headers
-                            .get(n)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("")
-                            .to_string()
-                    };
-                    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-                    g.lock()
-                        .unwrap()
-                        .push((kind, h("idempotency-key"), h("authorization"), v));
-                    axum::http::StatusCode::OK
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (format!("http://{addr}"), got, budget)
 }
 
 fn config(bs: &str, url: &str, dir: &std::path::Path) -> Config {
@@ -1007,4 +952,134 @@ async fn alerts_reach_a_real_alertmanager_resolve_there_and_its_silences_apply()
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     t.app.stop().await;
+}
+
+/// A tmpfs of `size` mounted on `dir` for the life of the guard; `None` where this process
+/// may not mount (not root, or a container without the capability).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallDisk(dir.to_path_buf()))
+    }
+
+    /// Fill what is left with a file; its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        // The last partial block: byte by byte until the disk refuses.
+        while f.write_all(&[0]).is_ok() {}
+        let _ = f.flush();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_under_the_store_delays_notifications_and_loses_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(dir.path(), "8m") else {
+        eprintln!("SKIPPED: this process may not mount a tmpfs to fill (run the tests as root)");
+        return;
+    };
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    seed(&bs, 4, &[("stopper", 2)]).await;
+    let (url, got) = receiver(0).await;
+    let cfg = config(&bs, &url, dir.path());
+    let t = TestApp::with_config(cfg, tempfile::tempdir().unwrap()).await;
+    move_once(&t, &bs, &[("stopper", 2)]).await;
+    let filler = disk.fill();
+
+    // Each cycle writes lag history: the store refuses it, and says so.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let failure = loop {
+        t.app.poll_now().await;
+        let (_, c) = t.get("/api/v1/clusters/test").await;
+        if !c["store_failure"].is_null() {
+            break c["store_failure"].clone();
+        }
+        assert!(Instant::now() < deadline, "the store never refused: {c}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        failure["error"].as_str().unwrap().contains("full"),
+        "{failure}"
+    );
+    let (code, ready) = t.get("/readyz").await;
+    assert_eq!(code, 200, "the pages are live: {ready}");
+    assert_eq!(ready["status"], "ready, but the store refuses writes");
+    assert_eq!(ready["store_failure"]["error"], failure["error"]);
+
+    // The snapshot stays live: new records show at the next poll.
+    {
+        let bs = bs.clone();
+        tokio::task::spawn_blocking(move || traffic::produce_n(&bs, "s-topic", 0, 5).unwrap())
+            .await
+            .unwrap();
+    }
+    t.app.poll_now().await;
+    let (_, topic) = t.get("/api/v1/clusters/test/topics/s-topic").await;
+    assert_eq!(topic["partitions"][0]["high_watermark"], 9, "{topic}");
+
+    // The stopped group's alert fires from memory; its notification cannot be queued yet.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        t.app.poll_now().await;
+        let (_, alerts) = t.get("/api/v1/alerts?q=stopper").await;
+        if alerts["items"][0]["state"] == "firing" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never fired: {alerts}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(got.lock().unwrap().is_empty(), "sent before it was stored");
+
+    // Space returns: the waiting notification is written and delivered, history resumes.
+    let stored = |h: &Value| {
+        h["series"][0]["points"]
+            .as_array()
+            .map_or(0, |ps| ps.iter().filter(|p| !p["lag"].is_null()).count())
+    };
+    let history = "/api/v1/clusters/test/consumer-groups/stopper/history?range=10m&step=1s";
+    let (_, before) = t.get(history).await;
+    std::fs::remove_file(&filler).unwrap();
+    until(&t, &bs, &got, Duration::from_secs(60), |g| {
+        !of(g, "generic", "firing").is_empty() && !of(g, "alertmanager", "firing").is_empty()
+    })
+    .await;
+    {
+        let g = got.lock().unwrap();
+        let body = &of(&g, "generic", "firing")[0].3;
+        assert_eq!(body["alerts"][0]["labels"]["group"], "stopper", "{body}");
+    }
+    // The next cycle's write goes through.
+    t.app.poll_now().await;
+    let (_, c) = t.get("/api/v1/clusters/test").await;
+    assert!(c["store_failure"].is_null(), "{c}");
+    let (code, ready) = t.get("/readyz").await;
+    assert_eq!((code, ready["status"].as_str()), (200, Some("ready")));
+    t.app.poll_now().await;
+    let (_, after) = t.get(history).await;
+    assert!(stored(&after) > stored(&before), "{before}\n{after}");
+    t.app.stop().await;
+    drop(disk);
 }

@@ -491,6 +491,20 @@ async fn a_search_finds_exactly_its_matches_with_progress_and_a_tail_stops_when_
         .await
         .unwrap();
     assert_eq!(r.headers()["x-kafscope-stopped"], "max_export_bytes");
+    // An export that matches nothing, compressed: a complete, empty answer (the compression
+    // layer polls the body once more after its end; found by the API contract run).
+    let empty = t
+        .http
+        .get(format!(
+            "{api}/export?order=oldest&from=earliest&value_contains=no-such-needle&format=jsonl"
+        ))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status().as_u16(), 200);
+    assert_eq!(empty.headers()["x-kafscope-rows"], "0");
+    empty.bytes().await.expect("a complete body");
     let rows: usize = r.headers()["x-kafscope-rows"]
         .to_str()
         .unwrap()

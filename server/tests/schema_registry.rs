@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 use common::recorded_registry::RecordedRegistry;
-use common::{python, Tansu, TestApp};
+use common::{python, send, Tansu, TestApp};
 use kafscope::traffic;
 use serde_json::{json, Value};
 
@@ -42,31 +42,6 @@ fn client(script: &str, args: &[&str], input: &Value) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-async fn send(
-    t: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = t
-        .http
-        .request(method, format!("http://{}/api/v1{path}", t.addr));
-    if let Some(tok) = token {
-        r = r.bearer_auth(tok);
-    }
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 fn admin_and_viewers(c: &mut kafscope::config::Config) {

@@ -102,6 +102,45 @@ fn run_kafscope(args: &[&str]) -> (i32, String) {
 }
 
 #[test]
+fn a_store_that_is_not_a_database_stops_the_start_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("k.db");
+    std::fs::write(&file, vec![0x5a; 8192]).unwrap();
+    let url = format!("sqlite://{}", file.display());
+    let (code, stderr) = run_kafscope(&[
+        "--bootstrap-servers",
+        "127.0.0.1:1",
+        "--store-url",
+        &url,
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("is not a SQLite database, or is damaged: move the file aside"),
+        "{stderr}"
+    );
+    // Nothing was written over it.
+    assert_eq!(std::fs::read(&file).unwrap(), vec![0x5a; 8192]);
+    // A store where no file can be made.
+    let nowhere = format!("sqlite://{}", dir.path().join("no/such/dir/k.db").display());
+    let (code, stderr) = run_kafscope(&[
+        "--bootstrap-servers",
+        "127.0.0.1:1",
+        "--store-url",
+        &nowhere,
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot be opened for writing: check that its directory exists"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_configuration_stops_the_start_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let bad = |name: &str, text: &str| {

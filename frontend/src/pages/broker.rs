@@ -24,9 +24,36 @@ pub fn BrokerPage() -> impl IntoView {
         )
     });
     let id = move || broker.get().parse::<i32>().ok();
+    let pending: crate::pages::manage::Pending = RwSignal::new(None);
+    let scope = RwSignal::new("broker");
+    let config_path = Signal::derive(move || {
+        if scope.get() == "cluster" {
+            format!("/clusters/{}/configs", enc(&cluster.get()))
+        } else {
+            format!(
+                "/clusters/{}/brokers/{}/configs",
+                enc(&cluster.get()),
+                enc(&broker.get())
+            )
+        }
+    });
+    let editable = move || crate::api::can("configs.manage", Some(&cluster.get()));
     view! {
         <ClusterHeader cluster active="brokers"/>
         {show(detail, page)}
+        <h3>"Configuration"</h3>
+        <div class="row">
+            <label><input type="radio" name="config-scope" data-testid="configs-scope-broker" checked=true on:change=move |_| scope.set("broker")/>" this broker"</label>" "
+            <label><input type="radio" name="config-scope" data-testid="configs-scope-cluster" on:change=move |_| scope.set("cluster")/>" every broker (cluster-wide default)"</label>
+        </div>
+        {move || if scope.get() == "cluster" {
+            view! { <crate::pages::manage::ConfigEditor path=config_path target=broker pending own="dynamic_default_broker" editable=editable()
+                make=|_, set, delete| kafscope_api::PlanRequest::AlterBrokerConfigs { broker: None, set, delete }/> }.into_any()
+        } else {
+            view! { <crate::pages::manage::ConfigEditor path=config_path target=broker pending own="dynamic_broker" editable=editable()
+                make=|b, set, delete| kafscope_api::PlanRequest::AlterBrokerConfigs { broker: b.get_untracked().parse().ok(), set, delete }/> }.into_any()
+        }}
+        <crate::pages::manage::PlanDialog cluster request=pending/>
         {move || id().map(|b| view! {
             <MetricChart cluster broker=Some(b) title="Throughput"
                 metrics=&["bytes_in_per_sec", "bytes_out_per_sec"] unit="bytes_per_second"

@@ -21,9 +21,20 @@ pub fn Group() -> impl IntoView {
             enc(&group.get())
         )
     });
+    let topics = Memo::new(move |_| match detail.get() {
+        crate::api::Load::Ready(g) => {
+            let mut t: Vec<String> = g.offsets.iter().map(|r| r.topic.clone()).collect();
+            t.dedup();
+            t
+        }
+        _ => Vec::new(),
+    });
     view! {
         <ClusterHeader cluster active="consumer-groups"/>
         <h2 data-testid="group-name">{move || group.get()}</h2>
+        {move || crate::api::can("groups.manage", Some(&cluster.get())).then(|| view! {
+            <crate::pages::manage::GroupActions cluster group topics=Signal::from(topics)/>
+        })}
         {show(detail, move |g: GroupDetail| body(cluster.get_untracked(), g))}
         <h3>"Lag history"</h3>
         <LagChart cluster group/>

@@ -37,9 +37,11 @@ pub fn Health() -> impl IntoView {
     let cluster = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
     let health =
         use_api::<ClusterHealth>(move || format!("/clusters/{}/health", enc(&cluster.get())));
+    let pending: crate::pages::manage::Pending = RwSignal::new(None);
     view! {
         <ClusterHeader cluster active="health"/>
-        {show(health, move |h: ClusterHealth| page(cluster.get_untracked(), h))}
+        {show(health, move |h: ClusterHealth| page(cluster.get_untracked(), h, pending))}
+        <crate::pages::manage::PlanDialog cluster request=pending/>
         <MetricChart cluster broker=None title="Throughput (all brokers)"
             metrics=&["bytes_in_per_sec", "bytes_out_per_sec"] unit="bytes_per_second"
             labels=known_metrics() testid="chart-throughput"/>
@@ -52,7 +54,11 @@ pub fn Health() -> impl IntoView {
     }
 }
 
-fn page(cluster: String, h: ClusterHealth) -> impl IntoView {
+fn page(
+    cluster: String,
+    h: ClusterHealth,
+    pending: crate::pages::manage::Pending,
+) -> impl IntoView {
     let (class, text) = verdict_badge(h.verdict);
     let who = match (h.controller_id, h.controller_source.as_deref()) {
         (Some(c), Some("quorum")) => {
@@ -80,7 +86,7 @@ fn page(cluster: String, h: ClusterHealth) -> impl IntoView {
         let items = h
             .problems
             .iter()
-            .map(|p| problem_item(&cluster, p))
+            .map(|p| problem_item(&cluster, p, pending))
             .collect_view();
         view! { <ul class="problems" data-testid="problems">{items}</ul> }.into_any()
     };
@@ -180,7 +186,20 @@ fn quorum_panel(cluster: &str, h: &ClusterHealth) -> impl IntoView {
     .into_any()
 }
 
-fn problem_item(cluster: &str, p: &Problem) -> impl IntoView {
+fn problem_item(
+    cluster: &str,
+    p: &Problem,
+    pending: crate::pages::manage::Pending,
+) -> impl IntoView {
+    // Leadership away from the preferred replicas: one click to the election's plan, which
+    // lists every partition it moves.
+    let elect = (p.kind == "leader_imbalance" && crate::api::can("configs.manage", Some(cluster))).then(|| {
+        view! {
+            " " <button type="button" data-testid="elect-leaders" on:click=move |_| pending.set(Some(
+                crate::pages::manage::Ask::New(kafscope_api::PlanRequest::ElectLeaders { partitions: None }),
+            ))>"Elect preferred leaders…"</button>
+        }
+    });
     let topic_link = p.topic.clone().map(|t| {
         let link = href(&format!("/clusters/{}/topics/{}", enc(cluster), enc(&t)));
         let parts = if p.partition_count == 0 {
@@ -219,6 +238,7 @@ fn problem_item(cluster: &str, p: &Problem) -> impl IntoView {
                 {(p.topic.is_some() || !p.brokers.is_empty()).then_some(" · ")}
                 {topic_link}
                 {broker_links}
+                {elect}
             </div>
         </li>
     }

@@ -8,6 +8,7 @@ pub mod group;
 pub mod groups;
 pub mod health;
 pub mod identity;
+pub mod manage;
 pub mod messages;
 pub mod overview;
 pub mod schemas;

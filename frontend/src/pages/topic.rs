@@ -27,9 +27,20 @@ pub fn Topic() -> impl IntoView {
     let has_registry = Memo::new(
         move |_| matches!(summary.get(), crate::api::Load::Ready(s) if s.schema_registry.is_some()),
     );
+    let partitions = Memo::new(move |_| match detail.get() {
+        crate::api::Load::Ready(t) => t.partitions.len(),
+        _ => 0,
+    });
+    let pending: crate::pages::manage::Pending = RwSignal::new(None);
+    let internal =
+        Memo::new(move |_| matches!(detail.get(), crate::api::Load::Ready(t) if t.internal));
     view! {
         <ClusterHeader cluster active="topics"/>
         <h2 data-testid="topic-name">{move || topic.get()}</h2>
+        {move || (crate::api::can("topics.manage", Some(&cluster.get())) && !internal.get() && partitions.get() > 0).then(|| view! {
+            <crate::pages::manage::TopicActions cluster topic partitions=Signal::from(partitions) pending/>
+        })}
+        <crate::pages::manage::PlanDialog cluster request=pending/>
         {move || if crate::api::can("messages.read", Some(&cluster.get())) {
             view! { <p><a class="button" data-testid="messages-link"
                 href=move || href(&format!("/clusters/{}/topics/{}/messages", enc(&cluster.get()), enc(&topic.get())))>"Browse messages"</a></p> }.into_any()

@@ -22,8 +22,13 @@ pub fn Topics() -> impl IntoView {
             state.get().api_query()
         )
     });
+    let pending: crate::pages::manage::Pending = RwSignal::new(None);
     view! {
         <ClusterHeader cluster active="topics"/>
+        {move || crate::api::can("topics.manage", Some(&cluster.get())).then(|| view! {
+            <crate::pages::manage::CreateTopic cluster pending/>
+        })}
+        <crate::pages::manage::PlanDialog cluster request=pending/>
         <div class="toolbar"><SearchBox placeholder="Filter topics" state path/></div>
         {show(topics, move |page: Page<TopicSummary>| {
             if page.total == 0 {

@@ -181,6 +181,7 @@ impl Alerting {
                 engine: Engine::new(cfg.repeat_interval.as_millis() as i64),
                 grouper: grouping::Grouper::default(),
                 pushed: HashMap::new(),
+                unsaved: Unsaved::default(),
             };
             tasks.push(tokio::spawn(task.run(stop_rx.clone())));
         }
@@ -217,6 +218,45 @@ struct ClusterAlerts {
     grouper: grouping::Grouper,
     /// Alertmanager API receivers: when each alert was last pushed, by (receiver, fingerprint).
     pushed: HashMap<(String, String), i64>,
+    /// State changes and notifications the store could not take yet.
+    unsaved: Unsaved,
+}
+
+/// Alert history rows and notifications waiting for the store, oldest first, bounded: past
+/// the bound the oldest go (and say so), so a store that never comes back cannot exhaust
+/// memory.
+#[derive(Default)]
+struct Unsaved {
+    events: Vec<AlertEvent>,
+    outbox: Vec<OutboxItem>,
+}
+
+/// At most this many of each wait in memory.
+const UNSAVED_MAX: usize = 10_000;
+
+impl Unsaved {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.outbox.is_empty()
+    }
+
+    fn add(&mut self, events: Vec<AlertEvent>, outbox: Vec<OutboxItem>) {
+        self.events.extend(events);
+        self.outbox.extend(outbox);
+        keep_newest(&mut self.events, "alert history rows");
+        keep_newest(&mut self.outbox, "notifications");
+    }
+}
+
+/// Drop the oldest past [`UNSAVED_MAX`], saying so.
+fn keep_newest<T>(waiting: &mut Vec<T>, what: &str) {
+    let over = waiting.len().saturating_sub(UNSAVED_MAX);
+    if over > 0 {
+        tracing::error!(
+            dropped = over,
+            "the store has failed for too long: the oldest {what} waiting for it are dropped"
+        );
+        waiting.drain(..over);
+    }
 }
 
 impl ClusterAlerts {
@@ -399,36 +439,31 @@ impl ClusterAlerts {
         self.pushed
             .retain(|(_, fp), _| self.engine.alerts.contains_key(fp));
         events.extend(held);
-        if events.is_empty() && cleared.is_empty() && outbox.is_empty() {
+        if events.is_empty() && cleared.is_empty() && outbox.is_empty() && self.unsaved.is_empty() {
             self.publish();
             return;
         }
-        let labels: Vec<String> = events
-            .iter()
-            .map(|(a, _)| serde_json::to_string(&a.labels).unwrap_or_default())
-            .collect();
         let mut rows: Vec<AlertEvent> = events
             .iter()
-            .zip(&labels)
-            .map(|((a, state), l)| AlertEvent {
-                fingerprint: &a.fingerprint,
-                cluster: &self.name,
-                rule: &a.rule,
-                state,
-                severity: a.severity.as_str(),
-                summary: &a.summary,
-                labels: l.clone(),
+            .map(|(a, state)| AlertEvent {
+                fingerprint: a.fingerprint.clone(),
+                cluster: self.name.clone(),
+                rule: a.rule.clone(),
+                state: state.to_string(),
+                severity: a.severity.as_str().to_string(),
+                summary: a.summary.clone(),
+                labels: serde_json::to_string(&a.labels).unwrap_or_default(),
                 at_ms: now,
             })
             .collect();
         for fp in &cleared {
             rows.push(AlertEvent {
-                fingerprint: fp,
-                cluster: &self.name,
-                rule: fp.split('/').nth(1).unwrap_or(""),
-                state: "cleared",
-                severity: "info",
-                summary: "the condition cleared before the alert fired",
+                fingerprint: fp.clone(),
+                cluster: self.name.clone(),
+                rule: fp.split('/').nth(1).unwrap_or("").to_string(),
+                state: "cleared".into(),
+                severity: "info".into(),
+                summary: "the condition cleared before the alert fired".into(),
                 labels: "{}".into(),
                 at_ms: now,
             });
@@ -439,15 +474,30 @@ impl ClusterAlerts {
             .values()
             .map(|a| (a.fingerprint.clone(), save(a)))
             .collect();
-        if let Err(e) = self
+        // What an earlier evaluation could not write goes first, in order.
+        self.unsaved.add(rows, outbox);
+        let (rows, outbox) = (&self.unsaved.events, &self.unsaved.outbox);
+        match self
             .store
-            .record_alerts(&self.name, &rows, &state, &outbox, now)
+            .record_alerts(&self.name, rows, &state, outbox, now)
             .await
         {
-            tracing::error!(cluster = %self.name, error = %e, "cannot record alerts");
-        }
-        if !outbox.is_empty() {
-            self.wake.notify_one();
+            Ok(()) => {
+                let queued = !outbox.is_empty();
+                self.unsaved = Unsaved::default();
+                if queued {
+                    self.wake.notify_one();
+                }
+            }
+            // Kept in memory (bounded) and written with the next evaluation: a full disk
+            // delays notifications, it does not lose them.
+            Err(e) => tracing::error!(
+                cluster = %self.name,
+                error = %e,
+                waiting_events = self.unsaved.events.len(),
+                waiting_notifications = self.unsaved.outbox.len(),
+                "cannot record alerts; they wait in memory for the store"
+            ),
         }
         self.publish();
     }
@@ -515,5 +565,32 @@ fn order(s: State) -> u8 {
         State::Firing => 0,
         State::Pending => 1,
         State::Resolved => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_waits_for_the_store_is_bounded_by_dropping_the_oldest() {
+        let item = |i: usize| OutboxItem {
+            idempotency_key: i.to_string(),
+            receiver: "r".into(),
+            payload: "{}".into(),
+        };
+        let mut u = Unsaved::default();
+        u.add(Vec::new(), (0..UNSAVED_MAX - 1).map(item).collect());
+        assert_eq!(u.outbox.len(), UNSAVED_MAX - 1);
+        u.add(
+            Vec::new(),
+            (UNSAVED_MAX - 1..UNSAVED_MAX + 2).map(item).collect(),
+        );
+        assert_eq!(u.outbox.len(), UNSAVED_MAX);
+        assert_eq!(u.outbox[0].idempotency_key, "2");
+        assert_eq!(
+            u.outbox.last().unwrap().idempotency_key,
+            (UNSAVED_MAX + 1).to_string()
+        );
     }
 }

@@ -149,6 +149,9 @@ pub struct Collector {
     /// `None`: librdkafka's admin calls, one request per group (a SASL mechanism Kafscope does
     /// not speak).
     group_reader: Option<crate::kafka::groups::GroupReader>,
+    /// ListOffsets over Kafscope's own connections (see `kafka::offsets`); `None` with
+    /// `group_reader`.
+    offset_reader: Option<crate::kafka::offsets::OffsetReader>,
     /// How the brokers are reached, for the API.
     connection: kafscope_api::ConnectionPath,
     /// Group activity as last written to the store (only changes are written).
@@ -284,6 +287,10 @@ impl Collector {
             configs_due: None,
             configs_known: 0,
             log_dirs_due: None,
+            offset_reader: dialer
+                .as_ref()
+                .ok()
+                .map(|d| crate::kafka::offsets::OffsetReader::new(d.clone())),
             group_reader: dialer.ok().map(crate::kafka::groups::GroupReader::new),
             metrics: None,
             scraper: (!cfg_metrics.is_empty())
@@ -894,6 +901,23 @@ impl Collector {
         // in-flight mark, and a leader whose previous call is still in flight is not asked
         // again — so calls to a dead leader never pile up.
         let specs: Vec<OffsetSpec> = kinds.iter().map(|(s, _)| *s).collect();
+        let source = match &self.offset_reader {
+            Some(reader) => {
+                let ids: Vec<i32> = data.metadata.brokers.iter().map(|b| b.id).collect();
+                reader.retain(&ids);
+                OffsetSource::Own {
+                    reader: reader.clone(),
+                    addrs: Arc::new(
+                        data.metadata
+                            .brokers
+                            .iter()
+                            .map(|b| (b.id, (b.host.clone(), b.port)))
+                            .collect(),
+                    ),
+                }
+            }
+            None => OffsetSource::Librdkafka(self.client.clone()),
+        };
         let mut early_tasks = Vec::new();
         for (leader, parts) in suspect {
             let fresh = self
@@ -905,15 +929,12 @@ impl Collector {
                 early_tasks.push((leader, parts, None));
                 continue;
             }
-            let client = self.client.clone();
+            let source = source.clone();
             let specs = specs.clone();
             let inflight = self.early_inflight.clone();
             let by: ByLeader = [(leader, parts.clone())].into();
             let task = tokio::spawn(async move {
-                let calls = specs
-                    .iter()
-                    .map(|spec| list_offsets_per_leader(&client, &by, *spec));
-                let out = futures::future::join_all(calls).await;
+                let out = list_offsets_per_leader(&source, &by, &specs).await;
                 if let Ok(mut f) = inflight.lock() {
                     f.remove(&leader);
                 }
@@ -977,38 +998,21 @@ impl Collector {
 
         // The earliest, latest and last-stable offsets: one call per healthy leader and kind,
         // all at once, after the committed offsets.
-        let client = self.client.clone();
-        let calls = kinds.iter().map(|(spec, _)| {
-            let client = client.clone();
-            let healthy = &healthy;
-            let spec = *spec;
-            async move {
-                let t = Instant::now();
-                let r = if healthy.len() > 1 {
-                    list_offsets_per_leader(&client, healthy, spec).await
-                } else {
-                    let parts: Vec<(String, i32)> = healthy.values().flatten().cloned().collect();
-                    if parts.is_empty() {
-                        Vec::new()
-                    } else {
-                        match client.list_offsets(parts.clone(), spec).await {
-                            Ok(r) => r,
-                            Err(e) => failed_entries(&parts, healthy.keys().next(), &e.to_string()),
-                        }
-                    }
-                };
-                (r, t.elapsed().as_millis() as u64)
-            }
-        });
+        let calls = async {
+            let t = Instant::now();
+            let r = list_offsets_per_leader(&source, &healthy, &specs).await;
+            let took = t.elapsed().as_millis() as u64;
+            r.into_iter().map(|e| (e, took)).collect::<Vec<_>>()
+        };
         let ids: Vec<String> = data.groups.iter().map(|g| g.group_id.clone()).collect();
         // Over Kafscope's own connections the descriptions go beside ListOffsets; through
         // librdkafka they share its connections, and a broker that drops one on DescribeGroups
         // would fail the offsets in flight: after them.
         let (results, described) = if self.group_reader.is_some() {
             let describe = self.describe_groups(ids);
-            tokio::join!(futures::future::join_all(calls), describe)
+            tokio::join!(calls, describe)
         } else {
-            let results = futures::future::join_all(calls).await;
+            let results = calls.await;
             (results, self.describe_groups(ids).await)
         };
         let mut early = early.into_iter();
@@ -1369,25 +1373,55 @@ fn partitions_by_leader(meta: &crate::kafka::ClusterMetadata) -> ByLeader {
 /// What describing the groups gave.
 type Described = Result<Vec<crate::kafka::GroupDescription>, crate::kafka::KafkaCallError>;
 
-/// ListOffsets as one call per leader, all at once; a call that fails gives each of its
-/// partitions the error, so the caller sees which partitions (and through them which broker)
-/// went unread, and a dead leader costs one request timeout beside the others.
+/// Where the collector's ListOffsets go: Kafscope's own connections to the leaders (by
+/// broker id), or librdkafka for a cluster only it can reach.
+#[derive(Clone)]
+enum OffsetSource {
+    Own {
+        reader: crate::kafka::offsets::OffsetReader,
+        addrs: Arc<std::collections::BTreeMap<i32, (String, u16)>>,
+    },
+    Librdkafka(ClusterClient),
+}
+
+/// ListOffsets of every kind in `specs` as one call per leader, all at once; per kind (in
+/// the order of `specs`), every partition with its offset or error. A call that fails gives
+/// each of its partitions the error, so the caller sees which partitions (and through them
+/// which broker) went unread, and a dead leader costs one request timeout beside the others.
 async fn list_offsets_per_leader(
-    client: &ClusterClient,
+    source: &OffsetSource,
     by_leader: &ByLeader,
-    spec: OffsetSpec,
-) -> Vec<crate::kafka::PartitionEntry> {
+    specs: &[OffsetSpec],
+) -> Vec<Vec<crate::kafka::PartitionEntry>> {
     let calls = by_leader.iter().map(|(leader, parts)| async move {
-        match client.list_offsets(parts.clone(), spec).await {
-            Ok(entries) => entries,
-            Err(e) => failed_entries(parts, Some(leader), &e.to_string()),
+        match source {
+            OffsetSource::Own { reader, addrs } => match addrs.get(leader) {
+                Some((host, port)) => reader
+                    .list((*leader, host, *port), parts, specs)
+                    .await
+                    .unwrap_or_else(|e| vec![failed_entries(parts, Some(leader), &e); specs.len()]),
+                None => {
+                    vec![failed_entries(parts, Some(leader), "not in the metadata"); specs.len()]
+                }
+            },
+            OffsetSource::Librdkafka(client) => {
+                let kinds = specs.iter().map(|spec| async move {
+                    match client.list_offsets(parts.clone(), *spec).await {
+                        Ok(entries) => entries,
+                        Err(e) => failed_entries(parts, Some(leader), &e.to_string()),
+                    }
+                });
+                futures::future::join_all(kinds).await
+            }
         }
     });
-    futures::future::join_all(calls)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
+    let mut out = vec![Vec::new(); specs.len()];
+    for per_kind in futures::future::join_all(calls).await {
+        for (slot, entries) in out.iter_mut().zip(per_kind) {
+            slot.extend(entries);
+        }
+    }
+    out
 }
 
 /// Every partition of a failed ListOffsets call, with the error.
@@ -1477,13 +1511,28 @@ fn stage(name: &str, message: impl Into<String>) -> StageError {
     }
 }
 
-impl CollectorHandle {
+/// Asks a collector for a poll now (after a change: the pages show its effect at once).
+#[derive(Clone)]
+pub struct Poller(mpsc::Sender<Command>);
+
+impl Poller {
     /// Run one cycle now and wait for it to finish.
     pub async fn poll_now(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.cmd.send(Command::PollNow(tx)).await.is_ok() {
+        if self.0.send(Command::PollNow(tx)).await.is_ok() {
             let _ = rx.await;
         }
+    }
+}
+
+impl CollectorHandle {
+    /// Run one cycle now and wait for it to finish.
+    pub async fn poll_now(&self) {
+        self.poller().poll_now().await
+    }
+
+    pub fn poller(&self) -> Poller {
+        Poller(self.cmd.clone())
     }
 
     /// Stop the loop and wait for it (at most 10 s, then it is aborted).

@@ -3,12 +3,13 @@
 //! authenticated actor, in the same transaction as the change.
 
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{AckRequest, NewSilence, Page, SilenceItem};
 use serde_json::json;
 
@@ -24,14 +25,14 @@ use crate::collect::now_ms;
 use crate::store::alerts::OutboxItem;
 use crate::store::silences::{Ack, AuditEntry, Silence};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/alerts/silences", get(list_silences).post(create_silence))
-        .route("/alerts/silences/{id}", delete(expire_silence))
-        .route("/alerts/ack", post(ack))
-        .route("/alerts/rules", post(save_rule))
-        .route("/alerts/rules/{id}", delete(delete_rule))
-        .route("/alerts/receivers/{name}/test", post(test_receiver))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_silences, create_silence))
+        .routes(routes!(expire_silence))
+        .routes(routes!(ack))
+        .routes(routes!(save_rule))
+        .routes(routes!(delete_rule))
+        .routes(routes!(test_receiver))
 }
 
 const MAX_SILENCE_MS: i64 = 90 * 24 * 3_600_000;
@@ -66,6 +67,14 @@ impl Listable for SilenceItem {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/alerts/silences",
+    operation_id = "list_silences",
+    tag = "alerts",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = Page<SilenceItem>))
+)]
 async fn list_silences(
     State(st): State<AppState>,
     principal: Principal,
@@ -109,6 +118,14 @@ fn scope_of<'a>(st: &AppState, labels: &'a BTreeMap<String, String>) -> Resource
     r
 }
 
+#[utoipa::path(
+    post,
+    path = "/alerts/silences",
+    operation_id = "create_silence",
+    tag = "alerts",
+    request_body = NewSilence,
+    responses((status = 201, description = "Created", body = SilenceItem))
+)]
 async fn create_silence(
     State(st): State<AppState>,
     principal: Principal,
@@ -181,6 +198,14 @@ async fn create_silence(
     Ok((StatusCode::CREATED, Json(silence_item(&silence, now))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/alerts/silences/{id}",
+    operation_id = "expire_silence",
+    tag = "alerts",
+    params(("id" = i64, Path, description = "Silence id")),
+    responses((status = 204, description = "Expired"))
+)]
 async fn expire_silence(
     State(st): State<AppState>,
     principal: Principal,
@@ -235,11 +260,19 @@ fn firing_alert(st: &AppState, fingerprint: &str) -> Option<Alert> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/alerts/ack",
+    operation_id = "acknowledge_alert",
+    tag = "alerts",
+    request_body = AckRequest,
+    responses((status = 200, description = "OK", body = kafscope_api::Acknowledged))
+)]
 async fn ack(
     State(st): State<AppState>,
     principal: Principal,
     body: Result<Json<AckRequest>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<kafscope_api::Acknowledged>, ApiError> {
     let req = json_body(body)?;
     let alert = firing_alert(&st, &req.fingerprint)
         .ok_or_else(|| ApiError::NotFound(format!("no firing alert '{}'", req.fingerprint)))?;
@@ -272,16 +305,26 @@ async fn ack(
     if let Ok(mut m) = st.alert_controls.acks.write() {
         m.insert((a.fingerprint.clone(), a.episode_ms), a);
     }
-    Ok(Json(json!({"acknowledged": req.fingerprint})))
+    Ok(Json(kafscope_api::Acknowledged {
+        acknowledged: req.fingerprint,
+    }))
 }
 
 /// Queue a test notification for one receiver through the outbox (so it shows in the
 /// delivery log like any other).
+#[utoipa::path(
+    post,
+    path = "/alerts/receivers/{name}/test",
+    operation_id = "test_alert_receiver",
+    tag = "alerts",
+    params(("name" = String, Path, description = "Receiver name")),
+    responses((status = 202, description = "Queued", body = kafscope_api::TestQueued))
+)]
 async fn test_receiver(
     State(st): State<AppState>,
     principal: Principal,
     p: Result<Path<String>, PathRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<kafscope_api::TestQueued>), ApiError> {
     let Path(name) = p?;
     st.allow_change(
         &principal,
@@ -355,15 +398,28 @@ async fn test_receiver(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     st.alert_wake.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(json!({"idempotency_key": key}))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(kafscope_api::TestQueued {
+            idempotency_key: key,
+        }),
+    ))
 }
 
 /// Create a rule or change one (same body as an `[[alerts.rules]]` entry, in JSON).
+#[utoipa::path(
+    post,
+    path = "/alerts/rules",
+    operation_id = "save_alert_rule",
+    tag = "alerts",
+    request_body = crate::alerts::config::FileRule,
+    responses((status = 201, description = "Saved", body = kafscope_api::RuleSaved))
+)]
 async fn save_rule(
     State(st): State<AppState>,
     principal: Principal,
     body: Result<Json<serde_json::Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<kafscope_api::RuleSaved>), ApiError> {
     let raw = json_body(body)?;
     let target = raw["id"].as_str().unwrap_or_default().to_string();
     st.allow_change(
@@ -406,11 +462,19 @@ async fn save_rule(
     if let Ok(mut r) = st.alert_rules.write() {
         *r = next;
     }
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    Ok((StatusCode::CREATED, Json(kafscope_api::RuleSaved { id })))
 }
 
 /// Remove a rule created or changed through the API (a built-in one goes back to its
 /// configured form).
+#[utoipa::path(
+    delete,
+    path = "/alerts/rules/{id}",
+    operation_id = "delete_alert_rule",
+    tag = "alerts",
+    params(("id" = String, Path, description = "Rule id")),
+    responses((status = 204, description = "Deleted"))
+)]
 async fn delete_rule(
     State(st): State<AppState>,
     principal: Principal,

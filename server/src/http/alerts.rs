@@ -3,9 +3,10 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{AlertItem, DeliveryItem, Page, ReceiverItem, RuleItem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
@@ -16,15 +17,17 @@ use crate::alerts::rules::{Condition, Rule};
 use crate::alerts::Controls;
 use crate::collect::now_ms;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/alerts", get(list_alerts))
-        .route("/alerts/rules", get(list_rules))
-        .route("/alerts/receivers", get(list_receivers))
-        .route("/alerts/deliveries", get(list_deliveries))
-        .route("/alerts/history", get(history))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_alerts))
+        .routes(routes!(list_rules))
+        .routes(routes!(list_receivers))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(history))
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct HistoryQuery {
@@ -42,6 +45,14 @@ struct HistoryQuery {
 /// Past episodes, newest first: when each alert fired, for how long, whether a silence held
 /// it back and who acknowledged it; those of clusters, topics and groups the principal may
 /// view.
+#[utoipa::path(
+    get,
+    path = "/alerts/history",
+    operation_id = "alert_history",
+    tag = "alerts",
+    params(HistoryQuery),
+    responses((status = 200, description = "OK", body = Page<kafscope_api::AlertEpisode>))
+)]
 async fn history(
     State(st): State<AppState>,
     principal: Principal,
@@ -188,6 +199,14 @@ impl Listable for AlertItem {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/alerts",
+    operation_id = "list_alerts",
+    tag = "alerts",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = Page<AlertItem>))
+)]
 async fn list_alerts(
     State(st): State<AppState>,
     principal: Principal,
@@ -273,6 +292,14 @@ impl Listable for RuleItem {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/alerts/rules",
+    operation_id = "list_alert_rules",
+    tag = "alerts",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = Page<RuleItem>))
+)]
 async fn list_rules(
     State(st): State<AppState>,
     principal: Principal,
@@ -299,6 +326,14 @@ impl Listable for ReceiverItem {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/alerts/receivers",
+    operation_id = "list_alert_receivers",
+    tag = "alerts",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = Page<ReceiverItem>))
+)]
 async fn list_receivers(
     State(st): State<AppState>,
     principal: Principal,
@@ -336,6 +371,14 @@ impl Listable for DeliveryItem {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/alerts/deliveries",
+    operation_id = "list_alert_deliveries",
+    tag = "alerts",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = Page<DeliveryItem>))
+)]
 async fn list_deliveries(
     State(st): State<AppState>,
     principal: Principal,

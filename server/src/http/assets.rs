@@ -58,6 +58,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: Option<WebAssets>) -> Route
             let index = web.index_html.clone();
             let index_for_root = index.clone();
             let serve = ServeDir::new(&web.dir)
+                .precompressed_br()
+                .precompressed_gzip()
                 .append_index_html_on_directories(false)
                 .fallback(get(move || {
                     let html = index.clone();
@@ -72,6 +74,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: Option<WebAssets>) -> Route
                     }),
                 )
                 .fallback_service(serve)
+                .layer(axum::middleware::map_response(cache_policy))
         }
         None => Router::new().fallback(get(|| async {
             (
@@ -87,6 +90,46 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: Option<WebAssets>) -> Route
     }
 }
 
+/// Cache policy of the UI's files: a name that carries its content hash (scripts/build-web.sh
+/// gives one to every file but `index.html`) never changes, so browsers and proxies keep it
+/// for a year without asking; anything else is revalidated. The answer depends on
+/// `Accept-Encoding` (precompressed `.br` and `.gz` files).
+async fn cache_policy(uri: axum::http::Uri, mut r: Response) -> Response {
+    let headers = r.headers_mut();
+    headers.insert(
+        header::VARY,
+        header::HeaderValue::from_static("accept-encoding"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        let served = r.status().is_success() || r.status() == StatusCode::NOT_MODIFIED;
+        let policy = if served && is_content_hashed(uri.path()) {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(policy),
+        );
+    }
+    r
+}
+
+/// `name.<12 hex digits>.ext`, as scripts/build-web.sh names the files it hashes.
+fn is_content_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let mut parts = file.rsplit('.');
+    let (Some(ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !ext.is_empty()
+        && !stem.is_empty()
+        && hash.len() == 12
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// `index.html` carries the base path: never cache it across deployments.
 fn no_store(mut r: Response) -> Response {
     r.headers_mut().insert(
@@ -94,4 +137,28 @@ fn no_store(mut r: Response) -> Response {
         header::HeaderValue::from_static("no-cache"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn only_names_with_a_content_hash_are_immutable() {
+        assert!(is_content_hashed(
+            "/pkg/kafscope_frontend_bg.0123456789ab.wasm"
+        ));
+        assert!(is_content_hashed("/base/vendor/uPlot.min.a1b2c3d4e5f6.css"));
+        assert!(!is_content_hashed("/style.css"));
+        assert!(!is_content_hashed("/pkg/kafscope_frontend_bg.wasm"));
+        assert!(
+            !is_content_hashed("/x.0123456789AB.js"),
+            "upper-case is not ours"
+        );
+        assert!(!is_content_hashed("/x.0123456789a.js"), "11 digits");
+        assert!(!is_content_hashed("/.0123456789ab.js"), "no stem");
+        assert!(!is_content_hashed(
+            "/clusters/prod/topics/orders.0123456789ab"
+        ));
+    }
 }

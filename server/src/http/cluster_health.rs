@@ -2,10 +2,11 @@
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{BrokerDetail, ClusterHealth, MetricHistory, MetricPoint, MetricSeries};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::Principal;
 use super::error::ApiError;
@@ -15,17 +16,22 @@ use crate::collect::now_ms;
 use crate::metrics::mapping::{metric_info, METRICS};
 use crate::store::metrics::MetricQuery;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/clusters/{cluster}/health", get(health))
-        .route("/clusters/{cluster}/brokers/{broker}", get(broker))
-        .route(
-            "/clusters/{cluster}/brokers/{broker}/metrics/history",
-            get(broker_history),
-        )
-        .route("/clusters/{cluster}/metrics/history", get(cluster_history))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(broker))
+        .routes(routes!(broker_history))
+        .routes(routes!(cluster_history))
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/health",
+    operation_id = "cluster_health",
+    tag = "health",
+    params(("cluster" = String, Path, description = "A configured cluster's name")),
+    responses((status = 200, description = "OK", body = ClusterHealth))
+)]
 async fn health(
     State(st): State<AppState>,
     principal: Principal,
@@ -36,6 +42,14 @@ async fn health(
     Ok(Json(st.cluster(&cluster)?.health.clone()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/brokers/{broker}",
+    operation_id = "get_broker",
+    tag = "health",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("broker" = i32, Path, description = "Broker (node) id")),
+    responses((status = 200, description = "OK", body = BrokerDetail))
+)]
 async fn broker(
     State(st): State<AppState>,
     principal: Principal,
@@ -102,6 +116,8 @@ fn broker_id(s: &str) -> Result<i32, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("broker must be a number, got '{s}'")))
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MetricParams {
@@ -113,6 +129,14 @@ struct MetricParams {
     metrics: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/brokers/{broker}/metrics/history",
+    operation_id = "broker_metric_history",
+    tag = "health",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("broker" = i32, Path, description = "Broker (node) id"), MetricParams),
+    responses((status = 200, description = "OK", body = MetricHistory))
+)]
 async fn broker_history(
     State(st): State<AppState>,
     principal: Principal,
@@ -126,6 +150,14 @@ async fn broker_history(
     history(&st, &cluster, Some(id), q).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/metrics/history",
+    operation_id = "cluster_metric_history",
+    tag = "health",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), MetricParams),
+    responses((status = 200, description = "OK", body = MetricHistory))
+)]
 async fn cluster_history(
     State(st): State<AppState>,
     principal: Principal,

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{Broker, ClusterSummary, LastPoll, Page};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
@@ -14,18 +15,26 @@ use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
 use crate::collect::{now_ms, ClusterSnapshot};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/clusters", get(list_clusters))
-        .route("/clusters/{cluster}", get(get_cluster))
-        .route("/clusters/{cluster}/brokers", get(list_brokers))
-        .route("/clusters/{cluster}/test-connection", post(test_connection))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clusters))
+        .routes(routes!(get_cluster))
+        .routes(routes!(list_brokers))
+        .routes(routes!(test_connection))
 }
 
 /// `POST /clusters/{cluster}/test-connection`: the connection check, run now (each bootstrap
 /// server and advertised broker step by step, each within three request timeouts), bounded
 /// by seven request timeouts in all and cancelled when the client goes away. Needs `view` on the cluster; audited, since it makes
 /// connections to the cluster on a user's request.
+#[utoipa::path(
+    post,
+    path = "/clusters/{cluster}/test-connection",
+    operation_id = "test_connection",
+    tag = "clusters",
+    params(("cluster" = String, Path, description = "A configured cluster's name")),
+    responses((status = 200, description = "The check's verdict, step by step", body = kafscope_api::Diagnosis))
+)]
 async fn test_connection(
     State(st): State<AppState>,
     principal: Principal,
@@ -175,6 +184,7 @@ pub fn summary(s: &ClusterSnapshot) -> ClusterSummary {
         connection: s.connection.clone(),
         diagnosis: s.diagnosis.clone(),
         schema_registry: None,
+        store_failure: None,
     }
 }
 
@@ -201,6 +211,14 @@ impl Listable for ClusterSummary {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters",
+    operation_id = "list_clusters",
+    tag = "clusters",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = Page<ClusterSummary>))
+)]
 async fn list_clusters(
     State(st): State<AppState>,
     principal: Principal,
@@ -223,6 +241,14 @@ async fn list_clusters(
     Ok(Json(q.apply(all.into_iter())?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}",
+    operation_id = "get_cluster",
+    tag = "clusters",
+    params(("cluster" = String, Path, description = "A configured cluster's name")),
+    responses((status = 200, description = "OK", body = ClusterSummary))
+)]
 async fn get_cluster(
     State(st): State<AppState>,
     principal: Principal,
@@ -234,8 +260,10 @@ async fn get_cluster(
     Ok(Json(with_registry(&st, summary(&snap))))
 }
 
-/// The summary with its cluster's Schema Registry address (from the configuration).
+/// The summary with its cluster's Schema Registry address (from the configuration) and the
+/// store's state.
 fn with_registry(st: &AppState, mut s: ClusterSummary) -> ClusterSummary {
+    s.store_failure = store_failure(st);
     s.schema_registry = st
         .inspectors
         .get(&s.name)
@@ -261,6 +289,14 @@ impl Listable for Broker {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/brokers",
+    operation_id = "list_brokers",
+    tag = "clusters",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ListQuery),
+    responses((status = 200, description = "OK", body = Page<Broker>))
+)]
 async fn list_brokers(
     State(st): State<AppState>,
     principal: Principal,
@@ -272,4 +308,14 @@ async fn list_brokers(
     st.allow_view(&principal, &cluster)?;
     let snap = st.cluster_with_data(&cluster)?;
     Ok(Json(q.apply(snap.brokers.iter().cloned())?))
+}
+
+/// The store refusing writes, for the API.
+pub fn store_failure(st: &AppState) -> Option<kafscope_api::StoreFailure> {
+    st.store
+        .write_failure()
+        .map(|f| kafscope_api::StoreFailure {
+            since: crate::http::state::rfc3339(f.since_ms),
+            error: f.error,
+        })
 }

@@ -3,11 +3,11 @@
 
 use std::convert::Infallible;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
-use axum::Router;
 use futures::stream::Stream;
 use futures::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
@@ -16,10 +16,17 @@ use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/events", get(events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events))
 }
 
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "events",
+    tag = "operations",
+    responses((status = 200, description = "Server-sent events: `snapshot` (data: SnapshotEvent) for every snapshot of a cluster the caller may view; a comment every 15 s keeps proxies open", content_type = "text/event-stream", body = String))
+)]
 async fn events(
     State(st): State<AppState>,
     principal: Principal,

@@ -2,22 +2,20 @@
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{GroupDetail, GroupSummary, Page};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/clusters/{cluster}/consumer-groups", get(list_groups))
-        .route(
-            "/clusters/{cluster}/consumer-groups/{group}",
-            get(get_group),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_groups))
+        .routes(routes!(get_group))
 }
 
 impl Listable for GroupSummary {
@@ -51,6 +49,14 @@ impl Listable for GroupSummary {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/consumer-groups",
+    operation_id = "list_groups",
+    tag = "consumer groups",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ListQuery),
+    responses((status = 200, description = "OK", body = Page<GroupSummary>))
+)]
 async fn list_groups(
     State(st): State<AppState>,
     principal: Principal,
@@ -72,6 +78,14 @@ async fn list_groups(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/consumer-groups/{group}",
+    operation_id = "get_group",
+    tag = "consumer groups",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("group" = String, Path, description = "Consumer group id")),
+    responses((status = 200, description = "OK", body = GroupDetail))
+)]
 async fn get_group(
     State(st): State<AppState>,
     principal: Principal,

@@ -3,12 +3,13 @@
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{LagHistory, LagPoint, LagSeries};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
@@ -21,13 +22,12 @@ const MAX_POINTS: i64 = 2000;
 /// About this many buckets by default (fewer where a round step is larger).
 const DEFAULT_POINTS: i64 = 240;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/clusters/{cluster}/consumer-groups/{group}/history",
-        get(history),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(history))
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
@@ -55,8 +55,10 @@ pub(crate) fn parse_time(name: &str, v: &str) -> Result<i64, ApiError> {
 
 fn parse_span(name: &str, v: &str) -> Result<i64, ApiError> {
     humantime::parse_duration(v)
-        .map(|d| d.as_millis() as i64)
-        .map_err(|_| {
+        .ok()
+        // A span past i64 milliseconds would wrap around and slip past every bound after.
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "{name} must be a duration like 15m, 1h or 7d, got '{v}'"
             ))
@@ -89,7 +91,9 @@ pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
             ))
         }
         (Some(f), None) => parse_time("from", f)?,
-        (None, Some(r)) => to - parse_span("range", r)?,
+        (None, Some(r)) => to
+            .checked_sub(parse_span("range", r)?)
+            .ok_or_else(|| ApiError::BadRequest("the range may span at most 90 days".into()))?,
         (None, None) => to - 3_600_000,
     };
     if from >= to {
@@ -131,6 +135,14 @@ pub fn plan(p: &HistoryParams, now: i64) -> Result<HistoryQuery, ApiError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/consumer-groups/{group}/history",
+    operation_id = "group_lag_history",
+    tag = "consumer groups",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("group" = String, Path, description = "Consumer group id"), HistoryParams),
+    responses((status = 200, description = "OK", body = LagHistory))
+)]
 async fn history(
     State(st): State<AppState>,
     principal: Principal,
@@ -213,6 +225,10 @@ mod tests {
             params(|p| p.range = Some("soon".into())),
             params(|p| p.from = Some("yesterday".into())),
             params(|p| p.range = Some("91d".into())),
+            // Spans past i64 milliseconds once wrapped around and slipped past the bounds.
+            params(|p| p.range = Some("9223372036854776s".into())),
+            params(|p| p.range = Some("292000000y".into())),
+            params(|p| p.step = Some("9223372036854776s".into())),
             params(|p| p.step = Some("500ms".into())),
             params(|p| p.step = Some("1s".into())),
             params(|p| p.by = Some("broker".into())),

@@ -11,6 +11,8 @@ use super::error::ApiError;
 pub const MAX_LIMIT: usize = 1000;
 const DEFAULT_LIMIT: usize = 100;
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -32,7 +34,8 @@ fn cmp_keys(a: &SortKey, b: &SortKey) -> Ordering {
     match (a, b) {
         (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
         (SortKey::Num(x), SortKey::Num(y)) => match (x, y) {
-            (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+            // A total order even with NaN: sorting with a comparator that is not one may panic.
+            (Some(x), Some(y)) => x.total_cmp(y),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,

@@ -7,14 +7,15 @@ use std::convert::Infallible;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures::stream::Stream;
 use futures::StreamExt;
 use kafscope_api::{Message, MessagePage, ProduceRequest, ProduceResult};
@@ -35,31 +36,21 @@ use crate::messages::scan::Limits;
 use crate::messages::{Inspector, Request, ScanError, StreamItem};
 use crate::store::silences::AuditEntry;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/clusters/{cluster}/topics/{topic}/messages",
-            get(page).post(produce),
-        )
-        .route(
-            "/clusters/{cluster}/topics/{topic}/messages/export",
-            get(export),
-        )
-        .route(
-            "/clusters/{cluster}/topics/{topic}/messages/{partition}/{offset}",
-            get(one),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page, produce))
+        .routes(routes!(export))
+        .routes(routes!(one))
 }
 
 /// Long-lived: served outside the API's request timeout (bounded by its own).
-pub fn stream_router() -> Router<AppState> {
-    Router::new().route(
-        "/clusters/{cluster}/topics/{topic}/messages/stream",
-        get(stream),
-    )
+pub fn stream_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream))
 }
 
 /// Query parameters of every read; numbers are parsed here for clear errors.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ScanQuery {
@@ -309,12 +300,21 @@ fn query(q: Result<Query<ScanQuery>, QueryRejection>) -> Result<ScanQuery, ApiEr
     q.map(|Query(q)| q).map_err(ApiError::from)
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/topics/{topic}/messages",
+    operation_id = "browse_messages",
+    tag = "messages",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("topic" = String, Path, description = "Topic name"), ScanQuery),
+    responses((status = 200, description = "OK", body = MessagePage))
+)]
 async fn page(
     State(st): State<AppState>,
     principal: Principal,
-    Path((cluster, topic)): Path<(String, String)>,
+    p: Result<Path<(String, String)>, PathRejection>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Json<MessagePage>, ApiError> {
+    let Path((cluster, topic)) = p?;
     let q = query(q)?;
     let (inspector, req) = request(
         &st,
@@ -341,12 +341,21 @@ async fn page(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/topics/{topic}/messages/{partition}/{offset}",
+    operation_id = "get_message",
+    tag = "messages",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("topic" = String, Path, description = "Topic name"), ("partition" = i32, Path, description = "Partition"), ("offset" = i64, Path, description = "Offset"), ScanQuery),
+    responses((status = 200, description = "OK", body = Message))
+)]
 async fn one(
     State(st): State<AppState>,
     principal: Principal,
-    Path((cluster, topic, partition, offset)): Path<(String, String, String, String)>,
+    p: Result<Path<(String, String, String, String)>, PathRejection>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Json<Message>, ApiError> {
+    let Path((cluster, topic, partition, offset)) = p?;
     let mut q = query(q)?;
     if partition.parse::<i32>().is_err() {
         return Err(ApiError::BadRequest(format!(
@@ -398,12 +407,21 @@ async fn one(
         .map(Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/topics/{topic}/messages/stream",
+    operation_id = "stream_messages",
+    tag = "messages",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("topic" = String, Path, description = "Topic name"), ScanQuery),
+    responses((status = 200, description = "Server-sent events: `message` (data: Message), `progress` (data: ScanStats), `done` (data: StreamDone), `error` (text); a comment every 15 s keeps proxies open", content_type = "text/event-stream", body = String))
+)]
 async fn stream(
     State(st): State<AppState>,
     principal: Principal,
-    Path((cluster, topic)): Path<(String, String)>,
+    p: Result<Path<(String, String)>, PathRejection>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Path((cluster, topic)) = p?;
     let q = query(q)?;
     let follow = match q.follow.as_deref() {
         None | Some("") | Some("false") => false,
@@ -436,19 +454,32 @@ async fn stream(
                 error,
             } => Event::default()
                 .event("done")
-                .json_data(json!({"stats": stats, "next_cursor": cursor, "error": error})),
+                .json_data(kafscope_api::StreamDone {
+                    stats,
+                    next_cursor: cursor,
+                    error,
+                }),
         };
         Ok(ev.unwrap_or_else(|_| Event::default().event("error").data("encoding failed")))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/topics/{topic}/messages/export",
+    operation_id = "export_messages",
+    tag = "messages",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("topic" = String, Path, description = "Topic name"), ScanQuery),
+    responses((status = 200, description = "The matching records as JSON lines (`format=jsonl`) or CSV (`format=csv`), as a download", content((String = "application/x-ndjson"), (String = "text/csv"))))
+)]
 async fn export(
     State(st): State<AppState>,
     principal: Principal,
-    Path((cluster, topic)): Path<(String, String)>,
+    p: Result<Path<(String, String)>, PathRejection>,
     q: Result<Query<ScanQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Path((cluster, topic)) = p?;
     let q = query(q)?;
     let format = match q.format.as_deref() {
         None | Some("") => Format::Jsonl,
@@ -516,7 +547,10 @@ async fn export(
             }
             Err(e) => Some((Err(e), (r, f))),
         }
-    });
+    })
+    // The compression layer may poll once more after the end (seen with an empty export
+    // under `Accept-Encoding: gzip`): an unfused stream panics there.
+    .fuse();
     let mut resp = axum::body::Body::from_stream(body).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -597,12 +631,22 @@ fn sanitize(s: &str) -> String {
 
 const PRODUCE_TIMEOUT: Duration = Duration::from_secs(10);
 
+#[utoipa::path(
+    post,
+    path = "/clusters/{cluster}/topics/{topic}/messages",
+    operation_id = "produce_message",
+    tag = "messages",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("topic" = String, Path, description = "Topic name")),
+    request_body = ProduceRequest,
+    responses((status = 200, description = "OK", body = ProduceResult))
+)]
 async fn produce(
     State(st): State<AppState>,
     principal: Principal,
-    Path((cluster, topic)): Path<(String, String)>,
+    p: Result<Path<(String, String)>, PathRejection>,
     body: Result<Json<ProduceRequest>, JsonRejection>,
 ) -> Result<Json<ProduceResult>, ApiError> {
+    let Path((cluster, topic)) = p?;
     let target = format!("{cluster}/{topic}");
     st.allow_change(
         &principal,

@@ -4,21 +4,28 @@
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 
 use super::auth::{Permission, Principal, Resource};
 use super::state::AppState;
 use crate::collect::ClusterSnapshot;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition: the console's own health and the lag, with names compatible with kafka_exporter", content_type = "text/plain", body = String))
+)]
 async fn metrics(State(st): State<AppState>, principal: Principal) -> Response {
     if !st.auth.cfg.metrics_public {
         // Series of the clusters this principal may view (a Prometheus bearer token).

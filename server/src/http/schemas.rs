@@ -6,11 +6,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use futures::StreamExt as _;
 use kafscope_api::{
     CompatibilityChange, CompatibilityChanged, CompatibilityCheck, NewSchema, Registered,
@@ -30,33 +31,15 @@ use crate::messages::registry::{ErrorKind, Registry, RegistryError, Version};
 /// Versions of one subject shown at most (the newest).
 const MAX_VERSIONS: usize = 100;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/clusters/{cluster}/subjects", get(list_subjects))
-        .route(
-            "/clusters/{cluster}/subjects/{subject}",
-            get(get_subject).delete(delete_subject),
-        )
-        .route(
-            "/clusters/{cluster}/subjects/{subject}/versions",
-            post(register),
-        )
-        .route(
-            "/clusters/{cluster}/subjects/{subject}/versions/{version}",
-            delete(delete_version),
-        )
-        .route(
-            "/clusters/{cluster}/subjects/{subject}/compatibility-check",
-            post(check_compatibility),
-        )
-        .route(
-            "/clusters/{cluster}/subjects/{subject}/compatibility",
-            put(set_subject_compatibility),
-        )
-        .route(
-            "/clusters/{cluster}/compatibility",
-            put(set_global_compatibility),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_subjects))
+        .routes(routes!(get_subject, delete_subject))
+        .routes(routes!(register))
+        .routes(routes!(delete_version))
+        .routes(routes!(check_compatibility))
+        .routes(routes!(set_subject_compatibility))
+        .routes(routes!(set_global_compatibility))
 }
 
 impl From<RegistryError> for ApiError {
@@ -104,6 +87,8 @@ struct LatestAnswer {
     schema_type: Option<String>,
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SubjectsQuery {
@@ -113,6 +98,14 @@ struct SubjectsQuery {
     q: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/subjects",
+    operation_id = "list_subjects",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), SubjectsQuery),
+    responses((status = 200, description = "OK", body = SubjectList))
+)]
 async fn list_subjects(
     State(st): State<AppState>,
     principal: Principal,
@@ -284,6 +277,14 @@ async fn subject_detail(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/subjects/{subject}",
+    operation_id = "get_subject",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("subject" = String, Path, description = "Schema Registry subject")),
+    responses((status = 200, description = "OK", body = SubjectDetail))
+)]
 async fn get_subject(
     State(st): State<AppState>,
     principal: Principal,
@@ -311,16 +312,6 @@ fn valid_subject(s: &str) -> Result<(), ApiError> {
         )));
     }
     Ok(())
-}
-
-/// Run a registry change and its audit row to the end even when the request is dropped (the
-/// client gone, the request timeout): a change is never left unaudited.
-async fn detached<T: Send + 'static>(
-    f: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::spawn(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
 }
 
 /// The audit detail of a failed change: when the registry did not answer, the change may
@@ -387,6 +378,15 @@ struct CompatAnswer {
     messages: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/clusters/{cluster}/subjects/{subject}/compatibility-check",
+    operation_id = "check_schema_compatibility",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("subject" = String, Path, description = "Schema Registry subject")),
+    request_body = NewSchema,
+    responses((status = 200, description = "OK", body = CompatibilityCheck))
+)]
 async fn check_compatibility(
     State(st): State<AppState>,
     principal: Principal,
@@ -521,6 +521,15 @@ impl Change {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/clusters/{cluster}/subjects/{subject}/versions",
+    operation_id = "register_schema",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("subject" = String, Path, description = "Schema Registry subject")),
+    request_body = NewSchema,
+    responses((status = 200, description = "OK", body = Registered))
+)]
 async fn register(
     State(st): State<AppState>,
     principal: Principal,
@@ -538,7 +547,7 @@ async fn register(
     )
     .await?;
     let body = check_body(&json_body(b)?)?;
-    detached(async move {
+    super::detached(async move {
         let reg = &c.registry;
         let before = match reg.version(&subject, "latest", false).await {
             Ok(v) => Some(json!({"version": v.version, "id": v.id})),
@@ -580,6 +589,8 @@ async fn register(
     .await
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct DeleteQuery {
@@ -590,6 +601,14 @@ struct DeleteQuery {
     confirm: Option<String>,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/clusters/{cluster}/subjects/{subject}",
+    operation_id = "delete_subject",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("subject" = String, Path, description = "Schema Registry subject"), DeleteQuery),
+    responses((status = 200, description = "OK", body = SchemasDeleted))
+)]
 async fn delete_subject(
     State(st): State<AppState>,
     principal: Principal,
@@ -600,6 +619,14 @@ async fn delete_subject(
     delete_schemas(st, principal, cluster, subject, None, q?.0).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/clusters/{cluster}/subjects/{subject}/versions/{version}",
+    operation_id = "delete_schema_version",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("subject" = String, Path, description = "Schema Registry subject"), ("version" = i64, Path, description = "Schema version"), DeleteQuery),
+    responses((status = 200, description = "OK", body = SchemasDeleted))
+)]
 async fn delete_version(
     State(st): State<AppState>,
     principal: Principal,
@@ -641,7 +668,7 @@ async fn delete_schemas(
             "a permanent delete needs the subject's name typed to confirm: confirm={subject}"
         )));
     }
-    detached(async move {
+    super::detached(async move {
         let reg = &c.registry;
         let query: &[(&str, &str)] = if q.permanent {
             &[("permanent", "true")]
@@ -736,7 +763,7 @@ async fn set_compatibility(
             "the global level cannot be removed; give a level".into(),
         ));
     }
-    detached(async move {
+    super::detached(async move {
         let reg = &c.registry;
         let path: Vec<&str> = match &subject {
             Some(s) => vec!["config", s],
@@ -784,6 +811,15 @@ async fn set_compatibility(
     .await
 }
 
+#[utoipa::path(
+    put,
+    path = "/clusters/{cluster}/subjects/{subject}/compatibility",
+    operation_id = "set_subject_compatibility",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("subject" = String, Path, description = "Schema Registry subject")),
+    request_body = CompatibilityChange,
+    responses((status = 200, description = "OK", body = CompatibilityChanged))
+)]
 async fn set_subject_compatibility(
     State(st): State<AppState>,
     principal: Principal,
@@ -794,6 +830,15 @@ async fn set_subject_compatibility(
     set_compatibility(st, principal, cluster, Some(subject), b).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/clusters/{cluster}/compatibility",
+    operation_id = "set_global_compatibility",
+    tag = "schemas",
+    params(("cluster" = String, Path, description = "A configured cluster's name")),
+    request_body = CompatibilityChange,
+    responses((status = 200, description = "OK", body = CompatibilityChanged))
+)]
 async fn set_global_compatibility(
     State(st): State<AppState>,
     principal: Principal,

@@ -29,6 +29,12 @@ pub struct AppState {
     pub inspectors: Arc<std::collections::BTreeMap<String, Arc<crate::messages::Inspector>>>,
     /// Connection tests by cluster: when the last one started, and whether it still runs.
     pub connection_tests: super::clusters::ConnectionTests,
+    /// Each cluster's admin connection for changes, or why changes cannot be made to it.
+    pub admins: Arc<std::collections::BTreeMap<String, Result<crate::kafka::admin::Admin, String>>>,
+    /// Each cluster's collector, to poll at once after a change.
+    pub pollers: Arc<std::collections::BTreeMap<String, crate::collect::Poller>>,
+    /// Frames, CORS, embed-link keys and badges.
+    pub embed: Arc<crate::embed::Embedding>,
 }
 
 impl AppState {

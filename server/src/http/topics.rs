@@ -2,19 +2,20 @@
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{Page, TopicDetail, TopicSummary};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Permission, Principal, Resource};
 use super::error::ApiError;
 use super::list::{num, ListQuery, Listable, SortKey};
 use super::state::{rfc3339, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/clusters/{cluster}/topics", get(list_topics))
-        .route("/clusters/{cluster}/topics/{topic}", get(get_topic))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_topics))
+        .routes(routes!(get_topic))
 }
 
 impl Listable for TopicSummary {
@@ -45,6 +46,14 @@ impl Listable for TopicSummary {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/topics",
+    operation_id = "list_topics",
+    tag = "topics",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ListQuery),
+    responses((status = 200, description = "OK", body = Page<TopicSummary>))
+)]
 async fn list_topics(
     State(st): State<AppState>,
     principal: Principal,
@@ -66,6 +75,14 @@ async fn list_topics(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/clusters/{cluster}/topics/{topic}",
+    operation_id = "get_topic",
+    tag = "topics",
+    params(("cluster" = String, Path, description = "A configured cluster's name"), ("topic" = String, Path, description = "Topic name")),
+    responses((status = 200, description = "OK", body = TopicDetail))
+)]
 async fn get_topic(
     State(st): State<AppState>,
     principal: Principal,

@@ -104,7 +104,7 @@ pub fn advice(code: i16, about: &About<'_>, broker_message: Option<&str>) -> Adv
             Invalid,
             "the topic name is not valid: up to 249 characters of letters, digits, '.', '_' and '-', not '.' or '..'".into(),
         ),
-        E::InvalidRequest => (Invalid, "the broker refused the request as malformed".into()),
+        E::InvalidRequest => (Invalid, "the broker refused the request".into()),
         E::InvalidGroupId => (Invalid, "the consumer group id is not valid".into()),
         E::OffsetOutOfRange => (
             Invalid,

@@ -71,9 +71,10 @@ pub fn to_dirs(resp: &DescribeLogDirsResponse) -> (Vec<LogDir>, TopicBytes) {
                     .iter()
                     .filter(|p| !p.is_future_key)
                     .map(|p| p.partition_size.max(0) as u64)
-                    .sum();
-                size += bytes;
-                *topics.entry(t.name.0.to_string()).or_default() += bytes;
+                    .fold(0u64, u64::saturating_add);
+                size = size.saturating_add(bytes);
+                let topic = topics.entry(t.name.0.to_string()).or_default();
+                *topic = topic.saturating_add(bytes);
             }
             LogDir {
                 path: r.log_dir.to_string(),

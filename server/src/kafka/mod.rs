@@ -2,6 +2,7 @@
 //! makes with it. Every blocking librdkafka call runs on `spawn_blocking` under a name, so
 //! nothing blocks the async runtime and errors say which Kafka API failed.
 
+pub mod admin;
 pub mod advice;
 pub mod diagnosis;
 pub mod ffi;
@@ -9,6 +10,7 @@ pub mod groups;
 pub mod logdirs;
 pub mod metadata;
 pub mod oauth;
+pub mod offsets;
 pub mod probe;
 pub mod quorum;
 pub mod requests;
@@ -517,14 +519,17 @@ impl ClusterClient {
     }
 }
 
-/// librdkafka's config source codes (`rd_kafka_ConfigSource_t`).
-fn config_source_name(s: i32) -> &'static str {
+/// Config source codes, Kafka's (DescribeConfigs) and librdkafka's
+/// (`rd_kafka_ConfigSource_t`) alike.
+pub(crate) fn config_source_name(s: i32) -> &'static str {
     match s {
         1 => "dynamic_topic",
         2 => "dynamic_broker",
         3 => "dynamic_default_broker",
         4 => "static_broker",
         5 => "default",
+        6 => "dynamic_broker_logger",
+        7 => "client_metrics",
         8 => "group",
         _ => "unknown",
     }

@@ -291,23 +291,36 @@ impl Connection {
             .map_err(|_| format!("{key:?} timed out after {:?}", self.timeout))?
             .map_err(|e| format!("{key:?}: {e}"))?;
         let mut out = Vec::with_capacity(n);
-        for (i, mut answer) in answers.into_iter().enumerate() {
-            let header = ResponseHeader::decode(&mut answer, key.response_header_version(version))
-                .map_err(|e| format!("{key:?}: bad response header: {e}"))?;
-            let expected = first.wrapping_add(i as i32);
-            if header.correlation_id != expected {
-                return Err(format!(
-                    "{key:?}: answer to another request ({} instead of {expected})",
-                    header.correlation_id
-                ));
-            }
-            out.push(
-                Resp::decode(&mut answer, version)
-                    .map_err(|e| format!("{key:?}: cannot decode v{version}: {e}"))?,
-            );
+        for (i, answer) in answers.into_iter().enumerate() {
+            out.push(decode_answer(
+                key,
+                version,
+                first.wrapping_add(i as i32),
+                answer,
+            )?);
         }
         Ok(out)
     }
+}
+
+/// One answer frame of `key` at `version`: its header, which must carry `expected` as its
+/// correlation id, then its body. Pure (the fuzz target `kafka_answer` drives it).
+pub fn decode_answer<Resp: Decodable>(
+    key: ApiKey,
+    version: i16,
+    expected: i32,
+    mut answer: Bytes,
+) -> Result<Resp, String> {
+    let header = ResponseHeader::decode(&mut answer, key.response_header_version(version))
+        .map_err(|e| format!("{key:?}: bad response header: {e}"))?;
+    if header.correlation_id != expected {
+        return Err(format!(
+            "{key:?}: answer to another request ({} instead of {expected})",
+            header.correlation_id
+        ));
+    }
+    Resp::decode(&mut answer, version)
+        .map_err(|e| format!("{key:?}: cannot decode v{version}: {e}"))
 }
 
 /// Prefix a message with its 4-byte big-endian length.

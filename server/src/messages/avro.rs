@@ -28,6 +28,15 @@ pub struct AvroSchema {
 
 /// Parse `text`; `refs` are the referenced schemas' texts, dependencies first.
 pub fn parse(text: &str, refs: &[String]) -> Result<AvroSchema, String> {
+    // apache-avro 0.21 panics on some invalid names instead of answering an error (found by
+    // AFL++: a record name holding bytes that are not a name); a registry's text is outside
+    // input, so a panic is an answer here.
+    std::panic::catch_unwind(|| parse_unguarded(text, refs)).unwrap_or_else(|_| {
+        Err("the registry's Avro schema does not parse: the Avro library failed on it (a name that is not a valid Avro name?)".into())
+    })
+}
+
+fn parse_unguarded(text: &str, refs: &[String]) -> Result<AvroSchema, String> {
     let bad = |e: apache_avro::Error| format!("the registry's Avro schema does not parse: {e}");
     let (root, refs) = if refs.is_empty() {
         (Schema::parse_str(text).map_err(bad)?, Vec::new())
@@ -73,6 +82,8 @@ impl Read for Counted<'_> {
 
 /// Decode one datum: its JSON form and the logical-type values it holds.
 pub fn decode(s: &AvroSchema, data: &[u8]) -> Result<(Value, Vec<LogicalValue>), String> {
+    // Bounded first: apache-avro trusts the counts and the depth the data declares.
+    super::avro_bounds::check(&s.root, &s.names, data)?;
     let mut rd = Counted { data, read: 0 };
     let v =
         apache_avro::from_avro_datum_schemata(&s.root, s.all(), &mut rd, None).map_err(|e| {

@@ -3,6 +3,7 @@
 //! is bounded in records, bytes and time, and stops when its client goes away.
 
 pub mod avro;
+pub mod avro_bounds;
 pub mod decode;
 pub mod export;
 pub mod filter;

@@ -6,13 +6,13 @@ use super::{Store, StoreError};
 
 /// A state change to record.
 #[derive(Debug, Clone)]
-pub struct AlertEvent<'a> {
-    pub fingerprint: &'a str,
-    pub cluster: &'a str,
-    pub rule: &'a str,
-    pub state: &'a str,
-    pub severity: &'a str,
-    pub summary: &'a str,
+pub struct AlertEvent {
+    pub fingerprint: String,
+    pub cluster: String,
+    pub rule: String,
+    pub state: String,
+    pub severity: String,
+    pub summary: String,
     pub labels: String,
     pub at_ms: i64,
 }
@@ -56,7 +56,21 @@ impl Store {
     pub async fn record_alerts(
         &self,
         cluster: &str,
-        events: &[AlertEvent<'_>],
+        events: &[AlertEvent],
+        state: &[(String, String)],
+        outbox: &[OutboxItem],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let r = self
+            .write_alerts(cluster, events, state, outbox, now_ms)
+            .await;
+        self.noted(r)
+    }
+
+    async fn write_alerts(
+        &self,
+        cluster: &str,
+        events: &[AlertEvent],
         state: &[(String, String)],
         outbox: &[OutboxItem],
         now_ms: i64,
@@ -67,12 +81,12 @@ impl Store {
                 "INSERT INTO alert_events (fingerprint, cluster, rule, state, severity, summary, labels, at_ms)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(e.fingerprint)
-            .bind(e.cluster)
-            .bind(e.rule)
-            .bind(e.state)
-            .bind(e.severity)
-            .bind(e.summary)
+            .bind(&e.fingerprint)
+            .bind(&e.cluster)
+            .bind(&e.rule)
+            .bind(&e.state)
+            .bind(&e.severity)
+            .bind(&e.summary)
             .bind(&e.labels)
             .bind(e.at_ms)
             .execute(&mut *tx)

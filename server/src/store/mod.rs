@@ -18,7 +18,9 @@ pub mod audit;
 pub mod auth;
 pub mod episodes;
 pub mod metrics;
+pub mod plans;
 pub mod rollup;
+pub mod secrets;
 pub mod silences;
 pub use rollup::{MaintenanceReport, Retention};
 
@@ -73,6 +75,43 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error("store migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The store cannot be used at all: what is wrong and what to do, in one sentence.
+    #[error("{0}")]
+    Unusable(String),
+}
+
+/// What to tell about a store that cannot be opened, from SQLite's primary result code.
+fn unusable(url: &str, code: Option<&str>) -> Option<String> {
+    let primary = code?.parse::<i32>().ok()? & 0xff;
+    Some(match primary {
+        // SQLITE_NOTADB, SQLITE_CORRUPT
+        26 | 11 => format!(
+            "the store {url} is not a SQLite database, or is damaged: move the file aside (Kafscope makes a new one) or set store.url to another file"
+        ),
+        // SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY
+        14 | 3 | 8 => format!(
+            "the store {url} cannot be opened for writing: check that its directory exists and that Kafscope may write there"
+        ),
+        // SQLITE_FULL
+        13 => format!("the disk under the store {url} is full: free some space"),
+        _ => return None,
+    })
+}
+
+/// A failed write in words: SQLite's own message ("database or disk is full") without the
+/// layers around it.
+fn failure_text(e: &StoreError) -> String {
+    match e {
+        StoreError::Sqlx(sqlx::Error::Database(d)) => d.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn database_code(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) => d.code().map(|c| c.to_string()),
+        _ => None,
+    }
 }
 
 type SeriesKey = (String, String, i32);
@@ -115,6 +154,16 @@ pub(crate) async fn cluster_id(
 pub struct Store {
     pool: SqlitePool,
     pub(crate) cache: Arc<Mutex<SeriesCache>>,
+    /// The periodic writes (history, alerts) failing: why, and since when.
+    failing: Arc<std::sync::Mutex<Option<WriteFailure>>>,
+}
+
+/// The store refuses the periodic writes (a full disk, a file made read-only): the first
+/// failure's time and the latest error. Cleared by the next write that succeeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    pub since_ms: i64,
+    pub error: String,
 }
 
 impl Store {
@@ -128,19 +177,73 @@ impl Store {
             .foreign_keys(true)
             // Multi-row statements are long: never echo them into the log.
             .disable_statement_logging();
+        let explain = |e: sqlx::Error| match unusable(url, database_code(&e).as_deref()) {
+            Some(why) => StoreError::Unusable(why),
+            None => StoreError::Sqlx(e),
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A transaction whose statement or COMMIT failed on a full disk may already be
+            // rolled back by SQLite; sqlx's ROLLBACK then fails and it still counts the
+            // transaction as open, so the connection's next transaction would be a savepoint
+            // inside it whose failure never ends it — a write lock held for good ("database
+            // is locked" for every other writer once space returns). Such a connection is
+            // closed, not reused. The ping first lets a dropped transaction's queued
+            // ROLLBACK run.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Connection::ping(&mut *conn).await?;
+                    Ok(!sqlx::Connection::is_in_transaction(&*conn))
+                })
+            })
             .connect_with(opts)
-            .await?;
-        sqlx::migrate!("../migrations").run(&pool).await?;
+            .await
+            .map_err(explain)?;
+        sqlx::migrate!("../migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| match e {
+                sqlx::migrate::MigrateError::Execute(inner) => explain(inner),
+                other => StoreError::Migrate(other),
+            })?;
         Ok(Store {
             pool,
             cache: Arc::new(Mutex::new(SeriesCache::default())),
+            failing: Default::default(),
         })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Whether the periodic writes are failing, and why.
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        self.failing.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Note the outcome of a periodic write (see [`Store::write_failure`]).
+    pub(crate) fn noted<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Ok(mut f) = self.failing.lock() {
+            match &r {
+                Ok(_) => {
+                    if let Some(was) = f.take() {
+                        tracing::info!(since_ms = was.since_ms, "the store takes writes again");
+                    }
+                }
+                Err(e) => {
+                    let since_ms = f
+                        .as_ref()
+                        .map(|w| w.since_ms)
+                        .unwrap_or_else(crate::collect::now_ms);
+                    *f = Some(WriteFailure {
+                        since_ms,
+                        error: failure_text(e),
+                    });
+                }
+            }
+        }
+        r
     }
 
     /// A cheap query, for readiness.
@@ -249,7 +352,7 @@ impl Store {
             // Series inserted in the failed transaction are gone: forget every cached id.
             *cache = SeriesCache::default();
         }
-        result
+        self.noted(result)
     }
 
     /// Lag samples of one group-partition between two times, oldest first:

@@ -6,6 +6,7 @@
 
 pub mod recorded_registry;
 pub mod scripted_broker;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -140,6 +141,33 @@ impl TestApp {
             );
         }
     }
+}
+
+/// An API call (`path` under `/api/v1`) with an optional bearer token and JSON body: the
+/// status and the JSON answer (a string when it is not JSON).
+pub async fn send(
+    t: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = t
+        .http
+        .request(method, format!("http://{}/api/v1{path}", t.addr));
+    if let Some(tok) = token {
+        r = r.bearer_auth(tok);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The first problem of `kind` in a `/health` answer.

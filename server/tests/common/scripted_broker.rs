@@ -10,6 +10,9 @@
 
 #![allow(dead_code)]
 
+#[path = "scripted_admin.rs"]
+mod admin;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -109,6 +112,11 @@ pub struct Script {
     /// Host names brokers advertise in Metadata instead of 127.0.0.1 (a wrong
     /// advertised.listeners).
     pub advertised: BTreeMap<i32, String>,
+    /// Log start offsets moved by DeleteRecords (0 where absent).
+    pub starts: BTreeMap<(String, i32), i64>,
+    /// Dynamic broker configs by resource name (a broker id, or "" for the cluster-wide
+    /// default), as IncrementalAlterConfigs set them.
+    pub broker_configs: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// The metadata quorum: leader (−1: none), epoch, high watermark, and voters and observers as
@@ -298,6 +306,11 @@ impl ScriptedCluster {
         format!("127.0.0.1:{}", self.ports[0].1)
     }
 
+    /// The script as it is now (changes made through the API included).
+    pub fn current(&self) -> Script {
+        (**self.script.lock().unwrap()).clone()
+    }
+
     pub fn edit(&self, f: impl FnOnce(&mut Script)) {
         f(Arc::make_mut(&mut self.script.lock().unwrap()));
     }
@@ -345,7 +358,16 @@ const OFFERED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::OffsetFetch, 1, 8),
     (ApiKey::DescribeGroups, 0, 6),
     (ApiKey::ConsumerGroupDescribe, 0, 1),
-    (ApiKey::DescribeConfigs, 1, 1),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::DeleteRecords, 0, 2),
+    (ApiKey::ElectLeaders, 0, 2),
+    (ApiKey::OffsetCommit, 2, 9),
+    (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::DescribeLogDirs, 1, 4),
     (ApiKey::DescribeQuorum, 0, 2),
     (ApiKey::SaslHandshake, 0, 1),
@@ -517,6 +539,17 @@ async fn serve(
                 }
                 continue;
             }
+            ApiKey::CreateTopics
+            | ApiKey::CreatePartitions
+            | ApiKey::DeleteTopics
+            | ApiKey::DeleteRecords
+            | ApiKey::ElectLeaders
+            | ApiKey::OffsetCommit
+            | ApiKey::OffsetDelete
+            | ApiKey::DeleteGroups
+            | ApiKey::IncrementalAlterConfigs => {
+                change(key, version, &mut frame, &mut body, me, ports, script)?
+            }
             other => return Err(format!("{other:?} is not scripted")),
         };
         encoded.map_err(|e| e.to_string())?;
@@ -524,6 +557,56 @@ async fn serve(
             .write_all(&with_length(body))
             .await
             .map_err(|e| e.to_string())?;
+    }
+}
+
+/// A management request: decoded, applied to the script, answered.
+fn change(
+    key: ApiKey,
+    version: i16,
+    frame: &mut bytes::Bytes,
+    body: &mut BytesMut,
+    me: i32,
+    ports: &[(i32, u16)],
+    script: &Mutex<Arc<Script>>,
+) -> Result<anyhow::Result<()>, String> {
+    use kafka_protocol::messages::*;
+    let mut guard = script.lock().unwrap();
+    let s_ = Arc::make_mut(&mut guard);
+    let ids: Vec<i32> = ports.iter().map(|(id, _)| *id).collect();
+    macro_rules! answer {
+        ($req:ty, |$r:ident| $f:expr) => {{
+            let $r = <$req>::decode(frame, version).map_err(|e| e.to_string())?;
+            Ok($f.encode(body, version))
+        }};
+    }
+    match key {
+        ApiKey::CreateTopics => {
+            answer!(CreateTopicsRequest, |r| admin::create_topics(s_, &ids, &r))
+        }
+        ApiKey::CreatePartitions => answer!(CreatePartitionsRequest, |r| admin::create_partitions(
+            s_, &r
+        )),
+        ApiKey::DeleteTopics => answer!(DeleteTopicsRequest, |r| admin::delete_topics(s_, &r)),
+        ApiKey::DeleteRecords => {
+            answer!(DeleteRecordsRequest, |r| admin::delete_records(s_, me, &r))
+        }
+        ApiKey::ElectLeaders => answer!(ElectLeadersRequest, |r| admin::elect_leaders(s_, &r)),
+        ApiKey::OffsetCommit => answer!(OffsetCommitRequest, |r| admin::offset_commit(
+            s_, ports, me, &r
+        )),
+        ApiKey::OffsetDelete => answer!(OffsetDeleteRequest, |r| admin::offset_delete(
+            s_, ports, me, &r
+        )),
+        ApiKey::DeleteGroups => answer!(DeleteGroupsRequest, |r| admin::delete_groups(
+            s_, ports, me, &r
+        )),
+        ApiKey::IncrementalAlterConfigs => {
+            answer!(IncrementalAlterConfigsRequest, |r| {
+                admin::incremental_alter_configs(s_, &r)
+            })
+        }
+        other => Err(format!("{other:?} is not a change")),
     }
 }
 
@@ -666,7 +749,11 @@ fn list_offsets(s_: &Script, req: &ListOffsetsRequest) -> ListOffsetsResponse {
                         // timestamp: record n is taken to be written at n × 1000 ms, so the
                         // answer is the first offset at or after it, -1 past the end.
                         Some(p) => r.with_offset(match rp.timestamp {
-                            -2 => 0,
+                            -2 => s_
+                                .starts
+                                .get(&(rt.name.0.to_string(), rp.partition_index))
+                                .copied()
+                                .unwrap_or(0),
                             t if t < 0 => p.end_offset + s_.grown(),
                             t => {
                                 let n = (t + 999) / 1000;
@@ -1107,6 +1194,8 @@ fn describe_configs(s_: &Script, req: &DescribeConfigsRequest) -> DescribeConfig
                             .collect()
                     })
                     .unwrap_or_default()
+            } else if r.resource_type == 4 {
+                broker_configs(s_, r.resource_name.as_str())
             } else {
                 Vec::new()
             };
@@ -1117,6 +1206,84 @@ fn describe_configs(s_: &Script, req: &DescribeConfigsRequest) -> DescribeConfig
         })
         .collect();
     DescribeConfigsResponse::default().with_results(results)
+}
+
+/// A broker's configs (`name` its id): a static read-only key, a key at its default, and
+/// what IncrementalAlterConfigs set, with Kafka's sources and synonyms; for "" (the
+/// cluster-wide default) only the keys set there.
+fn broker_configs(s_: &Script, name: &str) -> Vec<DescribeConfigsResourceResult> {
+    use kafka_protocol::messages::describe_configs_response::DescribeConfigsSynonym;
+    if name.is_empty() {
+        // As Kafka's ConfigHelper: the cluster-wide default lists only what is set there.
+        return s_
+            .broker_configs
+            .get("")
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                DescribeConfigsResourceResult::default()
+                    .with_name(s(k))
+                    .with_value(Some(s(v)))
+                    .with_config_source(3)
+            })
+            .collect();
+    }
+    let own = 2;
+    let cluster = s_.broker_configs.get("").cloned().unwrap_or_default();
+    let mine = s_.broker_configs.get(name).cloned().unwrap_or_default();
+    let retention = |list: &[(String, String)]| {
+        list.iter()
+            .find(|(k, _)| k == "log.retention.ms")
+            .map(|(_, v)| v.clone())
+    };
+    let mut synonyms = Vec::new();
+    if let Some(v) = retention(&mine) {
+        synonyms.push((v, 2i8));
+    }
+    if let Some(v) = retention(&cluster) {
+        synonyms.push((v, 3));
+    }
+    synonyms.push(("604800000".to_string(), 5));
+    let (value, source) = synonyms[0].clone();
+    let mut out = vec![
+        DescribeConfigsResourceResult::default()
+            .with_name(s("broker.id"))
+            .with_value(Some(s(name)))
+            .with_read_only(true)
+            .with_config_source(4)
+            .with_config_type(3)
+            .with_documentation(Some(s("The broker id for this server."))),
+        DescribeConfigsResourceResult::default()
+            .with_name(s("log.retention.ms"))
+            .with_value(Some(s(&value)))
+            .with_config_source(source)
+            .with_config_type(5)
+            .with_documentation(Some(s(
+                "The number of milliseconds to keep a log file before deleting it.",
+            )))
+            .with_synonyms(
+                synonyms
+                    .iter()
+                    .map(|(v, src)| {
+                        DescribeConfigsSynonym::default()
+                            .with_name(s("log.retention.ms"))
+                            .with_value(Some(s(v)))
+                            .with_source(*src)
+                    })
+                    .collect(),
+            ),
+    ];
+    for (k, v) in &mine {
+        if k != "log.retention.ms" {
+            out.push(
+                DescribeConfigsResourceResult::default()
+                    .with_name(s(k))
+                    .with_value(Some(s(v)))
+                    .with_config_source(own),
+            );
+        }
+    }
+    out
 }
 
 fn log_dirs(s_: &Script, me: i32) -> DescribeLogDirsResponse {

@@ -309,6 +309,17 @@ pub struct Denied {
     pub unauthenticated: bool,
 }
 
+/// Whether `p` has `perm` on every topic and group of `cluster` (a binding without name
+/// patterns): what a view of a whole cluster's names (all its alerts, all groups of a
+/// topic) handed to someone else may show.
+pub fn sees_all(p: &Principal, perm: Permission, cluster: &str) -> bool {
+    p.bindings.iter().any(|b| {
+        b.role.permissions.contains(&perm)
+            && !b.scope.by_name()
+            && (b.scope.clusters.is_empty() || b.scope.clusters.iter().any(|c| c == cluster))
+    })
+}
+
 /// The one authorisation decision.
 pub fn allow(p: &Principal, permission: Permission, r: &Resource<'_>) -> Result<(), Denied> {
     let deny = |reason: String| Denied {

@@ -116,6 +116,20 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    // A signed embed link is the principal of the one widget or badge URL it signs.
+    let path = req.uri().path();
+    if path.starts_with("/embed/") || path.starts_with("/badge/") {
+        let query = req.uri().query().unwrap_or_default();
+        let signed = super::embed::has_signature(query);
+        if signed {
+            let principal = match super::embed::link_principal(&st, path, query, addr) {
+                Ok(p) => p,
+                Err(resp) => return *resp,
+            };
+            req.extensions_mut().insert(principal);
+            return next.run(req).await;
+        }
+    }
     let principal = match resolve(&st, req.headers(), addr).await {
         Ok(p) => p,
         Err(resp) => return resp,

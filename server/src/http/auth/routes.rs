@@ -2,13 +2,14 @@
 //! tokens, roles, and the audit log with its filters and export.
 
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use kafscope_api::{
     AuditItem, AuthInfo, CreatedToken, LoginRequest, LogoutResult, Me, NewToken, Page, RoleItem,
     TokenItem,
@@ -26,29 +27,36 @@ use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::auth::{SessionRow, TokenRow};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/roles", get(roles))
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}", delete(revoke_token))
-        .route("/audit", get(audit))
-        .route("/audit/export", get(audit_export))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(roles))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(audit))
+        .routes(routes!(audit_export))
 }
 
 /// Routes the browser is sent to (outside `/api/v1`, under the base path).
-pub fn public_router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/oidc/login", get(oidc_login))
-        .route("/auth/oidc/callback", get(oidc_callback))
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(oidc_login))
+        .routes(routes!(oidc_callback))
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> ApiError {
     ApiError::Internal(e.into())
 }
 
+#[utoipa::path(
+    get,
+    path = "/me",
+    operation_id = "me",
+    tag = "identity",
+    responses((status = 200, description = "OK", body = Me))
+)]
 async fn me(State(st): State<AppState>, p: Principal, headers: HeaderMap) -> Json<Me> {
     let cfg = &st.auth.cfg;
     let banner = if cfg.explicitly_open {
@@ -160,6 +168,14 @@ async fn start_session(
 #[derive(Deserialize)]
 struct NoBody {}
 
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    operation_id = "login",
+    tag = "identity",
+    request_body = LoginRequest,
+    responses((status = 204, description = "Signed in: the session cookie is set", headers(("set-cookie" = String, description = "kafscope_session"))))
+)]
 async fn login(
     State(st): State<AppState>,
     p: Principal,
@@ -267,6 +283,13 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    operation_id = "logout",
+    tag = "identity",
+    responses((status = 200, description = "OK", body = LogoutResult))
+)]
 async fn logout(
     State(st): State<AppState>,
     p: Principal,
@@ -342,11 +365,21 @@ fn local_path(st: &AppState, p: Option<&str>) -> String {
     }
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Deserialize)]
 struct OidcLoginQuery {
     return_to: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/oidc/login",
+    operation_id = "oidc_login",
+    tag = "identity",
+    params(OidcLoginQuery),
+    responses((status = 303, description = "To the identity provider"))
+)]
 async fn oidc_login(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -366,6 +399,8 @@ async fn oidc_login(
     Ok(Redirect::to(&url).into_response())
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Deserialize)]
 struct CallbackQuery {
     code: Option<String>,
@@ -374,6 +409,14 @@ struct CallbackQuery {
     error_description: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/oidc/callback",
+    operation_id = "oidc_callback",
+    tag = "identity",
+    params(CallbackQuery),
+    responses((status = 303, description = "Signed in: back to the console with the session cookie set"))
+)]
 async fn oidc_callback(
     State(st): State<AppState>,
     p: Principal,
@@ -433,6 +476,13 @@ async fn oidc_callback(
     Ok(resp)
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/roles",
+    operation_id = "list_roles",
+    tag = "identity",
+    responses((status = 200, description = "OK", body = Vec<RoleItem>))
+)]
 async fn roles(State(st): State<AppState>, p: Principal) -> Result<Json<Vec<RoleItem>>, ApiError> {
     // Anyone signed in may read the role table (it is configuration, not data).
     st.allow_somewhere(&p)?;
@@ -475,6 +525,13 @@ fn token_item(t: &TokenRow, now: i64) -> TokenItem {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    operation_id = "list_tokens",
+    tag = "identity",
+    responses((status = 200, description = "OK", body = Page<TokenItem>))
+)]
 async fn list_tokens(
     State(st): State<AppState>,
     p: Principal,
@@ -498,6 +555,14 @@ async fn list_tokens(
 /// Tokens live at most this long.
 const MAX_TOKEN_LIFE_MS: i64 = 366 * 86_400_000;
 
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    operation_id = "create_token",
+    tag = "identity",
+    request_body = NewToken,
+    responses((status = 201, description = "Created; the secret is shown this once", body = CreatedToken))
+)]
 async fn create_token(
     State(st): State<AppState>,
     p: Principal,
@@ -619,6 +684,14 @@ async fn create_token(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    operation_id = "revoke_token",
+    tag = "identity",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked"))
+)]
 async fn revoke_token(
     State(st): State<AppState>,
     p: Principal,
@@ -648,6 +721,8 @@ async fn revoke_token(
     }
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
@@ -738,6 +813,14 @@ fn row_visible(st: &AppState, p: &Principal, r: &crate::store::audit::AuditRow) 
     st.may(p, Permission::View, &cluster)
 }
 
+#[utoipa::path(
+    get,
+    path = "/audit",
+    operation_id = "audit_log",
+    tag = "identity",
+    params(AuditQuery),
+    responses((status = 200, description = "OK", body = Page<AuditItem>))
+)]
 async fn audit(
     State(st): State<AppState>,
     p: Principal,
@@ -753,6 +836,14 @@ async fn audit(
 }
 
 /// The audit log as CSV or JSON lines (at most 10 000 rows per export, newest first).
+#[utoipa::path(
+    get,
+    path = "/audit/export",
+    operation_id = "export_audit_log",
+    tag = "identity",
+    params(AuditQuery),
+    responses((status = 200, description = "The audit rows as CSV (default) or JSON lines, as a download", content((String = "text/csv"), (String = "application/x-ndjson"))))
+)]
 async fn audit_export(
     State(st): State<AppState>,
     p: Principal,

@@ -25,7 +25,7 @@ fn coordinator_moved(code: i16) -> bool {
 const GROUP_ID_NOT_FOUND: i16 = 69;
 
 #[derive(Debug, Clone)]
-pub(super) struct GroupError {
+pub struct GroupError {
     /// Ask again after finding the coordinator anew.
     pub retry: bool,
     /// The API asked does not know this group.
@@ -60,7 +60,7 @@ impl GroupError {
 /// A listed group Kafscope watches: consumer groups (classic or consumer protocol, and groups
 /// that only hold committed offsets) and share groups; Connect and other protocols are not
 /// consumer groups.
-pub(super) fn listed(g: &ListedGroup) -> Option<GroupListing> {
+pub fn listed(g: &ListedGroup) -> Option<GroupListing> {
     let protocol = g.protocol_type.as_str();
     let group_type = Some(g.group_type.to_ascii_lowercase()).filter(|t| !t.is_empty());
     let share = group_type.as_deref() == Some("share") || protocol == "share";
@@ -127,7 +127,7 @@ pub(super) fn answered_all<T>(asked: &[String], out: &mut Answers<T>, api: &str)
 }
 
 /// One group's committed offsets from a v2–v7 answer (one group per request).
-pub(super) fn offsets_v2(r: &OffsetFetchResponse) -> Result<GroupOffsets, GroupError> {
+pub fn offsets_v2(r: &OffsetFetchResponse) -> Result<GroupOffsets, GroupError> {
     if r.error_code != 0 {
         return Err(GroupError::code(r.error_code));
     }
@@ -144,9 +144,7 @@ pub(super) fn offsets_v2(r: &OffsetFetchResponse) -> Result<GroupOffsets, GroupE
 }
 
 /// One group's committed offsets from a v8+ answer.
-pub(super) fn offsets_v8(
-    g: &OffsetFetchResponseGroup,
-) -> (String, Result<GroupOffsets, GroupError>) {
+pub fn offsets_v8(g: &OffsetFetchResponseGroup) -> (String, Result<GroupOffsets, GroupError>) {
     let id = g.group_id.0.to_string();
     if g.error_code != 0 {
         return (id, Err(GroupError::code(g.error_code)));
@@ -184,7 +182,7 @@ fn committed(topic: &str, partition: i32, offset: i64) -> (String, i32, Option<i
 }
 
 /// A classic group (DescribeGroups) in the form librdkafka's admin API gives it.
-pub(super) fn described(g: &DescribedGroup) -> (String, Result<GroupDescription, GroupError>) {
+pub fn described(g: &DescribedGroup) -> (String, Result<GroupDescription, GroupError>) {
     let id = g.group_id.0.to_string();
     if g.error_code != 0 {
         return (
@@ -245,7 +243,7 @@ fn opt(s: &Option<StrBytes>) -> Option<String> {
 
 /// A consumer-protocol group (KIP-848) from ConsumerGroupDescribe. Success is the error
 /// code alone (tansu sets a message on success too).
-pub(super) fn described_consumer(
+pub fn described_consumer(
     g: &cgd::DescribedGroup,
 ) -> (String, Result<GroupDescription, GroupError>) {
     let id = g.group_id.0.to_string();
@@ -300,9 +298,7 @@ pub(super) fn described_consumer(
 }
 
 /// A share group (KIP-932) from ShareGroupDescribe v1.
-pub(super) fn described_share(
-    g: &sgd::DescribedGroup,
-) -> (String, Result<GroupDescription, GroupError>) {
+pub fn described_share(g: &sgd::DescribedGroup) -> (String, Result<GroupDescription, GroupError>) {
     let id = g.group_id.0.to_string();
     if g.error_code != 0 {
         return (
@@ -361,7 +357,7 @@ pub(super) fn described_share(
 /// the bytes left: these bytes come from a group member, not the broker, and a decoder that
 /// reserves what a count announces can be made to ask for gigabytes. Empty or unreadable
 /// bytes are no partitions.
-fn assignment(bytes: &[u8]) -> Vec<(String, i32)> {
+pub fn assignment(bytes: &[u8]) -> Vec<(String, i32)> {
     let mut r = Reader(bytes);
     let mut parse = || -> Option<Vec<(String, i32)>> {
         r.take(2)?;

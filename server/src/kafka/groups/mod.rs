@@ -11,7 +11,8 @@
 //! The decoding of answers is pure and unit-tested (`decode.rs`); the I/O is exercised
 //! against the scripted brokers and tansu.
 
-mod decode;
+#[doc(hidden)]
+pub mod decode;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
