@@ -34,7 +34,7 @@ trap cleanup EXIT INT TERM
   --advertised-listener-url "tcp://127.0.0.1:$kport" --storage-engine "sqlite://tansu.db" \
   >"$work/tansu.log" 2>&1) &
 tansu_pid=$!
-wait_port "$kport" 60
+wait_port "$kport" 60 "$tansu_pid" "$work/tansu.log"
 # A real HTTP metrics endpoint for broker 111, serving the synthetic Strimzi-style scrape
 # (UnderReplicatedPartitions = 2, UnderMinIsrPartitionCount = 1) from the Rust tests' fixtures.
 mport="$(free_port)"
@@ -42,18 +42,25 @@ mkdir -p "$work/metrics-root"
 cp "$here/../server/tests/fixtures/prometheus/strimzi_style_SYNTHETIC.prom" "$work/metrics-root/metrics"
 python3 -m http.server "$mport" --bind 127.0.0.1 --directory "$work/metrics-root" >"$work/metrics.log" 2>&1 &
 metrics_pid=$!
-wait_port "$mport" 30
+wait_port "$mport" 30 "$metrics_pid" "$work/metrics.log"
 "$traffic" --mode seed --bootstrap-servers "127.0.0.1:$kport"
 echo "$kport" > "$here/.broker-port"
 
 # The OpenID Connect provider and the console that signs in through it.
+# A port free a moment ago can be taken before the provider binds it (another process's
+# outgoing connection gets it as its local port): then it exits, and a fresh port is tried.
 sport=$((port + 1))
-oport="$(free_port)"
-OIDC_REDIRECT_URIS="http://127.0.0.1:$sport/auth/oidc/callback" \
-OIDC_POST_LOGOUT_URIS="http://127.0.0.1:$sport/" \
-  node "$here/oidc/provider.mjs" "$oport" >"$work/oidc.log" 2>&1 &
-oidc_pid=$!
-wait_port "$oport" 30
+for attempt in 1 2 3; do
+  oport="$(free_port)"
+  OIDC_REDIRECT_URIS="http://127.0.0.1:$sport/auth/oidc/callback" \
+  OIDC_POST_LOGOUT_URIS="http://127.0.0.1:$sport/" \
+    node "$here/oidc/provider.mjs" "$oport" >"$work/oidc.log" 2>&1 &
+  oidc_pid=$!
+  wait_port "$oport" 60 "$oidc_pid" "$work/oidc.log" && break
+  kill "$oidc_pid" 2>/dev/null || true
+  oidc_pid=""
+  [ "$attempt" -lt 3 ] || { echo "the OpenID Connect provider did not start" >&2; exit 1; }
+done
 cat > "$work/signin.toml" <<EOF
 [server]
 listen = "127.0.0.1:$sport"
@@ -87,7 +94,7 @@ topics = '^payments\\.'
 EOF
 "$bin" --config "$work/signin.toml" >"$work/signin.log" 2>&1 &
 signin_pid=$!
-wait_port "$sport" 60
+wait_port "$sport" 60 "$signin_pid" "$work/signin.log"
 # The scripted KRaft cluster and its console.
 "$kraft" >"$work/kraft.out" 2>"$work/kraft.log" &
 kraft_pid=$!
@@ -129,7 +136,7 @@ poll_interval = "2s"
 EOF
 "$bin" --config "$work/kraft.toml" >"$work/kraft-console.log" 2>&1 &
 kraft_console_pid=$!
-wait_port "$((port + 2))" 60
+wait_port "$((port + 2))" 60 "$kraft_console_pid" "$work/kraft-console.log"
 # Open (loopback, no sign-in configured): every visitor may act. The token is for scripts.
 # Portals on http://portal.test (served by the embedding spec itself) may frame it.
 KAFSCOPE_SERVER__ADMIN_TOKEN=e2e-admin-token KAFSCOPE_SERVER__FRAME_ANCESTORS=http://portal.test \

@@ -80,11 +80,26 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Wait until a TCP port accepts connections (at most $2 seconds).
+# Wait until a TCP port accepts connections (at most $2 seconds). With $3 (the pid of the
+# process that should open it) and $4 (its log), stop waiting as soon as that process has
+# exited, and print the end of its log either way, so a failed start says why.
 wait_port() {
-  local port="$1" limit="${2:-30}" i=0
+  local port="$1" limit="${2:-30}" pid="${3:-}" log="${4:-}" i=0 why=""
   while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    i=$((i + 1)); [ "$i" -le $((limit * 10)) ] || { echo "port $port did not open" >&2; return 1; }
+    i=$((i + 1))
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      why="port $port did not open: the process that should open it (pid $pid) has exited"
+    elif [ "$i" -gt $((limit * 10)) ]; then
+      why="port $port did not open within $limit s"
+    fi
+    if [ -n "$why" ]; then
+      echo "$why" >&2
+      if [ -n "$log" ] && [ -f "$log" ]; then
+        echo "the end of $log:" >&2
+        tail -n 30 "$log" >&2
+      fi
+      return 1
+    fi
     sleep 0.1
   done
 }
@@ -98,7 +113,7 @@ start_tansu() {
     --advertised-listener-url "tcp://127.0.0.1:$TANSU_PORT" --storage-engine "sqlite://tansu.db" \
     >"$dir/tansu.log" 2>&1) &
   TANSU_PID=$!
-  wait_port "$TANSU_PORT" 60
+  wait_port "$TANSU_PORT" 60 "$TANSU_PID" "$dir/tansu.log"
 }
 
 # A throwaway demo for scripts: tansu with the demo traffic and a console watching it
