@@ -1009,3 +1009,92 @@ async fn timestamp_starts_use_the_brokers_offset_for_that_time() {
         "later than all: the end"
     );
 }
+
+/// The on-demand offset lookups (message lanes, reset and purge plans) go over Kafscope's own
+/// connections to the leaders a topic-scoped Metadata names: exact against offsets an
+/// independent client saw, a partition that cannot be read says why, and naming a topic
+/// that does not exist never creates it (a producer handle's Metadata would, by default:
+/// a real Kafka 4.0 cluster created the topic without `allow.auto.create.topics=false`;
+/// tansu never auto-creates, so here that assertion only guards the error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_lookups_read_each_leader_and_never_create_a_topic_they_name() {
+    use kafscope::kafka::OffsetSpec;
+    let tansu = Tansu::start();
+    let bs = tansu.bootstrap();
+    let written = produce_independently(&bs, &["inspect:3"], &json!(sample_records()));
+    let mut ends = [0i64; 3];
+    for w in &written {
+        let p = w["partition"].as_i64().unwrap() as usize;
+        ends[p] = ends[p].max(w["offset"].as_i64().unwrap() + 1);
+    }
+    assert!(ends.iter().all(|e| *e > 0), "{written:?}");
+    let cli = kafscope::config::Cli {
+        bootstrap_servers: Some(bs.clone()),
+        cluster_name: "lookups".into(),
+        ..Default::default()
+    };
+    let cfg = kafscope::config::Config::load(&cli, &[])
+        .unwrap()
+        .clusters
+        .remove(0);
+    let client = kafscope::kafka::ClusterClient::connect(&cfg).unwrap();
+    assert!(client.own_offsets().is_some(), "plaintext: the own path");
+    let asked: Vec<(String, i32)> = vec![
+        ("inspect".into(), 0),
+        ("inspect".into(), 1),
+        ("inspect".into(), 2),
+        ("inspect".into(), 7),
+        ("kafscope-never-created".into(), 0),
+    ];
+    let read = |spec| {
+        let (client, asked) = (client.clone(), asked.clone());
+        async move {
+            let mut got: Vec<(String, i32, i64, bool)> = client
+                .list_offsets(asked, spec)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.topic, e.partition, e.offset, e.error.is_some()))
+                .collect();
+            got.sort();
+            got
+        }
+    };
+    let latest = read(OffsetSpec::Latest).await;
+    assert_eq!(
+        latest,
+        vec![
+            ("inspect".into(), 0, ends[0], false),
+            ("inspect".into(), 1, ends[1], false),
+            ("inspect".into(), 2, ends[2], false),
+            ("inspect".into(), 7, -1, true),
+            ("kafscope-never-created".into(), 0, -1, true),
+        ]
+    );
+    let missing = client
+        .list_offsets(
+            vec![("kafscope-never-created".into(), 0)],
+            OffsetSpec::Latest,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        missing[0].error.as_deref(),
+        Some("topic 'kafscope-never-created' does not exist")
+    );
+    let earliest = read(OffsetSpec::Earliest).await;
+    assert_eq!(
+        earliest
+            .iter()
+            .filter(|e| !e.3)
+            .map(|e| e.2)
+            .collect::<Vec<_>>(),
+        vec![0, 0, 0]
+    );
+    let md = client.metadata().await.unwrap();
+    assert!(
+        !md.topics.iter().any(|t| t.name == "kafscope-never-created"),
+        "a lookup created the topic it named: {:?}",
+        md.topics.iter().map(|t| &t.name).collect::<Vec<_>>()
+    );
+}

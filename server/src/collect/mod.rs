@@ -237,6 +237,7 @@ impl Collector {
         let cfg_metrics = cfg.metrics.clone();
         let request_timeout = cfg.request_timeout;
         let requests = client.requests.clone();
+        let offset_reader = client.own_offsets().cloned();
         let dialer = crate::kafka::security::from_properties(&cfg.client).and_then(|sec| {
             crate::kafka::wire::Dialer::new(&sec, request_timeout, requests.clone())
         });
@@ -287,10 +288,7 @@ impl Collector {
             configs_due: None,
             configs_known: 0,
             log_dirs_due: None,
-            offset_reader: dialer
-                .as_ref()
-                .ok()
-                .map(|d| crate::kafka::offsets::OffsetReader::new(d.clone())),
+            offset_reader,
             group_reader: dialer.ok().map(crate::kafka::groups::GroupReader::new),
             metrics: None,
             scraper: (!cfg_metrics.is_empty())

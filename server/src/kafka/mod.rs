@@ -127,6 +127,10 @@ pub struct ClusterClient {
     pub requests: wire::RequestCounts,
     /// librdkafka statistics of the message clients, turned into counts.
     pub stats_tally: Arc<requests::StatsTally>,
+    /// ListOffsets over Kafscope's own connections (see [`offsets`]), shared by the
+    /// collector and the on-demand lookups; `None` when the cluster's security settings
+    /// are ones only librdkafka speaks.
+    own_offsets: Option<offsets::OffsetReader>,
     /// librdkafka's log lines: each said once, then counted (see [`Repeats`]); the last
     /// error-level line is kept for the diagnosis when the protocol check cannot run.
     logs: Arc<std::sync::Mutex<Repeats>>,
@@ -226,13 +230,21 @@ impl ClusterClient {
         if !cfg.client.contains_key("reconnect.backoff.ms") {
             config.set("reconnect.backoff.ms", "2000");
         }
+        // A producer handle asks for topics with auto-creation allowed by default: the
+        // topic-scoped Metadata of an offset lookup must never create the topic it names.
+        config.set("allow.auto.create.topics", "false");
         let admin = ffi::CountedClient::new(&config, RDKafkaType::RD_KAFKA_PRODUCER, &counts)?;
+        let own_offsets = security::from_properties(&cfg.client)
+            .and_then(|sec| wire::Dialer::new(&sec, cfg.request_timeout, counts.clone()))
+            .ok()
+            .map(offsets::OffsetReader::new);
         Ok(ClusterClient {
             admin: Arc::new(admin),
             timeout: cfg.request_timeout,
             requests: counts,
             stats_tally: Default::default(),
             logs: Default::default(),
+            own_offsets,
         })
     }
 
@@ -384,8 +396,79 @@ impl ClusterClient {
         .await
     }
 
-    /// Log-start or end offsets of many partitions, batched per leader.
+    /// The reader of offsets over Kafscope's own connections, when the cluster has one.
+    pub fn own_offsets(&self) -> Option<&offsets::OffsetReader> {
+        self.own_offsets.as_ref()
+    }
+
+    /// Log-start, end or by-time offsets of many partitions, batched per leader: over
+    /// Kafscope's own connections to the leaders a topic-scoped Metadata names (never
+    /// librdkafka's ListOffsets where those exist: see [`offsets`] for the crash it has),
+    /// else through librdkafka. A partition that could not be read carries its error.
     pub async fn list_offsets(
+        &self,
+        partitions: Vec<(String, i32)>,
+        spec: OffsetSpec,
+    ) -> Result<Vec<PartitionEntry>, KafkaCallError> {
+        match &self.own_offsets {
+            Some(reader) => self.list_offsets_own(reader, partitions, spec).await,
+            None => self.list_offsets_librdkafka(partitions, spec).await,
+        }
+    }
+
+    async fn list_offsets_own(
+        &self,
+        reader: &offsets::OffsetReader,
+        partitions: Vec<(String, i32)>,
+        spec: OffsetSpec,
+    ) -> Result<Vec<PartitionEntry>, KafkaCallError> {
+        let mut topics: Vec<String> = partitions.iter().map(|(t, _)| t.clone()).collect();
+        topics.sort();
+        topics.dedup();
+        let this = self.clone();
+        let layout = run_blocking("Metadata", move || {
+            let mut layout = offsets::Layout::default();
+            for topic in &topics {
+                let md = this
+                    .admin
+                    .client()
+                    .fetch_metadata(Some(topic), this.timeout)
+                    .map_err(|e| KafkaCallError::from_kafka("Metadata", &e))?;
+                for b in md.brokers() {
+                    let port = u16::try_from(b.port()).unwrap_or(0);
+                    layout.brokers.insert(b.id(), (b.host().to_string(), port));
+                }
+                for t in md.topics() {
+                    let error = t.error().map(|e| match e {
+                        rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART => {
+                            format!("topic '{}' does not exist", t.name())
+                        }
+                        other => format!("{other:?}"),
+                    });
+                    for p in t.partitions() {
+                        let leader = match (&error, p.leader()) {
+                            (Some(e), _) => Err(e.clone()),
+                            (None, l) if l < 0 => Err("the partition has no leader".to_string()),
+                            (None, l) => Ok(l),
+                        };
+                        layout
+                            .leaders
+                            .insert((t.name().to_string(), p.id()), leader);
+                    }
+                    if t.partitions().is_empty() {
+                        if let Some(e) = error {
+                            layout.topic_errors.insert(t.name().to_string(), e);
+                        }
+                    }
+                }
+            }
+            Ok(layout)
+        })
+        .await?;
+        Ok(reader.list_by_layout(&layout, &partitions, spec).await)
+    }
+
+    async fn list_offsets_librdkafka(
         &self,
         partitions: Vec<(String, i32)>,
         spec: OffsetSpec,

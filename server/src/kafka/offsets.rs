@@ -122,6 +122,86 @@ impl OffsetReader {
     }
 }
 
+/// Partitions by the leader that answers for them: (id, host, port).
+pub type ByLeader = BTreeMap<(i32, String, u16), Vec<(String, i32)>>;
+
+/// Where partitions live, from a Metadata answer: each partition's leader (or why it has
+/// none), the brokers' addresses, and the error of a topic the answer has no partitions for.
+#[derive(Debug, Default)]
+pub struct Layout {
+    pub leaders: HashMap<(String, i32), Result<i32, String>>,
+    pub brokers: HashMap<i32, (String, u16)>,
+    pub topic_errors: HashMap<String, String>,
+}
+
+impl Layout {
+    /// `parts` grouped by leader with its address; the others with why they cannot be read.
+    pub fn split(&self, parts: &[(String, i32)]) -> (ByLeader, Vec<PartitionEntry>) {
+        let mut by_leader = ByLeader::new();
+        let mut failed = Vec::new();
+        for (topic, partition) in parts {
+            let leader = match self.leaders.get(&(topic.clone(), *partition)) {
+                Some(l) => l.clone(),
+                None => Err(self
+                    .topic_errors
+                    .get(topic)
+                    .cloned()
+                    .unwrap_or_else(|| "not in the cluster's metadata".to_string())),
+            };
+            let at = leader.and_then(|id| match self.brokers.get(&id) {
+                Some((host, port)) => Ok((id, host.clone(), *port)),
+                None => Err(format!("its leader {id} is not in the cluster's metadata")),
+            });
+            match at {
+                Ok(key) => by_leader
+                    .entry(key)
+                    .or_default()
+                    .push((topic.clone(), *partition)),
+                Err(error) => failed.push(PartitionEntry {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: -1,
+                    error: Some(error),
+                }),
+            }
+        }
+        (by_leader, failed)
+    }
+}
+
+impl OffsetReader {
+    /// One kind of offset of `parts`, asked of each leader `layout` names at once; every
+    /// partition comes back, with its offset or why it could not be read.
+    pub async fn list_by_layout(
+        &self,
+        layout: &Layout,
+        parts: &[(String, i32)],
+        spec: OffsetSpec,
+    ) -> Vec<PartitionEntry> {
+        let (by_leader, mut out) = layout.split(parts);
+        let calls = by_leader
+            .iter()
+            .map(|((id, host, port), parts)| async move {
+                match self.list((*id, host, *port), parts, &[spec]).await {
+                    Ok(mut kinds) => kinds.pop().unwrap_or_default(),
+                    Err(e) => parts
+                        .iter()
+                        .map(|(topic, partition)| PartitionEntry {
+                            topic: topic.clone(),
+                            partition: *partition,
+                            offset: -1,
+                            error: Some(format!("leader {id}: {e}")),
+                        })
+                        .collect(),
+                }
+            });
+        for entries in futures::future::join_all(calls).await {
+            out.extend(entries);
+        }
+        out
+    }
+}
+
 /// One request per kind, pipelined; the answers matched to `parts`.
 async fn ask(
     session: &mut Session,
@@ -219,6 +299,57 @@ mod tests {
             ("orders".into(), 1),
             ("orders".into(), 0),
         ]
+    }
+
+    #[test]
+    fn a_layout_groups_partitions_by_leader_and_says_why_others_cannot_be_read() {
+        let mut layout = Layout::default();
+        layout.brokers.insert(1, ("b1".into(), 9092));
+        layout.brokers.insert(2, ("b2".into(), 9093));
+        layout.leaders.insert(("orders".into(), 0), Ok(1));
+        layout.leaders.insert(("orders".into(), 1), Ok(2));
+        layout.leaders.insert(("orders".into(), 2), Ok(1));
+        layout.leaders.insert(
+            ("orders".into(), 3),
+            Err("the partition has no leader".into()),
+        );
+        layout.leaders.insert(("orders".into(), 4), Ok(7));
+        layout
+            .topic_errors
+            .insert("gone".into(), "UnknownTopicOrPartition".into());
+        let asked: Vec<(String, i32)> = vec![
+            ("orders".into(), 0),
+            ("orders".into(), 1),
+            ("orders".into(), 2),
+            ("orders".into(), 3),
+            ("orders".into(), 4),
+            ("orders".into(), 9),
+            ("gone".into(), 0),
+        ];
+        let (by_leader, failed) = layout.split(&asked);
+        let grouped: Vec<(i32, Vec<i32>)> = by_leader
+            .iter()
+            .map(|((id, _, _), ps)| (*id, ps.iter().map(|(_, p)| *p).collect()))
+            .collect();
+        assert_eq!(grouped, vec![(1, vec![0, 2]), (2, vec![1])]);
+        assert_eq!(by_leader.keys().next().unwrap().1, "b1");
+        let why: Vec<(String, i32, String)> = failed
+            .into_iter()
+            .map(|e| (e.topic, e.partition, e.error.unwrap()))
+            .collect();
+        assert_eq!(
+            why,
+            vec![
+                ("orders".into(), 3, "the partition has no leader".into()),
+                (
+                    "orders".into(),
+                    4,
+                    "its leader 7 is not in the cluster's metadata".into()
+                ),
+                ("orders".into(), 9, "not in the cluster's metadata".into()),
+                ("gone".into(), 0, "UnknownTopicOrPartition".into()),
+            ]
+        );
     }
 
     #[test]
