@@ -56,7 +56,7 @@ for attempt in 1 2 3; do
   OIDC_POST_LOGOUT_URIS="http://127.0.0.1:$sport/" \
     node "$here/oidc/provider.mjs" "$oport" >"$work/oidc.log" 2>&1 &
   oidc_pid=$!
-  wait_port "$oport" 60 "$oidc_pid" "$work/oidc.log" && break
+  wait_port "$oport" 20 "$oidc_pid" "$work/oidc.log" && break
   kill "$oidc_pid" 2>/dev/null || true
   oidc_pid=""
   [ "$attempt" -lt 3 ] || { echo "the OpenID Connect provider did not start" >&2; exit 1; }

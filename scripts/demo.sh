@@ -20,7 +20,6 @@ trap cleanup EXIT INT TERM
 
 say "starting tansu (data in .demo/)"
 start_tansu "$demo"
-pids+=("$TANSU_PID")
 port="$TANSU_PORT"
 
 say "starting demo traffic (producers, a healthy, a lagging and a stopped consumer group)"

@@ -102,6 +102,12 @@ wait_port() {
     fi
     sleep 0.1
   done
+  # Something listens; it must be the process that should (not one that took its port).
+  if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+    echo "port $port opened, but the process that should open it (pid $pid) has exited" >&2
+    [ -n "$log" ] && [ -f "$log" ] && tail -n 30 "$log" >&2
+    return 1
+  fi
 }
 
 # Start a tansu broker on a free loopback port with its data (and log) in directory $1; sets
@@ -113,6 +119,8 @@ start_tansu() {
     --advertised-listener-url "tcp://127.0.0.1:$TANSU_PORT" --storage-engine "sqlite://tansu.db" \
     >"$dir/tansu.log" 2>&1) &
   TANSU_PID=$!
+  # A caller keeping an array of pids to stop gets it now, before a failed wait exits.
+  if declare -p pids >/dev/null 2>&1; then pids+=("$TANSU_PID"); fi
   wait_port "$TANSU_PORT" 60 "$TANSU_PID" "$dir/tansu.log"
 }
 
@@ -123,7 +131,6 @@ start_tansu() {
 start_demo_stack() {
   local bin="$1" token="$2" work="$3" port
   start_tansu "$work"
-  pids+=("$TANSU_PID")
   "$bin/kafscope-demo-traffic" --bootstrap-servers "127.0.0.1:$TANSU_PORT" >"$work/traffic.log" 2>&1 &
   pids+=($!)
   port="$(free_port)"

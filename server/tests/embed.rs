@@ -401,6 +401,29 @@ async fn a_link_never_shows_more_than_its_maker_may_see() {
         let (s, v) = mint_as(&team, body.clone()).await;
         assert_eq!(s, 403, "{body}: {v}");
     }
+    // Refusals are audited too, with the actor and the target.
+    let (_, audit) = send(
+        &t,
+        Method::GET,
+        "/audit?action=embed_link",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    let refused: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "refused")
+        .collect();
+    for target in ["payroll", "secret-readers"] {
+        assert!(
+            refused
+                .iter()
+                .any(|r| r["target"] == target && r["actor"] != "admin_token"),
+            "{audit:#}"
+        );
+    }
     // Every alert of the cluster would show other teams' topics and groups: refused.
     let (s, v) = mint_as(&team, json!({"widget": "alerts", "cluster": "test"})).await;
     assert_eq!(s, 403, "{v}");

@@ -544,6 +544,8 @@ async fn viewers_scoped_operators_and_read_only_clusters_are_refused() {
     traffic::produce_n(&bs, "events", 0, 5).unwrap();
     traffic::commit(&bs, "billing", &[("events", 0, 3)]).unwrap();
     traffic::commit(&bs, "payroll", &[("events", 0, 1)]).unwrap();
+    traffic::produce_n(&bs, "secret", 0, 2).unwrap();
+    traffic::commit(&bs, "billing", &[("secret", 0, 1)]).unwrap();
     let t = TestApp::start_configured(&bs, "60s", |_| {}, admin_and_viewers).await;
     t.app.poll_now().await;
     // An operator of group billing and topic events only: other topics and other groups'
@@ -561,6 +563,11 @@ async fn viewers_scoped_operators_and_read_only_clusters_are_refused() {
     let (s, v) = send(&t, Method::POST, "/clusters/test/plans", Some(&team),
         Some(json!({"kind": "reset_offsets", "group": "billing", "topics": [{"topic": "events"}], "to": {"type": "group", "group": "payroll"}}))).await;
     assert_eq!(s, 403, "another group's offsets: {v}");
+    // Deleting its group would delete its commits on a topic it may not see.
+    let (s, v) = send(&t, Method::POST, "/clusters/test/plans", Some(&team),
+        Some(json!({"kind": "delete_group", "group": "billing"}))).await;
+    assert_eq!(s, 403, "a group with commits on a topic it may not see: {v}");
+    assert!(v.to_string().contains("secret"), "{v}");
     let (s, v) = send(&t, Method::POST, "/tokens", Some(ADMIN),
         Some(json!({"name": "elsewhere", "role": "operator", "topics": "^other", "consumer_groups": "^other", "expires_in": "1d"}))).await;
     assert_eq!(s, 201, "{v}");

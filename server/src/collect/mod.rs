@@ -11,6 +11,7 @@ pub mod assess;
 pub mod controller;
 pub mod snapshot;
 
+use crate::kafka::offsets::failed_entries;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -1420,24 +1421,6 @@ async fn list_offsets_per_leader(
         }
     }
     out
-}
-
-/// Every partition of a failed ListOffsets call, with the error.
-fn failed_entries(
-    parts: &[(String, i32)],
-    leader: Option<&i32>,
-    error: &str,
-) -> Vec<crate::kafka::PartitionEntry> {
-    let who = leader.map(|l| format!("leader {l}: ")).unwrap_or_default();
-    parts
-        .iter()
-        .map(|(topic, partition)| crate::kafka::PartitionEntry {
-            topic: topic.clone(),
-            partition: *partition,
-            offset: -1,
-            error: Some(format!("{who}{error}")),
-        })
-        .collect()
 }
 
 /// DescribeQuorum of the node that answered last time first, over the session kept to it;

@@ -157,12 +157,9 @@ impl Layout {
                     .entry(key)
                     .or_default()
                     .push((topic.clone(), *partition)),
-                Err(error) => failed.push(PartitionEntry {
-                    topic: topic.clone(),
-                    partition: *partition,
-                    offset: -1,
-                    error: Some(error),
-                }),
+                Err(error) => {
+                    failed.extend(failed_entries(&[(topic.clone(), *partition)], None, &error))
+                }
             }
         }
         (by_leader, failed)
@@ -184,15 +181,7 @@ impl OffsetReader {
             .map(|((id, host, port), parts)| async move {
                 match self.list((*id, host, *port), parts, &[spec]).await {
                     Ok(mut kinds) => kinds.pop().unwrap_or_default(),
-                    Err(e) => parts
-                        .iter()
-                        .map(|(topic, partition)| PartitionEntry {
-                            topic: topic.clone(),
-                            partition: *partition,
-                            offset: -1,
-                            error: Some(format!("leader {id}: {e}")),
-                        })
-                        .collect(),
+                    Err(e) => failed_entries(parts, Some(id), &e),
                 }
             });
         for entries in futures::future::join_all(calls).await {
@@ -200,6 +189,24 @@ impl OffsetReader {
         }
         out
     }
+}
+
+/// Every partition of a failed ListOffsets call, with the error (and the leader asked).
+pub fn failed_entries(
+    parts: &[(String, i32)],
+    leader: Option<&i32>,
+    error: &str,
+) -> Vec<PartitionEntry> {
+    let who = leader.map(|l| format!("leader {l}: ")).unwrap_or_default();
+    parts
+        .iter()
+        .map(|(topic, partition)| PartitionEntry {
+            topic: topic.clone(),
+            partition: *partition,
+            offset: -1,
+            error: Some(format!("{who}{error}")),
+        })
+        .collect()
 }
 
 /// One request per kind, pipelined; the answers matched to `parts`.

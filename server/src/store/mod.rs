@@ -188,10 +188,14 @@ impl Store {
             // transaction as open, so the connection's next transaction would be a savepoint
             // inside it whose failure never ends it — a write lock held for good ("database
             // is locked" for every other writer once space returns). Such a connection is
-            // closed, not reused. The ping first lets a dropped transaction's queued
-            // ROLLBACK run.
+            // closed, not reused. Only a connection that looks in a transaction is pinged
+            // (which lets a dropped transaction's queued ROLLBACK run) and asked again:
+            // plain reads release without a round trip to the SQLite worker.
             .after_release(|conn, _| {
                 Box::pin(async move {
+                    if !sqlx::Connection::is_in_transaction(&*conn) {
+                        return Ok(true);
+                    }
                     sqlx::Connection::ping(&mut *conn).await?;
                     Ok(!sqlx::Connection::is_in_transaction(&*conn))
                 })

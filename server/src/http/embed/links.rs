@@ -184,8 +184,15 @@ pub(super) async fn mint(
     if let Some(g) = &r.group {
         resource = resource.group(g);
     }
-    // Access first: whether a cluster exists is not told to those who may not see it.
-    st.allow(&principal, Permission::View, &resource)?;
+    // Access first: whether a cluster exists is not told to those who may not see it. A
+    // refusal is audited like the links made.
+    let target = r
+        .group
+        .clone()
+        .or_else(|| r.topic.clone())
+        .unwrap_or_else(|| r.cluster.clone());
+    st.allow_change(&principal, Permission::View, &resource, "embed_link.create", &target)
+        .await?;
     st.cluster(&r.cluster)?;
     let sees_every_name = sees_all(&principal, Permission::View, &r.cluster);
     if r.widget == "alerts" && r.topic.is_none() && r.group.is_none() && !sees_every_name {
@@ -254,11 +261,6 @@ pub(super) async fn mint(
         "expires_at": rfc3339(expires_at * 1000),
     })
     .to_string();
-    let target = r
-        .group
-        .clone()
-        .or_else(|| r.topic.clone())
-        .unwrap_or_else(|| r.cluster.clone());
     st.store
         .audit(&e, &target)
         .await

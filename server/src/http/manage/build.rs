@@ -1087,7 +1087,10 @@ async fn delete_group(ctx: &Ctx<'_>, group: &str) -> Result<Built, ApiError> {
         )));
     }
     let offsets = committed_moves(&now.offsets, None);
-    let topics: BTreeSet<&str> = offsets.iter().map(|m| m.topic.as_str()).collect();
+    // Deleting the group deletes its commits on every topic: only for those who may see
+    // each of them, as for resets and OffsetDelete.
+    let topics: BTreeSet<String> = offsets.iter().map(|m| m.topic.clone()).collect();
+    ctx.may_see_topics(&topics, "group.delete").await?;
     let warnings: Vec<String> =
         members_warning(group, &now.description, "Kafka deletes only empty groups")
             .into_iter()
@@ -1234,6 +1237,10 @@ fn elect_leaders(
 pub(super) fn group_change_topics(d: &PlanDetail) -> BTreeSet<String> {
     match d {
         PlanDetail::ResetOffsets { partitions, .. }
+        | PlanDetail::DeleteGroup {
+            offsets: partitions,
+            ..
+        }
         | PlanDetail::DeleteGroupOffsets {
             offsets: partitions,
             ..

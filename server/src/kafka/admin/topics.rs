@@ -188,9 +188,13 @@ impl Admin {
         if v < 10 {
             return Ok(None);
         }
-        let req = MetadataRequest::default().with_topics(Some(vec![
-            MetadataRequestTopic::default().with_name(Some(topic_name(topic))),
-        ]));
+        // Never create the topic asked about (a broker with auto.create.topics.enable
+        // would, and kafka-protocol's default asks for it).
+        let req = MetadataRequest::default()
+            .with_allow_auto_topic_creation(false)
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(topic_name(topic))),
+            ]));
         let resp: MetadataResponse = s.call(ApiKey::Metadata, v, &req).await.map_err(exchange)?;
         Ok(resp
             .topics
