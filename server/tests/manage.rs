@@ -564,9 +564,18 @@ async fn viewers_scoped_operators_and_read_only_clusters_are_refused() {
         Some(json!({"kind": "reset_offsets", "group": "billing", "topics": [{"topic": "events"}], "to": {"type": "group", "group": "payroll"}}))).await;
     assert_eq!(s, 403, "another group's offsets: {v}");
     // Deleting its group would delete its commits on a topic it may not see.
-    let (s, v) = send(&t, Method::POST, "/clusters/test/plans", Some(&team),
-        Some(json!({"kind": "delete_group", "group": "billing"}))).await;
-    assert_eq!(s, 403, "a group with commits on a topic it may not see: {v}");
+    let (s, v) = send(
+        &t,
+        Method::POST,
+        "/clusters/test/plans",
+        Some(&team),
+        Some(json!({"kind": "delete_group", "group": "billing"})),
+    )
+    .await;
+    assert_eq!(
+        s, 403,
+        "a group with commits on a topic it may not see: {v}"
+    );
     assert!(v.to_string().contains("secret"), "{v}");
     let (s, v) = send(&t, Method::POST, "/tokens", Some(ADMIN),
         Some(json!({"name": "elsewhere", "role": "operator", "topics": "^other", "consumer_groups": "^other", "expires_in": "1d"}))).await;

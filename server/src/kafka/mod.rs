@@ -410,23 +410,61 @@ impl ClusterClient {
         partitions: Vec<(String, i32)>,
         spec: OffsetSpec,
     ) -> Result<Vec<PartitionEntry>, KafkaCallError> {
-        match &self.own_offsets {
-            Some(reader) => self.list_offsets_own(reader, partitions, spec).await,
-            None => self.list_offsets_librdkafka(partitions, spec).await,
-        }
+        let mut kinds = self.list_offsets_kinds(partitions, &[spec]).await?;
+        Ok(kinds.pop().unwrap_or_default())
     }
 
-    async fn list_offsets_own(
+    /// [`list_offsets`](Self::list_offsets) for several kinds at once (answers in the order
+    /// of `specs`): on Kafscope's own connections one pipelined exchange per leader. A
+    /// partition whose leader answered that it no longer leads it is asked once more, of
+    /// the leader a fresh Metadata names.
+    pub async fn list_offsets_kinds(
         &self,
-        reader: &offsets::OffsetReader,
         partitions: Vec<(String, i32)>,
-        spec: OffsetSpec,
-    ) -> Result<Vec<PartitionEntry>, KafkaCallError> {
+        specs: &[OffsetSpec],
+    ) -> Result<Vec<Vec<PartitionEntry>>, KafkaCallError> {
+        let Some(reader) = &self.own_offsets else {
+            let kinds = specs
+                .iter()
+                .map(|spec| self.list_offsets_librdkafka(partitions.clone(), *spec));
+            return futures::future::join_all(kinds).await.into_iter().collect();
+        };
+        let layout = self.layout_of(&partitions).await?;
+        let mut kinds = reader.list_by_layout(&layout, &partitions, specs).await;
+        let moved: Vec<(String, i32)> = {
+            let mut m: Vec<(String, i32)> = kinds
+                .iter()
+                .flatten()
+                .filter(|e| offsets::leader_moved(e))
+                .map(|e| (e.topic.clone(), e.partition))
+                .collect();
+            m.sort();
+            m.dedup();
+            m
+        };
+        if moved.is_empty() {
+            return Ok(kinds);
+        }
+        let layout = self.layout_of(&moved).await?;
+        let again = reader.list_by_layout(&layout, &moved, specs).await;
+        for (kind, fresh) in kinds.iter_mut().zip(again) {
+            kind.retain(|e| !moved.contains(&(e.topic.clone(), e.partition)));
+            kind.extend(fresh);
+        }
+        Ok(kinds)
+    }
+
+    /// Where `partitions` live now: a Metadata for just their topics (auto-creation off on
+    /// this client, so asking never creates one).
+    async fn layout_of(
+        &self,
+        partitions: &[(String, i32)],
+    ) -> Result<offsets::Layout, KafkaCallError> {
         let mut topics: Vec<String> = partitions.iter().map(|(t, _)| t.clone()).collect();
         topics.sort();
         topics.dedup();
         let this = self.clone();
-        let layout = run_blocking("Metadata", move || {
+        run_blocking("Metadata", move || {
             let mut layout = offsets::Layout::default();
             for topic in &topics {
                 let md = this
@@ -464,8 +502,7 @@ impl ClusterClient {
             }
             Ok(layout)
         })
-        .await?;
-        Ok(reader.list_by_layout(&layout, &partitions, spec).await)
+        .await
     }
 
     async fn list_offsets_librdkafka(

@@ -84,7 +84,16 @@ impl OffsetReader {
                 })
                 .clone()
         };
-        let mut peer = slot.lock().await;
+        // One exchange at a time per leader; a caller waits for the one ahead of it at most
+        // one request timeout (a page must not queue behind a hung leader's full call).
+        let mut peer = tokio::time::timeout(self.dialer.timeout, slot.lock())
+            .await
+            .map_err(|_| {
+                format!(
+                    "another call to this broker did not finish within {} ms",
+                    self.dialer.timeout.as_millis()
+                )
+            })?;
         if peer.host != host || peer.port != port {
             *peer = Peer {
                 host: host.to_string(),
@@ -167,28 +176,42 @@ impl Layout {
 }
 
 impl OffsetReader {
-    /// One kind of offset of `parts`, asked of each leader `layout` names at once; every
-    /// partition comes back, with its offset or why it could not be read.
+    /// The offsets of `parts` for each of `specs` (answers in that order), asked of each
+    /// leader `layout` names at once; every partition comes back in every kind, with its
+    /// offset or why it could not be read.
     pub async fn list_by_layout(
         &self,
         layout: &Layout,
         parts: &[(String, i32)],
-        spec: OffsetSpec,
-    ) -> Vec<PartitionEntry> {
-        let (by_leader, mut out) = layout.split(parts);
+        specs: &[OffsetSpec],
+    ) -> Vec<Vec<PartitionEntry>> {
+        let (by_leader, failed) = layout.split(parts);
         let calls = by_leader
             .iter()
             .map(|((id, host, port), parts)| async move {
-                match self.list((*id, host, *port), parts, &[spec]).await {
-                    Ok(mut kinds) => kinds.pop().unwrap_or_default(),
-                    Err(e) => failed_entries(parts, Some(id), &e),
-                }
+                self.list((*id, host, *port), parts, specs)
+                    .await
+                    .unwrap_or_else(|e| vec![failed_entries(parts, Some(id), &e); specs.len()])
             });
-        for entries in futures::future::join_all(calls).await {
-            out.extend(entries);
+        let mut out = vec![failed; specs.len()];
+        for per_kind in futures::future::join_all(calls).await {
+            for (slot, entries) in out.iter_mut().zip(per_kind) {
+                slot.extend(entries);
+            }
         }
         out
     }
+}
+
+/// Whether a partition's answer says its leader moved (the metadata asked was stale):
+/// worth asking the new leader once.
+pub fn leader_moved(e: &PartitionEntry) -> bool {
+    // NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, FENCED_LEADER_EPOCH,
+    // UNKNOWN_LEADER_EPOCH.
+    const MOVED: [i16; 4] = [6, 5, 74, 76];
+    e.error
+        .as_deref()
+        .is_some_and(|err| MOVED.iter().any(|c| error_text(*c) == err))
 }
 
 /// Every partition of a failed ListOffsets call, with the error (and the leader asked).
@@ -357,6 +380,23 @@ mod tests {
                 ("gone".into(), 0, "UnknownTopicOrPartition".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_moved_leader_is_told_from_other_partition_errors() {
+        let with = |error: Option<String>| PartitionEntry {
+            topic: "t".into(),
+            partition: 0,
+            offset: -1,
+            error,
+        };
+        assert!(leader_moved(&with(Some(error_text(6)))));
+        assert!(leader_moved(&with(Some(error_text(74)))));
+        assert!(!leader_moved(&with(Some(error_text(3)))));
+        assert!(!leader_moved(&with(Some(
+            "leader 3: connection refused".into()
+        ))));
+        assert!(!leader_moved(&with(None)));
     }
 
     #[test]

@@ -154,12 +154,13 @@ impl Inspector {
             .iter()
             .map(|p| (req.topic.clone(), *p))
             .collect();
-        let (low, high) = futures::future::join(
-            self.client
-                .list_offsets(parts.clone(), OffsetSpec::Earliest),
-            self.client.list_offsets(parts.clone(), OffsetSpec::Latest),
-        )
-        .await;
+        // Both ends in one exchange per leader.
+        let mut ends = self
+            .client
+            .list_offsets_kinds(parts.clone(), &[OffsetSpec::Earliest, OffsetSpec::Latest])
+            .await?;
+        let high = ends.pop().unwrap_or_default();
+        let low = ends.pop().unwrap_or_default();
         let offsets = |entries: Vec<crate::kafka::PartitionEntry>| -> Result<BTreeMap<i32, i64>, KafkaCallError> {
             let mut m = BTreeMap::new();
             for e in entries {
@@ -174,7 +175,7 @@ impl Inspector {
             }
             Ok(m)
         };
-        let (low, high) = (offsets(low?)?, offsets(high?)?);
+        let (low, high) = (offsets(low)?, offsets(high)?);
         let marks: Marks = high
             .iter()
             .map(|(p, h)| (*p, (low.get(p).copied().unwrap_or(0).min(*h), *h)))
@@ -191,14 +192,11 @@ impl Inspector {
                     .client
                     .list_offsets(parts, OffsetSpec::Timestamp(at))
                     .await?;
-                found
+                // -1 without an error: no record at or after the time (the lane starts at
+                // the end). An error is not that: the page says it, as for the ends.
+                offsets(found)?
                     .into_iter()
-                    .map(|e| {
-                        (
-                            e.partition,
-                            (e.error.is_none() && e.offset >= 0).then_some(e.offset),
-                        )
-                    })
+                    .map(|(p, o)| (p, (o >= 0).then_some(o)))
                     .collect()
             }
             _ => BTreeMap::new(),

@@ -191,8 +191,14 @@ pub(super) async fn mint(
         .clone()
         .or_else(|| r.topic.clone())
         .unwrap_or_else(|| r.cluster.clone());
-    st.allow_change(&principal, Permission::View, &resource, "embed_link.create", &target)
-        .await?;
+    st.allow_change(
+        &principal,
+        Permission::View,
+        &resource,
+        "embed_link.create",
+        &target,
+    )
+    .await?;
     st.cluster(&r.cluster)?;
     let sees_every_name = sees_all(&principal, Permission::View, &r.cluster);
     if r.widget == "alerts" && r.topic.is_none() && r.group.is_none() && !sees_every_name {

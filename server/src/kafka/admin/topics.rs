@@ -193,7 +193,7 @@ impl Admin {
         let req = MetadataRequest::default()
             .with_allow_auto_topic_creation(false)
             .with_topics(Some(vec![
-                MetadataRequestTopic::default().with_name(Some(topic_name(topic))),
+                MetadataRequestTopic::default().with_name(Some(topic_name(topic)))
             ]));
         let resp: MetadataResponse = s.call(ApiKey::Metadata, v, &req).await.map_err(exchange)?;
         Ok(resp
