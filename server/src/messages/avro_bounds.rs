@@ -9,7 +9,10 @@ use std::collections::HashMap;
 
 use apache_avro::schema::{Name, Schema};
 
-/// Deepest nesting of records, arrays, maps and unions accepted (well within a 2 MiB stack).
+/// Deepest nesting of records, arrays, maps, unions and named references accepted (each is a
+/// level of apache-avro's recursion and of the JSON built from it: a recursive list of 60
+/// records, 180 levels, overflowed a 2 MiB stack in a debug build; 20 records decode, tested
+/// below).
 pub const MAX_DEPTH: usize = 64;
 /// Values a datum may declare per byte (beyond a small allowance): only zero-size values
 /// (null, empty records, `fixed` of size 0) can outnumber the bytes.
@@ -170,7 +173,10 @@ impl Walk<'_> {
                 self.long()?;
             }
             let n = n.unsigned_abs();
+            // Refused at once when the block declares more than the bytes can hold; each
+            // item then pays for itself when read (not twice).
             self.count(n)?;
+            self.budget += n;
             for _ in 0..n {
                 item(self)?;
             }
@@ -222,6 +228,32 @@ mod tests {
         assert!(check(&s, &n, &deep).unwrap_err().contains("deeper than"));
         let shallow = [0x02, 0x02, 0x04, 0x00];
         assert!(check(&s, &n, &shallow).is_ok());
+    }
+
+    #[test]
+    fn a_list_of_twenty_records_and_an_array_of_many_nulls_decode() {
+        let parsed = crate::messages::avro::parse(
+            r#"{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},
+                {"name":"next","type":["null","Node"]}]}"#,
+            &[],
+        )
+        .unwrap();
+        let mut list = Vec::new();
+        for _ in 0..20 {
+            list.extend_from_slice(&[0x02, 0x02]);
+        }
+        list.extend_from_slice(&[0x02, 0x00]);
+        let (v, _) = crate::messages::avro::decode(&parsed, &list).unwrap();
+        let mut depth = 0;
+        let mut at = &v;
+        while let Some(next) = at.get("next").filter(|n| !n.is_null()) {
+            at = next.get("Node").unwrap_or(next);
+            depth += 1;
+        }
+        assert_eq!(depth, 20, "{v}");
+        // 1 000 nulls in three bytes: zero-size values, within the allowance.
+        let (a, n) = schema(r#"{"type":"array","items":"null"}"#);
+        assert!(check(&a, &n, &[0xd0, 0x0f, 0x00]).is_ok());
     }
 
     #[test]
